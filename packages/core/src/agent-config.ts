@@ -1,0 +1,232 @@
+import { z } from 'zod';
+
+/**
+ * The agent configuration document: what an agent version is. Validated on every write; the
+ * engine reads it as an immutable snapshot at call start.
+ *
+ * A provider reference is either a provider id (a row in the workspace's providers, which may hold
+ * credentials) or `local:<type>` for the built-in offline providers that need none.
+ */
+export const providerRefSchema = z
+  .string()
+  .regex(
+    /^(local:[a-z0-9-]+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/,
+    'expected a provider id (uuid) or local:<type>',
+  );
+
+/** First entry serves; the rest are fallbacks tried in order when it cannot connect. */
+const providerChain = z.array(providerRefSchema).min(1).max(5);
+
+export const jsonSchemaObject = z
+  .record(z.string(), z.unknown())
+  .refine(
+    (v) => v.type === undefined || v.type === 'object',
+    'tool parameters must be a JSON schema of type object',
+  );
+
+const toolName = z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, 'expected 1-64 letters, digits, _ or -');
+
+export const toolSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('end_call'),
+    name: toolName.default('end_call'),
+    description: z.string().max(1000).default('End the call when the conversation is complete.'),
+  }),
+  z.strictObject({
+    type: z.literal('transfer'),
+    name: toolName.default('transfer'),
+    description: z.string().max(1000).default('Transfer the caller to a person.'),
+    /** Phone number (E.164) or SIP URI; with several, the model chooses by `label`. */
+    destinations: z
+      .array(z.strictObject({ label: z.string().min(1).max(100), target: z.string().min(3).max(300) }))
+      .min(1),
+    message: z.string().max(500).optional(),
+  }),
+  z.strictObject({
+    type: z.literal('send_dtmf'),
+    name: toolName.default('send_dtmf'),
+    description: z.string().max(1000).default('Press keys on the phone keypad.'),
+  }),
+  z.strictObject({
+    type: z.literal('http'),
+    name: toolName,
+    description: z.string().min(1).max(1000),
+    parameters: jsonSchemaObject.default({ type: 'object', properties: {} }),
+    url: z.url({ protocol: /^https?$/ }),
+    method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
+    headers: z.record(z.string(), z.string()).default({}),
+    timeoutMs: z.number().int().min(100).max(60_000).default(5000),
+    /** Credential whose secret signs the request body (HMAC-SHA256). */
+    signingCredentialId: z.uuid().optional(),
+  }),
+]);
+export type ToolConfig = z.infer<typeof toolSchema>;
+
+export const turnTakingSchema = z.strictObject({
+  /** Silence after the caller's speech before the turn is considered finished. */
+  endOfTurnSilenceMs: z.number().int().min(100).max(5000).default(700),
+  /** The caller must speak this long before the agent yields the floor. */
+  minInterruptionMs: z.number().int().min(0).max(5000).default(400),
+  /** ...and say at least this many words, when a transcript is available. */
+  minInterruptionWords: z.number().int().min(0).max(20).default(1),
+  /** Words that acknowledge without taking the turn; they never interrupt. */
+  backchannelWords: z
+    .array(z.string().min(1).max(40))
+    .max(100)
+    .default(['okay', 'ok', 'yeah', 'yes', 'right', 'mm-hmm', 'uh-huh', 'mhm', 'sure', 'got it']),
+  /** After a false interruption (noise, a cough), resume speaking when nothing follows within this. */
+  falseInterruptionResumeMs: z.number().int().min(0).max(10_000).default(1500),
+  /** Say a filler phrase when a tool takes longer than this. */
+  fillerAfterMs: z.number().int().min(0).max(30_000).default(1500),
+  fillerPhrases: z.array(z.string().min(1).max(200)).max(20).default(['One moment, please.']),
+  allowInterruptions: z.boolean().default(true),
+});
+
+export const idleSchema = z.strictObject({
+  /** Re-prompt a silent caller after this. */
+  repromptAfterMs: z.number().int().min(1000).max(120_000).default(8000),
+  repromptMessages: z.array(z.string().min(1).max(500)).max(10).default(['Are you still there?']),
+  /** Hang up after this many unanswered re-prompts. */
+  maxReprompts: z.number().int().min(0).max(10).default(2),
+  hangupMessage: z.string().max(500).default('I will end the call now. Goodbye.'),
+});
+
+export const knowledgeSchema = z.strictObject({
+  /** Question/answer pairs used by the local answerer and offered to other LLMs as context. */
+  faq: z
+    .array(
+      z.strictObject({
+        question: z.string().min(1).max(500),
+        answer: z.string().min(1).max(2000),
+        keywords: z.array(z.string().min(1).max(60)).max(30).default([]),
+      }),
+    )
+    .max(500)
+    .default([]),
+  fallbackAnswer: z.string().max(1000).default("Sorry, I don't know that. Could you ask another way?"),
+});
+
+export const analysisSchema = z.strictObject({
+  summary: z.boolean().default(false),
+  fields: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]{0,63}$/),
+        type: z.enum(['string', 'number', 'boolean']),
+        description: z.string().max(500),
+      }),
+    )
+    .max(50)
+    .default([]),
+});
+
+export const agentConfigSchema = z
+  .strictObject({
+    /** `sts`: one speech-to-speech provider; `cascaded`: ASR → LLM → TTS. */
+    mode: z.enum(['sts', 'cascaded']).default('cascaded'),
+    providers: z
+      .strictObject({
+        sts: providerChain.optional(),
+        asr: providerChain.optional(),
+        llm: providerChain.optional(),
+        tts: providerChain.optional(),
+      })
+      .default({ asr: ['local:pocketsphinx'], llm: ['local:answerer'], tts: ['local:espeak'] }),
+    systemPrompt: z.string().max(50_000).default('You are a helpful phone assistant. Keep answers short.'),
+    greeting: z.string().max(2000).optional(),
+    /** Provider-specific voice name (e.g. `en-us` for espeak, `alloy` for OpenAI). */
+    voice: z.string().max(100).optional(),
+    language: z
+      .string()
+      .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, 'expected a BCP 47 language tag such as en-US')
+      .default('en-US'),
+    /** Phrases the caller is expected to say; local ASR builds its grammar from these. */
+    expectedPhrases: z.array(z.string().min(1).max(200)).max(500).default([]),
+    tools: z.array(toolSchema).max(64).default([]),
+    turnTaking: turnTakingSchema.default(turnTakingSchema.parse({})),
+    idle: idleSchema.default(idleSchema.parse({})),
+    maxDurationSeconds: z
+      .number()
+      .int()
+      .min(10)
+      .max(4 * 3600)
+      .default(900),
+    /** Said before the agent ends the call itself. */
+    goodbyeMessage: z.string().max(500).optional(),
+    knowledge: knowledgeSchema.default(knowledgeSchema.parse({})),
+    analysis: analysisSchema.default(analysisSchema.parse({})),
+    recording: z.strictObject({ enabled: z.boolean().default(true) }).default({ enabled: true }),
+    /** Default values for `{{variable}}` placeholders in the prompt and greeting. */
+    variables: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/), z.string().max(2000)).default({}),
+    /** Per-agent webhook for this agent's call events (in addition to workspace webhooks). */
+    webhookUrl: z.url({ protocol: /^https?$/ }).optional(),
+    /**
+     * Per-call configuration URL: at call start the platform POSTs the call's details here and
+     * merges the returned overrides into the published version (Vapi's assistant-request).
+     */
+    configUrl: z.url({ protocol: /^https?$/ }).optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.mode === 'sts' && !c.providers.sts) {
+      ctx.addIssue({ code: 'custom', path: ['providers', 'sts'], message: 'mode sts needs providers.sts' });
+    }
+    if (c.mode === 'cascaded') {
+      for (const k of ['asr', 'llm', 'tts'] as const) {
+        if (!c.providers[k]) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['providers', k],
+            message: `mode cascaded needs providers.${k}`,
+          });
+        }
+      }
+    }
+    const names = new Set<string>();
+    c.tools.forEach((t, i) => {
+      if (names.has(t.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tools', i, 'name'],
+          message: `duplicate tool name ${t.name}`,
+        });
+      }
+      names.add(t.name);
+    });
+  });
+
+export type AgentConfig = z.infer<typeof agentConfigSchema>;
+/** What a client may send: every field optional where it has a default. */
+export type AgentConfigInput = z.input<typeof agentConfigSchema>;
+
+/** An immutable view of one published agent version: what a call runs. */
+export interface AgentSnapshot {
+  agentId: string;
+  workspaceId: string;
+  name: string;
+  version: number;
+  config: AgentConfig;
+}
+
+/**
+ * Merges a partial document into a base one: objects merge key by key, arrays and scalars are
+ * replaced, `null` removes an optional field. Used by PATCH and by per-call overrides.
+ */
+export function mergeConfig(base: unknown, patch: unknown): unknown {
+  if (patch === undefined) return base;
+  if (!isPlainObject(patch) || !isPlainObject(base)) return patch;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(patch)) {
+    if (v === null) delete out[k];
+    else out[k] = mergeConfig(base[k], v);
+  }
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Replaces `{{name}}` placeholders; unknown names are left as they are. */
+export function renderTemplate(text: string, vars: Record<string, string>): string {
+  return text.replace(/\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}/g, (m, name: string) => vars[name] ?? m);
+}

@@ -1,0 +1,132 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable Switchboard reads, in one schema. `.env.example` and the README's
+ * configuration table list the same names; a test keeps them in step.
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const csv = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+
+const urlWithScheme = (schemes: string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return schemes.includes(new URL(v).protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    },
+    { message: `expected a URL with scheme ${schemes.join(' or ')}` },
+  );
+
+export const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PII: bool.default(false),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port.default(3000),
+  PUBLIC_URL: urlWithScheme(['http', 'https']).optional(),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: urlWithScheme(['postgres', 'postgresql']).optional(),
+  DATABASE_POOL_SIZE: positiveInt.default(10),
+  REDIS_URL: urlWithScheme(['redis', 'rediss']).optional(),
+  MQTT_URL: urlWithScheme(['mqtt', 'mqtts', 'ws', 'wss']).optional(),
+  MASTER_KEY: z
+    .string()
+    .refine((v) => decodeKey(v) !== null, {
+      message: 'expected 32 bytes as 64 hex characters or base64',
+    })
+    .optional(),
+  INTERNAL_TOKEN: z.string().min(24, 'expected at least 24 characters').optional(),
+  OWNER_EMAIL: z.email().optional(),
+  OWNER_PASSWORD: z.string().min(12, 'expected at least 12 characters').optional(),
+  OWNER_WORKSPACE: z.string().min(1).max(100).default('Default'),
+  CORS_ORIGINS: csv.default([]),
+  RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
+  LOGIN_RATE_LIMIT_PER_MINUTE: positiveInt.default(10),
+  BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
+  SESSION_TTL_HOURS: positiveInt.default(24 * 7),
+  AGENT_CONFIG_URL_TIMEOUT_MS: positiveInt.default(1500),
+  AGENT_CACHE_TTL_MS: positiveInt.default(60_000),
+  SHUTDOWN_GRACE_MS: positiveInt.default(30_000),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface Config extends Env {
+  /** Base URL clients use to reach this instance (webhooks, recording links, talk page). */
+  publicUrl: string;
+}
+
+export class ConfigError extends Error {
+  readonly issues: { variable: string; message: string }[];
+  constructor(issues: { variable: string; message: string }[]) {
+    super(
+      `Invalid configuration:\n${issues.map((i) => `  ${i.variable}: ${i.message}`).join('\n')}\n` +
+        'See .env.example for every variable and its expected form.',
+    );
+    this.name = 'ConfigError';
+    this.issues = issues;
+  }
+}
+
+/** Parses the environment. Empty strings count as unset, as in most .env tooling. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(envSchema.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') input[key] = v;
+  }
+  const parsed = envSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new ConfigError(
+      parsed.error.issues.map((i) => ({
+        variable: String(i.path[0] ?? '(environment)'),
+        message: `${i.message}${input[String(i.path[0])] !== undefined ? ` (got "${redactValue(String(i.path[0]), input[String(i.path[0])]!)}")` : ''}`,
+      })),
+    );
+  }
+  const e = parsed.data;
+  if ((e.OWNER_EMAIL === undefined) !== (e.OWNER_PASSWORD === undefined)) {
+    throw new ConfigError([
+      {
+        variable: e.OWNER_EMAIL === undefined ? 'OWNER_EMAIL' : 'OWNER_PASSWORD',
+        message: 'OWNER_EMAIL and OWNER_PASSWORD must be set together',
+      },
+    ]);
+  }
+  const host = e.HOST === '0.0.0.0' || e.HOST === '::' ? '127.0.0.1' : e.HOST;
+  return { ...e, publicUrl: (e.PUBLIC_URL ?? `http://${host}:${e.PORT}`).replace(/\/$/, '') };
+}
+
+const SECRET_VARS = new Set([
+  'MASTER_KEY',
+  'INTERNAL_TOKEN',
+  'OWNER_PASSWORD',
+  'DATABASE_URL',
+  'REDIS_URL',
+  'MQTT_URL',
+]);
+function redactValue(variable: string, value: string): string {
+  return SECRET_VARS.has(variable) ? '***' : value;
+}
+
+/** Accepts a 32-byte key as hex or base64; returns null when it is neither. */
+export function decodeKey(value: string): Buffer | null {
+  if (/^[0-9a-fA-F]{64}$/.test(value)) return Buffer.from(value, 'hex');
+  if (/^[A-Za-z0-9+/_-]{42,44}={0,2}$/.test(value)) {
+    const b = Buffer.from(value, value.includes('-') || value.includes('_') ? 'base64url' : 'base64');
+    if (b.length === 32) return b;
+  }
+  return null;
+}

@@ -1,0 +1,110 @@
+/**
+ * The one catalogue of call events. The store, the outbox, MQTT, metrics and the live view all
+ * subscribe to the same stream of these.
+ */
+export const CALL_EVENT_TYPES = [
+  'call.started',
+  'call.ringing',
+  'call.answered',
+  'transcript.partial',
+  'transcript.final',
+  'agent.interrupted',
+  'tool.called',
+  'dtmf.received',
+  'call.ended',
+  'call.analyzed',
+] as const;
+
+export type CallEventType = (typeof CALL_EVENT_TYPES)[number];
+
+export const CALL_STATUSES = ['queued', 'ringing', 'in-progress', 'ended'] as const;
+export type CallStatus = (typeof CALL_STATUSES)[number];
+
+export const CALL_OUTCOMES = ['completed', 'busy', 'no-answer', 'failed', 'voicemail', 'cancelled'] as const;
+export type CallOutcome = (typeof CALL_OUTCOMES)[number];
+
+/** Why a call ended: a fixed vocabulary, so reports and retries can rely on it. */
+export const ENDED_REASONS = [
+  'caller-hangup',
+  'agent-ended',
+  'max-duration',
+  'silence-timeout',
+  'transfer',
+  'provider-error',
+  'connector-error',
+  'busy',
+  'no-answer',
+  'rejected',
+  'cancelled',
+  'failed',
+  'shutdown',
+] as const;
+export type EndedReason = (typeof ENDED_REASONS)[number];
+
+export const CALL_DIRECTIONS = ['inbound', 'outbound'] as const;
+export type CallDirection = (typeof CALL_DIRECTIONS)[number];
+
+export interface CallEventBase<T extends CallEventType, D> {
+  type: T;
+  callId: string;
+  workspaceId: string;
+  /** Milliseconds since the epoch. */
+  at: number;
+  data: D;
+}
+
+export interface TranscriptEntry {
+  role: 'caller' | 'agent' | 'tool';
+  text: string;
+  /** Milliseconds from call start. */
+  startMs: number;
+  endMs?: number;
+  /** Set when the agent was interrupted: the text is what the caller actually heard. */
+  interrupted?: boolean;
+  toolName?: string;
+}
+
+export interface TurnLatency {
+  turn: number;
+  callerStoppedMs?: number;
+  asrFinalMs?: number;
+  llmFirstTokenMs?: number;
+  ttsFirstAudioMs?: number;
+  firstAudioSentMs?: number;
+}
+
+export type CallEvent =
+  | CallEventBase<
+      'call.started',
+      {
+        direction: CallDirection;
+        from: string;
+        to: string;
+        agentId: string;
+        agentVersion: number;
+        connector: string;
+      }
+    >
+  | CallEventBase<'call.ringing', Record<string, never>>
+  | CallEventBase<'call.answered', Record<string, never>>
+  | CallEventBase<'transcript.partial', { role: 'caller' | 'agent'; text: string }>
+  | CallEventBase<'transcript.final', TranscriptEntry>
+  | CallEventBase<'agent.interrupted', { heardText: string; droppedText: string }>
+  | CallEventBase<
+      'tool.called',
+      { name: string; args: unknown; result: unknown; ok: boolean; durationMs: number }
+    >
+  | CallEventBase<'dtmf.received', { digit: string }>
+  | CallEventBase<
+      'call.ended',
+      {
+        outcome: CallOutcome;
+        endedReason: EndedReason;
+        durationMs: number;
+        transcript: TranscriptEntry[];
+        latencies: TurnLatency[];
+      }
+    >
+  | CallEventBase<'call.analyzed', { summary?: string; fields: Record<string, unknown> }>;
+
+export type CallEventOf<T extends CallEventType> = Extract<CallEvent, { type: T }>;

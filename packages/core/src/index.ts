@@ -1,0 +1,6 @@
+export * from './agent-config.js';
+export * from './config.js';
+export * from './errors.js';
+export * from './events.js';
+export * from './ids.js';
+export * from './logger.js';
