@@ -4,3 +4,4 @@ export * from './errors.js';
 export * from './events.js';
 export * from './ids.js';
 export * from './logger.js';
+export * from './provider-types.js';

@@ -1,0 +1,24 @@
+export * from './database.js';
+export { mapDbError, withDbErrors } from './errors.js';
+export * from './pagination.js';
+export * from './repos/accounts.js';
+export * from './repos/agents.js';
+export * from './repos/api-keys.js';
+export * from './repos/calls.js';
+export * from './repos/credentials.js';
+export * from './repos/phone-numbers.js';
+export * from './repos/providers.js';
+export * from './repos/settings.js';
+export * from './resolver.js';
+export * as schema from './schema.js';
+export {
+  API_KEY_ROLES,
+  CONNECTORS,
+  type Connector,
+  PROVIDER_KINDS,
+  type ProviderKind,
+  ROLES,
+  type Role,
+} from './schema.js';
+export * from './secrets.js';
+export * from './store.js';

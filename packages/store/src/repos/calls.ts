@@ -1,0 +1,113 @@
+import type { CallStatus } from '@switchboard/core';
+import { notFound } from '@switchboard/core';
+import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
+import type { Db } from '../database.js';
+import { withDbErrors } from '../errors.js';
+import { keyset, type PageQuery, toPage } from '../pagination.js';
+import { callEvents, calls, type StatusChange, turnLatencies } from '../schema.js';
+
+export type Call = typeof calls.$inferSelect;
+export type CallInsert = typeof calls.$inferInsert;
+
+export interface CallFilters extends PageQuery {
+  status?: string | undefined;
+  direction?: 'inbound' | 'outbound' | undefined;
+  agentId?: string | undefined;
+  outcome?: string | undefined;
+  since?: Date | undefined;
+  until?: Date | undefined;
+}
+
+/** Call rows. The engine is their one writer; the API only reads. */
+export class CallsRepo {
+  constructor(private readonly db: Db) {}
+
+  async create(input: CallInsert & { workspaceId: string }): Promise<Call> {
+    const status = input.status ?? 'queued';
+    return withDbErrors(async () => {
+      const [row] = await this.db
+        .insert(calls)
+        .values({ ...input, status, statusProgression: [{ status, at: new Date().toISOString() }] })
+        .returning();
+      return row!;
+    });
+  }
+
+  /** Appends to the status progression atomically, so concurrent writers never lose a step. */
+  async setStatus(id: string, status: CallStatus | string, fields: Partial<CallInsert> = {}): Promise<Call> {
+    const step: StatusChange[] = [{ status, at: new Date().toISOString() }];
+    const [row] = await this.db
+      .update(calls)
+      .set({
+        ...fields,
+        status,
+        statusProgression: sql`${calls.statusProgression} || ${JSON.stringify(step)}::jsonb`,
+        updatedAt: new Date(),
+      })
+      .where(eq(calls.id, id))
+      .returning();
+    if (!row) throw notFound('call', id);
+    return row;
+  }
+
+  async list(workspaceId: string, q: CallFilters) {
+    const k = keyset(calls.createdAt, calls.id, q);
+    const rows = await this.db
+      .select()
+      .from(calls)
+      .where(
+        and(
+          eq(calls.workspaceId, workspaceId),
+          q.status ? eq(calls.status, q.status) : undefined,
+          q.direction ? eq(calls.direction, q.direction) : undefined,
+          q.agentId ? eq(calls.agentId, q.agentId) : undefined,
+          q.outcome ? eq(calls.outcome, q.outcome) : undefined,
+          q.since ? gte(calls.createdAt, q.since) : undefined,
+          q.until ? lt(calls.createdAt, q.until) : undefined,
+          k.where,
+        ),
+      )
+      .orderBy(...k.order)
+      .limit(k.limit + 1);
+    return toPage(rows, k.limit);
+  }
+
+  async get(workspaceId: string, id: string): Promise<Call> {
+    const [row] = await this.db
+      .select()
+      .from(calls)
+      .where(and(eq(calls.workspaceId, workspaceId), eq(calls.id, id)));
+    if (!row) throw notFound('call', id);
+    return row;
+  }
+
+  async appendEvent(callId: string, seq: number, type: string, at: Date, data: Record<string, unknown>) {
+    await this.db.insert(callEvents).values({ callId, seq, type, at, data });
+  }
+
+  async events(workspaceId: string, callId: string) {
+    await this.get(workspaceId, callId);
+    return this.db
+      .select()
+      .from(callEvents)
+      .where(eq(callEvents.callId, callId))
+      .orderBy(asc(callEvents.seq));
+  }
+
+  async saveLatencies(callId: string, rows: Omit<typeof turnLatencies.$inferInsert, 'callId'>[]) {
+    if (rows.length === 0) return;
+    await this.db
+      .insert(turnLatencies)
+      .values(rows.map((r) => ({ ...r, callId })))
+      .onConflictDoNothing();
+  }
+
+  async latencies(workspaceId: string, callId: string) {
+    await this.get(workspaceId, callId);
+    return this.db
+      .select()
+      .from(turnLatencies)
+      .where(eq(turnLatencies.callId, callId))
+      .orderBy(asc(turnLatencies.turn));
+  }
+}

@@ -1,0 +1,115 @@
+import { newId, notFound } from '@switchboard/core';
+import { and, eq } from 'drizzle-orm';
+import type { Db } from '../database.js';
+import { withDbErrors } from '../errors.js';
+import { keyset, type PageQuery, toPage } from '../pagination.js';
+import { credentials } from '../schema.js';
+import { type SecretBox, secretHint } from '../secrets.js';
+
+/** What may leave the store: a masked view, never the secret or its ciphertext. */
+export interface CredentialView {
+  id: string;
+  workspaceId: string;
+  name: string;
+  /** `••••abcd`, or `••••` for short secrets. */
+  masked: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const aad = (workspaceId: string, id: string) => `credential:${workspaceId}:${id}`;
+
+const view = (r: typeof credentials.$inferSelect): CredentialView => ({
+  id: r.id,
+  workspaceId: r.workspaceId,
+  name: r.name,
+  masked: `••••${r.hint}`,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+});
+
+export class CredentialsRepo {
+  constructor(
+    private readonly db: Db,
+    private readonly box: SecretBox,
+  ) {}
+
+  async create(workspaceId: string, input: { name: string; value: string }): Promise<CredentialView> {
+    const id = newId();
+    return withDbErrors(async () => {
+      const [row] = await this.db
+        .insert(credentials)
+        .values({
+          id,
+          workspaceId,
+          name: input.name,
+          ciphertext: this.box.seal(input.value, aad(workspaceId, id)),
+          hint: secretHint(input.value),
+        })
+        .returning();
+      return view(row!);
+    });
+  }
+
+  async list(workspaceId: string, q: PageQuery) {
+    const k = keyset(credentials.createdAt, credentials.id, q);
+    const rows = await this.db
+      .select()
+      .from(credentials)
+      .where(and(eq(credentials.workspaceId, workspaceId), k.where))
+      .orderBy(...k.order)
+      .limit(k.limit + 1);
+    const page = toPage(rows, k.limit);
+    return { data: page.data.map(view), nextCursor: page.nextCursor };
+  }
+
+  async get(workspaceId: string, id: string): Promise<CredentialView> {
+    return view(await this.row(workspaceId, id));
+  }
+
+  async update(
+    workspaceId: string,
+    id: string,
+    input: { name?: string; value?: string },
+  ): Promise<CredentialView> {
+    await this.row(workspaceId, id);
+    return withDbErrors(async () => {
+      const [row] = await this.db
+        .update(credentials)
+        .set({
+          ...(input.name !== undefined ? { name: input.name } : {}),
+          ...(input.value !== undefined
+            ? { ciphertext: this.box.seal(input.value, aad(workspaceId, id)), hint: secretHint(input.value) }
+            : {}),
+          updatedAt: new Date(),
+        })
+        .where(and(eq(credentials.workspaceId, workspaceId), eq(credentials.id, id)))
+        .returning();
+      return view(row!);
+    });
+  }
+
+  async delete(workspaceId: string, id: string): Promise<void> {
+    await this.row(workspaceId, id);
+    await withDbErrors(() =>
+      this.db
+        .delete(credentials)
+        .where(and(eq(credentials.workspaceId, workspaceId), eq(credentials.id, id))),
+    );
+  }
+
+  /** The secret in clear, for a provider about to connect. Never for API responses. */
+  async reveal(workspaceId: string, id: string): Promise<string> {
+    const row = await this.row(workspaceId, id);
+    return this.box.open(row.ciphertext, aad(workspaceId, id));
+  }
+
+  private async row(workspaceId: string, id: string) {
+    const [row] = await this.db
+      .select()
+      .from(credentials)
+      .where(and(eq(credentials.workspaceId, workspaceId), eq(credentials.id, id)));
+    if (!row) throw notFound('credential', id);
+    return row;
+  }
+}
