@@ -41,6 +41,11 @@ export class AccountsRepo {
     return row;
   }
 
+  async firstWorkspace(): Promise<Workspace | null> {
+    const [row] = await this.db.select().from(workspaces).orderBy(asc(workspaces.createdAt)).limit(1);
+    return row ?? null;
+  }
+
   async countWorkspaces(): Promise<number> {
     const [r] = await this.db.select({ n: sql<number>`count(*)::int` }).from(workspaces);
     return r?.n ?? 0;

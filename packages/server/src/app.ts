@@ -1,0 +1,164 @@
+import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import {
+  createJsonSchemaTransform,
+  createJsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import type { Redis } from 'ioredis';
+import type { AppDeps } from './deps.js';
+import { registerAuth } from './plugins/auth.js';
+import { registerErrorHandling } from './plugins/errors.js';
+import { registerMetrics } from './plugins/metrics.js';
+import { agentRoutes } from './routes/agents.js';
+import { apiKeyRoutes } from './routes/api-keys.js';
+import { authRoutes } from './routes/auth.js';
+import { callRoutes } from './routes/calls.js';
+import { credentialRoutes } from './routes/credentials.js';
+import { healthRoutes } from './routes/health.js';
+import { internalRoutes } from './routes/internal.js';
+import { phoneNumberRoutes } from './routes/phone-numbers.js';
+import { providerRoutes } from './routes/providers.js';
+import { workspaceRoutes } from './routes/workspaces.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Every route registered, for tests that must cover them all. */
+    routeTable: { method: string; url: string; auth: string }[];
+  }
+}
+
+export const API_VERSION = '0.1.0';
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export interface BuildOptions {
+  /** Shared rate-limit counters for several processes. */
+  redis?: Redis;
+  /** Extra route plugins (connectors, dashboard) registered by the composition root. */
+  plugins?: ((app: FastifyInstance) => Promise<void> | void)[];
+}
+
+/** Builds the HTTP app; `server.ts`/the CLI only boots it. Tests call `app.inject()`. */
+export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    requestIdLogLabel: 'requestId',
+    disableRequestLogging: false,
+    ajv: undefined,
+  });
+  const routeTable: { method: string; url: string; auth: string }[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) {
+      if (method !== 'HEAD') routeTable.push({ method, url: r.url, auth: r.config?.auth ?? 'user' });
+    }
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+
+  registerErrorHandling(app);
+  await app.register(helmet, {
+    // The API docs page loads its own scripts and styles from this origin only.
+    contentSecurityPolicy: {
+      directives: {
+        'script-src': ["'self'"],
+        'style-src': ["'self'", "'unsafe-inline'"],
+        'img-src': ["'self'", 'data:'],
+      },
+    },
+  });
+  await app.register(cors, {
+    origin: config.CORS_ORIGINS.length > 0 ? config.CORS_ORIGINS : false,
+    credentials: true,
+    exposedHeaders: ['x-request-id'],
+  });
+  await app.register(cookie);
+  await app.register(rateLimit, {
+    global: true,
+    max: config.RATE_LIMIT_PER_MINUTE,
+    timeWindow: 60_000,
+    ...(options.redis
+      ? { redis: options.redis, nameSpace: 'switchboard:ratelimit:', skipOnError: true }
+      : {}),
+    keyGenerator: (req) => {
+      const auth = req.headers.authorization;
+      return auth ? `key:${auth.slice(-16)}` : `ip:${req.ip}`;
+    },
+    errorResponseBuilder: (_req, ctx) => ({
+      statusCode: 429,
+      error: {
+        code: 'rate_limited',
+        message: `rate limit exceeded; retry in ${Math.ceil(ctx.ttl / 1000)} s`,
+        details: [],
+      },
+    }),
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Switchboard API',
+        version: API_VERSION,
+        description:
+          'Configure workspaces, credentials, providers, agents and phone numbers, and read calls. ' +
+          'Errors always have the shape `{ "error": { "code", "message", "details": [{ "path", "message" }] } }`.',
+      },
+      servers: [{ url: config.publicUrl }],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'An API key: `sb_…`' },
+          session: { type: 'apiKey', in: 'cookie', name: 'sb_session' },
+          internal: { type: 'apiKey', in: 'header', name: 'x-internal-token' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+    transform: createJsonSchemaTransform({ skipList: ['/docs', '/docs/*', '/openapi.json'] }),
+    transformObject: createJsonSchemaTransformObject({}),
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true, uiConfig: { deepLinking: true } });
+  app.get('/openapi.json', { config: { auth: 'public' }, schema: { hide: true } }, async () => app.swagger());
+
+  registerAuth(app, {
+    store: deps.store,
+    internalToken: deps.internalToken,
+    trustedOrigins: [new URL(config.publicUrl).origin, ...config.CORS_ORIGINS],
+  });
+  registerMetrics(app, deps.metrics);
+
+  await app.register(healthRoutes(deps));
+  await app.register(
+    async (v1) => {
+      await v1.register(authRoutes(deps));
+      await v1.register(workspaceRoutes(deps));
+      await v1.register(apiKeyRoutes(deps));
+      await v1.register(credentialRoutes(deps));
+      await v1.register(providerRoutes(deps));
+      await v1.register(agentRoutes(deps));
+      await v1.register(phoneNumberRoutes(deps));
+      await v1.register(callRoutes(deps));
+    },
+    { prefix: '/v1' },
+  );
+  await app.register(internalRoutes(deps), { prefix: '/internal' });
+  for (const plugin of options.plugins ?? []) await app.register(async (scope) => plugin(scope));
+  return app;
+}

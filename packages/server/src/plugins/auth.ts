@@ -1,0 +1,119 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { Role, Store } from '@switchboard/store';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { send } from './errors.js';
+
+/**
+ * Who is calling. Every workspace-scoped query takes `workspaceId` from here, never from the
+ * request, so one workspace's credentials cannot name another's records.
+ */
+export interface AuthContext {
+  kind: 'api-key' | 'session' | 'internal';
+  workspaceId: string;
+  role: Role;
+  userId?: string;
+  apiKeyId?: string;
+}
+
+/**
+ * `user`: an API key or a dashboard session; `session`: a logged-in person only;
+ * `internal`: workers and the metrics scraper, with the internal token; `public`: anyone.
+ */
+export type AuthMode = 'user' | 'session' | 'internal' | 'public';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    auth?: AuthMode;
+    /** The lowest role allowed; defaults to viewer for reads and member for writes. */
+    role?: Role;
+  }
+  interface FastifyRequest {
+    auth: AuthContext | null;
+  }
+}
+
+export const SESSION_COOKIE = 'sb_session';
+const RANK: Record<Role, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
+export const roleAtLeast = (role: Role, min: Role) => RANK[role] >= RANK[min];
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export interface AuthOptions {
+  store: Store;
+  internalToken: string;
+  /** Origins allowed to send cookie-authenticated writes (the public URL and CORS origins). */
+  trustedOrigins: string[];
+}
+
+export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
+  const internal = Buffer.from(opts.internalToken);
+  const isInternalToken = (t: string) => {
+    const b = Buffer.from(t);
+    return b.length === internal.length && timingSafeEqual(b, internal);
+  };
+
+  app.decorateRequest('auth', null);
+
+  app.addHook('onRequest', async (req, reply) => {
+    const mode: AuthMode = req.routeOptions.config.auth ?? 'user';
+    if (mode === 'public' || !req.routeOptions.url) return;
+    const bearer = bearerToken(req);
+
+    if (mode === 'internal') {
+      const token = (req.headers['x-internal-token'] as string | undefined) ?? bearer;
+      if (!token || !isInternalToken(token)) {
+        return send(reply, 401, 'unauthorized', 'this endpoint needs the internal token');
+      }
+      req.auth = { kind: 'internal', workspaceId: '', role: 'owner' };
+      return;
+    }
+
+    if (bearer && mode === 'user') {
+      const key = await opts.store.apiKeys.authenticate(bearer);
+      if (!key) return send(reply, 401, 'unauthorized', 'API key is invalid, revoked or expired');
+      req.auth = { kind: 'api-key', workspaceId: key.workspaceId, role: key.role, apiKeyId: key.id };
+    } else {
+      const cookie = req.cookies[SESSION_COOKIE];
+      const session = cookie ? await opts.store.accounts.findSession(cookie) : null;
+      if (!session) {
+        return send(
+          reply,
+          401,
+          'unauthorized',
+          mode === 'session' ? 'log in first' : 'send an API key as "Authorization: Bearer <key>" or log in',
+        );
+      }
+      // Cookies ride along on cross-site requests; writes must come from a trusted page.
+      if (UNSAFE.has(req.method)) {
+        const origin = req.headers.origin;
+        if (origin && !opts.trustedOrigins.includes(origin)) {
+          return send(reply, 403, 'forbidden', `requests from origin ${origin} are not allowed`);
+        }
+      }
+      req.auth = {
+        kind: 'session',
+        workspaceId: session.workspaceId,
+        role: session.role,
+        userId: session.userId,
+      };
+    }
+
+    const min = req.routeOptions.config.role ?? (UNSAFE.has(req.method) ? 'member' : 'viewer');
+    if (!roleAtLeast(req.auth.role, min)) {
+      return send(reply, 403, 'forbidden', `this needs the ${min} role or higher; you are ${req.auth.role}`);
+    }
+  });
+}
+
+function bearerToken(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  if (!h) return undefined;
+  const m = /^Bearer\s+(\S+)$/i.exec(h);
+  return m?.[1];
+}
+
+/** The authenticated workspace; routes behind `user`/`session` auth always have one. */
+export function ws(req: FastifyRequest): string {
+  if (!req.auth?.workspaceId) throw new Error('route used without workspace authentication');
+  return req.auth.workspaceId;
+}

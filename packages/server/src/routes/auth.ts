@@ -1,0 +1,147 @@
+import { timingSafeEqual } from 'node:crypto';
+import { AppError } from '@switchboard/core';
+import { hashToken, ROLES } from '@switchboard/store';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppDeps } from '../deps.js';
+import { SESSION_COOKIE } from '../plugins/auth.js';
+import { stdErrors } from '../schemas.js';
+
+export const SETUP_TOKEN_KEY = 'setup_token_hash';
+
+const meView = z.object({
+  kind: z.enum(['api-key', 'session']),
+  workspaceId: z.uuid(),
+  role: z.enum(ROLES),
+  userId: z.uuid().nullable(),
+  email: z.string().nullable(),
+});
+
+export const authRoutes =
+  ({ store, config }: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    const tags = ['auth'];
+    const ttlMs = config.SESSION_TTL_HOURS * 3600_000;
+    const cookieOptions = {
+      path: '/',
+      httpOnly: true,
+      sameSite: 'lax' as const,
+      secure: config.publicUrl.startsWith('https:'),
+    };
+
+    const startSession = async (
+      userId: string,
+      workspaceId: string,
+      reply: import('fastify').FastifyReply,
+    ) => {
+      const s = await store.accounts.createSession(userId, workspaceId, ttlMs);
+      reply.setCookie(SESSION_COOKIE, s.token, { ...cookieOptions, expires: s.expiresAt });
+      return s;
+    };
+
+    app.post(
+      '/auth/login',
+      {
+        config: {
+          auth: 'public',
+          rateLimit: { max: config.LOGIN_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 },
+        },
+        schema: {
+          tags,
+          summary: 'Log in with email and password (sets a session cookie)',
+          body: z.strictObject({
+            email: z.email(),
+            password: z.string().min(1).max(200),
+            workspaceId: z.uuid().optional().describe('which workspace to act in; the first one by default'),
+          }),
+          response: {
+            200: z.object({ workspaceId: z.uuid(), role: z.enum(ROLES), expiresAt: z.string() }),
+            ...stdErrors,
+          },
+        },
+      },
+      async (req, reply) => {
+        const ok = await store.accounts.verifyLogin(req.body.email, req.body.password);
+        if (!ok) throw new AppError('unauthorized', 'email or password is wrong');
+        const spaces = await store.accounts.listWorkspacesForUser(ok.userId);
+        const target = req.body.workspaceId ? spaces.find((w) => w.id === req.body.workspaceId) : spaces[0];
+        if (!target) throw new AppError('forbidden', 'you are not a member of that workspace');
+        const s = await startSession(ok.userId, target.id, reply);
+        return { workspaceId: target.id, role: target.role, expiresAt: s.expiresAt.toISOString() };
+      },
+    );
+
+    app.post(
+      '/auth/logout',
+      {
+        config: { auth: 'session', role: 'viewer' },
+        schema: { tags, summary: 'End the session', response: { 204: z.null(), ...stdErrors } },
+      },
+      async (req, reply) => {
+        const token = req.cookies[SESSION_COOKIE];
+        if (token) await store.accounts.deleteSession(token);
+        reply.clearCookie(SESSION_COOKIE, cookieOptions);
+        return reply.status(204).send(null);
+      },
+    );
+
+    app.get(
+      '/auth/me',
+      { schema: { tags, summary: 'Who the credentials belong to', response: { 200: meView, ...stdErrors } } },
+      async (req) => {
+        const a = req.auth!;
+        const me = a.userId ? await store.accounts.getMember(a.workspaceId, a.userId) : null;
+        return {
+          kind: a.kind === 'session' ? ('session' as const) : ('api-key' as const),
+          workspaceId: a.workspaceId,
+          role: a.role,
+          userId: a.userId ?? null,
+          email: me?.email ?? null,
+        };
+      },
+    );
+
+    app.post(
+      '/setup',
+      {
+        config: {
+          auth: 'public',
+          rateLimit: { max: config.LOGIN_RATE_LIMIT_PER_MINUTE, timeWindow: 60_000 },
+        },
+        schema: {
+          tags,
+          summary: 'Create the first owner with the one-time setup token printed at first start',
+          body: z.strictObject({
+            token: z.string().min(10).max(200),
+            email: z.email(),
+            password: z.string().min(12).max(200),
+            workspaceName: z.string().trim().min(1).max(100).optional(),
+          }),
+          response: { 201: z.object({ workspaceId: z.uuid(), userId: z.uuid() }), ...stdErrors },
+        },
+      },
+      async (req, reply) => {
+        const expected = await store.settings.get<string>(SETUP_TOKEN_KEY);
+        const given = Buffer.from(hashToken(req.body.token));
+        if (!expected || given.length !== expected.length || !timingSafeEqual(given, Buffer.from(expected))) {
+          throw new AppError('unauthorized', 'setup token is invalid or was already used');
+        }
+        await store.settings.delete(SETUP_TOKEN_KEY);
+        // The first start created the workspace (and its demo agent); the first owner takes it over.
+        const first = await store.accounts.firstWorkspace();
+        const workspaceId = first
+          ? (req.body.workspaceName
+              ? await store.accounts.renameWorkspace(first.id, req.body.workspaceName)
+              : first
+            ).id
+          : (await store.accounts.createWorkspace(req.body.workspaceName ?? config.OWNER_WORKSPACE)).id;
+        const m = await store.accounts.addMember(workspaceId, {
+          email: req.body.email,
+          password: req.body.password,
+          role: 'owner',
+        });
+        await startSession(m.userId, workspaceId, reply);
+        return reply.status(201).send({ workspaceId, userId: m.userId });
+      },
+    );
+  };

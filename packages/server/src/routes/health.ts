@@ -1,0 +1,70 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppDeps, SubsystemState } from '../deps.js';
+
+const subsystem = z.object({
+  name: z.string(),
+  state: z.enum(['up', 'down', 'disabled', 'degraded']),
+  detail: z.string().optional(),
+});
+
+export const healthRoutes =
+  ({ store, subsystems = [] }: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    const tags = ['health'];
+    app.get(
+      '/health/live',
+      {
+        config: { auth: 'public', rateLimit: false },
+        schema: {
+          tags,
+          summary: 'The process is up',
+          response: { 200: z.object({ status: z.literal('ok') }) },
+        },
+      },
+      async () => ({ status: 'ok' as const }),
+    );
+
+    app.get(
+      '/health/ready',
+      {
+        config: { auth: 'public', rateLimit: false },
+        schema: {
+          tags,
+          summary: 'Ready to take traffic: database reachable, migrations applied, optional subsystems',
+          response: {
+            200: z.object({ status: z.enum(['ready', 'not-ready']), checks: z.array(subsystem) }),
+            503: z.object({ status: z.enum(['ready', 'not-ready']), checks: z.array(subsystem) }),
+          },
+        },
+      },
+      async (_req, reply) => {
+        const checks: SubsystemState[] = [];
+        try {
+          await store.database.ping();
+          const m = await store.database.migrationState();
+          checks.push({ name: `database (${store.database.kind})`, state: 'up' });
+          checks.push({
+            name: 'migrations',
+            state: m.applied >= m.expected ? 'up' : 'down',
+            detail: `${m.applied}/${m.expected} applied`,
+          });
+        } catch (e) {
+          checks.push({
+            name: `database (${store.database.kind})`,
+            state: 'down',
+            detail: (e as Error).message,
+          });
+        }
+        for (const check of subsystems) {
+          try {
+            checks.push(await check());
+          } catch (e) {
+            checks.push({ name: 'subsystem', state: 'down', detail: (e as Error).message });
+          }
+        }
+        const ready = checks.every((c) => c.state !== 'down');
+        return reply.status(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not-ready', checks });
+      },
+    );
+  };
