@@ -5,7 +5,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import {
   createJsonSchemaTransform,
   createJsonSchemaTransformObject,
@@ -56,13 +56,13 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    requestIdLogLabel: 'requestId',
-    disableRequestLogging: false,
-    ajv: undefined,
+    logController: new LogController({ requestIdLogLabel: 'requestId' }),
   });
   const routeTable: { method: string; url: string; auth: string }[] = [];
   app.decorate('routeTable', routeTable);
   app.addHook('onRoute', (r) => {
+    // The interactive docs and their assets are public, like the spec they render.
+    if (r.url === '/docs' || r.url.startsWith('/docs/')) r.config = { ...r.config, auth: 'public' };
     for (const method of [r.method].flat()) {
       if (method !== 'HEAD') routeTable.push({ method, url: r.url, auth: r.config?.auth ?? 'user' });
     }

@@ -174,7 +174,7 @@ export const agentRoutes =
           summary: 'Publish the draft',
           description: 'Freezes the draft into a new immutable version. The next call uses it; no restart.',
           params: idParams,
-          body: z.strictObject({ note: z.string().max(500).optional() }).optional(),
+          body: z.strictObject({ note: z.string().max(500).optional() }).nullish(),
           response: { 201: versionView, ...stdErrors },
         },
       },

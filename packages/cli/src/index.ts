@@ -1,0 +1,1 @@
+export { type Running, start } from './start.js';
