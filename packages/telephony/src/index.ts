@@ -1,1 +1,13 @@
-export {};
+export * from './asterisk/audiosocket-codec.js';
+export * from './sip/digest.js';
+export * from './sip/errors.js';
+export * from './sip/framer.js';
+export * from './sip/headers.js';
+export * from './sip/message.js';
+export * from './sip/response.js';
+export * from './sip/rfc4733.js';
+export * from './sip/rtp.js';
+export * from './sip/sdp.js';
+export * from './sip/sdp-negotiate.js';
+export type { SipParams } from './sip/syntax.js';
+export * from './sip/uri.js';
