@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type ResolverChild, startResolverChild } from './fixtures/child.js';
 import { openDatabase } from './database.js';
-import { createStore, type Store } from './store.js';
+import { type ResolverChild, startResolverChild } from './fixtures/child.js';
 import { SecretBox } from './secrets.js';
+import { createStore, type Store } from './store.js';
 import { createTestPostgresDatabase, TEST_MASTER_KEY, testPostgresUrl } from './testing.js';
 
 // PGlite is one process by design (the data-dir lock refuses a second); across processes means PostgreSQL.
-describe('publish in one process, resolve in another (PostgreSQL)', { skip: !testPostgresUrl() && 'no PostgreSQL configured' }, () => {
+describe('publish in one process, resolve in another (PostgreSQL)', {
+  skip: !testPostgresUrl() && 'no PostgreSQL configured',
+}, () => {
   let store: Store;
   let child: ResolverChild;
   let drop: () => Promise<void>;
