@@ -103,6 +103,9 @@ export type CallEvent =
         durationMs: number;
         transcript: TranscriptEntry[];
         latencies: TurnLatency[];
+        /** Which provider reference served each kind (the first of a fallback chain that connected). */
+        providers?: Partial<Record<'sts' | 'asr' | 'llm' | 'tts', string>>;
+        recordingPath?: string;
       }
     >
   | CallEventBase<'call.analyzed', { summary?: string; fields: Record<string, unknown> }>;

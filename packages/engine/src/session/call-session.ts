@@ -1,0 +1,341 @@
+import {
+  type AgentSnapshot,
+  type CallEvent,
+  type CallOutcome,
+  type EndedReason,
+  type Logger,
+  renderTemplate,
+  silentLogger,
+  type TranscriptEntry,
+  type TurnLatency,
+} from '@switchboard/core';
+import { initMedia } from '@switchboard/media';
+import type { CallLeg } from '../call-leg.js';
+import { ProviderError } from '../providers/provider-error.js';
+import type { ProviderFactory, ServedProviders } from '../providers/provider-factory.js';
+import { ToolRunner } from '../tools/tool-runner.js';
+import { type Clock, systemClock, TimerScope } from '../util/clock.js';
+import { CascadedPipeline } from './cascaded-pipeline.js';
+import { connectCascaded, connectSts } from './connect-providers.js';
+import { InputGuard } from './input-guard.js';
+import { LatencyMeter } from './latency-meter.js';
+import { OutputPlayer } from './output-player.js';
+import { CallRecorder, type RecordingInfo } from './recorder.js';
+import type { EndRequest, Pipeline, SessionCore } from './session-core.js';
+import { reportTool } from './session-core.js';
+import { SessionEvents } from './session-events.js';
+import { StsPipeline } from './sts-pipeline.js';
+import { Transcript } from './transcript.js';
+import { defaultVadFactory, type VadFactory, VadTap } from './vad.js';
+
+const APOLOGY = "I'm sorry, we're having technical difficulties. Please call again later.";
+const SORRY_REPEAT = "Sorry, I didn't catch that. Could you say it again?";
+
+export interface CallSessionOptions {
+  leg: CallLeg;
+  snapshot: AgentSnapshot;
+  providers: ProviderFactory;
+  emit: (event: CallEvent) => void;
+  /** The platform's id for the call; defaults to the leg's. */
+  callId?: string;
+  /** Where recordings go; without it nothing is recorded. */
+  recordingDir?: string;
+  clock?: Clock;
+  vadFactory?: VadFactory;
+  /** Per-call values for `{{name}}` placeholders, over the agent's defaults. */
+  variables?: Record<string, string>;
+  logger?: Logger;
+  /** Secret of a credential, for signing http tool requests. */
+  resolveSecret?: (credentialId: string) => Promise<string | undefined>;
+  signingSecret?: string;
+  fetch?: typeof fetch;
+}
+
+export interface CallResult {
+  callId: string;
+  agentId: string;
+  agentVersion: number;
+  outcome: CallOutcome;
+  endedReason: EndedReason;
+  durationMs: number;
+  transcript: TranscriptEntry[];
+  latencies: TurnLatency[];
+  /** Which provider reference served each kind (after any fallback). */
+  providers: ServedProviders;
+  recording?: RecordingInfo;
+}
+
+/**
+ * Runs one call of one agent version on one leg, from answer to hang-up. It wires the helpers —
+ * input guard, VAD, pipeline, player, recorder, transcript, latency meter — and owns teardown:
+ * when the call ends every timer, listener, connection and buffer it started is released.
+ */
+export class CallSession {
+  readonly callId: string;
+  readonly timers: TimerScope;
+  readonly #o: CallSessionOptions;
+  readonly #logger: Logger;
+  readonly #ctrl = new AbortController();
+  readonly #events: SessionEvents;
+  readonly #transcript: Transcript;
+  readonly #latency = new LatencyMeter();
+  readonly #clock: Clock;
+  #startedAt = 0;
+  #player: OutputPlayer | undefined;
+  #pipeline: Pipeline | undefined;
+  #recorder: CallRecorder | undefined;
+  #vad: VadTap | undefined;
+  #guard: InputGuard | undefined;
+  #served: ServedProviders = {};
+  #activeTurn: number | undefined;
+  #ending = false;
+  #ended = false;
+  #softFailures = 0;
+  #stopInput: (() => void) | undefined;
+  #resolve: ((r: CallResult) => void) | undefined;
+  readonly #onHangup = (reason: EndedReason) => this.#end({ reason, hangup: false });
+  readonly #onDtmf = (digit: string) => this.#events.send('dtmf.received', { digit });
+
+  constructor(opts: CallSessionOptions) {
+    this.#o = opts;
+    this.callId = opts.callId ?? opts.leg.id;
+    this.#clock = opts.clock ?? systemClock;
+    this.timers = new TimerScope(this.#clock);
+    this.#logger = (opts.logger ?? silentLogger()).child({
+      callId: this.callId,
+      agentId: opts.snapshot.agentId,
+    });
+    this.#events = new SessionEvents(opts.emit, this.callId, opts.snapshot.workspaceId, this.#logger);
+    this.#transcript = new Transcript((entry) => this.#events.send('transcript.final', entry));
+  }
+
+  /** Runs the call; resolves when it has ended and everything is released. */
+  async start(): Promise<CallResult> {
+    const { leg, snapshot } = this.#o;
+    const config = snapshot.config;
+    const done = new Promise<CallResult>((resolve) => {
+      this.#resolve = resolve;
+    });
+    this.#startedAt = this.#clock.now();
+    this.#events.send('call.started', {
+      direction: leg.direction,
+      from: leg.from,
+      to: leg.to,
+      agentId: snapshot.agentId,
+      agentVersion: snapshot.version,
+      connector: leg.connector,
+    });
+    leg.on('hangup', this.#onHangup);
+    leg.on('dtmf', this.#onDtmf);
+    try {
+      await initMedia();
+      await this.#setup();
+    } catch (e) {
+      const err = ProviderError.from(e);
+      this.#logger.error({ err: err.message, kind: err.kind }, 'call could not start');
+      this.#end({ reason: 'provider-error', hangup: true }, 'failed');
+      return done;
+    }
+    if (this.#ended) return done;
+    this.#events.send('call.answered', {});
+    this.timers.timeout(() => void this.#finishGracefully('max-duration'), config.maxDurationSeconds * 1000);
+    this.#pipeline?.start();
+    void this.#readAudio();
+    return done;
+  }
+
+  async #setup(): Promise<void> {
+    const { leg, snapshot, providers } = this.#o;
+    const config = snapshot.config;
+    const vars = { ...config.variables, ...this.#o.variables };
+    const systemPrompt = renderTemplate(config.systemPrompt, vars);
+    const greeting = config.greeting ? renderTemplate(config.greeting, vars) : undefined;
+    this.#guard = new InputGuard(leg.inputFormat, this.#logger);
+    this.#player = new OutputPlayer({
+      format: leg.outputFormat,
+      clock: this.#clock,
+      logger: this.#logger,
+      onFrame: (frame) => {
+        if (this.#activeTurn !== undefined)
+          this.#latency.mark(this.#activeTurn, 'firstAudioSentMs', this.since());
+        this.#recorder?.agent(frame);
+        leg.play(frame);
+      },
+    });
+    if (config.recording.enabled && this.#o.recordingDir) {
+      this.#recorder = await CallRecorder.open(
+        this.#o.recordingDir,
+        this.callId,
+        leg.inputFormat.sampleRate,
+        this.#logger,
+      ).catch((e) => {
+        this.#logger.error({ err: e instanceof Error ? e.message : String(e) }, 'recording disabled');
+        return undefined;
+      });
+    }
+    const tools = new ToolRunner(config.tools, {
+      callId: this.callId,
+      clock: this.#clock,
+      logger: this.#logger,
+      sendDtmf: (digits) => leg.sendDtmf(digits),
+      ...(this.#o.resolveSecret ? { resolveSecret: this.#o.resolveSecret } : {}),
+      ...(this.#o.signingSecret ? { signingSecret: this.#o.signingSecret } : {}),
+      ...(this.#o.fetch ? { fetch: this.#o.fetch } : {}),
+    });
+    const ctx = {
+      callId: this.callId,
+      workspaceId: snapshot.workspaceId,
+      agentId: snapshot.agentId,
+      language: config.language,
+      logger: this.#logger,
+      ...(config.voice ? { voice: config.voice } : {}),
+    };
+    const base = { factory: providers, config, ctx, leg, logger: this.#logger, signal: this.#ctrl.signal };
+    const core = this.#core(tools);
+    if (config.mode === 'sts') {
+      const { sts, served } = await connectSts({
+        ...base,
+        instructions: systemPrompt,
+        tools: tools.definitions,
+      });
+      this.#served = served;
+      this.#pipeline = new StsPipeline(core, sts, greeting);
+    } else {
+      // The detector loads a model; it does so while the providers connect.
+      const [vad, conn] = await Promise.allSettled([
+        VadTap.open(leg.inputFormat, this.#o.vadFactory ?? defaultVadFactory),
+        connectCascaded(base),
+      ]);
+      if (vad.status === 'fulfilled') this.#vad = vad.value;
+      if (conn.status === 'rejected') throw conn.reason;
+      if (vad.status === 'rejected') {
+        const p = conn.value.providers;
+        await Promise.allSettled([p.asr.close(), p.llm.close(), p.tts.close()]);
+        throw vad.reason;
+      }
+      this.#served = conn.value.served;
+      this.#pipeline = new CascadedPipeline(core, conn.value.providers, systemPrompt, greeting);
+    }
+    if (this.#ended) await this.#pipeline.close();
+  }
+
+  since(): number {
+    return this.#clock.now() - this.#startedAt;
+  }
+
+  #core(tools: ToolRunner): SessionCore {
+    return {
+      leg: this.#o.leg,
+      config: this.#o.snapshot.config,
+      timers: this.timers,
+      logger: this.#logger,
+      events: this.#events,
+      transcript: this.#transcript,
+      latency: this.#latency,
+      player: this.#player as OutputPlayer,
+      tools,
+      signal: this.#ctrl.signal,
+      since: () => this.since(),
+      setActiveTurn: (n) => {
+        this.#activeTurn = n;
+      },
+      recordTool: (o) =>
+        reportTool({ events: this.#events, transcript: this.#transcript, since: () => this.since() }, o),
+      end: (req) => this.#end(req),
+      providerFailed: (err) => void this.#providerFailed(err),
+    };
+  }
+
+  async #readAudio(): Promise<void> {
+    const it = this.#o.leg.audio[Symbol.asyncIterator]();
+    this.#stopInput = () => void it.return?.()?.catch(() => {});
+    try {
+      for (;;) {
+        const r = await it.next();
+        if (r.done || this.#ended) break;
+        const frame = this.#guard?.accept(r.value);
+        if (!frame) continue;
+        this.#recorder?.caller(frame);
+        this.#pipeline?.callerAudio(frame);
+        const event = await this.#vad?.process(frame);
+        if (event && !this.#ended) this.#pipeline?.callerSpeech(event);
+      }
+    } catch (e) {
+      this.#logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'caller audio failed');
+      return this.#end({ reason: 'connector-error', hangup: true });
+    }
+    this.#end({ reason: 'caller-hangup', hangup: false });
+  }
+
+  async #providerFailed(err: ProviderError): Promise<void> {
+    if (this.#ending || this.#ended) return;
+    this.#logger.error({ err: err.message, kind: err.kind, provider: err.provider }, 'provider failed');
+    if (err.retryable && this.#softFailures < 2 && this.#o.snapshot.config.mode === 'cascaded') {
+      this.#softFailures++;
+      this.#pipeline?.sayFinal(SORRY_REPEAT, 5000).catch(() => {});
+      return;
+    }
+    await this.#finishGracefully('provider-error', APOLOGY);
+  }
+
+  /** Ends after a last line (goodbye, apology) has played. */
+  async #finishGracefully(reason: EndedReason, line?: string): Promise<void> {
+    if (this.#ending || this.#ended) return;
+    this.#ending = true;
+    this.#pipeline?.stopSpeaking();
+    const text = line ?? this.#o.snapshot.config.goodbyeMessage;
+    if (text) await this.#pipeline?.sayFinal(text, 5000).catch(() => {});
+    this.#end({ reason, hangup: true });
+  }
+
+  #end(req: EndRequest, outcome: CallOutcome = 'completed'): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#ending = true;
+    this.#ctrl.abort(new Error(`call ended: ${req.reason}`));
+    this.timers.clearAll();
+    void this.#teardown(req, outcome);
+  }
+
+  async #teardown(req: EndRequest, outcome: CallOutcome): Promise<void> {
+    const { leg, snapshot } = this.#o;
+    leg.off('hangup', this.#onHangup);
+    leg.off('dtmf', this.#onDtmf);
+    this.#stopInput?.();
+    await this.#pipeline?.close().catch(() => {});
+    this.#player?.close();
+    this.#vad?.close();
+    this.#guard?.destroy();
+    if (req.hangup) {
+      await leg.hangup(req.reason).catch((e) => {
+        this.#logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'hangup failed');
+      });
+    }
+    const recording = await this.#recorder?.close();
+    // Anything a closing stage scheduled on its way out is cancelled too.
+    this.timers.clearAll();
+    const result: CallResult = {
+      callId: this.callId,
+      agentId: snapshot.agentId,
+      agentVersion: snapshot.version,
+      outcome,
+      endedReason: req.reason,
+      durationMs: Math.round(this.since()),
+      transcript: this.#transcript.entries,
+      latencies: this.#latency.turns,
+      providers: this.#served,
+      ...(recording ? { recording } : {}),
+    };
+    const data = {
+      outcome,
+      endedReason: req.reason,
+      durationMs: result.durationMs,
+      transcript: result.transcript,
+      latencies: result.latencies,
+      providers: result.providers,
+      ...(recording ? { recordingPath: recording.path } : {}),
+    };
+    this.#events.send('call.ended', data);
+    this.#resolve?.(result);
+  }
+}

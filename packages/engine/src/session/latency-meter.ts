@@ -1,0 +1,41 @@
+import type { TurnLatency } from '@switchboard/core';
+
+type Mark = Exclude<keyof TurnLatency, 'turn'>;
+
+/**
+ * Per-turn timing marks, each in ms from call start: when the caller stopped, the final transcript
+ * arrived, the model's first token, the synthesiser's first audio, and the first audio frame sent
+ * to the carrier. A consumer derives latencies as differences (e.g. firstAudioSentMs − callerStoppedMs).
+ */
+export class LatencyMeter {
+  readonly #turns: TurnLatency[] = [];
+  #pendingStop: number | undefined;
+
+  /** The caller stopped speaking; kept until the turn it ends begins. */
+  callerStopped(atMs: number): void {
+    this.#pendingStop = atMs;
+  }
+
+  callerResumed(): void {
+    this.#pendingStop = undefined;
+  }
+
+  /** Starts a new agent turn; returns its number (1-based). */
+  beginTurn(): number {
+    const turn: TurnLatency = { turn: this.#turns.length + 1 };
+    if (this.#pendingStop !== undefined) turn.callerStoppedMs = this.#pendingStop;
+    this.#pendingStop = undefined;
+    this.#turns.push(turn);
+    return turn.turn;
+  }
+
+  /** Sets a mark on `turn` once; later marks of the same kind are ignored. */
+  mark(turn: number, mark: Mark, atMs: number): void {
+    const t = this.#turns[turn - 1];
+    if (t && t[mark] === undefined) t[mark] = Math.round(atMs);
+  }
+
+  get turns(): TurnLatency[] {
+    return this.#turns.map((t) => ({ ...t }));
+  }
+}

@@ -1,0 +1,60 @@
+import { join } from 'node:path';
+import type { Logger } from '@switchboard/core';
+import { type AudioFrame, StereoWavWriter } from '@switchboard/media';
+
+export interface RecordingInfo {
+  path: string;
+  durationMs: number;
+  bytes: number;
+}
+
+/**
+ * Records the call as a stereo WAV (caller left, agent right) at the caller's sample rate. The
+ * writer converts and aligns; this owns its lifetime and keeps a write failure from touching the
+ * call: the recording stops, the call goes on.
+ */
+export class CallRecorder {
+  readonly #writer: StereoWavWriter;
+  readonly #logger: Logger;
+  #failed = false;
+
+  private constructor(writer: StereoWavWriter, logger: Logger) {
+    this.#writer = writer;
+    this.#logger = logger;
+  }
+
+  static async open(dir: string, callId: string, sampleRate: number, logger: Logger): Promise<CallRecorder> {
+    const safeId = callId.replace(/[^a-zA-Z0-9_.-]/g, '_');
+    return new CallRecorder(await StereoWavWriter.open(join(dir, `${safeId}.wav`), sampleRate), logger);
+  }
+
+  caller(frame: AudioFrame): void {
+    this.#write(() => this.#writer.writeCaller(frame));
+  }
+
+  agent(frame: AudioFrame): void {
+    this.#write(() => this.#writer.writeAgent(frame));
+  }
+
+  async close(): Promise<RecordingInfo | undefined> {
+    try {
+      return await this.#writer.close();
+    } catch (e) {
+      this.#logger.error(
+        { err: e instanceof Error ? e.message : String(e) },
+        'recording could not be finished',
+      );
+      return undefined;
+    }
+  }
+
+  #write(fn: () => void): void {
+    if (this.#failed) return;
+    try {
+      fn();
+    } catch (e) {
+      this.#failed = true;
+      this.#logger.error({ err: e instanceof Error ? e.message : String(e) }, 'recording stopped');
+    }
+  }
+}
