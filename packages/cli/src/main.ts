@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, createLogger, loadConfig } from '@switchboard/core';
 import { openDatabase } from '@switchboard/store';
+import { campaignCommand } from './campaign.js';
 import { start } from './start.js';
 
 const USAGE = `Usage: switchboard <command>
@@ -8,6 +9,7 @@ const USAGE = `Usage: switchboard <command>
 Commands:
   start      run the platform (API, docs, connectors) on the configured database
   migrate    apply database migrations and exit
+  campaign   import <file.csv>: add contacts to a campaign through the API
   help       show this text
 
 Configuration comes from the environment; see .env.example.`;
@@ -19,6 +21,8 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
+  // An API client: needs no server configuration.
+  if (command === 'campaign') return campaignCommand(argv.slice(1));
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();

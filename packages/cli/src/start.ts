@@ -1,18 +1,29 @@
 import { type Config, createLogger, type Logger } from '@switchboard/core';
+import { initMedia } from '@switchboard/media';
+import { localStackStatus } from '@switchboard/providers';
 import {
   bootstrap,
   buildApp,
   createMetricsRegistry,
   loadInternalToken,
   type SubsystemState,
+  TalkTokens,
 } from '@switchboard/server';
-import { openStore } from '@switchboard/store';
+import { openStore, type Store } from '@switchboard/store';
+import { webCallPlugin } from '@switchboard/telephony';
 import type { FastifyInstance } from 'fastify';
+import { startEvents } from './events.js';
 import { connectRedis } from './redis.js';
+import { type CallRuntime, createCallRuntime } from './runtime.js';
+import { startSip } from './sip.js';
 
 export interface Running {
   app: FastifyInstance;
   url: string;
+  store: Store;
+  calls: CallRuntime;
+  /** The built-in SIP endpoint, when enabled. */
+  sip?: { host: string; port: number };
   stop(): Promise<void>;
 }
 
@@ -20,7 +31,9 @@ export interface Running {
 export async function start(
   config: Config,
   logger: Logger = createLogger({ level: config.LOG_LEVEL, pii: config.LOG_PII }),
+  options: { banner?: boolean } = {},
 ): Promise<Running> {
+  await initMedia();
   const store = await openStore({
     url: config.DATABASE_URL,
     dataDir: config.DATA_DIR,
@@ -45,27 +58,79 @@ export async function start(
         detail: 'REDIS_URL not set; state kept in process',
       }));
     }
+    const internalToken = loadInternalToken(config);
+    const calls = createCallRuntime({ store, config, logger, internalToken });
+    const events = await startEvents({ config, store, bus: calls.bus, logger, internalToken });
+    stops.unshift(() => events.stop());
+    subsystems.push(events.health);
+    const local = await localStackStatus();
+    subsystems.push(() => ({
+      name: 'local voice stack',
+      state: local.ready ? 'up' : 'degraded',
+      ...(local.ready ? {} : { detail: `speech recognition needs: ${local.installCommand}` }),
+    }));
     const app = await buildApp(
+      { config, store, logger, internalToken, metrics: createMetricsRegistry(), subsystems, calls },
       {
-        config,
-        store,
-        logger,
-        internalToken: loadInternalToken(config),
-        metrics: createMetricsRegistry(),
-        subsystems,
+        ...(redis ? { redis: redis.redis } : {}),
+        plugins: [
+          (scope) =>
+            webCallPlugin(scope, {
+              logger,
+              verifyToken: (token) => calls.tokens.verify(token),
+              startCall: async (leg, grant) => {
+                const started = await calls.runner.start(leg, {
+                  route: { agentId: grant.agentId, workspaceId: grant.workspaceId },
+                });
+                return { callId: started.callId };
+              },
+              subscribe: (callId, listener) =>
+                calls.bus.subscribe((e) => (e.callId === callId ? listener(e) : undefined)),
+            }),
+        ],
       },
-      redis ? { redis: redis.redis } : {},
     );
-    stops.unshift(() => app.close());
+    const sip = config.SIP_ENABLED
+      ? await startSip({ config, store, runner: calls.runner, logger })
+      : undefined;
+    if (sip) subsystems.push(sip.health);
+    else subsystems.push(() => ({ name: 'sip', state: 'disabled', detail: 'SIP_ENABLED=false' }));
+    stops.unshift(async () => {
+      await calls.runner.drain(config.SHUTDOWN_GRACE_MS);
+      await sip?.server.stop();
+      await app.close();
+    });
     await app.listen({ host: config.HOST, port: config.PORT });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
     const url =
       config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
-    printBanner(url, store.database.kind, boot);
+    const talkLink =
+      boot.demoAgentId ??
+      (await store.agents.list(boot.workspaceId, { name: 'Demo receptionist' })).data[0]?.id;
+    const loopback = ['127.0.0.1', 'localhost', '::1'].includes(config.HOST);
+    const demoLink =
+      talkLink && loopback
+        ? `${url}/talk/${talkLink}?token=${encodeURIComponent(new TalkTokens(internalToken, 24 * 3600_000).mint(talkLink, boot.workspaceId).token)}`
+        : undefined;
+    const sipAddress = sip?.server.address;
+    if (options.banner !== false)
+      printBanner(
+        url,
+        sipAddress ? `sip:demo@${sipAddress.host}:${sipAddress.port}` : undefined,
+        store.database.kind,
+        boot,
+        demoLink,
+        local.ready
+          ? undefined
+          : `speech recognition is off until you run \`${local.installCommand}\`; the demo still answers typed chat and the keypad`,
+      );
     return {
       app,
       url,
+      store,
+      calls,
+      ...(sipAddress ? { sip: { host: sipAddress.host, port: sipAddress.port } } : {}),
       async stop() {
         for (const s of stops.splice(0)) await s();
       },
@@ -76,7 +141,14 @@ export async function start(
   }
 }
 
-function printBanner(url: string, db: string, boot: Awaited<ReturnType<typeof bootstrap>>): void {
+function printBanner(
+  url: string,
+  sipDemo: string | undefined,
+  db: string,
+  boot: Awaited<ReturnType<typeof bootstrap>>,
+  demoLink: string | undefined,
+  localHint: string | undefined,
+): void {
   const lines = [
     '',
     `  Switchboard is running at ${url}`,
@@ -92,6 +164,11 @@ function printBanner(url: string, db: string, boot: Awaited<ReturnType<typeof bo
       '  (or set OWNER_EMAIL and OWNER_PASSWORD before the first start)',
     );
   }
+  if (demoLink) {
+    lines.push('', '  Talk to the Demo receptionist in your browser (link valid 24 h):', `    ${demoLink}`);
+  }
+  if (sipDemo) lines.push('', `  Or call it from a softphone or sipp: ${sipDemo}`);
+  if (localHint) lines.push('', `  Offline voice stack: ${localHint}`);
   lines.push('');
   process.stdout.write(`${lines.join('\n')}\n`);
 }

@@ -59,6 +59,21 @@ export const envSchema = z.object({
   AGENT_CONFIG_URL_TIMEOUT_MS: positiveInt.default(1500),
   AGENT_CACHE_TTL_MS: positiveInt.default(60_000),
   SHUTDOWN_GRACE_MS: positiveInt.default(30_000),
+  SIP_ENABLED: bool.default(true),
+  SIP_HOST: z.string().min(1).default('127.0.0.1'),
+  SIP_PORT: port.default(5060),
+  SIP_TRANSPORTS: csv
+    .pipe(z.array(z.enum(['udp', 'tcp'])).min(1, 'expected udp, tcp or both'))
+    .default(['udp', 'tcp']),
+  SIP_ADVERTISED_ADDRESS: z.string().min(1).optional(),
+  RTP_PORT_MIN: port.default(40000),
+  RTP_PORT_MAX: port.default(40999),
+  SIP_TRUNK_URI: z
+    .string()
+    .regex(/^sips?:/, 'expected a SIP URI such as sip:trunk.example.net:5060')
+    .optional(),
+  SIP_TRUNK_USERNAME: z.string().min(1).optional(),
+  SIP_TRUNK_PASSWORD: z.string().min(1).optional(),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -104,6 +119,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         message: 'OWNER_EMAIL and OWNER_PASSWORD must be set together',
       },
     ]);
+  }
+  if (e.RTP_PORT_MIN > e.RTP_PORT_MAX) {
+    throw new ConfigError([{ variable: 'RTP_PORT_MIN', message: 'must not be above RTP_PORT_MAX' }]);
   }
   const host = e.HOST === '0.0.0.0' || e.HOST === '::' ? '127.0.0.1' : e.HOST;
   return { ...e, publicUrl: (e.PUBLIC_URL ?? `http://${host}:${e.PORT}`).replace(/\/$/, '') };

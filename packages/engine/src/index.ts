@@ -36,4 +36,5 @@ export { SpeakableChunker } from './text/speakable-chunker.js';
 export { callHttpTool, SIGNATURE_HEADER, signBody } from './tools/http-tool.js';
 export { checkArguments } from './tools/json-schema.js';
 export { type ToolEffect, type ToolOutcome, ToolRunner, toolDefinition } from './tools/tool-runner.js';
+export { Channel } from './util/channel.js';
 export { sleep, TimerScope } from './util/clock.js';

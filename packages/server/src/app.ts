@@ -5,6 +5,7 @@ import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import websocket from '@fastify/websocket';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import {
   createJsonSchemaTransform,
@@ -20,12 +21,17 @@ import { registerMetrics } from './plugins/metrics.js';
 import { agentRoutes } from './routes/agents.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { authRoutes } from './routes/auth.js';
+import { callResultRoutes } from './routes/call-results.js';
 import { callRoutes } from './routes/calls.js';
+import { campaignRoutes } from './routes/campaigns.js';
 import { credentialRoutes } from './routes/credentials.js';
 import { healthRoutes } from './routes/health.js';
 import { internalRoutes } from './routes/internal.js';
+import { outboundCallRoutes } from './routes/outbound-calls.js';
 import { phoneNumberRoutes } from './routes/phone-numbers.js';
 import { providerRoutes } from './routes/providers.js';
+import { talkRoutes } from './routes/talk.js';
+import { webhookRoutes } from './routes/webhooks.js';
 import { workspaceRoutes } from './routes/workspaces.js';
 
 declare module 'fastify' {
@@ -90,6 +96,8 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
     exposedHeaders: ['x-request-id'],
   });
   await app.register(cookie);
+  // One WebSocket server for every connector that streams media (browser, Twilio, Plivo, …).
+  await app.register(websocket, { options: { maxPayload: 1 << 20 } });
   await app.register(rateLimit, {
     global: true,
     max: config.RATE_LIMIT_PER_MINUTE,
@@ -155,6 +163,11 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
       await v1.register(agentRoutes(deps));
       await v1.register(phoneNumberRoutes(deps));
       await v1.register(callRoutes(deps));
+      await v1.register(outboundCallRoutes(deps));
+      await v1.register(campaignRoutes(deps));
+      await v1.register(callResultRoutes(deps));
+      await v1.register(webhookRoutes(deps));
+      if (deps.calls) await v1.register(talkRoutes(deps, deps.calls));
     },
     { prefix: '/v1' },
   );

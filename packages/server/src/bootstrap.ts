@@ -102,5 +102,9 @@ async function seedDemoAgent(store: Store, workspaceId: string): Promise<string>
       goodbyeMessage: 'Thank you for calling. Goodbye!',
     },
   });
+  // `sip:demo@<host>` reaches it on the built-in SIP endpoint.
+  await store.phoneNumbers
+    .create(workspaceId, { number: 'demo', connector: 'sip', agentId: agent.id, label: 'Demo receptionist' })
+    .catch(() => {});
   return agent.id;
 }

@@ -1,6 +1,8 @@
-import type { Config, Logger } from '@switchboard/core';
+import type { CallEventBus, Config, Logger } from '@switchboard/core';
 import type { Store } from '@switchboard/store';
 import type { Registry } from 'prom-client';
+import type { CallRunner } from './calls/call-runner.js';
+import type { TalkTokens } from './calls/talk-token.js';
 
 /** A subsystem that is optional, reported on /health/ready. */
 export interface SubsystemState {
@@ -19,4 +21,6 @@ export interface AppDeps {
   metrics: Registry;
   /** Extra readiness checks (Redis, MQTT, SIP, queue…); each says its own state. */
   subsystems?: (() => Promise<SubsystemState> | SubsystemState)[];
+  /** The call runtime; without it the app serves configuration only. */
+  calls?: { runner: CallRunner; tokens: TalkTokens; bus: CallEventBus };
 }

@@ -2,15 +2,20 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { createLogger, loadConfig } from '@switchboard/core';
+import { CallEventBus, createLogger, loadConfig } from '@switchboard/core';
+import { FakeLlm, FakeProviderFactory, type ProviderFactory } from '@switchboard/engine';
 import type { Store } from '@switchboard/store';
 import { type Backend, openTestStore } from '@switchboard/store/testing';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
+import { CallRunner } from './calls/call-runner.js';
+import { TalkTokens } from './calls/talk-token.js';
 import { createMetricsRegistry } from './plugins/metrics.js';
 
 export interface TestApp {
   app: FastifyInstance;
+  runner: CallRunner;
+  bus: CallEventBus;
   store: Store;
   /** Every log line the app wrote, raw JSON. */
   logs: string[];
@@ -25,7 +30,7 @@ export const TEST_INTERNAL_TOKEN = 'internal-token-for-tests-0123456789';
 
 /** A full app on a throwaway database, with captured logs and one workspace + admin key. */
 export async function createTestApp(
-  options: { backend?: Backend; env?: Record<string, string> } = {},
+  options: { backend?: Backend; env?: Record<string, string>; providers?: ProviderFactory } = {},
 ): Promise<TestApp> {
   const store = await openTestStore(options.backend ?? 'pglite');
   const logs: string[] = [];
@@ -42,18 +47,46 @@ export async function createTestApp(
     INTERNAL_TOKEN: TEST_INTERNAL_TOKEN,
     ...options.env,
   });
+  const logger = createLogger({ level: 'debug', destination: sink });
+  const bus = new CallEventBus();
+  // The default agent document names local:answerer; a scripted model stands in for it.
+  const providers =
+    options.providers ??
+    new FakeProviderFactory({
+      llm: {
+        'local:answerer': new FakeLlm({
+          replies: (m) => {
+            const last = m[m.length - 1];
+            return /bye/i.test(last?.role === 'user' ? last.content : '')
+              ? { toolCalls: [{ name: 'end_call', args: {} }] }
+              : `You said: ${last && 'content' in last ? last.content : ''}`;
+          },
+        }),
+      },
+    });
+  const runner = new CallRunner({
+    store,
+    bus,
+    providers,
+    logger,
+    dataDir: config.DATA_DIR,
+    configUrlTimeoutMs: 500,
+  });
   const app = await buildApp({
     config,
     store,
-    logger: createLogger({ level: 'debug', destination: sink }),
+    logger,
     internalToken: TEST_INTERNAL_TOKEN,
     metrics: createMetricsRegistry(),
+    calls: { runner, bus, tokens: new TalkTokens(TEST_INTERNAL_TOKEN) },
   });
   await app.ready();
   const ws = await store.accounts.createWorkspace('Test workspace');
   const { key } = await store.apiKeys.create(ws.id, { name: 'test admin', role: 'admin' });
   return {
     app,
+    runner,
+    bus,
     store,
     logs,
     internalToken: TEST_INTERNAL_TOKEN,

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  type AnyPgColumn,
   bigint,
   boolean,
   check,
@@ -13,6 +14,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { campaigns } from './schema-dialer.js';
 
 /**
  * The one schema. Row types and API validators derive from these tables; queries live in the
@@ -242,6 +244,8 @@ export const calls = pgTable(
     endedReason: text('ended_reason'),
     externalId: text('external_id'),
     customCallId: text('custom_call_id'),
+    /** Set for calls a campaign placed. */
+    campaignId: uuid('campaign_id').references((): AnyPgColumn => campaigns.id, { onDelete: 'set null' }),
     variables: jsonb('variables').$type<Record<string, string>>().notNull().default({}),
     providersUsed: jsonb('providers_used').$type<Record<string, string>>().notNull().default({}),
     recordingPath: text('recording_path'),
@@ -259,6 +263,7 @@ export const calls = pgTable(
     index('calls_agent_idx').on(t.agentId),
     uniqueIndex('calls_custom_id_uq').on(t.workspaceId, t.customCallId),
     index('calls_external_idx').on(t.connector, t.externalId),
+    index('calls_campaign_idx').on(t.campaignId, t.endedAt),
   ],
 );
 
@@ -298,3 +303,5 @@ export const instanceSettings = pgTable('instance_settings', {
   value: jsonb('value').notNull(),
   updatedAt: updatedAt(),
 });
+export * from './schema-dialer.js';
+export * from './schema-events.js';

@@ -1,0 +1,151 @@
+/**
+ * The whole platform on embedded defaults, called over the built-in SIP endpoint by real peers:
+ * the Demo receptionist runs on the offline stack (pocketsphinx → answerer → espeak) and what the
+ * caller hears is transcribed again with pocketsphinx.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { type Running, start } from '@switchboard/cli';
+import { type CallEvent, createLogger, loadConfig } from '@switchboard/core';
+import { startBaresip } from '../sip/baresip.js';
+import { needBinaries, rtpRange, sippBase, spawnPeer, speak, tempDir, transcribe } from '../sip/peers.js';
+
+const ANSWER = 'we are open every day from nine in the morning until ten at night';
+const GREETING = 'hello thanks for calling switchboard how can i help you';
+
+describe('the Demo receptionist over built-in SIP', () => {
+  let platform: Running;
+  const events: CallEvent[] = [];
+
+  before(async () => {
+    const [rtpMin, rtpMax] = rtpRange(60);
+    const dataDir = join(tempDirOnce(), 'data');
+    platform = await start(
+      loadConfig({
+        NODE_ENV: 'test',
+        DATA_DIR: dataDir,
+        PORT: '0',
+        SIP_PORT: '0',
+        RTP_PORT_MIN: String(rtpMin),
+        RTP_PORT_MAX: String(rtpMax),
+        OWNER_EMAIL: 'owner@example.com',
+        OWNER_PASSWORD: 'a-long-test-password',
+        INTERNAL_TOKEN: 'e2e-internal-token-0123456789',
+      }),
+      createLogger({ level: 'warn' }),
+      { banner: false },
+    );
+    platform.calls.bus.subscribe((e) => {
+      events.push(e);
+    });
+  });
+  after(() => platform?.stop());
+
+  test('baresip asks a question and hears the answer', async (t) => {
+    if (!needBinaries(t, 'baresip', 'flite', 'sox', 'pocketsphinx_continuous')) return;
+    const dir = tempDir(t);
+    // Silence while the greeting plays, then the question, then time to hear the answer.
+    const question = speak(dir, 'question', 'What are your opening hours?', 9);
+    const src = join(dir, 'src.wav');
+    execFileSync('sox', [question, src, 'pad', '8', '0']);
+    const b = await startBaresip(t, dir, {
+      sourceWav: src,
+      dial: `sip:demo@127.0.0.1:${platform.sip!.port}`,
+      quitAfterSeconds: 26,
+    });
+    await b.peer.done;
+    // baresip records only the packets it received, so greeting and answer follow with no pause.
+    const heard = transcribe(dir, b.decodedWav(), [`${GREETING} ${ANSWER}`, GREETING, ANSWER]);
+    const story = events.map(
+      (e) =>
+        `${e.type}${'text' in e.data ? `(${e.data.role}: ${e.data.text})` : ''}${e.type === 'call.ended' ? `(${e.data.endedReason})` : ''}`,
+    );
+    assert.match(heard, new RegExp(ANSWER), `the caller heard: "${heard}"; events: ${story.join(' | ')}`);
+    const ended = await waitFor(() => events.find((e) => e.type === 'call.ended'));
+    assert.ok(ended);
+    const callerTurns = events.filter(
+      (e) => e.type === 'transcript.final' && e.callId === ended.callId && e.data.role === 'caller',
+    );
+    assert.ok(callerTurns.some((e) => e.type === 'transcript.final' && /opening hours/.test(e.data.text)));
+    // The call's story is in the database: row, status progression, transcript events, latencies.
+    const row = await waitForAsync(async () => {
+      const c = await platform.store.calls.get(ended.workspaceId, ended.callId).catch(() => undefined);
+      return c?.status === 'ended' ? c : undefined;
+    });
+    assert.ok(row, 'call row written');
+    assert.equal(row.connector, 'sip');
+    assert.equal(row.endedReason, 'caller-hangup');
+    assert.equal(row.agentVersion, 1);
+    assert.deepEqual(
+      row.statusProgression.map((s) => s.status).filter((s, i, a) => a.indexOf(s) === i),
+      ['ringing', 'in-progress', 'ended'].filter((s) => row.statusProgression.some((p) => p.status === s)),
+    );
+    assert.ok(row.recordingPath, 'recording kept');
+    const stored = await platform.store.calls.events(ended.workspaceId, ended.callId);
+    assert.ok(
+      stored.some(
+        (e) => e.type === 'transcript.final' && String(e.data.text).includes('nine in the morning'),
+      ),
+    );
+  });
+
+  test('sipp with the uac_pcap scenario: the keypad digit reaches the session', async (t) => {
+    if (!needBinaries(t, 'sipp')) return;
+    const dir = tempDir(t);
+    mkdirSync(join(dir, 'pcap'));
+    for (const f of readdirSync('/usr/share/sip-tester').filter((n) => n.endsWith('.pcap'))) {
+      copyFileSync(join('/usr/share/sip-tester', f), join(dir, 'pcap', f));
+    }
+    const before = events.length;
+    const [mp] = rtpRange(4);
+    const sipp = spawnPeer(
+      t,
+      'sipp',
+      [
+        '-sn',
+        'uac_pcap',
+        `127.0.0.1:${platform.sip!.port}`,
+        '-s',
+        'demo',
+        ...sippBase(0, mp),
+        '-timeout',
+        '40s',
+      ],
+      { cwd: dir, timeoutMs: 60_000 },
+    );
+    const r = await sipp.done;
+    assert.equal(r.code, 0, r.stdout.slice(-2000));
+    const dtmf = await waitFor(() => events.slice(before).find((e) => e.type === 'dtmf.received'));
+    assert.ok(dtmf && dtmf.type === 'dtmf.received');
+    assert.equal(dtmf.data.digit, '1');
+  });
+});
+
+let dirOnce: string | undefined;
+function tempDirOnce(): string {
+  dirOnce ??= execFileSync('mktemp', ['-d', '/tmp/sb-e2e-XXXXXX']).toString().trim();
+  return dirOnce;
+}
+
+async function waitForAsync<T>(fn: () => Promise<T | undefined>, ms = 20_000): Promise<T | undefined> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const v = await fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return undefined;
+}
+
+async function waitFor<T>(fn: () => T | undefined, ms = 20_000): Promise<T | undefined> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const v = fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return undefined;
+}

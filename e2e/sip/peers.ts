@@ -1,0 +1,155 @@
+/**
+ * Helpers for real-peer SIP tests: find the peer binaries, spawn them with bounded lifetimes
+ * (every child is killed when the test ends), free ports on 127.0.0.1, prompts with flite and
+ * transcription with pocketsphinx (the shared asr8k recipe plus a JSGF grammar).
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import dgram from 'node:dgram';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+
+/** Resolves a binary; skips the test when it is missing, unless CI is set (then it fails). */
+export function needBinaries(t: TestContext, ...names: string[]): boolean {
+  for (const name of names) {
+    const found = ['/usr/bin', '/usr/local/bin', '/bin'].some((d) => existsSync(join(d, name)));
+    if (found) continue;
+    if (process.env.CI) throw new Error(`${name} is required in CI but not installed`);
+    t.skip(`${name} not installed`);
+    return false;
+  }
+  return true;
+}
+
+export function tempDir(t: TestContext, prefix = 'sip-e2e-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A UDP port free right now on 127.0.0.1 (even, so RTP peers can use it and port+1). */
+export async function freeUdpPort(): Promise<number> {
+  for (;;) {
+    const s = dgram.createSocket('udp4');
+    const port = await new Promise<number>((resolve) =>
+      s.bind(0, '127.0.0.1', () => resolve(s.address().port)),
+    );
+    await new Promise<void>((r) => s.close(() => r()));
+    if (port % 2 === 0 && port < 65000) return port;
+  }
+}
+
+/** A random even RTP range of `size` ports, so parallel tests rarely compete for ports. */
+export function rtpRange(size = 40): [number, number] {
+  const base = 20000 + 2 * Math.floor(Math.random() * 10000);
+  return [base, base + size];
+}
+
+export interface PeerResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Peer {
+  child: ChildProcess;
+  done: Promise<PeerResult>;
+}
+
+/** Spawns a peer that is killed after `timeoutMs` and when the test ends. */
+export function spawnPeer(
+  t: TestContext,
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; timeoutMs: number },
+): Peer {
+  const child = spawn(cmd, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs);
+  const done = new Promise<PeerResult>((resolve) => {
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      resolve({ code: -1, stdout, stderr: stderr + String(err) });
+    });
+  });
+  t.after(async () => {
+    clearTimeout(timer);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    await done;
+  });
+  return { child, done };
+}
+
+/** sipp arguments every test uses: loopback only, no stdin, bounded. */
+export const sippBase = (port: number, mediaPort: number) => [
+  '-i',
+  '127.0.0.1',
+  '-p',
+  String(port),
+  '-mi',
+  '127.0.0.1',
+  '-mp',
+  String(mediaPort),
+  '-nostdin',
+  '-m',
+  '1',
+];
+
+/** An 8 kHz mono 16-bit WAV of `text` (flite awb voice), padded with `padSeconds` of silence. */
+export function speak(dir: string, name: string, text: string, padSeconds = 0): string {
+  const raw = join(dir, `${name}-16k.wav`);
+  const out = join(dir, `${name}.wav`);
+  execFileSync('flite', ['-voice', 'awb', '-t', text, '-o', raw]);
+  execFileSync('sox', [raw, '-r', '8000', '-c', '1', '-b', '16', out, 'pad', '0.3', String(padSeconds)]);
+  return out;
+}
+
+/** Transcribes telephone audio against a one-rule grammar of `phrases` (asr8k.sh's recipe). */
+export function transcribe(dir: string, wav: string, phrases: string[]): string {
+  const gram = join(dir, 'expect.gram');
+  writeFileSync(
+    gram,
+    `#JSGF V1.0;\ngrammar expect;\npublic <utt> = ${phrases.map((p) => `( ${p.toLowerCase()} )`).join(' | ')};\n`,
+  );
+  const a = join(dir, 'asr-a.wav');
+  const n = join(dir, 'asr-n.wav');
+  const an = join(dir, 'asr-an.wav');
+  execFileSync('sox', [wav, '-r', '16000', '-c', '1', '-b', '16', a]);
+  const secs = execFileSync('soxi', ['-D', a]).toString().trim();
+  execFileSync('sox', [
+    '-R',
+    '-n',
+    '-r',
+    '16000',
+    '-c',
+    '1',
+    '-b',
+    '16',
+    n,
+    'synth',
+    secs,
+    'whitenoise',
+    'vol',
+    '0.01',
+  ]);
+  execFileSync('sox', ['-R', '-m', '-v', '1', a, '-v', '1', n, an]);
+  const out = execFileSync('pocketsphinx_continuous', ['-infile', an, '-jsgf', gram, '-logfn', '/dev/null']);
+  return out
+    .toString()
+    .trim()
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .join(' ');
+}

@@ -1,0 +1,60 @@
+import { CallEventBus, type Config, type Logger } from '@switchboard/core';
+import type { ProviderFactory } from '@switchboard/engine';
+import { createProviderFactory } from '@switchboard/providers';
+import { CallRunner, TalkTokens } from '@switchboard/server';
+import type { Store } from '@switchboard/store';
+
+export interface CallRuntime {
+  bus: CallEventBus;
+  providers: ProviderFactory;
+  runner: CallRunner;
+  tokens: TalkTokens;
+}
+
+/**
+ * The call side of the composition root: one event bus, one provider factory backed by the
+ * encrypted store, one runner for every connector.
+ */
+export function createCallRuntime(opts: {
+  store: Store;
+  config: Config;
+  logger: Logger;
+  internalToken: string;
+}): CallRuntime {
+  const { store, config, logger } = opts;
+  const bus = new CallEventBus((err, event) =>
+    logger.error({ err, event: event.type, callId: event.callId }, 'call event subscriber failed'),
+  );
+  // Transcripts at debug level, as personal data: visible only with LOG_PII=true.
+  bus.subscribe(
+    (e) => {
+      if (e.type === 'transcript.final') {
+        logger.debug({ callId: e.callId, role: e.data.role, pii: { text: e.data.text } }, 'transcript');
+      }
+    },
+    ['transcript.final'],
+  );
+  let runner: CallRunner | undefined;
+  const providers = createProviderFactory({
+    logger,
+    resolveProvider: async (ref, ctx) => {
+      const row = await store.providers.get(ctx.workspaceId, ref).catch(() => null);
+      if (!row) return null;
+      const secret = row.credentialId
+        ? await store.credentials.reveal(ctx.workspaceId, row.credentialId)
+        : undefined;
+      return { kind: row.kind, type: row.type, settings: row.settings, ...(secret ? { secret } : {}) };
+    },
+    getAgentConfig: async (agentId, ctx) =>
+      runner?.configFor(ctx.callId) ?? (await store.resolver.resolveAgent({ agentId })).config,
+  });
+  runner = new CallRunner({
+    store,
+    bus,
+    providers,
+    logger,
+    dataDir: config.DATA_DIR,
+    configUrlTimeoutMs: config.AGENT_CONFIG_URL_TIMEOUT_MS,
+  });
+  return { bus, providers, runner, tokens: new TalkTokens(opts.internalToken) };
+}

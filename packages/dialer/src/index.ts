@@ -1,0 +1,17 @@
+export * from './caller-id.js';
+export * from './calling-window.js';
+export * from './campaign-service.js';
+export * from './claim.js';
+export * from './contacts-import.js';
+export * from './dialer.js';
+export * from './fake-carrier.js';
+export * from './finish.js';
+export * from './model.js';
+export * from './outbound-calls.js';
+export * from './policy.js';
+export * from './queue.js';
+export * from './repos/campaigns.js';
+export * from './repos/contacts.js';
+export * from './repos/settings.js';
+export { liveLeases } from './repos/slots.js';
+export * from './types.js';

@@ -1,0 +1,158 @@
+import type { CallOutcome, EndedReason } from '@switchboard/core';
+import { type Call, type Db, schema } from '@switchboard/store';
+import { and, eq, ne, sql } from 'drizzle-orm';
+import type { Tx } from './slots.js';
+
+const { calls } = schema;
+
+export interface QueuedCallInput {
+  /** Chosen by the caller when it must link the row before the insert returns. */
+  id?: string;
+  workspaceId: string;
+  agentId: string;
+  to: string;
+  from: string;
+  connector: string;
+  variables: Record<string, string>;
+  customCallId?: string | null | undefined;
+  campaignId?: string | null | undefined;
+  queuedAt: Date;
+}
+
+const step = (status: string, at: Date) =>
+  sql`${calls.statusProgression} || ${JSON.stringify([{ status, at: at.toISOString() }])}::jsonb`;
+
+/**
+ * Inserts queued outbound calls. With a `customCallId` already used in the workspace nothing is
+ * inserted (the unique index decides, also between concurrent requests) and the existing row is
+ * returned with `created: false`, so the caller sends no second job.
+ */
+export async function insertQueuedCalls(
+  tx: Tx,
+  inputs: QueuedCallInput[],
+): Promise<{ call: Call; created: boolean }[]> {
+  if (inputs.length === 0) return [];
+  const rows = inputs.map((i) => ({
+    ...(i.id ? { id: i.id } : {}),
+    workspaceId: i.workspaceId,
+    agentId: i.agentId,
+    direction: 'outbound' as const,
+    connector: i.connector,
+    fromNumber: i.from,
+    toNumber: i.to,
+    status: 'queued',
+    statusProgression: [{ status: 'queued', at: i.queuedAt.toISOString() }],
+    variables: i.variables,
+    customCallId: i.customCallId ?? null,
+    campaignId: i.campaignId ?? null,
+    queuedAt: i.queuedAt,
+  }));
+  const inserted = await tx
+    .insert(calls)
+    .values(rows)
+    .onConflictDoNothing({ target: [calls.workspaceId, calls.customCallId] })
+    .returning();
+  if (inserted.length === inputs.length) return inserted.map((call) => ({ call, created: true }));
+  // Only calls with a custom id can conflict; look the others up by it.
+  const out: { call: Call; created: boolean }[] = inserted.map((call) => ({ call, created: true }));
+  const got = new Set(inserted.map((c) => c.customCallId));
+  for (const i of inputs) {
+    if (!i.customCallId || got.has(i.customCallId)) continue;
+    const [existing] = await tx
+      .select()
+      .from(calls)
+      .where(and(eq(calls.workspaceId, i.workspaceId), eq(calls.customCallId, i.customCallId)));
+    if (existing) out.push({ call: existing, created: false });
+  }
+  return out;
+}
+
+/** Locks the call row for the rest of the transaction. */
+export async function lockCall(tx: Tx, id: string): Promise<Call | undefined> {
+  const [row] = await tx.select().from(calls).where(eq(calls.id, id)).for('update');
+  return row;
+}
+
+export async function markDialing(
+  tx: Tx,
+  id: string,
+  from: string,
+  connector: string,
+  at: Date,
+): Promise<Call> {
+  const [row] = await tx
+    .update(calls)
+    .set({
+      status: 'ringing',
+      fromNumber: from,
+      connector,
+      statusProgression: step('ringing', at),
+      updatedAt: at,
+    })
+    .where(eq(calls.id, id))
+    .returning();
+  return row!;
+}
+
+export interface CallEnd {
+  outcome: CallOutcome;
+  endedReason: EndedReason;
+  answered?: boolean;
+  error?: string | undefined;
+}
+
+/**
+ * Records the end of a call unless it already ended (the call session may have written it first).
+ * Returns the ended row either way.
+ */
+export async function endCall(tx: Tx, id: string, end: CallEnd, at: Date): Promise<Call | undefined> {
+  const [row] = await tx
+    .update(calls)
+    .set({
+      status: 'ended',
+      outcome: end.outcome,
+      endedReason: end.endedReason,
+      endedAt: at,
+      error: end.error ?? null,
+      statusProgression: step('ended', at),
+      updatedAt: at,
+    })
+    .where(and(eq(calls.id, id), ne(calls.status, 'ended')))
+    .returning();
+  if (row) return row;
+  const [existing] = await tx.select().from(calls).where(eq(calls.id, id));
+  return existing;
+}
+
+/** Cancels calls that have not been dialled yet; returns the ones it cancelled. */
+export async function cancelQueuedCalls(
+  tx: Tx,
+  where: { id?: string; campaignId?: string },
+  at: Date,
+  error: string,
+): Promise<Call[]> {
+  return tx
+    .update(calls)
+    .set({
+      status: 'ended',
+      outcome: 'cancelled',
+      endedReason: 'cancelled',
+      endedAt: at,
+      error,
+      statusProgression: step('ended', at),
+      updatedAt: at,
+    })
+    .where(
+      and(
+        eq(calls.status, 'queued'),
+        where.id ? eq(calls.id, where.id) : undefined,
+        where.campaignId ? eq(calls.campaignId, where.campaignId) : undefined,
+      ),
+    )
+    .returning();
+}
+
+export async function getCall(db: Db, id: string): Promise<Call | undefined> {
+  const [row] = await db.select().from(calls).where(eq(calls.id, id));
+  return row;
+}

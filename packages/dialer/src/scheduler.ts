@@ -1,0 +1,103 @@
+import { type Logger, newId } from '@switchboard/core';
+import { type Db, schema } from '@switchboard/store';
+import { and, eq } from 'drizzle-orm';
+import { resolveCallerIds } from './caller-id.js';
+import { isOpen } from './calling-window.js';
+import { finishCall } from './finish.js';
+import type { DialQueue } from './queue.js';
+import { insertQueuedCalls } from './repos/calls.js';
+import { pauseIn } from './repos/campaigns.js';
+import { countPending, countQueued, markContactQueued, takeDue } from './repos/contacts.js';
+import { expiredLeases } from './repos/slots.js';
+
+const { campaigns } = schema;
+
+/**
+ * Turns due campaign contacts into queued calls, a little ahead of the campaign's concurrency
+ * (twice it), so pause and cancel take effect quickly and the queue never holds a whole list.
+ * Each campaign is filled under its row lock (SKIP LOCKED): processes share the work, never
+ * double it. Returns how many calls it queued.
+ */
+export async function fillCampaigns(db: Db, queue: DialQueue, now: Date, logger: Logger): Promise<number> {
+  const active = await db
+    .select({ id: campaigns.id, workspaceId: campaigns.workspaceId, callerId: campaigns.callerId })
+    .from(campaigns)
+    .where(eq(campaigns.status, 'active'));
+  let queued = 0;
+  for (const a of active) {
+    let callerIds: Awaited<ReturnType<typeof resolveCallerIds>>;
+    try {
+      callerIds = await resolveCallerIds(db, a.workspaceId, a.callerId, 'callerId');
+    } catch {
+      // Its numbers were removed: dialing on would fail every call.
+      await db.transaction((tx) =>
+        pauseIn(tx, a.id, 'caller ID is no longer a number of the workspace', now),
+      );
+      logger.warn({ campaignId: a.id }, 'campaign paused: caller ID unavailable');
+      continue;
+    }
+    queued += await db.transaction(async (tx) => {
+      const [c] = await tx
+        .select()
+        .from(campaigns)
+        .where(and(eq(campaigns.id, a.id), eq(campaigns.status, 'active')))
+        .for('update', { skipLocked: true });
+      if (!c) return 0;
+      if (c.callingWindow && !isOpen(c.callingWindow, now.getTime())) return 0;
+      const inFlight = await countQueued(tx, c.id);
+      const want = c.maxConcurrency * 2 - inFlight;
+      const due = want > 0 ? await takeDue(tx, c.id, now, want) : [];
+      if (due.length === 0) {
+        if (inFlight === 0 && (await countPending(tx, c.id)) === 0) {
+          await tx
+            .update(campaigns)
+            .set({ status: 'completed', updatedAt: now })
+            .where(eq(campaigns.id, c.id));
+        }
+        return 0;
+      }
+      const first = callerIds[0]!;
+      const ids = due.map(() => newId());
+      const created = await insertQueuedCalls(
+        tx,
+        due.map((d, i) => ({
+          id: ids[i]!,
+          workspaceId: c.workspaceId,
+          agentId: c.agentId,
+          to: d.phone,
+          from: first.number,
+          connector: first.connector,
+          variables: d.variables,
+          campaignId: c.id,
+          queuedAt: now,
+        })),
+      );
+      for (let i = 0; i < due.length; i++) await markContactQueued(tx, due[i]!.id, ids[i]!, now);
+      await queue.sendInTx(
+        tx,
+        created.map((r) => ({ callId: r.call.id, callerIds })),
+      );
+      return created.length;
+    });
+  }
+  return queued;
+}
+
+/** Ends calls whose worker stopped renewing their lease (a crash), freeing their slots. */
+export async function sweepExpiredLeases(db: Db, now: Date, logger: Logger): Promise<number> {
+  let swept = 0;
+  for (const callId of await expiredLeases(db, now)) {
+    const r = await finishCall(
+      db,
+      callId,
+      { outcome: 'failed', endedReason: 'failed', error: 'the worker running the call stopped' },
+      now,
+      { expiredAt: now },
+    );
+    if (r.call) {
+      swept++;
+      logger.warn({ callId }, 'ended a call whose worker stopped renewing its lease');
+    }
+  }
+  return swept;
+}

@@ -1,0 +1,28 @@
+export * from './backoff.js';
+export * from './call-payload.js';
+export * from './delivery-worker.js';
+export * from './event-types.js';
+export * from './events-api.js';
+export * from './external-schema.js';
+export * from './external-updates.js';
+export { publishCall, seedWorkspace } from './fixtures.js';
+export * from './formats.js';
+export * from './mqtt-publisher.js';
+export * from './outbox-writer.js';
+export * from './recorder.js';
+export * from './recording-links.js';
+export * from './repos/call-story.js';
+export * from './repos/deliveries.js';
+export * from './repos/webhooks.js';
+export * from './senders.js';
+export * from './signature.js';
+export type { DeliveryRow, DeliveryStatus, DeliveryTarget, WebhookFormat, WebhookRow } from './tables.js';
+export { DELIVERY_STATUSES, WEBHOOK_FORMATS } from './tables.js';
+export {
+  manualClock,
+  mqttSkip,
+  type Received,
+  startReceiver,
+  type TestReceiver,
+  testMqttUrl,
+} from './testing.js';

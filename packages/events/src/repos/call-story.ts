@@ -1,0 +1,104 @@
+import type { CallEventOf } from '@switchboard/core';
+import { type Db, withDbErrors } from '@switchboard/store';
+import { and, eq, sql } from 'drizzle-orm';
+import { agents, type CallRow, callEvents, calls } from '../tables.js';
+import { rowsOf } from '../util.js';
+
+const step = (status: string, at: Date) => JSON.stringify([{ status, at: at.toISOString() }]);
+
+/**
+ * The writes that make up a call's story, each meant to run inside the transaction that also
+ * writes the event to the outbox.
+ */
+export class CallStoryRepo {
+  constructor(private readonly db: Db) {}
+
+  /**
+   * Inbound calls have no row yet; outbound calls were queued by the dialer. Either way the row
+   * ends up in progress with the agent version that answered. Null when the id belongs to another
+   * workspace (never overwritten).
+   */
+  async started(e: CallEventOf<'call.started'>): Promise<CallRow | null> {
+    const at = new Date(e.at);
+    const d = e.data;
+    return withDbErrors(async () => {
+      const [row] = await this.db
+        .insert(calls)
+        .values({
+          id: e.callId,
+          workspaceId: e.workspaceId,
+          agentId: d.agentId,
+          agentVersion: d.agentVersion,
+          direction: d.direction,
+          connector: d.connector,
+          fromNumber: d.from,
+          toNumber: d.to,
+          status: 'in-progress',
+          statusProgression: [{ status: 'in-progress', at: at.toISOString() }],
+          queuedAt: at,
+          startedAt: at,
+        })
+        .onConflictDoUpdate({
+          target: calls.id,
+          set: {
+            agentId: d.agentId,
+            agentVersion: d.agentVersion,
+            connector: d.connector,
+            status: 'in-progress',
+            statusProgression: sql`${calls.statusProgression} || ${step('in-progress', at)}::jsonb`,
+            startedAt: sql`coalesce(${calls.startedAt}, excluded.started_at)`,
+            updatedAt: new Date(),
+          },
+          setWhere: sql`${calls.workspaceId} = excluded.workspace_id`,
+        })
+        .returning();
+      return row ?? null;
+    });
+  }
+
+  async get(workspaceId: string, callId: string): Promise<CallRow | null> {
+    const [row] = await this.db
+      .select()
+      .from(calls)
+      .where(and(eq(calls.workspaceId, workspaceId), eq(calls.id, callId)));
+    return row ?? null;
+  }
+
+  /** Moves to `status` (appending to the progression) only when it changes. */
+  async status(
+    workspaceId: string,
+    callId: string,
+    status: string,
+    at: Date,
+    fields: Partial<typeof calls.$inferInsert> = {},
+  ): Promise<CallRow | null> {
+    const [row] = await this.db
+      .update(calls)
+      .set({
+        ...fields,
+        status,
+        statusProgression: sql`case when ${calls.status} = ${status} then ${calls.statusProgression}
+          else ${calls.statusProgression} || ${step(status, at)}::jsonb end`,
+        updatedAt: new Date(),
+      })
+      .where(and(eq(calls.workspaceId, workspaceId), eq(calls.id, callId)))
+      .returning();
+    return row ?? null;
+  }
+
+  /** The next sequence number is computed in the insert; one call's writes are serialised. */
+  async appendEvent(callId: string, type: string, at: Date, data: Record<string, unknown>): Promise<number> {
+    const r = await this.db.execute(sql`
+      insert into ${callEvents} (call_id, seq, type, at, data)
+      select ${callId}, coalesce(max(seq), 0) + 1, ${type}, ${at.toISOString()}::timestamptz, ${JSON.stringify(data)}::jsonb
+      from ${callEvents} where call_id = ${callId}
+      returning seq`);
+    return Number(rowsOf<{ seq: number }>(r)[0]?.seq ?? 0);
+  }
+
+  async agentName(agentId: string | null): Promise<string | null> {
+    if (!agentId) return null;
+    const [row] = await this.db.select({ name: agents.name }).from(agents).where(eq(agents.id, agentId));
+    return row?.name ?? null;
+  }
+}

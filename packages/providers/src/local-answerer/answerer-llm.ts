@@ -1,0 +1,121 @@
+import { randomUUID } from 'node:crypto';
+import type { AgentConfig, Logger } from '@switchboard/core';
+import { LlmBase, type LlmChunk, type LlmRequest, type ProviderBaseOptions } from '@switchboard/engine';
+import { type FaqEntry, FaqMatcher, isGoodbye, menuChoice } from './matcher.js';
+
+export interface AnswererOptions extends ProviderBaseOptions {
+  faq?: readonly FaqEntry[];
+  fallbackAnswer?: string;
+  /** Name of the agent's `end_call` tool; a goodbye calls it when the request offers it. */
+  endCallTool?: string;
+  /**
+   * The agent's goodbye line. When the agent has one the engine speaks it after `end_call`, so the
+   * answerer says nothing itself; otherwise it says `farewell` before the tool call.
+   */
+  goodbyeMessage?: string;
+  farewell?: string;
+  /** Minimum score for an FAQ entry to answer (see FaqMatcher.best). */
+  threshold?: number;
+  /** Words per streamed text chunk. */
+  chunkWords?: number;
+  logger?: Logger;
+}
+
+const DEFAULT_FALLBACK = "Sorry, I don't know that. Could you ask another way?";
+const DEFAULT_FAREWELL = 'Thank you for calling. Goodbye!';
+
+/**
+ * The "LLM" of the offline demo: **a keyword and word-overlap matcher over the agent's FAQ, not a
+ * language model.** It reads only the caller's last message and ignores the system prompt.
+ *
+ * - A goodbye ("bye", "goodbye", "that's all", "hang up") becomes a call to the agent's `end_call`
+ *   tool when one is offered, so the engine hangs up gracefully; otherwise a spoken farewell.
+ * - A message that is one digit or one digit word ("2", "two") picks the n-th FAQ entry, counting
+ *   from 1, as in a phone menu: pair it with a greeting like "press 1 for opening hours".
+ * - Otherwise the FAQ entry with the best score (keyword hits + share of the question's words)
+ *   answers if it reaches the threshold, else the agent's fallback answer.
+ *
+ * The answer is streamed in a few chunks of words so the engine's pipeline behaves as with a real
+ * model.
+ */
+export class AnswererLlm extends LlmBase {
+  static readonly label = 'Local answerer (keyword matcher over the FAQ, not a language model)';
+  readonly name = 'local:answerer';
+  readonly #matcher: FaqMatcher;
+  readonly #o: AnswererOptions;
+
+  constructor(opts: AnswererOptions = {}) {
+    // Matching is instant and cannot fail transiently, so there is nothing to retry.
+    super({ ...opts, retry: { maxRetries: 0, ...opts.retry } });
+    this.#o = opts;
+    this.#matcher = new FaqMatcher(opts.faq ?? []);
+  }
+
+  /** Options taken from an agent document: its FAQ, fallback, end_call tool and goodbye line. */
+  static optionsFrom(config: AgentConfig): AnswererOptions {
+    const endCall = config.tools.find((t) => t.type === 'end_call');
+    return {
+      faq: config.knowledge.faq,
+      fallbackAnswer: config.knowledge.fallbackAnswer,
+      ...(endCall ? { endCallTool: endCall.name } : {}),
+      ...(config.goodbyeMessage ? { goodbyeMessage: config.goodbyeMessage } : {}),
+    };
+  }
+
+  /** The reply to one caller message, without streaming (also used by the bench). */
+  answer(message: string): { text: string; endCall: boolean; matched?: number } {
+    if (isGoodbye(message)) {
+      return { text: this.#o.goodbyeMessage ? '' : (this.#o.farewell ?? DEFAULT_FAREWELL), endCall: true };
+    }
+    const faq = this.#matcher.faq;
+    const choice = menuChoice(message);
+    if (choice !== undefined && faq[choice]) {
+      return { text: faq[choice].answer, endCall: false, matched: choice };
+    }
+    const best = this.#matcher.best(message, this.#o.threshold ?? 0.5);
+    if (best) return { text: (faq[best.index] as FaqEntry).answer, endCall: false, matched: best.index };
+    return { text: this.#o.fallbackAnswer ?? DEFAULT_FALLBACK, endCall: false };
+  }
+
+  protected async *stream(req: LlmRequest): AsyncGenerator<LlmChunk, void, undefined> {
+    const last = [...req.messages].reverse().find((m) => m.role !== 'system');
+    // After a tool round (the end_call result) there is nothing left to say.
+    if (last?.role !== 'user') {
+      yield { type: 'done', finishReason: 'stop' };
+      return;
+    }
+    const reply = this.answer(last.content);
+    const toolName = this.#o.endCallTool ?? 'end_call';
+    const canHangUp = reply.endCall && req.tools.some((t) => t.name === toolName);
+    // Without an end_call tool a goodbye is only words; the agent's own line (if any) or ours.
+    const text =
+      reply.endCall && !canHangUp
+        ? (this.#o.goodbyeMessage ?? this.#o.farewell ?? DEFAULT_FAREWELL)
+        : reply.text;
+    this.#o.logger?.debug(
+      { matched: reply.matched, endCall: canHangUp },
+      reply.matched !== undefined ? 'answerer matched an FAQ entry' : 'answerer had no FAQ match',
+    );
+    for (const chunk of chunks(text, this.#o.chunkWords ?? 4)) {
+      if (req.signal.aborted) return;
+      yield { type: 'text', text: chunk };
+      // Yield to the event loop so a barge-in can abort between chunks, as with a network model.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    if (req.signal.aborted) return;
+    if (canHangUp) {
+      yield { type: 'tool-call', call: { id: `call_${randomUUID()}`, name: toolName, arguments: '{}' } };
+      yield { type: 'done', finishReason: 'tool_calls' };
+      return;
+    }
+    yield { type: 'done', finishReason: 'stop' };
+  }
+}
+
+/** `text` cut into pieces of `n` words; joined back they equal the input. */
+export function chunks(text: string, n: number): string[] {
+  const parts = text.match(/\S+\s*/g) ?? [];
+  const out: string[] = [];
+  for (let i = 0; i < parts.length; i += n) out.push(parts.slice(i, i + n).join(''));
+  return out;
+}

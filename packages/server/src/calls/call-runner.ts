@@ -1,0 +1,205 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  type AgentConfig,
+  type CallEvent,
+  type CallEventBus,
+  type EndedReason,
+  type Logger,
+  newId,
+} from '@switchboard/core';
+import {
+  type CallLeg,
+  type CallResult,
+  CallSession,
+  ChatSession,
+  type ProviderFactory,
+  type VadFactory,
+} from '@switchboard/engine';
+import { applyCallOverrides, type ResolvedAgent, type Route, type Store } from '@switchboard/store';
+
+export interface CallRunnerOptions {
+  store: Store;
+  bus: CallEventBus;
+  providers: ProviderFactory;
+  logger: Logger;
+  dataDir: string;
+  configUrlTimeoutMs: number;
+  vadFactory?: VadFactory;
+}
+
+export interface StartedCall {
+  callId: string;
+  agent: ResolvedAgent;
+  /** Resolves when the call has ended and its final event was published. */
+  done: Promise<CallResult>;
+}
+
+export interface RunOptions {
+  /** What answers: a number on a connector, an agent, or the workspace default. */
+  route: Route;
+  /** The platform's call id, when the caller (the dialer) created the row already. */
+  callId?: string;
+  variables?: Record<string, string>;
+}
+
+/**
+ * Connects a leg from any connector to the agent that answers it: resolves the published version
+ * (one resolver for every connector, so a publish reaches the next call everywhere), applies the
+ * per-call config URL, and runs a CallSession whose events go to the bus. Tracks live calls so
+ * shutdown can drain them.
+ */
+export class CallRunner {
+  readonly #o: CallRunnerOptions;
+  readonly #live = new Map<string, { leg: CallLeg; done: Promise<CallResult> }>();
+  /** The agent document each live call or chat runs, for providers that read it (the answerer). */
+  readonly #configs = new Map<string, AgentConfig>();
+  #draining = false;
+
+  constructor(options: CallRunnerOptions) {
+    this.#o = options;
+  }
+
+  get activeCalls(): number {
+    return this.#live.size;
+  }
+
+  /** The configuration a running call or chat uses (with per-call overrides applied). */
+  configFor(callId: string): AgentConfig | undefined {
+    return this.#configs.get(callId);
+  }
+
+  /**
+   * Starts the call. Rejects (and hangs the leg up) when nothing answers the route; after that,
+   * every outcome — including provider failures — arrives through `done` and the bus.
+   */
+  async start(leg: CallLeg, options: RunOptions): Promise<StartedCall> {
+    const { store, logger } = this.#o;
+    if (this.#draining) {
+      await leg.hangup('shutdown').catch(() => {});
+      throw new Error('shutting down: not taking new calls');
+    }
+    let agent: ResolvedAgent;
+    try {
+      agent = await store.resolver.resolveAgent(options.route);
+    } catch (e) {
+      logger.warn({ connector: leg.connector, err: (e as Error).message }, 'no agent answers this call');
+      await leg.hangup('rejected').catch(() => {});
+      throw e;
+    }
+    const callId = options.callId ?? newId();
+    const log = logger.child({ callId, agentId: agent.agentId, connector: leg.connector });
+    const overrides = await applyCallOverrides(
+      agent,
+      {
+        callId,
+        direction: leg.direction,
+        from: leg.from,
+        to: leg.to,
+        connector: leg.connector,
+        ...(options.variables ? { variables: options.variables } : {}),
+      },
+      { timeoutMs: this.#o.configUrlTimeoutMs, logger: log },
+    );
+    const recordingDir = join(this.#o.dataDir, 'recordings', agent.workspaceId);
+    await mkdir(recordingDir, { recursive: true, mode: 0o700 });
+    const session = new CallSession({
+      leg,
+      snapshot: overrides.snapshot,
+      providers: this.#o.providers,
+      emit: (event: CallEvent) => this.#o.bus.publish(event),
+      callId,
+      recordingDir,
+      variables: overrides.variables,
+      logger: log,
+      resolveSecret: (credentialId) =>
+        store.credentials.reveal(agent.workspaceId, credentialId).catch(() => undefined),
+      ...(this.#o.vadFactory ? { vadFactory: this.#o.vadFactory } : {}),
+    });
+    this.#configs.set(callId, overrides.snapshot.config);
+    log.info(
+      { direction: leg.direction, agentVersion: agent.version, pii: { from: leg.from, to: leg.to } },
+      'call started',
+    );
+    const done = session
+      .start()
+      .then((r) => {
+        log.info(
+          {
+            outcome: r.outcome,
+            endedReason: r.endedReason,
+            durationMs: r.durationMs,
+            turns: r.latencies.length,
+          },
+          'call ended',
+        );
+        return r;
+      })
+      .finally(() => {
+        this.#live.delete(callId);
+        this.#configs.delete(callId);
+      });
+    this.#live.set(callId, { leg, done });
+    done.catch((err: unknown) => log.error({ err }, 'call session failed'));
+    return { callId, agent: overrides.snapshot as ResolvedAgent, done };
+  }
+
+  /** A text conversation with an agent's published version, or with its draft to try edits. */
+  async chat(
+    workspaceId: string,
+    agentId: string,
+    opts: { draft?: boolean; variables?: Record<string, string> } = {},
+  ) {
+    const { store } = this.#o;
+    const snapshot = opts.draft
+      ? await store.agents.get(workspaceId, agentId).then((a) => ({
+          agentId: a.id,
+          workspaceId,
+          name: a.name,
+          version: a.currentVersion ?? 0,
+          config: a.draft,
+        }))
+      : await store.resolver.resolveAgent({ agentId, workspaceId });
+    const callId = `chat-${newId()}`;
+    this.#configs.set(callId, snapshot.config);
+    const chat = await ChatSession.create({
+      snapshot,
+      callId,
+      providers: this.#o.providers,
+      ...(opts.variables ? { variables: opts.variables } : {}),
+      logger: this.#o.logger.child({ agentId, mode: 'chat' }),
+      resolveSecret: (credentialId) =>
+        store.credentials.reveal(workspaceId, credentialId).catch(() => undefined),
+    }).catch((e: unknown) => {
+      this.#configs.delete(callId);
+      throw e;
+    });
+    const close = chat.close.bind(chat);
+    chat.close = async () => {
+      this.#configs.delete(callId);
+      await close();
+    };
+    return chat;
+  }
+
+  /** Stops taking calls; waits for live ones up to `graceMs`, then hangs up what is left. */
+  async drain(graceMs: number, reason: EndedReason = 'shutdown'): Promise<void> {
+    this.#draining = true;
+    const all = [...this.#live.values()];
+    if (all.length === 0) return;
+    this.#o.logger.info({ calls: all.length }, 'waiting for live calls to end');
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((r) => {
+      timer = setTimeout(() => r('timeout'), graceMs);
+    });
+    const finished = await Promise.race([
+      Promise.allSettled(all.map((c) => c.done)).then(() => 'done' as const),
+      timeout,
+    ]);
+    clearTimeout(timer);
+    if (finished === 'timeout') {
+      await Promise.allSettled([...this.#live.values()].map((c) => c.leg.hangup(reason)));
+      await Promise.allSettled([...this.#live.values()].map((c) => c.done));
+    }
+  }
+}

@@ -1,0 +1,119 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { createEventsApi, externalUpdatesBody } from '@switchboard/events';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppDeps } from '../deps.js';
+import { SESSION_COOKIE, ws } from '../plugins/auth.js';
+import { send } from '../plugins/errors.js';
+import { idParams, stdErrors } from '../schemas.js';
+
+/** Results coming in from runtimes outside Switchboard, and recordings going out. */
+export const callResultRoutes =
+  ({ store, config, internalToken }: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    const events = createEventsApi({
+      store,
+      publicUrl: config.publicUrl,
+      internalToken,
+      mqtt: !!config.MQTT_URL,
+    });
+    const tags = ['calls'];
+
+    app.post(
+      '/calls/external-updates',
+      {
+        schema: {
+          tags,
+          summary: 'Report call status from a runtime outside Switchboard',
+          description:
+            'The batch array queue-driven calling systems use. Idempotent per (call_id, status): repeating a ' +
+            'batch changes nothing. An unknown call_id creates an external call. Each accepted update ' +
+            'publishes the matching call event to webhooks and MQTT.',
+          body: externalUpdatesBody,
+          response: {
+            200: z.object({
+              data: z.array(
+                z.object({
+                  index: z.number().int(),
+                  callId: z.uuid(),
+                  status: z.string(),
+                  applied: z.boolean(),
+                }),
+              ),
+            }),
+            ...stdErrors,
+          },
+        },
+      },
+      async (req) => ({ data: await events.externalUpdates.apply(ws(req), req.body) }),
+    );
+
+    app.get(
+      '/calls/:id/recording',
+      {
+        // Signed links work without credentials; the handler checks one or the other.
+        config: { auth: 'public' },
+        schema: {
+          tags,
+          summary: "A call's recording (WAV)",
+          description:
+            'Send an API key or session, or use the signed, expiring link from the call.ended webhook ' +
+            '(`?expires=…&sig=…`).',
+          params: idParams,
+          querystring: z.object({
+            expires: z.string().max(20).optional(),
+            sig: z.string().max(128).optional(),
+          }),
+          produces: ['audio/wav'],
+          response: { 200: z.any().describe('audio/wav'), ...stdErrors },
+        },
+      },
+      async (req, reply) => {
+        const { id } = req.params;
+        let workspaceId: string | undefined;
+        if (req.query.sig || req.query.expires) {
+          if (!events.links.verify(id, req.query.expires, req.query.sig)) {
+            return send(reply, 401, 'unauthorized', 'the recording link is invalid or has expired');
+          }
+        } else {
+          workspaceId = await authenticate(req.headers.authorization, req.cookies[SESSION_COOKIE]);
+          if (!workspaceId) {
+            return send(
+              reply,
+              401,
+              'unauthorized',
+              'send an API key as "Authorization: Bearer <key>", log in, or use a signed link',
+            );
+          }
+        }
+        const [call] = await store.database.db.query.calls.findMany({
+          where: (c, { and, eq }) =>
+            workspaceId ? and(eq(c.id, id), eq(c.workspaceId, workspaceId)) : eq(c.id, id),
+          columns: { recordingPath: true },
+          limit: 1,
+        });
+        const path = call?.recordingPath;
+        const size = path
+          ? await stat(path).then(
+              (s) => (s.isFile() ? s.size : null),
+              () => null,
+            )
+          : null;
+        if (!path || size === null) return send(reply, 404, 'not_found', `call ${id} has no recording`);
+        return reply
+          .header('content-type', 'audio/wav')
+          .header('content-length', size)
+          .header('cache-control', 'private, no-store')
+          .send(createReadStream(path));
+      },
+    );
+
+    /** The same checks the auth hook makes for `user` routes; any role may read a recording. */
+    async function authenticate(authorization: string | undefined, cookie: string | undefined) {
+      const bearer = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization)?.[1] : undefined;
+      if (bearer) return (await store.apiKeys.authenticate(bearer))?.workspaceId;
+      if (cookie) return (await store.accounts.findSession(cookie))?.workspaceId;
+      return undefined;
+    }
+  };

@@ -1,0 +1,267 @@
+import {
+  CAMPAIGN_STATUSES,
+  type Campaign,
+  type CampaignContact,
+  CampaignService,
+  CONTACT_STATUSES,
+  listContacts,
+  parseContactsCsv,
+  type RawContact,
+} from '@switchboard/dialer';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppDeps } from '../deps.js';
+import { ws } from '../plugins/auth.js';
+import { e164, idParams, json, page, pageQuery, stdErrors, timestamp } from '../schemas.js';
+import { acceptCsvBodies } from './campaign-uploads.js';
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24 h)');
+const callingWindow = z
+  .strictObject({
+    timeZone: z.string().min(1).max(64),
+    days: z.array(z.number().int().min(1).max(7)).min(1).max(7),
+    start: hhmm,
+    end: hhmm,
+  })
+  .meta({ id: 'CallingWindow', description: 'Local times in an IANA zone; days are ISO (1 = Monday).' });
+const retry = z.strictObject({
+  maxAttempts: z.number().int().min(1).max(20).optional(),
+  busyDelaySeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86400)
+    .optional(),
+  noAnswerDelaySeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86400)
+    .optional(),
+  retryFailed: z.boolean().optional(),
+  failedDelaySeconds: z
+    .number()
+    .int()
+    .min(0)
+    .max(7 * 86400)
+    .optional(),
+});
+const breaker = z.strictObject({
+  window: z.number().int().min(1).max(1000).optional(),
+  failureRatio: z.number().gt(0).max(1).optional(),
+});
+const contactIn = z.object({
+  phone: z.string().max(40),
+  variables: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+});
+const settings = {
+  agentId: z.uuid(),
+  name: z.string().min(1).max(200),
+  callerId: z.string().min(1).max(100),
+  maxConcurrency: z.number().int().min(1).max(1000).optional(),
+  callingWindow: callingWindow.nullable().optional(),
+  retry: retry.optional(),
+  breaker: breaker.optional(),
+};
+
+const campaignView = z
+  .object({
+    id: z.uuid(),
+    agentId: z.uuid(),
+    name: z.string(),
+    status: z.enum(CAMPAIGN_STATUSES),
+    pausedReason: z.string().nullable(),
+    callerId: z.string(),
+    maxConcurrency: z.number().int(),
+    callingWindow: callingWindow.nullable(),
+    retry: z.record(z.string(), z.union([z.number(), z.boolean()])),
+    breaker: z.object({ window: z.number(), failureRatio: z.number() }),
+    createdAt: timestamp,
+    updatedAt: timestamp,
+  })
+  .meta({ id: 'Campaign' });
+const progressView = z.object({
+  contacts: z.object({
+    total: z.number(),
+    pending: z.number(),
+    queued: z.number(),
+    done: z.number(),
+    cancelled: z.number(),
+  }),
+  inProgress: z.number(),
+  attempts: z.number(),
+  outcomes: z.record(z.string(), z.number()),
+});
+const importView = z
+  .object({
+    received: z.number(),
+    added: z.number(),
+    duplicates: z.number(),
+    errors: z.array(z.object({ row: z.number(), field: z.string(), message: z.string() })),
+  })
+  .meta({ id: 'ContactImport' });
+const contactView = z.object({
+  id: z.uuid(),
+  rowNumber: z.number(),
+  phone: z.string(),
+  variables: z.record(z.string(), z.string()),
+  status: z.enum(CONTACT_STATUSES),
+  attempts: z.number(),
+  lastOutcome: z.string().nullable(),
+  lastCallId: z.uuid().nullable(),
+  nextAttemptAt: timestamp,
+  createdAt: timestamp,
+});
+
+const view = ({ workspaceId: _w, ...c }: Campaign) => json(c);
+const contact = ({ workspaceId: _w, campaignId: _c, updatedAt: _u, ...c }: CampaignContact) => json(c);
+const isValidPhone = (v: string) => e164.safeParse(v).success;
+const rawContacts = (body: string | { contacts?: z.infer<typeof contactIn>[] | undefined }): RawContact[] =>
+  typeof body === 'string' ? parseContactsCsv(body) : (body.contacts ?? []);
+
+export const campaignRoutes =
+  ({ store }: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    acceptCsvBodies(app);
+    const tags = ['campaigns'];
+    const campaigns = new CampaignService(store);
+
+    app.post(
+      '/campaigns',
+      {
+        schema: {
+          tags,
+          summary: 'Create a campaign',
+          description:
+            'JSON with the settings and optional `contacts`, or a CSV (`text/csv` or a multipart file; a `phone` ' +
+            'column plus one column per variable) with the settings in the query string. Invalid rows are ' +
+            'reported by row and field; the valid ones are added.',
+          querystring: z.strictObject({
+            agentId: z.uuid().optional(),
+            name: z.string().min(1).max(200).optional(),
+            callerId: z.string().min(1).max(100).optional(),
+            maxConcurrency: z.coerce.number().int().min(1).max(1000).optional(),
+          }),
+          body: z.union([
+            z.strictObject({ ...settings, contacts: z.array(contactIn).optional() }),
+            z.string(),
+          ]),
+          response: { 201: z.object({ campaign: campaignView, import: importView }), ...stdErrors },
+        },
+      },
+      async (req, reply) => {
+        const b = req.body;
+        const s = typeof b === 'string' ? z.object(settings).parse(req.query) : b;
+        const raw = rawContacts(b);
+        const campaign = await campaigns.create(ws(req), s);
+        const result = await campaigns.importContacts(ws(req), campaign.id, raw, { isValidPhone });
+        return reply.status(201).send({ campaign: view(campaign), import: result });
+      },
+    );
+
+    app.get(
+      '/campaigns',
+      {
+        schema: {
+          tags,
+          summary: 'List campaigns, newest first',
+          querystring: z.strictObject({ ...pageQuery, status: z.enum(CAMPAIGN_STATUSES).optional() }),
+          response: { 200: page(campaignView), ...stdErrors },
+        },
+      },
+      async (req) => {
+        const r = await campaigns.repo.list(ws(req), req.query);
+        return { data: r.data.map(view), nextCursor: r.nextCursor };
+      },
+    );
+
+    app.get(
+      '/campaigns/:id',
+      {
+        schema: {
+          tags,
+          summary: 'Get a campaign with its progress and per-outcome counts',
+          params: idParams,
+          response: { 200: campaignView.extend({ progress: progressView }), ...stdErrors },
+        },
+      },
+      async (req) => ({
+        ...view(await campaigns.repo.get(ws(req), req.params.id)),
+        progress: await campaigns.repo.stats(ws(req), req.params.id),
+      }),
+    );
+
+    app.patch(
+      '/campaigns/:id',
+      {
+        schema: {
+          tags,
+          summary: 'Edit a campaign',
+          params: idParams,
+          body: z.strictObject({
+            name: settings.name.optional(),
+            maxConcurrency: settings.maxConcurrency,
+            callingWindow: settings.callingWindow,
+          }),
+          response: { 200: campaignView, ...stdErrors },
+        },
+      },
+      async (req) => view(await campaigns.repo.update(ws(req), req.params.id, req.body)),
+    );
+
+    app.post(
+      '/campaigns/:id/contacts',
+      {
+        schema: {
+          tags,
+          summary: 'Add contacts (CSV or JSON)',
+          description:
+            'Rows are numbered from `firstRow` (default 1); a row number the campaign already has is skipped, so a ' +
+            're-sent chunk adds nothing twice.',
+          params: idParams,
+          querystring: z.strictObject({ firstRow: z.coerce.number().int().min(1).optional() }),
+          body: z.union([z.strictObject({ contacts: z.array(contactIn) }), z.string()]),
+          response: { 200: importView, ...stdErrors },
+        },
+      },
+      async (req) =>
+        campaigns.importContacts(ws(req), req.params.id, rawContacts(req.body), {
+          firstRow: req.query.firstRow,
+          isValidPhone,
+        }),
+    );
+
+    app.get(
+      '/campaigns/:id/contacts',
+      {
+        schema: {
+          tags,
+          summary: "List a campaign's contacts",
+          params: idParams,
+          querystring: z.strictObject({ ...pageQuery, status: z.enum(CONTACT_STATUSES).optional() }),
+          response: { 200: page(contactView), ...stdErrors },
+        },
+      },
+      async (req) => {
+        await campaigns.repo.get(ws(req), req.params.id);
+        const r = await listContacts(store.database.db, ws(req), req.params.id, req.query);
+        return { data: r.data.map(contact), nextCursor: r.nextCursor };
+      },
+    );
+
+    const action = (name: 'pause' | 'resume' | 'cancel', summary: string) =>
+      app.post(
+        `/campaigns/:id/${name}`,
+        { schema: { tags, summary, params: idParams, response: { 200: campaignView, ...stdErrors } } },
+        async (req) => {
+          const now = new Date();
+          if (name === 'pause')
+            return view(await campaigns.repo.pause(ws(req), req.params.id, 'paused by request', now));
+          if (name === 'resume') return view(await campaigns.repo.resume(ws(req), req.params.id, now));
+          return view(await campaigns.repo.cancel(ws(req), req.params.id, now));
+        },
+      );
+    action('pause', 'Pause: calls not dialled yet are withdrawn; calls in progress finish');
+    action('resume', 'Resume a paused campaign');
+    action('cancel', 'Cancel: queued contacts stop; calls in progress finish');
+  };

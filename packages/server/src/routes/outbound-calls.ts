@@ -1,0 +1,117 @@
+import { acquireDialQueue, OutboundCalls } from '@switchboard/dialer';
+import type { Call } from '@switchboard/store';
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppDeps } from '../deps.js';
+import { ws } from '../plugins/auth.js';
+import { e164, idParams, json, stdErrors, timestamp } from '../schemas.js';
+
+export const outboundCallView = z
+  .object({
+    id: z.uuid(),
+    agentId: z.uuid().nullable(),
+    campaignId: z.uuid().nullable(),
+    direction: z.string(),
+    connector: z.string(),
+    from: z.string(),
+    to: z.string(),
+    status: z.string(),
+    statusProgression: z.array(z.object({ status: z.string(), at: z.string() })),
+    outcome: z.string().nullable(),
+    endedReason: z.string().nullable(),
+    customCallId: z.string().nullable(),
+    variables: z.record(z.string(), z.string()),
+    error: z.string().nullable(),
+    queuedAt: timestamp,
+    endedAt: timestamp.nullable(),
+    createdAt: timestamp,
+  })
+  .meta({ id: 'OutboundCall' });
+
+export const outboundView = (c: Call) =>
+  json({
+    id: c.id,
+    agentId: c.agentId,
+    campaignId: c.campaignId,
+    direction: c.direction,
+    connector: c.connector,
+    from: c.fromNumber,
+    to: c.toNumber,
+    status: c.status,
+    statusProgression: c.statusProgression,
+    outcome: c.outcome,
+    endedReason: c.endedReason,
+    customCallId: c.customCallId,
+    variables: c.variables,
+    error: c.error,
+    queuedAt: c.queuedAt,
+    endedAt: c.endedAt,
+    createdAt: c.createdAt,
+  });
+
+const variableName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/);
+
+/** Placing single outbound calls. The queue starts on first use, on the platform's database. */
+export const outboundCallRoutes =
+  ({ store, logger }: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    const tags = ['calls'];
+    const { queue, release } = acquireDialQueue(store.database, { logger });
+    app.addHook('onClose', release);
+    const calls = new OutboundCalls(store, queue);
+
+    app.post(
+      '/calls',
+      {
+        config: { role: 'member' },
+        schema: {
+          tags,
+          summary: 'Place an outbound call',
+          description:
+            'Queues a call and returns at once (202). `from` is a number the workspace owns, a list of them, or ' +
+            "a caller-ID pool name. `variables` fill the agent's `{{…}}` placeholders; each one the agent uses " +
+            'without a default is required. Repeating a request with the same `customCallId` returns the same ' +
+            'call and never places a second one.',
+          body: z.strictObject({
+            agent: z.uuid(),
+            to: e164,
+            from: z.union([z.string().min(1).max(100), z.array(e164).min(1).max(100)]),
+            variables: z.record(variableName, z.string().max(2000)).optional(),
+            scheduledAt: timestamp.optional(),
+            customCallId: z.string().min(1).max(200).optional(),
+          }),
+          response: { 202: outboundCallView, ...stdErrors },
+        },
+      },
+      async (req, reply) => {
+        const b = req.body;
+        const { call, created } = await calls.create(ws(req), {
+          agentId: b.agent,
+          to: b.to,
+          from: b.from,
+          variables: b.variables,
+          scheduledAt: b.scheduledAt ? new Date(b.scheduledAt) : undefined,
+          customCallId: b.customCallId,
+        });
+        req.log.info({ callId: call.id, created, pii: { to: b.to } }, 'outbound call queued');
+        if (!created) reply.header('idempotent-replayed', 'true');
+        return reply.status(202).send(outboundView(call));
+      },
+    );
+
+    app.post(
+      '/calls/:id/cancel',
+      {
+        config: { role: 'member' },
+        schema: {
+          tags,
+          summary: 'Cancel an outbound call',
+          description:
+            'A call not dialled yet ends at once as cancelled; one in progress is hung up and ends shortly after.',
+          params: idParams,
+          response: { 202: outboundCallView, ...stdErrors },
+        },
+      },
+      async (req, reply) => reply.status(202).send(outboundView(await calls.cancel(ws(req), req.params.id))),
+    );
+  };
