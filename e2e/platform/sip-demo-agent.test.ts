@@ -11,7 +11,16 @@ import { after, before, describe, test } from 'node:test';
 import { type Running, start } from '@switchboard/cli';
 import { type CallEvent, createLogger, loadConfig } from '@switchboard/core';
 import { startBaresip } from '../sip/baresip.js';
-import { needBinaries, rtpRange, sippBase, spawnPeer, speak, tempDir, transcribe } from '../sip/peers.js';
+import {
+  freeUdpPort,
+  needBinaries,
+  rtpRange,
+  sippBase,
+  spawnPeer,
+  speak,
+  tempDir,
+  transcribe,
+} from '../sip/peers.js';
 
 const ANSWER = 'we are open every day from nine in the morning until ten at night';
 const GREETING = 'hello thanks for calling switchboard how can i help you';
@@ -35,7 +44,7 @@ describe('the Demo receptionist over built-in SIP', () => {
         OWNER_PASSWORD: 'a-long-test-password',
         INTERNAL_TOKEN: 'e2e-internal-token-0123456789',
       }),
-      createLogger({ level: 'warn' }),
+      createLogger({ level: (process.env.E2E_LOG_LEVEL as 'warn' | undefined) ?? 'warn', pii: true }),
       { banner: false },
     );
     platform.calls.bus.subscribe((e) => {
@@ -149,3 +158,84 @@ async function waitFor<T>(fn: () => T | undefined, ms = 20_000): Promise<T | und
   }
   return undefined;
 }
+
+describe('outbound: the platform places a call through a SIP trunk', () => {
+  let platform: Running;
+  let sippPort: number;
+  const events: CallEvent[] = [];
+
+  before(async () => {
+    const [rtpMin, rtpMax] = rtpRange(60);
+    sippPort = await freeUdpPort();
+    platform = await start(
+      loadConfig({
+        NODE_ENV: 'test',
+        DATA_DIR: join(execFileSync('mktemp', ['-d', '/tmp/sb-e2e-XXXXXX']).toString().trim(), 'data'),
+        PORT: '0',
+        SIP_PORT: '0',
+        RTP_PORT_MIN: String(rtpMin),
+        RTP_PORT_MAX: String(rtpMax),
+        SIP_TRUNK_URI: `sip:127.0.0.1:${sippPort}`,
+        INTERNAL_TOKEN: 'e2e-internal-token-0123456789',
+      }),
+      createLogger({ level: (process.env.E2E_LOG_LEVEL as 'warn' | undefined) ?? 'warn', pii: true }),
+      { banner: false },
+    );
+    platform.calls.bus.subscribe((e) => {
+      events.push(e);
+    });
+  });
+  after(() => platform?.stop());
+
+  test('POST /v1/calls dials sipp (uas, RTP echo), the agent greets, cancel hangs up', async (t) => {
+    if (!needBinaries(t, 'sipp')) return;
+    const ws = await platform.store.accounts.firstWorkspace();
+    const { key } = await platform.store.apiKeys.create(ws!.id, { name: 'e2e', role: 'admin' });
+    const agents = await platform.store.agents.list(ws!.id, { name: 'Demo receptionist' });
+    const h = { authorization: `Bearer ${key}` };
+    const num = await platform.app.inject({
+      method: 'POST',
+      url: '/v1/phone-numbers',
+      headers: h,
+      payload: { number: '+14155550123', connector: 'sip', agentId: agents.data[0]!.id },
+    });
+    assert.equal(num.statusCode, 201, num.body);
+    const [mp] = rtpRange(4);
+    const sipp = spawnPeer(
+      t,
+      'sipp',
+      ['-sn', 'uas', ...sippBase(sippPort, mp), '-rtp_echo', '-timeout', '60s'],
+      {
+        timeoutMs: 90_000,
+      },
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    const placed = await platform.app.inject({
+      method: 'POST',
+      url: '/v1/calls',
+      headers: h,
+      payload: { agent: agents.data[0]!.id, to: '+14155550199', from: '+14155550123', customCallId: 'e2e-1' },
+    });
+    assert.equal(placed.statusCode, 202, placed.body);
+    const callId = placed.json().id as string;
+    const greeted = await waitFor(() =>
+      events.find((e) => e.callId === callId && e.type === 'transcript.final' && e.data.role === 'agent'),
+    );
+    assert.ok(greeted, 'the agent spoke on the outbound call');
+    const cancel = await platform.app.inject({
+      method: 'POST',
+      url: `/v1/calls/${callId}/cancel`,
+      headers: h,
+    });
+    assert.ok([200, 202].includes(cancel.statusCode), cancel.body);
+    const r = await sipp.done;
+    assert.equal(r.code, 0, r.stdout.slice(-1500));
+    const row = await waitForAsync(async () => {
+      const c = await platform.store.calls.get(ws!.id, callId);
+      return c.status === 'ended' ? c : undefined;
+    });
+    assert.ok(row);
+    assert.equal(row.direction, 'outbound');
+    assert.ok(row.statusProgression.some((s) => s.status === 'in-progress'));
+  });
+});

@@ -1,4 +1,5 @@
 import { type Config, createLogger, type Logger } from '@switchboard/core';
+import { createDialer } from '@switchboard/dialer';
 import { initMedia } from '@switchboard/media';
 import { localStackStatus } from '@switchboard/providers';
 import {
@@ -13,6 +14,7 @@ import { openStore, type Store } from '@switchboard/store';
 import { webCallPlugin } from '@switchboard/telephony';
 import type { FastifyInstance } from 'fastify';
 import { startEvents } from './events.js';
+import { createCallPlacer } from './placer.js';
 import { connectRedis } from './redis.js';
 import { type CallRuntime, createCallRuntime } from './runtime.js';
 import { startSip } from './sip.js';
@@ -95,7 +97,16 @@ export async function start(
       : undefined;
     if (sip) subsystems.push(sip.health);
     else subsystems.push(() => ({ name: 'sip', state: 'disabled', detail: 'SIP_ENABLED=false' }));
+    const dialer = createDialer({
+      store,
+      placer: createCallPlacer({ runner: calls.runner, ...(sip ? { sip: sip.server } : {}), logger }),
+      logger,
+      bus: calls.bus,
+      drainGraceMs: config.SHUTDOWN_GRACE_MS,
+    });
+    await dialer.start();
     stops.unshift(async () => {
+      await dialer.stop();
       await calls.runner.drain(config.SHUTDOWN_GRACE_MS);
       await sip?.server.stop();
       await app.close();

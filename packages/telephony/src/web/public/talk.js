@@ -9,6 +9,7 @@ const talk = {
   callId: null,
   transcript: [],
   playedMs: 0,
+  marks: [],
   played: [],
   errors: [],
 };
@@ -57,6 +58,8 @@ function render() {
 }
 
 function onTranscript(m) {
+  // Where the audio after each caller turn starts, for tests that check what was said in reply.
+  if (m.role === 'caller' && m.final) talk.marks.push(talk.played.length);
   const last = talk.transcript[talk.transcript.length - 1];
   if (last && !last.final && last.role === m.role) talk.transcript.pop();
   talk.transcript.push({ role: m.role, text: m.text, final: m.final, interrupted: m.interrupted });
