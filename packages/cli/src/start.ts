@@ -13,6 +13,7 @@ import {
 import { openStore, type Store } from '@switchboard/store';
 import { webCallPlugin } from '@switchboard/telephony';
 import type { FastifyInstance } from 'fastify';
+import { carrierPlugins } from './carriers.js';
 import { startEvents } from './events.js';
 import { createCallPlacer } from './placer.js';
 import { connectRedis } from './redis.js';
@@ -76,6 +77,7 @@ export async function start(
       {
         ...(redis ? { redis: redis.redis } : {}),
         plugins: [
+          ...carrierPlugins({ config, store, runner: calls.runner, logger }),
           (scope) =>
             webCallPlugin(scope, {
               logger,

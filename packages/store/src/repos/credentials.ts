@@ -98,6 +98,28 @@ export class CredentialsRepo {
     );
   }
 
+  /**
+   * A secret by its credential name, in whichever workspace holds it (carrier accounts such as
+   * `twilio:<AccountSid>` are named after the account, which identifies the workspace).
+   */
+  async revealByName(
+    name: string,
+    workspaceId?: string,
+  ): Promise<{ workspaceId: string; secret: string } | null> {
+    const [row] = await this.db
+      .select()
+      .from(credentials)
+      .where(
+        and(eq(credentials.name, name), workspaceId ? eq(credentials.workspaceId, workspaceId) : undefined),
+      )
+      .limit(1);
+    if (!row) return null;
+    return {
+      workspaceId: row.workspaceId,
+      secret: this.box.open(row.ciphertext, aad(row.workspaceId, row.id)),
+    };
+  }
+
   /** The secret in clear, for a provider about to connect. Never for API responses. */
   async reveal(workspaceId: string, id: string): Promise<string> {
     const row = await this.row(workspaceId, id);
