@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, createLogger, loadConfig } from '@switchboard/core';
 import { openDatabase } from '@switchboard/store';
 import { campaignCommand } from './campaign.js';
+import { chatCommand } from './chat.js';
 import { start } from './start.js';
 
 const USAGE = `Usage: switchboard <command>
@@ -10,6 +11,7 @@ Commands:
   start      run the platform (API, docs, connectors) on the configured database
   migrate    apply database migrations and exit
   campaign   import <file.csv>: add contacts to a campaign through the API
+  chat       <agent id>: talk to an agent in text (same model and tools as a call)
   help       show this text
 
 Configuration comes from the environment; see .env.example.`;
@@ -23,6 +25,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // An API client: needs no server configuration.
   if (command === 'campaign') return campaignCommand(argv.slice(1));
+  if (command === 'chat') return chatCommand(argv.slice(1));
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
