@@ -82,7 +82,7 @@ describe('the talk page in Chromium', () => {
     await page.click('#talk');
     await page.waitForFunction(
       () => {
-        const talk = (window as unknown as { __talk: { transcript: { role: string; text: string }[] } })
+        const talk = (globalThis as unknown as { __talk: { transcript: { role: string; text: string }[] } })
           .__talk;
         return talk.transcript.some((x) => x.role === 'agent' && /nine in the morning/i.test(x.text));
       },
@@ -93,7 +93,7 @@ describe('the talk page in Chromium', () => {
     await page.waitForTimeout(6000);
     const state = await page.evaluate(() => {
       const talk = (
-        window as unknown as {
+        globalThis as unknown as {
           __talk: {
             transcript: unknown[];
             played: number[][];

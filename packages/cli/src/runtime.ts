@@ -1,6 +1,6 @@
 import { CallEventBus, type Config, type Logger } from '@switchboard/core';
 import type { ProviderFactory } from '@switchboard/engine';
-import { createProviderFactory } from '@switchboard/providers';
+import { createProviderFactory, registerLocalProviders, registerStsProviders } from '@switchboard/providers';
 import { CallRunner, TalkTokens } from '@switchboard/server';
 import type { Store } from '@switchboard/store';
 
@@ -35,8 +35,11 @@ export function createCallRuntime(opts: {
     ['transcript.final'],
   );
   let runner: CallRunner | undefined;
+  // Every adapter this build has: the offline stack and the vendors' wire protocols.
+  const registry = registerStsProviders(registerLocalProviders());
   const providers = createProviderFactory({
     logger,
+    registry,
     resolveProvider: async (ref, ctx) => {
       const row = await store.providers.get(ctx.workspaceId, ref).catch(() => null);
       if (!row) return null;

@@ -1,5 +1,5 @@
 import { newId, notFound } from '@switchboard/core';
-import { and, eq } from 'drizzle-orm';
+import { and, asc, eq, like } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { withDbErrors } from '../errors.js';
 import { keyset, type PageQuery, toPage } from '../pagination.js';
@@ -118,6 +118,26 @@ export class CredentialsRepo {
       workspaceId: row.workspaceId,
       secret: this.box.open(row.ciphertext, aad(row.workspaceId, row.id)),
     };
+  }
+
+  /** The first secret in a workspace whose name starts with `prefix` (e.g. `plivo:`). */
+  async revealByPrefix(
+    workspaceId: string,
+    prefix: string,
+  ): Promise<{ name: string; secret: string } | null> {
+    const [row] = await this.db
+      .select()
+      .from(credentials)
+      .where(
+        and(
+          eq(credentials.workspaceId, workspaceId),
+          like(credentials.name, `${prefix.replace(/[%_\\]/g, '\\$&')}%`),
+        ),
+      )
+      .orderBy(asc(credentials.createdAt))
+      .limit(1);
+    if (!row) return null;
+    return { name: row.name, secret: this.box.open(row.ciphertext, aad(row.workspaceId, row.id)) };
   }
 
   /** The secret in clear, for a provider about to connect. Never for API responses. */
