@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { type CallEvent, type CallEventOf, loadConfig, silentLogger } from '@switchboard/core';
+import { FakeAsr, FakeLlm, FakeProviderFactory, FakeTts } from '@switchboard/engine';
 import { initMedia } from '@switchboard/media';
 import { createTestApp, type TestApp } from '@switchboard/server/testing';
 import { ScriptedAudioSocket } from '@switchboard/telephony';
@@ -16,7 +17,13 @@ const events: CallEvent[] = [];
 
 before(async () => {
   await initMedia();
-  t = await createTestApp();
+  t = await createTestApp({
+    providers: new FakeProviderFactory({
+      asr: { 'local:pocketsphinx': new FakeAsr() },
+      llm: { 'local:answerer': new FakeLlm({ replies: () => 'Hello.' }) },
+      tts: { 'local:espeak': new FakeTts() },
+    }),
+  });
   t.bus.subscribe((e) => {
     events.push(e);
   });
@@ -129,6 +136,10 @@ test('an unannounced call goes to the default inbound agent', async () => {
   const { ast, ev } = await call('aaaaaaaa-0000-4000-8000-000000000004');
   assert.equal(ev.data.agentId, agents.fallback);
   ast.dtmf('7');
+  setTimeout(
+    () => console.error(JSON.stringify(events.map((e) => [e.type, e.callId, e.data]))),
+    3000,
+  ).unref();
   await new Promise<void>((resolve) => {
     const check = () =>
       events.some((e) => e.type === 'dtmf.received' && e.callId === ev.callId && e.data.digit === '7')

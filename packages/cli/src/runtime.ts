@@ -1,10 +1,22 @@
 import { CallEventBus, type Config, type Logger } from '@switchboard/core';
 import type { ProviderFactory } from '@switchboard/engine';
-import { createProviderFactory, registerLocalProviders, registerStsProviders } from '@switchboard/providers';
+import {
+  createProviderFactory,
+  createProviderTester,
+  type ResolvedProvider,
+  registerCascadedProviders,
+  registerLocalProviders,
+  registerStsProviders,
+} from '@switchboard/providers';
 import { CallRunner, TalkTokens } from '@switchboard/server';
 import type { Store } from '@switchboard/store';
 
 export interface CallRuntime {
+  /** `POST /v1/providers/{id}/test`: checks a provider's credentials against its service. */
+  providerTester: (
+    workspaceId: string,
+    providerId: string,
+  ) => Promise<import('@switchboard/providers').ProviderTestResult>;
   bus: CallEventBus;
   providers: ProviderFactory;
   runner: CallRunner;
@@ -36,18 +48,18 @@ export function createCallRuntime(opts: {
   );
   let runner: CallRunner | undefined;
   // Every adapter this build has: the offline stack and the vendors' wire protocols.
-  const registry = registerStsProviders(registerLocalProviders());
+  const registry = registerCascadedProviders(registerStsProviders(registerLocalProviders()));
+  const lookup = async (workspaceId: string, ref: string): Promise<ResolvedProvider> => {
+    const row = await store.providers.get(workspaceId, ref);
+    const secret = row.credentialId
+      ? await store.credentials.reveal(workspaceId, row.credentialId)
+      : undefined;
+    return { kind: row.kind, type: row.type, settings: row.settings, ...(secret ? { secret } : {}) };
+  };
   const providers = createProviderFactory({
     logger,
     registry,
-    resolveProvider: async (ref, ctx) => {
-      const row = await store.providers.get(ctx.workspaceId, ref).catch(() => null);
-      if (!row) return null;
-      const secret = row.credentialId
-        ? await store.credentials.reveal(ctx.workspaceId, row.credentialId)
-        : undefined;
-      return { kind: row.kind, type: row.type, settings: row.settings, ...(secret ? { secret } : {}) };
-    },
+    resolveProvider: (ref, ctx) => lookup(ctx.workspaceId, ref).catch(() => null),
     getAgentConfig: async (agentId, ctx) =>
       runner?.configFor(ctx.callId) ?? (await store.resolver.resolveAgent({ agentId })).config,
   });
@@ -59,5 +71,11 @@ export function createCallRuntime(opts: {
     dataDir: config.DATA_DIR,
     configUrlTimeoutMs: config.AGENT_CONFIG_URL_TIMEOUT_MS,
   });
-  return { bus, providers, runner, tokens: new TalkTokens(opts.internalToken) };
+  return {
+    bus,
+    providers,
+    runner,
+    tokens: new TalkTokens(opts.internalToken),
+    providerTester: createProviderTester(lookup, { timeoutMs: 8000 }),
+  };
 }

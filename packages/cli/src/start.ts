@@ -13,6 +13,7 @@ import {
 import { openStore, type Store } from '@switchboard/store';
 import { webCallPlugin } from '@switchboard/telephony';
 import type { FastifyInstance } from 'fastify';
+import { startAsterisk } from './asterisk.js';
 import { carrierPlugins } from './carriers.js';
 import { startEvents } from './events.js';
 import { createCallPlacer } from './placer.js';
@@ -72,12 +73,25 @@ export async function start(
       state: local.ready ? 'up' : 'degraded',
       ...(local.ready ? {} : { detail: `speech recognition needs: ${local.installCommand}` }),
     }));
+    const asterisk = await startAsterisk({ config, store, runner: calls.runner, logger });
+    stops.unshift(() => asterisk.stop());
+    subsystems.push(...asterisk.health);
     const app = await buildApp(
-      { config, store, logger, internalToken, metrics: createMetricsRegistry(), subsystems, calls },
+      {
+        config,
+        store,
+        logger,
+        internalToken,
+        metrics: createMetricsRegistry(),
+        subsystems,
+        calls,
+        providerTester: calls.providerTester,
+      },
       {
         ...(redis ? { redis: redis.redis } : {}),
         plugins: [
           ...carrierPlugins({ config, store, runner: calls.runner, logger }),
+          asterisk.plugin,
           (scope) =>
             webCallPlugin(scope, {
               logger,

@@ -74,6 +74,20 @@ export const envSchema = z.object({
     .optional(),
   SIP_TRUNK_USERNAME: z.string().min(1).optional(),
   SIP_TRUNK_PASSWORD: z.string().min(1).optional(),
+  AUDIOSOCKET_ENABLED: bool.default(false),
+  AUDIOSOCKET_HOST: z.string().min(1).default('127.0.0.1'),
+  AUDIOSOCKET_PORT: port.default(5001),
+  AUDIOSOCKET_HOOK_TOKEN: z.string().min(16, 'expected at least 16 characters').optional(),
+  AUDIOSOCKET_HOOK_TTL_MS: positiveInt.default(60_000),
+  ARI_URL: urlWithScheme(['http', 'https']).optional(),
+  ARI_USERNAME: z.string().min(1).optional(),
+  ARI_PASSWORD: z.string().min(1).optional(),
+  ARI_APP: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]+$/, 'expected a Stasis application name')
+    .default('switchboard'),
+  EXTERNAL_MEDIA_HOST: z.string().min(1).default('127.0.0.1'),
+  EXTERNAL_MEDIA_FORMAT: z.enum(['ulaw', 'slin16']).default('ulaw'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -128,6 +142,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 const SECRET_VARS = new Set([
+  'AUDIOSOCKET_HOOK_TOKEN',
+  'ARI_PASSWORD',
   'MASTER_KEY',
   'INTERNAL_TOKEN',
   'OWNER_PASSWORD',

@@ -39,6 +39,9 @@ export const PROVIDER_TYPES: readonly ProviderTypeInfo[] = [
     model: z.string().min(1).default('gpt-realtime'),
     voice: z.string().optional(),
     vad: z.enum(['server_vad', 'semantic_vad']).default('server_vad'),
+    eagerness: z.enum(['low', 'medium', 'high', 'auto']).optional(),
+    api: z.enum(['ga', 'beta']).default('ga'),
+    transcriptionModel: z.string().min(1).optional(),
   }),
   t('sts', 'deepgram-agent', 'Deepgram Voice Agent', true, {
     baseUrl: ws.optional(),
@@ -46,16 +49,22 @@ export const PROVIDER_TYPES: readonly ProviderTypeInfo[] = [
     thinkProvider: z.string().default('open_ai'),
     thinkModel: z.string().default('gpt-4o-mini'),
     speakModel: z.string().default('aura-2-thalia-en'),
+    speakProvider: z.string().default('deepgram'),
   }),
-  t('sts', 'avr-sts', 'AVR speech-to-speech connector', false, { url: ws }),
+  t('sts', 'avr-sts', 'AVR speech-to-speech connector', false, {
+    url: ws,
+    responseGapMs: z.number().int().min(100).max(5000).optional(),
+  }),
   t('asr', 'deepgram', 'Deepgram streaming', true, {
     baseUrl: ws.optional(),
     model: z.string().default('nova-3'),
     endpointingMs: z.number().int().min(10).max(5000).default(300),
+    utteranceEndMs: z.number().int().min(1000).max(5000).optional(),
   }),
   t('asr', 'wyoming', 'Wyoming (faster-whisper, …)', false, {
     host: z.string().min(1),
     port: z.number().int().min(1).max(65535),
+    model: z.string().optional(),
   }),
   t('asr', 'avr-asr', 'AVR ASR connector', false, { url: http }),
   t('asr', 'pocketsphinx', 'PocketSphinx (local, offline)', false),
@@ -76,6 +85,7 @@ export const PROVIDER_TYPES: readonly ProviderTypeInfo[] = [
     baseUrl: http.optional(),
     model: z.string().default('gpt-4o-mini-tts'),
     voice: z.string().default('alloy'),
+    instructions: z.string().max(2000).optional(),
   }),
   t('tts', 'deepgram-aura', 'Deepgram Aura', true, {
     baseUrl: http.optional(),

@@ -1,3 +1,13 @@
+export { AvrAsr, type AvrAsrOptions } from './avr-http/avr-asr.js';
+export { AvrLlm, type AvrLlmOptions } from './avr-http/avr-llm.js';
+export { AvrTts, type AvrTtsOptions } from './avr-http/avr-tts.js';
+export { AvrSts, type AvrStsOptions } from './avr-sts/avr-sts.js';
+export { registerCascadedProviders } from './cascaded-providers.js';
+export type { DeepgramAgentSettings } from './deepgram-agent/agent-settings.js';
+export { DeepgramAgent, type DeepgramAgentOptions } from './deepgram-agent/deepgram-agent.js';
+export { DeepgramAsr, type DeepgramAsrOptions } from './deepgram-asr/deepgram-asr.js';
+export { type DeepgramAuraOptions, DeepgramAuraTts } from './deepgram-aura/deepgram-aura-tts.js';
+export { ElevenLabsTts, type ElevenLabsTtsOptions } from './elevenlabs-tts/elevenlabs-tts.js';
 export { createProviderFactory, type ProviderFactoryOptions, type ResolvedProvider } from './factory.js';
 export { AnswererLlm, type AnswererOptions } from './local-answerer/answerer-llm.js';
 export { type FaqEntry, FaqMatcher, isGoodbye, menuChoice } from './local-answerer/matcher.js';
@@ -11,6 +21,17 @@ export {
   type PocketsphinxOptions,
 } from './local-pocketsphinx/pocketsphinx-asr.js';
 export { registerLocalProviders } from './local-providers.js';
+export { OpenAiChatLlm, type OpenAiChatOptions } from './openai-chat/openai-chat-llm.js';
+export { OpenAiRealtime, type OpenAiRealtimeOptions } from './openai-realtime/openai-realtime.js';
+export type { RealtimeSettings } from './openai-realtime/session-config.js';
+export { OpenAiTts, type OpenAiTtsOptions } from './openai-tts/openai-tts.js';
+export {
+  createProviderTester,
+  type ProviderTestCode,
+  type ProviderTestOptions,
+  type ProviderTestResult,
+  testProvider,
+} from './provider-test/provider-test.js';
 export { type BuildArgs, type ProviderBuilder, type ProviderByKind, ProviderRegistry } from './registry.js';
 export {
   CMUDICT_PATH,
@@ -18,4 +39,8 @@ export {
   type LocalStackStatus,
   localStackStatus,
 } from './status.js';
+export { registerStsProviders } from './sts-providers.js';
 export { aptInstallCommand, findBinary } from './util/binaries.js';
+export { FakePeer, FakeWsServer, type FakeWsServerOptions, loadFixture } from './ws/fake-ws-server.js';
+export { WyomingAsr, type WyomingAsrOptions } from './wyoming/wyoming-asr.js';
+export { WyomingTts, type WyomingTtsOptions } from './wyoming/wyoming-tts.js';

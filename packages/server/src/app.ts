@@ -29,6 +29,7 @@ import { healthRoutes } from './routes/health.js';
 import { internalRoutes } from './routes/internal.js';
 import { outboundCallRoutes } from './routes/outbound-calls.js';
 import { phoneNumberRoutes } from './routes/phone-numbers.js';
+import { providerTestRoutes } from './routes/provider-test.js';
 import { providerRoutes } from './routes/providers.js';
 import { talkRoutes } from './routes/talk.js';
 import { webhookRoutes } from './routes/webhooks.js';
@@ -160,6 +161,7 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
       await v1.register(apiKeyRoutes(deps));
       await v1.register(credentialRoutes(deps));
       await v1.register(providerRoutes(deps));
+      await v1.register(providerTestRoutes(deps));
       await v1.register(agentRoutes(deps));
       await v1.register(phoneNumberRoutes(deps));
       await v1.register(callRoutes(deps));

@@ -23,4 +23,14 @@ export interface AppDeps {
   subsystems?: (() => Promise<SubsystemState> | SubsystemState)[];
   /** The call runtime; without it the app serves configuration only. */
   calls?: { runner: CallRunner; tokens: TalkTokens; bus: CallEventBus };
+  /** Checks a stored provider against its service; without it `POST /providers/{id}/test` is a 501. */
+  providerTester?: (workspaceId: string, providerId: string) => Promise<ProviderTestOutcome>;
+}
+
+/** What a provider check answers; the checks themselves live in @switchboard/providers. */
+export interface ProviderTestOutcome {
+  ok: boolean;
+  code: 'ok' | 'bad_credentials' | 'no_access' | 'unreachable' | 'timeout' | 'bad_settings' | 'unsupported';
+  message: string;
+  latencyMs: number;
 }

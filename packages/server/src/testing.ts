@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { CallRunner } from './calls/call-runner.js';
 import { TalkTokens } from './calls/talk-token.js';
+import type { AppDeps } from './deps.js';
 import { createMetricsRegistry } from './plugins/metrics.js';
 
 export interface TestApp {
@@ -30,7 +31,12 @@ export const TEST_INTERNAL_TOKEN = 'internal-token-for-tests-0123456789';
 
 /** A full app on a throwaway database, with captured logs and one workspace + admin key. */
 export async function createTestApp(
-  options: { backend?: Backend; env?: Record<string, string>; providers?: ProviderFactory } = {},
+  options: {
+    backend?: Backend;
+    env?: Record<string, string>;
+    providers?: ProviderFactory;
+    providerTester?: AppDeps['providerTester'];
+  } = {},
 ): Promise<TestApp> {
   const store = await openTestStore(options.backend ?? 'pglite');
   const logs: string[] = [];
@@ -79,6 +85,7 @@ export async function createTestApp(
     internalToken: TEST_INTERNAL_TOKEN,
     metrics: createMetricsRegistry(),
     calls: { runner, bus, tokens: new TalkTokens(TEST_INTERNAL_TOKEN) },
+    ...(options.providerTester ? { providerTester: options.providerTester } : {}),
   });
   await app.ready();
   const ws = await store.accounts.createWorkspace('Test workspace');

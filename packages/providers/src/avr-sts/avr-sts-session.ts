@@ -1,0 +1,120 @@
+import type { Logger } from '@switchboard/core';
+import { ProviderError, type StsOptions } from '@switchboard/engine';
+import type { AudioFrame, Clock } from '@switchboard/media';
+import type WebSocket from 'ws';
+import { type JsonMessage, str, toBase64, WsStsSession } from '../ws/ws-sts-session.js';
+
+/**
+ * One call on an AVR speech-to-speech connector. The contract has no response boundaries, so a
+ * response starts with the first audio after a quiet spell and ends after `responseGapMs` without
+ * audio; after a barge-in, audio still in flight from the cut response is dropped until such a gap.
+ */
+export class AvrStsSession extends WsStsSession {
+  readonly #opts: StsOptions;
+  readonly #clock: Clock;
+  readonly #gapMs: number;
+  #inResponse = false;
+  #discarding = false;
+  #cancelGap: (() => void) | undefined;
+
+  constructor(
+    socket: WebSocket,
+    opts: StsOptions,
+    clock: Clock,
+    gapMs: number,
+    provider: string,
+    logger: Logger,
+  ) {
+    super(socket, provider, logger);
+    this.#opts = opts;
+    this.#clock = clock;
+    this.#gapMs = gapMs;
+  }
+
+  /** Sends `init`; the connector opens its vendor session on it and answers nothing. */
+  start(uuid: string): this {
+    const { instructions, language, voice } = this.#opts;
+    this.sendJson({
+      type: 'init',
+      uuid,
+      provider_config: { instructions, language, ...(voice ? { voice } : {}) },
+    });
+    this.markReady();
+    return this;
+  }
+
+  push(frame: AudioFrame): void {
+    if (this.isOpen) this.socket.send(`{"type":"audio","audio":"${toBase64(frame.data)}"}`);
+  }
+
+  /** Keypad digits, for connectors that act on them (AVR core 1.9+). */
+  sendDtmf(digit: string): void {
+    this.sendJson({ type: 'dtmf_digit', digit });
+  }
+
+  say(text: string): void {
+    // The contract carries no text to speak; greetings are the connector's own configuration.
+    this.logger.debug(
+      { provider: this.provider, chars: text.length },
+      'avr sts: say() not supported by the contract',
+    );
+  }
+
+  sendToolResult(_callId: string, _output: string): void {
+    // Connectors run their own tools and never ask the core for results.
+  }
+
+  interrupt(_heardMs: number): void {
+    if (!this.#inResponse) return;
+    this.#inResponse = false;
+    this.#discarding = true;
+  }
+
+  protected onJson(msg: JsonMessage): void {
+    switch (msg.type) {
+      case 'audio':
+        this.#audio(Buffer.from(str(msg.audio) ?? '', 'base64'));
+        return;
+      case 'interruption':
+        this.emit({ type: 'speech-start' });
+        return;
+      case 'transcript': {
+        const role = msg.role === 'user' ? 'caller' : msg.role === 'agent' ? 'agent' : undefined;
+        if (role) this.emit({ type: 'transcript', role, text: str(msg.text) ?? '', final: true });
+        return;
+      }
+      case 'error':
+        this.fail(
+          new ProviderError('unavailable', `${this.provider}: ${str(msg.message) ?? 'error'}`, {
+            provider: this.provider,
+          }),
+        );
+        return;
+      default:
+        this.logger.debug({ provider: this.provider, type: msg.type }, 'avr sts: unknown message ignored');
+    }
+  }
+
+  #audio(data: Buffer): void {
+    this.#cancelGap?.();
+    this.#cancelGap = this.#clock.schedule(() => this.#gap(), this.#gapMs);
+    if (this.#discarding || data.byteLength === 0) return;
+    if (!this.#inResponse) {
+      this.#inResponse = true;
+      this.emit({ type: 'response-start' });
+    }
+    this.emit({ type: 'audio', frame: { format: this.#opts.outputFormat, data } });
+  }
+
+  #gap(): void {
+    this.#cancelGap = undefined;
+    this.#discarding = false;
+    if (!this.#inResponse) return;
+    this.#inResponse = false;
+    this.emit({ type: 'response-done' });
+  }
+
+  protected override onSocketClosed(): void {
+    this.#cancelGap?.();
+  }
+}

@@ -1,0 +1,57 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import type { AppDeps } from '../deps.js';
+import { ws } from '../plugins/auth.js';
+import { errorResponse, idParams, stdErrors } from '../schemas.js';
+
+const testResult = z
+  .object({
+    ok: z.boolean(),
+    code: z.enum([
+      'ok',
+      'bad_credentials',
+      'no_access',
+      'unreachable',
+      'timeout',
+      'bad_settings',
+      'unsupported',
+    ]),
+    message: z.string(),
+    latencyMs: z.number().int().nonnegative(),
+  })
+  .meta({ id: 'ProviderTestResult' });
+
+/** `POST /providers/{id}/test`: checks a stored provider's settings and credential against its service. */
+export const providerTestRoutes =
+  ({ store, providerTester }: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.post(
+      '/providers/:id/test',
+      {
+        schema: {
+          tags: ['providers'],
+          summary: 'Check a provider against its service',
+          description:
+            'One cheap authenticated read against the service (never a billed request). A failed check is ' +
+            'still a 200: `code` says what is wrong (`bad_credentials`, `no_access`, `unreachable`, `timeout`, ' +
+            '`bad_settings`, `unsupported`).',
+          params: idParams,
+          response: { 200: testResult, 501: errorResponse, ...stdErrors },
+        },
+      },
+      async (req, reply) => {
+        // A provider of another workspace or none at all is a 404 before anything is contacted.
+        await store.providers.get(ws(req), req.params.id);
+        if (!providerTester) {
+          return reply.status(501).send({
+            error: {
+              code: 'unavailable',
+              message: 'provider checks are not enabled on this server',
+              details: [],
+            },
+          });
+        }
+        return providerTester(ws(req), req.params.id);
+      },
+    );
+  };

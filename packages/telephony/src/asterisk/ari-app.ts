@@ -1,0 +1,276 @@
+/**
+ * The Stasis application: a channel entering it is answered, an externalMedia channel is created
+ * that sends RTP to a socket of ours (`external_host` is host:port, not a URL), both are put in a
+ * mixing bridge, and the call runs as an `AriCallLeg`. Outbound calls are originated into the
+ * same application. Channel events are translated; everything else is ignored.
+ */
+import type { EndedReason, Logger } from '@switchboard/core';
+import { type AudioFormat, MULAW_8K, PCM16_16K, systemClock } from '@switchboard/media';
+import { MediaTicker } from '../sip/media-ticker.js';
+import { RtpPortAllocator } from '../sip/rtp-ports.js';
+import { RtpSession } from '../sip/rtp-session.js';
+import { AriClient, type AriConnectionState, type AriEvent } from './ari-client.js';
+import { AriCallLeg } from './ari-leg.js';
+
+export type ExternalMediaFormat = 'ulaw' | 'slin16';
+
+/** RTP payload type Asterisk uses for each format (slin16 is dynamic; 118 in its static table). */
+const FORMATS: Record<ExternalMediaFormat, { format: AudioFormat; payloadType: number }> = {
+  ulaw: { format: MULAW_8K, payloadType: 0 },
+  slin16: { format: PCM16_16K, payloadType: 118 },
+};
+
+const MEDIA_PREFIX = 'sbmedia-';
+const BRIDGE_PREFIX = 'sbbridge-';
+const OUT_PREFIX = 'sbout-';
+
+export interface StasisCallInfo {
+  channelId: string;
+  from: string;
+  /** The dialled extension. */
+  to: string;
+  /** `Stasis(app,key=value,…)` arguments; positional ones as `arg0`, `arg1`… */
+  args: Record<string, string>;
+}
+
+export interface AriStasisAppOptions {
+  url: string;
+  username: string;
+  password: string;
+  app: string;
+  /** Address we bind our RTP sockets to and give Asterisk as `external_host`. */
+  mediaHost: string;
+  format: ExternalMediaFormat;
+  rtpPortRange: readonly [number, number];
+  logger: Logger;
+  /** Runs an inbound call; a rejection hangs it up. */
+  onCall(leg: AriCallLeg, info: StasisCallInfo): Promise<void>;
+  reconnectMinMs?: number;
+}
+
+export interface OriginateOptions {
+  /** Dial string, e.g. `PJSIP/+15551230001@trunk`. */
+  endpoint: string;
+  callerId?: string;
+  timeoutMs?: number;
+  variables?: Record<string, string>;
+}
+
+interface ChannelJson {
+  id: string;
+  caller?: { number?: string };
+  dialplan?: { context?: string; exten?: string };
+  channelvars?: Record<string, string>;
+}
+
+export function parseStasisArgs(args: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!Array.isArray(args)) return out;
+  args.forEach((a, i) => {
+    const s = String(a);
+    const eq = s.indexOf('=');
+    if (eq > 0) out[s.slice(0, eq)] = s.slice(eq + 1);
+    else out[`arg${i}`] = s;
+  });
+  return out;
+}
+
+/** Asterisk hangup causes (Q.850) that mean something to a dialer. */
+function causeToReason(cause: unknown): EndedReason {
+  if (cause === 17) return 'busy';
+  if (cause === 18 || cause === 19) return 'no-answer';
+  if (cause === 21) return 'rejected';
+  return 'failed';
+}
+
+export class AriStasisApp {
+  readonly client: AriClient;
+  readonly #o: AriStasisAppOptions;
+  readonly #legs = new Map<string, AriCallLeg>();
+  readonly #ports: RtpPortAllocator;
+  readonly #tickers = new Map<number, MediaTicker>();
+  readonly #originating = new Map<string, { resolve(leg: AriCallLeg): void; reject(e: Error): void }>();
+
+  constructor(options: AriStasisAppOptions) {
+    this.#o = options;
+    this.client = new AriClient({ ...options });
+    this.#ports = new RtpPortAllocator(options.mediaHost, options.rtpPortRange);
+    this.client.on('event', (ev) => this.#onEvent(ev));
+  }
+
+  get state(): AriConnectionState {
+    return this.client.state;
+  }
+
+  get legs(): ReadonlyMap<string, AriCallLeg> {
+    return this.#legs;
+  }
+
+  start(): Promise<void> {
+    return this.client.start();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.#legs.values()].map((l) => l.hangup('shutdown')));
+    this.client.stop();
+    for (const t of this.#tickers.values()) t.stop();
+  }
+
+  /** Calls `endpoint`; resolves with the leg once the callee answered (it enters the app). */
+  originate(o: OriginateOptions): Promise<AriCallLeg> {
+    const channelId = `${OUT_PREFIX}${crypto.randomUUID()}`;
+    const answered = new Promise<AriCallLeg>((resolve, reject) => {
+      this.#originating.set(channelId, { resolve, reject });
+    });
+    const query = {
+      endpoint: o.endpoint,
+      app: this.#o.app,
+      appArgs: 'outbound',
+      channelId,
+      callerId: o.callerId,
+      timeout: Math.ceil((o.timeoutMs ?? 30_000) / 1000),
+    };
+    return this.client
+      .request('POST', '/channels', query, o.variables ? { variables: o.variables } : undefined)
+      .then(
+        () => answered,
+        (e: Error) => {
+          this.#originating.delete(channelId);
+          throw e;
+        },
+      );
+  }
+
+  #onEvent(ev: AriEvent): void {
+    const channel = ev.channel as ChannelJson | undefined;
+    const id = channel?.id;
+    if (!id) return;
+    switch (ev.type) {
+      case 'StasisStart':
+        if (id.startsWith(MEDIA_PREFIX)) return;
+        this.#start(channel, ev.args).catch((e: unknown) =>
+          this.#o.logger.warn({ callId: id, err: (e as Error).message }, 'Stasis call setup failed'),
+        );
+        return;
+      case 'ChannelDtmfReceived':
+        if (typeof ev.digit === 'string') this.#legs.get(id)?.deliverDtmf(ev.digit);
+        return;
+      case 'StasisEnd':
+      case 'ChannelHangupRequest':
+      case 'ChannelDestroyed': {
+        const pending = this.#originating.get(id);
+        if (pending && ev.type === 'ChannelDestroyed') {
+          this.#originating.delete(id);
+          pending.reject(
+            Object.assign(new Error(`call not answered: ${String(ev.cause_txt ?? ev.cause)}`), {
+              reason: causeToReason(ev.cause),
+            }),
+          );
+        }
+        if (id.startsWith(MEDIA_PREFIX)) {
+          this.#legs.get(id.slice(MEDIA_PREFIX.length))?.remoteEnded('connector-error');
+          return;
+        }
+        this.#legs.get(id)?.remoteEnded('caller-hangup');
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  async #start(channel: ChannelJson, rawArgs: unknown): Promise<void> {
+    const id = channel.id;
+    const args = parseStasisArgs(rawArgs);
+    const outbound = this.#originating.get(id);
+    const direction = outbound ? 'outbound' : 'inbound';
+    const { format, payloadType } = FORMATS[this.#o.format];
+    const leg = new AriCallLeg({
+      channelId: id,
+      direction,
+      from: channel.caller?.number ?? '',
+      to: channel.dialplan?.exten ?? '',
+      context: channel.dialplan?.context,
+      format,
+      client: this.client,
+      logger: this.#o.logger,
+      onFinished: (l) => this.#release(l),
+    });
+    this.#legs.set(id, leg);
+    try {
+      if (!outbound) await this.client.request('POST', `/channels/${encodeURIComponent(id)}/answer`);
+      const socket = await this.#ports.allocate();
+      const port = socket.address().port;
+      const media = await this.client.request<ChannelJson>('POST', '/channels/externalMedia', {
+        app: this.#o.app,
+        channelId: `${MEDIA_PREFIX}${id}`,
+        external_host: `${this.#o.mediaHost}:${port}`,
+        format: this.#o.format,
+        encapsulation: 'rtp',
+        transport: 'udp',
+        direction: 'both',
+      });
+      const vars = media.channelvars ?? {};
+      const remotePort = Number(vars.UNICASTRTP_LOCAL_PORT);
+      leg.rtp = new RtpSession({
+        socket,
+        clock: systemClock,
+        ticker: (ms) => this.#ticker(ms),
+        payloadType,
+        format,
+        ptimeMs: 20,
+        ...(vars.UNICASTRTP_LOCAL_ADDRESS && remotePort > 0
+          ? { remote: { address: vars.UNICASTRTP_LOCAL_ADDRESS, port: remotePort } }
+          : {}),
+        mediaTimeoutMs: 0,
+        onFrame: (f) => leg.deliverFrame(f),
+        onDtmf: (d) => leg.deliverDtmf(d),
+        onTimeout: () => {},
+      });
+      if (leg.endedReason) leg.rtp.close();
+      const bridgeId = `${BRIDGE_PREFIX}${id}`;
+      await this.client.request('POST', '/bridges', { type: 'mixing', bridgeId });
+      await this.client.request('POST', `/bridges/${bridgeId}/addChannel`, {
+        channel: `${id},${MEDIA_PREFIX}${id}`,
+      });
+    } catch (e) {
+      await leg.hangup('connector-error');
+      outbound?.reject(e as Error);
+      this.#originating.delete(id);
+      throw e;
+    }
+    // The call ended while it was being set up: what was created after the release goes too.
+    if (leg.endedReason) return this.#cleanup(id);
+    if (outbound) {
+      this.#originating.delete(id);
+      outbound.resolve(leg);
+      return;
+    }
+    const info: StasisCallInfo = { channelId: id, from: leg.from, to: leg.to, args };
+    this.#o.onCall(leg, info).catch((e: unknown) => {
+      this.#o.logger.warn({ callId: id, err: (e as Error).message }, 'Stasis call could not start');
+      void leg.hangup('rejected');
+    });
+  }
+
+  #ticker(ms: number): MediaTicker {
+    let t = this.#tickers.get(ms);
+    if (!t) {
+      t = new MediaTicker(systemClock, ms);
+      this.#tickers.set(ms, t);
+    }
+    return t;
+  }
+
+  /** Tears down what the call created in Asterisk; the channel itself is gone or going. */
+  #release(leg: AriCallLeg): void {
+    this.#legs.delete(leg.id);
+    this.#cleanup(leg.id);
+  }
+
+  #cleanup(id: string): void {
+    const quiet = () => {};
+    void this.client.request('DELETE', `/channels/${encodeURIComponent(MEDIA_PREFIX + id)}`).catch(quiet);
+    void this.client.request('DELETE', `/bridges/${encodeURIComponent(BRIDGE_PREFIX + id)}`).catch(quiet);
+  }
+}
