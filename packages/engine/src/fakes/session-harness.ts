@@ -141,6 +141,13 @@ export class SessionHarness {
 
   async finish(): Promise<CallResult> {
     for (let i = 0; i < 50 && !this.ended; i++) await this.advance(20);
+    // Teardown may wait on real I/O (the recording's file stream), which a loaded machine delays
+    // past any number of fake-clock turns: keep turning while real time passes, up to 20 s.
+    const deadline = Date.now() + 20_000;
+    while (!this.ended && Date.now() < deadline) {
+      await this.advance(20);
+      await new Promise((r) => setTimeout(r, 10));
+    }
     if (!this.ended) throw new Error('session did not end');
     return this.ended;
   }
