@@ -19,7 +19,15 @@ export interface LimitDefaults {
 }
 
 export type ClaimResult =
-  | { kind: 'claimed'; call: Call; from: RateCandidate; grantedAt: number }
+  | {
+      kind: 'claimed';
+      call: Call;
+      from: RateCandidate;
+      grantedAt: number;
+      grantId: string;
+      /** The rate the grant was taken under, for re-taking it (`retakeGrant`). */
+      rate: Pick<SlotLimits, 'perNumberRate' | 'rateWindowMs'>;
+    }
   | { kind: 'gone' }
   | { kind: 'full'; scope: 'workspace' | 'campaign' }
   | { kind: 'rate'; waitMs: number };
@@ -91,6 +99,13 @@ export async function claimCall(
       decision.from.connector,
       input.now(),
     );
-    return { kind: 'claimed', call: claimed, from: decision.from, grantedAt: decision.grantedAt };
+    return {
+      kind: 'claimed',
+      call: claimed,
+      from: decision.from,
+      grantedAt: decision.grantedAt,
+      grantId: decision.grantId,
+      rate: { perNumberRate: limits.perNumberRate, rateWindowMs: limits.rateWindowMs },
+    };
   });
 }

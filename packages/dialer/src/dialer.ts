@@ -5,6 +5,7 @@ import type { Job } from 'pg-boss';
 import { type ClaimResult, claimCall, type LimitDefaults } from './claim.js';
 import { SLOTS_CHANNEL } from './finish.js';
 import { CANCEL_CHANNEL, OutboundCalls } from './outbound-calls.js';
+import { awaitPlacementTime } from './pacing.js';
 import { acquireDialQueue, type DialJob, type DialQueue, type DialQueueOptions } from './queue.js';
 import { CallRunner } from './runner.js';
 import { fillCampaigns, sweepExpiredLeases } from './scheduler.js';
@@ -45,7 +46,7 @@ export interface Dialer {
   /** Runs one campaign fill and lease sweep now (tests, and after a change that frees work). */
   tick(): Promise<void>;
   readonly inFlight: number;
-  /** Calls placed more than `placeDelayMs` after their grant (the rate guarantee assumes none). */
+  /** Rate grants re-taken because their call fell more than the rate margin behind its placement time. */
   readonly latePlacements: number;
 }
 
@@ -127,14 +128,19 @@ export function createDialer(o: DialerOptions): Dialer {
       if (r.kind === 'gone') return;
       if (r.kind === 'claimed') {
         const maxMs = await maxDurationFor(r.call.agentId);
-        const wait = r.grantedAt + defaults.placeDelayMs - clock.now();
-        if (wait > 0) await sleep(clock, wait);
-        else if (defaults.placeDelayMs > 0) {
-          latePlacements++;
-          logger.warn(
-            { callId: r.call.id, lateMs: -wait },
-            'call placed later than its rate grant allows for',
-          );
+        const retakes = await awaitPlacementTime({
+          db,
+          clock,
+          holder,
+          leaseTtlMs,
+          placeDelayMs: defaults.placeDelayMs,
+          // The rate window's margin over one second absorbs this much lateness.
+          toleranceMs: defaults.rateMarginMs,
+          claimed: r,
+        });
+        if (retakes > 0) {
+          latePlacements += retakes;
+          logger.warn({ callId: r.call.id, retakes }, 'call fell behind its rate grant; took a new one');
         }
         runner.start(r.call, r.from, maxMs, () => kick());
         return;
@@ -153,7 +159,7 @@ export function createDialer(o: DialerOptions): Dialer {
   const runTick = async (): Promise<void> => {
     try {
       const now = new Date(clock.now());
-      await sweepExpiredLeases(db, now, logger);
+      await sweepExpiredLeases(db, now, logger, (callId) => runner.has(callId));
       if (!stopping) await fillCampaigns(db, queue, now, logger);
     } catch (err) {
       logger.warn({ err }, 'dialer tick failed');

@@ -40,20 +40,25 @@ export class DialQueue {
     // Dispatch holds a job only until the call is claimed (or briefly waits for a slot), so a short
     // expiry returns a crashed worker's jobs quickly.
     this.expireInSeconds = options.expireInSeconds ?? 90;
+    const superviseIntervalSeconds = options.superviseIntervalSeconds ?? 10;
+    // pg-boss expires jobs only in its monitor pass, which runs at most every
+    // `monitorIntervalSeconds` (60 by default) whatever the supervise interval: without this a
+    // crashed worker's jobs would wait up to a minute, not `superviseIntervalSeconds`.
+    const timers = { superviseIntervalSeconds, monitorIntervalSeconds: superviseIntervalSeconds };
     this.boss = database.pglite
       ? new PgBoss({
           db: fromPglite(database.pglite),
           backend: 'pglite',
           useListenNotify: true,
           registerInstance: false,
-          superviseIntervalSeconds: options.superviseIntervalSeconds ?? 10,
+          ...timers,
         })
       : new PgBoss({
           connectionString: postgresUrl(database),
           max: 4,
           useListenNotify: true,
           registerInstance: false,
-          superviseIntervalSeconds: options.superviseIntervalSeconds ?? 10,
+          ...timers,
         });
     this.boss.on('error', (err: unknown) => options.logger?.warn({ err }, 'dial queue error'));
   }

@@ -83,10 +83,23 @@ export async function fillCampaigns(db: Db, queue: DialQueue, now: Date, logger:
   return queued;
 }
 
-/** Ends calls whose worker stopped renewing their lease (a crash), freeing their slots. */
-export async function sweepExpiredLeases(db: Db, now: Date, logger: Logger): Promise<number> {
+/**
+ * Ends calls whose worker stopped renewing their lease (a crash), freeing their slots.
+ *
+ * `isRunningHere`: calls this process is still running are left to their runner, which always
+ * ends them (maximum duration, then the abort grace). An expired lease of a live local call only
+ * means this process fell behind (a stalled event loop, a slow renewal); sweeping it here would end
+ * a healthy call with the wrong outcome. Other processes still sweep it once it stays expired.
+ */
+export async function sweepExpiredLeases(
+  db: Db,
+  now: Date,
+  logger: Logger,
+  isRunningHere: (callId: string) => boolean = () => false,
+): Promise<number> {
   let swept = 0;
   for (const callId of await expiredLeases(db, now)) {
+    if (isRunningHere(callId)) continue;
     const r = await finishCall(
       db,
       callId,

@@ -3,6 +3,7 @@ import type { Logger } from '@switchboard/core';
 import type { Store } from '@switchboard/store';
 import { DEFAULT_RETRY_SCHEDULE, type RetrySchedule, retryDelayMs } from './backoff.js';
 import { formatBody, type StoredEvent, switchboardEnvelope } from './formats.js';
+import { createHttpPost, type HttpPost, postWithFetch } from './http-post.js';
 import type { MqttPublisher } from './mqtt-publisher.js';
 import { OUTBOX_CHANNEL } from './outbox-writer.js';
 import type { RecordingLinks } from './recording-links.js';
@@ -10,6 +11,9 @@ import { type ClaimedDelivery, DeliveriesRepo } from './repos/deliveries.js';
 import { SecretCache } from './secret-cache.js';
 import { type SendResult, sendHttp } from './senders.js';
 import { errorFields } from './util.js';
+
+/** How long a woken worker lets further commits gather before it claims them. */
+const COALESCE_MS = 20;
 
 export interface DeliveryWorkerOptions {
   store: Store;
@@ -24,7 +28,10 @@ export interface DeliveryWorkerOptions {
   random?: () => number;
   /** How long a claim lasts; a worker killed mid-delivery frees its rows when it passes. */
   leaseMs?: number;
+  /** Chains (one call's events for one target) claimed per round. */
   batchSize?: number;
+  /** Deliveries of one chain claimed together and sent one after another, in order. */
+  chainLength?: number;
   pollIntervalMs?: number;
   timeoutMs?: number;
   fetch?: typeof fetch;
@@ -48,6 +55,10 @@ export class DeliveryWorker {
   readonly #now: () => number;
   readonly #leaseMs: number;
   readonly #batch: number;
+  readonly #chainLength: number;
+  readonly #timeoutMs: number;
+  readonly #post: HttpPost;
+  readonly #closeHttp: (() => void) | undefined;
   #running = false;
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
@@ -63,14 +74,41 @@ export class DeliveryWorker {
     this.#schedule = { ...DEFAULT_RETRY_SCHEDULE, ...options.schedule };
     this.#leaseMs = options.leaseMs ?? 60_000;
     this.#batch = options.batchSize ?? 50;
+    this.#chainLength = Math.max(1, options.chainLength ?? 20);
+    this.#timeoutMs = options.timeoutMs ?? 10_000;
+    if (options.fetch) {
+      this.#post = postWithFetch(options.fetch);
+    } else {
+      const http = createHttpPost();
+      this.#post = http.post;
+      this.#closeHttp = http.close;
+    }
   }
 
-  /** Claims one batch and attempts each delivery; returns how many were attempted. */
+  /** Claims one batch and attempts its deliveries; returns how many were claimed. */
   async tick(): Promise<number> {
-    const claimed = await this.#repo.claim(this.id, new Date(this.#now()), this.#leaseMs, this.#batch);
-    // One call's events are never in the same batch for one target, so these run in parallel.
-    await Promise.all(claimed.map((d) => this.#attempt(d)));
-    return claimed.length;
+    return (await this.#round()).deliveries;
+  }
+
+  async #round(): Promise<{ deliveries: number; chains: number }> {
+    const now = this.#now();
+    const claimed = await this.#repo.claim(
+      this.id,
+      new Date(now),
+      this.#leaseMs,
+      this.#batch,
+      this.#chainLength,
+    );
+    // Claimed in seq order, so each chain's deliveries are in order; chains are independent.
+    const chains = new Map<string, ClaimedDelivery[]>();
+    for (const d of claimed) {
+      const key = `${d.targetKey} ${d.callId}`;
+      const chain = chains.get(key);
+      if (chain) chain.push(d);
+      else chains.set(key, [d]);
+    }
+    await Promise.all([...chains.values()].map((c) => this.#deliverChain(c, now + this.#leaseMs)));
+    return { deliveries: claimed.length, chains: chains.size };
   }
 
   async start(): Promise<void> {
@@ -86,6 +124,7 @@ export class DeliveryWorker {
     await this.#loop;
     await this.#unlisten?.();
     this.#unlisten = undefined;
+    this.#closeHttp?.();
   }
 
   #signal(): void {
@@ -97,61 +136,102 @@ export class DeliveryWorker {
     const poll = this.#o.pollIntervalMs ?? 1000;
     while (this.#running) {
       this.#woken = false;
-      let n = 0;
+      let chains = 0;
       try {
-        n = await this.tick();
+        ({ chains } = await this.#round());
       } catch (e) {
         this.#o.logger.warn(errorFields(e), 'delivery round failed; retrying');
       }
       if (!this.#running) break;
-      if (n >= this.#batch || this.#woken) continue;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, poll);
-        this.#wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#wake = undefined;
+      if (chains >= this.#batch) continue;
+      // Woken during the round: more events committed. Waiting a moment lets a burst of commits
+      // arrive as one claim instead of a claim per commit (each scans the pending deliveries).
+      if (this.#woken) await this.#sleep(COALESCE_MS, false);
+      else await this.#sleep(poll, true);
     }
   }
 
-  async #attempt(d: ClaimedDelivery): Promise<void> {
-    let result: SendResult;
-    try {
-      result = await this.#send(d);
-    } catch (e) {
-      result = { ok: false, status: null, error: errorFields(e).err.message, permanent: false };
-    }
-    const now = new Date(this.#now());
-    this.stats.attempted++;
-    try {
+  /** Sleeps `ms`; stop() always ends it early, a NOTIFY only when `wakeable`. */
+  async #sleep(ms: number, wakeable: boolean): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.#wake = () => {
+        if (wakeable || !this.#running) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+    });
+    this.#wake = undefined;
+  }
+
+  /**
+   * Sends one chain's deliveries one after another. A delivery that will be retried stops the
+   * chain: the ones behind it are handed back and wait for it. Successes are recorded together at
+   * the end; a worker killed before that resends them, which receivers dedupe by event id.
+   */
+  async #deliverChain(chain: ClaimedDelivery[], leaseUntil: number): Promise<void> {
+    const delivered: { id: string; status: number | null }[] = [];
+    let next = 0;
+    while (next < chain.length) {
+      // Never start a send that could outlast the lease: another worker may then take the chain.
+      if (next > 0 && this.#now() + this.#timeoutMs >= leaseUntil) break;
+      const d = chain[next++]!;
+      const result = await this.#sendSafely(d);
+      this.stats.attempted++;
       if (result.ok) {
         this.stats.delivered++;
-        await this.#repo.delivered(d.id, now, result.status);
-        return;
-      }
-      const exhausted = now.getTime() - d.retryFrom.getTime() >= this.#schedule.retryForMs;
-      const nextAt =
-        result.permanent || exhausted
-          ? null
-          : new Date(now.getTime() + retryDelayMs(this.#schedule, d.attempts, this.#o.random));
-      await this.#repo.failed(d.id, this.id, now, { status: result.status, error: result.error, nextAt });
-      if (nextAt) this.stats.failed++;
-      else this.stats.dead++;
-      const log = {
-        deliveryId: d.id,
-        eventId: d.eventId,
-        target: d.target,
-        attempts: d.attempts,
-        error: result.error,
-      };
-      if (!nextAt) this.#o.logger.warn(log, 'delivery dead-lettered');
-      else this.#o.logger.debug({ ...log, nextAt }, 'delivery failed; will retry');
+        delivered.push({ id: d.id, status: result.status });
+      } else if (await this.#recordFailure(d, result)) break;
+    }
+    try {
+      await this.#repo.deliveredMany(delivered, new Date(this.#now()));
+      await this.#repo.release(
+        chain.slice(next).map((d) => d.id),
+        this.id,
+      );
     } catch (e) {
-      // The lease runs out and another round retries; the receiver dedupes by event id.
+      // The leases run out and another round retries; the receiver dedupes by event id.
+      this.#o.logger.warn(
+        { ...errorFields(e), deliveries: chain.length },
+        'could not record delivery results',
+      );
+    }
+  }
+
+  async #sendSafely(d: ClaimedDelivery): Promise<SendResult> {
+    try {
+      return await this.#send(d);
+    } catch (e) {
+      return { ok: false, status: null, error: errorFields(e).err.message, permanent: false };
+    }
+  }
+
+  /** Records a failed attempt; true when it will be retried (so later events must wait). */
+  async #recordFailure(d: ClaimedDelivery, result: Extract<SendResult, { ok: false }>): Promise<boolean> {
+    const now = new Date(this.#now());
+    const exhausted = now.getTime() - d.retryFrom.getTime() >= this.#schedule.retryForMs;
+    const nextAt =
+      result.permanent || exhausted
+        ? null
+        : new Date(now.getTime() + retryDelayMs(this.#schedule, d.attempts, this.#o.random));
+    if (nextAt) this.stats.failed++;
+    else this.stats.dead++;
+    const log = {
+      deliveryId: d.id,
+      eventId: d.eventId,
+      target: d.target,
+      attempts: d.attempts,
+      error: result.error,
+    };
+    if (!nextAt) this.#o.logger.warn(log, 'delivery dead-lettered');
+    else this.#o.logger.debug({ ...log, nextAt }, 'delivery failed; will retry');
+    try {
+      await this.#repo.failed(d.id, this.id, now, { status: result.status, error: result.error, nextAt });
+    } catch (e) {
       this.#o.logger.warn({ ...errorFields(e), deliveryId: d.id }, 'could not record delivery result');
     }
+    return nextAt !== null;
   }
 
   async #send(d: ClaimedDelivery): Promise<SendResult> {
@@ -189,7 +269,7 @@ export class DeliveryWorker {
         avrSecret: d.format === 'avr' ? secret : null,
         nowMs: Date.now(),
       },
-      { fetch: this.#o.fetch ?? fetch, timeoutMs: this.#o.timeoutMs ?? 10_000 },
+      { post: this.#post, timeoutMs: this.#timeoutMs },
     );
   }
 }

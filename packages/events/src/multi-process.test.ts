@@ -130,7 +130,8 @@ describe('delivery across processes (postgres)', { skip }, () => {
     const claimed = (await repo.list(workspaceId, { status: 'pending' })).data.filter(
       (d) => d.leaseOwner === 'child',
     );
-    assert.equal(claimed.length, 1, 'the child held a lease when it died');
+    // The child leases the call's chain of events at once and was sending the first.
+    assert.ok(claimed.length >= 1, 'the child held leases when it died');
     const worker = new DeliveryWorker({ store: b, logger: silentLogger(), pollIntervalMs: 50 });
     await worker.start();
     await waitFor(async () => (await repo.counts()).pending === 0);

@@ -1,7 +1,15 @@
 import type { Db } from '@switchboard/store';
 import { and, eq, sql } from 'drizzle-orm';
 import { AGENT_WEBHOOK_EVENT_TYPES, DEFAULT_MQTT_EVENT_TYPES, formatCarries } from './event-types.js';
-import { agentVersions, deliveries, outbox, type WebhookFormat, webhooks } from './tables.js';
+import {
+  agentVersions,
+  deliveries,
+  outbox,
+  WEBHOOK_FORMATS,
+  type WebhookFormat,
+  webhooks,
+} from './tables.js';
+import { rowsOf } from './util.js';
 
 /** NOTIFY channel that wakes delivery workers after an outbox insert commits. */
 export const OUTBOX_CHANNEL = 'switchboard_outbox';
@@ -23,10 +31,10 @@ export interface OutboxWriterOptions {
   now?: () => number;
 }
 
+/** A delivery target other than a webhook row. */
 interface Target {
-  target: 'webhook' | 'agent' | 'mqtt';
+  target: 'agent' | 'mqtt';
   targetKey: string;
-  webhookId: string | null;
   url: string | null;
   format: WebhookFormat;
 }
@@ -51,77 +59,58 @@ export class OutboxWriter {
     return new OutboxWriter({ ...options, mqttTypes: enabled ? DEFAULT_MQTT_EVENT_TYPES : false });
   }
 
-  /** Returns the event id, or null when no target wanted the event. `tx` must be a transaction. */
+  /**
+   * Returns the event id, or null when no target wanted the event. `tx` must be a transaction.
+   *
+   * One statement: it reads the workspace's enabled webhooks, inserts the event only when some
+   * target wants it, inserts its deliveries and queues the wake-up. Reading the webhooks in the
+   * same statement keeps a webhook created or disabled a moment ago exact, with no cache to go
+   * stale across processes. The NOTIFY is delivered after commit and dropped on rollback, so
+   * workers wake only for events that exist.
+   */
   async append(tx: Db, event: OutboxEvent): Promise<string | null> {
-    const targets = await this.#targets(tx, event);
-    if (targets.length === 0) return null;
-    const now = new Date(this.#now());
-    const [row] = await tx
-      .insert(outbox)
-      .values({
-        workspaceId: event.workspaceId,
-        callId: event.callId,
-        type: event.type,
-        payload: event.payload,
-        createdAt: now,
-      })
-      .returning({ id: outbox.id, seq: outbox.seq });
-    const { id, seq } = row!;
-    await tx.insert(deliveries).values(
-      targets.map((t) => ({
-        eventId: id,
-        seq,
-        workspaceId: event.workspaceId,
-        callId: event.callId,
-        type: event.type,
-        ...t,
-        nextAttemptAt: now,
-        retryFrom: now,
-        createdAt: now,
-        updatedAt: now,
-      })),
-    );
-    // Delivered after commit, dropped on rollback: workers wake only for events that exist.
-    await tx.execute(sql`select pg_notify(${OUTBOX_CHANNEL}, '')`);
-    return id;
+    const extra = await this.#fixedTargets(tx, event);
+    const formats = WEBHOOK_FORMATS.filter((f) => formatCarries(f, event.type));
+    const now = new Date(this.#now()).toISOString();
+    const r = await tx.execute(sql`
+      with hooks as (
+        select h.id, h.format from ${webhooks} h
+        where h.workspace_id = ${event.workspaceId} and h.enabled
+          and (h.agent_id is null or h.agent_id = ${event.agentId}::uuid)
+          and h.event_types @> jsonb_build_array(${event.type}::text)
+          and h.format in ${formats}),
+      targets as (
+        select 'webhook' as target, 'webhook:' || id::text as target_key, id as webhook_id,
+          null::text as url, format from hooks
+        union all
+        select t->>'target', t->>'targetKey', null::uuid, t->>'url', t->>'format'
+        from jsonb_array_elements(${JSON.stringify(extra)}::jsonb) t),
+      ev as (
+        insert into ${outbox} (workspace_id, call_id, type, payload, created_at)
+        select ${event.workspaceId}::uuid, ${event.callId}::uuid, ${event.type}::text,
+          ${JSON.stringify(event.payload)}::jsonb, ${now}::timestamptz
+        where exists (select 1 from targets)
+        returning id, seq),
+      ins as (
+        insert into ${deliveries} (event_id, seq, workspace_id, call_id, type, target, target_key,
+          webhook_id, url, format, next_attempt_at, retry_from, created_at, updated_at)
+        select ev.id, ev.seq, ${event.workspaceId}::uuid, ${event.callId}::uuid, ${event.type}::text, t.target,
+          t.target_key, t.webhook_id, t.url, t.format, ${now}::timestamptz, ${now}::timestamptz,
+          ${now}::timestamptz, ${now}::timestamptz
+        from ev cross join targets t)
+      select ev.id, pg_notify(${OUTBOX_CHANNEL}, '') from ev`);
+    return rowsOf<{ id: string }>(r)[0]?.id ?? null;
   }
 
-  async #targets(tx: Db, event: OutboxEvent): Promise<Target[]> {
+  /** Targets that are not webhook rows: the agent config's URL and MQTT. */
+  async #fixedTargets(tx: Db, event: OutboxEvent): Promise<Target[]> {
     const out: Target[] = [];
-    const hooks = await tx
-      .select({
-        id: webhooks.id,
-        agentId: webhooks.agentId,
-        eventTypes: webhooks.eventTypes,
-        format: webhooks.format,
-      })
-      .from(webhooks)
-      .where(and(eq(webhooks.workspaceId, event.workspaceId), eq(webhooks.enabled, true)));
-    for (const h of hooks) {
-      if (h.agentId && h.agentId !== event.agentId) continue;
-      if (!h.eventTypes.includes(event.type) || !formatCarries(h.format, event.type)) continue;
-      out.push({
-        target: 'webhook',
-        targetKey: `webhook:${h.id}`,
-        webhookId: h.id,
-        url: null,
-        format: h.format,
-      });
-    }
     if (event.agentId && event.agentVersion !== null && AGENT_WEBHOOK_EVENT_TYPES.includes(event.type)) {
       const url = await this.#agentUrl(tx, event.agentId, event.agentVersion);
-      if (url) {
-        out.push({
-          target: 'agent',
-          targetKey: `agent:${event.agentId}`,
-          webhookId: null,
-          url,
-          format: 'switchboard',
-        });
-      }
+      if (url) out.push({ target: 'agent', targetKey: `agent:${event.agentId}`, url, format: 'switchboard' });
     }
     if (this.#mqttTypes?.has(event.type)) {
-      out.push({ target: 'mqtt', targetKey: 'mqtt', webhookId: null, url: null, format: 'switchboard' });
+      out.push({ target: 'mqtt', targetKey: 'mqtt', url: null, format: 'switchboard' });
     }
     return out;
   }

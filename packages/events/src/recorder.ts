@@ -72,42 +72,49 @@ export function createCallRecorder(deps: CallRecorderDeps): CallRecorder {
         logger.warn({ callId: e.callId }, 'call id belongs to another workspace; event dropped');
         return null;
       }
-      return { ...row, payload: callSummary(row, await repo.agentName(row.agentId)) };
+      return { ...row, payload: callSummary(row, row.agentName) };
     }
-    let row = await repo.get(e.workspaceId, e.callId);
-    if (!row) {
+    const unknown = () => {
       logger.warn({ callId: e.callId, event: e.type }, 'event for an unknown call; not persisted');
       return null;
-    }
+    };
     const base = { callId: e.callId, at: at.toISOString() };
+    // Each write returns the row it changed (or nothing for an unknown call), so no read comes first.
     switch (e.type) {
-      case 'call.ringing':
-        row = (await repo.status(e.workspaceId, e.callId, 'ringing', at)) ?? row;
-        return { ...row, payload: { ...callSummary(row), ...base } };
-      case 'call.answered':
-        row = (await repo.status(e.workspaceId, e.callId, 'in-progress', at, { answeredAt: at })) ?? row;
-        return { ...row, payload: { ...callSummary(row), ...base, answeredAt: at.toISOString() } };
+      case 'call.ringing': {
+        const row = await repo.status(e.workspaceId, e.callId, 'ringing', at);
+        return row ? { ...row, payload: { ...callSummary(row), ...base } } : unknown();
+      }
+      case 'call.answered': {
+        const row = await repo.status(e.workspaceId, e.callId, 'in-progress', at, { answeredAt: at });
+        return row
+          ? { ...row, payload: { ...callSummary(row), ...base, answeredAt: at.toISOString() } }
+          : unknown();
+      }
       case 'call.ended': {
         const d = e.data;
-        row =
-          (await repo.status(e.workspaceId, e.callId, 'ended', at, {
-            outcome: d.outcome,
-            endedReason: d.endedReason,
-            endedAt: at,
-            durationMs: d.durationMs,
-            ...(d.providers ? { providersUsed: d.providers as Record<string, string> } : {}),
-            ...(d.recordingPath ? { recordingPath: d.recordingPath } : {}),
-          })) ?? row;
+        const row = await repo.status(e.workspaceId, e.callId, 'ended', at, {
+          outcome: d.outcome,
+          endedReason: d.endedReason,
+          endedAt: at,
+          durationMs: d.durationMs,
+          ...(d.providers ? { providersUsed: d.providers as Record<string, string> } : {}),
+          ...(d.recordingPath ? { recordingPath: d.recordingPath } : {}),
+        });
+        if (!row) return unknown();
         if (d.latencies.length > 0) {
           await tx
             .insert(turnLatencies)
             .values(d.latencies.map((l) => roundLatency(e.callId, l)))
             .onConflictDoNothing();
         }
-        const agentName = await repo.agentName(row.agentId);
         return {
           ...row,
-          payload: callEndedPayload(row, { transcript: d.transcript, latencies: d.latencies, agentName }),
+          payload: callEndedPayload(row, {
+            transcript: d.transcript,
+            latencies: d.latencies,
+            agentName: row.agentName,
+          }),
         };
       }
       case 'transcript.partial':
@@ -115,8 +122,8 @@ export function createCallRecorder(deps: CallRecorderDeps): CallRecorder {
       default: {
         if (!STORY_EVENTS.has(e.type)) return null;
         const data = e.data as unknown as Record<string, unknown>;
-        const seq = await repo.appendEvent(e.callId, e.type, at, data);
-        return { ...row, payload: { ...base, seq, ...data } };
+        const r = await repo.appendStoryEvent(e.workspaceId, e.callId, e.type, at, data);
+        return r ? { ...r, payload: { ...base, seq: r.seq, ...data } } : unknown();
       }
     }
   };

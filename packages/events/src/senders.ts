@@ -1,3 +1,4 @@
+import type { HttpPost } from './http-post.js';
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.js';
 import { truncate } from './util.js';
 
@@ -23,7 +24,7 @@ const permanentStatus = (s: number) => s >= 400 && s < 500 && s !== 408 && s !==
 
 export async function sendHttp(
   d: HttpDelivery,
-  options: { fetch: typeof fetch; timeoutMs: number },
+  options: { post: HttpPost; timeoutMs: number },
 ): Promise<SendResult> {
   const headers: Record<string, string> = {
     'content-type': 'application/json',
@@ -34,16 +35,7 @@ export async function sendHttp(
   if (d.secret) headers[SIGNATURE_HEADER] = signatureHeader(d.secret, d.body, d.nowMs);
   if (d.avrSecret) headers['x-avr-webhook-secret'] = d.avrSecret;
   try {
-    const res = await options.fetch(d.url, {
-      method: 'POST',
-      headers,
-      body: d.body,
-      // A redirect would carry the signed body somewhere the owner did not configure.
-      redirect: 'manual',
-      signal: AbortSignal.timeout(options.timeoutMs),
-    });
-    // Drain the body so the connection can be reused; its content is never stored.
-    await res.arrayBuffer().catch(() => {});
+    const res = await options.post(d.url, { headers, body: d.body, timeoutMs: options.timeoutMs });
     if (res.status >= 200 && res.status < 300) return { ok: true, status: res.status };
     return {
       ok: false,
@@ -52,11 +44,11 @@ export async function sendHttp(
       permanent: permanentStatus(res.status),
     };
   } catch (e) {
-    const err = e as Error & { cause?: { code?: string } };
+    const err = e as Error & { code?: string; cause?: { code?: string } };
     const what =
       err.name === 'TimeoutError'
         ? `timed out after ${options.timeoutMs} ms`
-        : (err.cause?.code ?? err.message);
+        : (err.code ?? err.cause?.code ?? err.message);
     return { ok: false, status: null, error: truncate(String(what)), permanent: false };
   }
 }

@@ -21,7 +21,7 @@ export interface SlotLimits {
 }
 
 export type SlotDecision =
-  | { kind: 'granted'; from: RateCandidate; grantedAt: number }
+  | { kind: 'granted'; from: RateCandidate; grantedAt: number; grantId: string }
   | { kind: 'full'; scope: 'workspace' | 'campaign' }
   | { kind: 'rate'; waitMs: number };
 
@@ -71,30 +71,19 @@ export async function takeSlots(
   let waitMs = Number.POSITIVE_INFINITY;
   let chosen: RateCandidate | undefined;
   let grantedAt = 0;
+  let grantId = '';
   for (const c of input.candidates) {
     const key = rateKey(c);
     await lock(tx, `dialer:rate:${key}`);
     const t = input.now();
-    const since = new Date(t.getTime() - limits.rateWindowMs).toISOString();
-    // One statement: prune the log, count the window, and record a grant if there is room. The
-    // count filters on `since` itself because the pruning is not visible within the statement.
-    const r = await tx.execute(sql`
-      with pruned as (delete from ${dialerRateGrants} where key = ${key} and at < ${since}::timestamptz),
-      win as (select count(*)::int as n, min(at) as oldest from ${dialerRateGrants}
-              where key = ${key} and at >= ${since}::timestamptz),
-      granted as (insert into ${dialerRateGrants} (key, at)
-                  select ${key}, ${t.toISOString()}::timestamptz from win where n < ${limits.perNumberRate}
-                  returning id)
-      select (select count(*)::int from granted) as granted, (select oldest from win) as oldest`);
-    const row = (r as unknown as { rows: { granted: number; oldest: Date | string | null }[] }).rows[0];
-    if ((row?.granted ?? 0) > 0) {
+    const g = await grant(tx, key, t.getTime(), limits);
+    if (g.grantId !== null) {
       chosen = c;
       grantedAt = t.getTime();
+      grantId = g.grantId;
       break;
     }
-    // The oldest grant leaves the window (at + window) strictly after `since`: wait that long.
-    const oldest = row?.oldest ? new Date(row.oldest).getTime() : t.getTime();
-    waitMs = Math.min(waitMs, Math.max(1, oldest + limits.rateWindowMs - t.getTime() + 1));
+    waitMs = Math.min(waitMs, g.waitMs);
   }
   if (!chosen) return { kind: 'rate', waitMs: Number.isFinite(waitMs) ? waitMs : 1000 };
   await tx.insert(dialerLeases).values({
@@ -105,7 +94,69 @@ export async function takeSlots(
     acquiredAt: now,
     expiresAt: new Date(now.getTime() + input.leaseTtlMs),
   });
-  return { kind: 'granted', from: chosen, grantedAt };
+  return { kind: 'granted', from: chosen, grantedAt, grantId };
+}
+
+/**
+ * Records a grant at `t` on `key` if its window has room, under the caller's lock on the key.
+ * One statement: prune the log, count the window, and insert. The count filters on `since` itself
+ * because the pruning is not visible within the statement.
+ */
+async function grant(
+  tx: Tx,
+  key: string,
+  t: number,
+  limits: Pick<SlotLimits, 'perNumberRate' | 'rateWindowMs'>,
+): Promise<{ grantId: string | null; waitMs: number }> {
+  const since = new Date(t - limits.rateWindowMs).toISOString();
+  const r = await tx.execute(sql`
+    with pruned as (delete from ${dialerRateGrants} where key = ${key} and at < ${since}::timestamptz),
+    win as (select count(*)::int as n, min(at) as oldest from ${dialerRateGrants}
+            where key = ${key} and at >= ${since}::timestamptz),
+    granted as (insert into ${dialerRateGrants} (key, at)
+                select ${key}, ${new Date(t).toISOString()}::timestamptz from win
+                where n < ${limits.perNumberRate}
+                returning id)
+    select (select id::text from granted) as granted, (select oldest from win) as oldest`);
+  const row = (r as unknown as { rows: { granted: string | null; oldest: Date | string | null }[] }).rows[0];
+  if (row?.granted) return { grantId: row.granted, waitMs: 0 };
+  // The oldest grant leaves the window (at + window) strictly after \`since\`: wait that long.
+  const oldest = row?.oldest ? new Date(row.oldest).getTime() : t;
+  return { grantId: null, waitMs: Math.max(1, oldest + limits.rateWindowMs - t + 1) };
+}
+
+/**
+ * Moves a claimed call's rate grant to now. A call that could not be placed on time after its grant
+ * (a loaded process, a slow commit) would otherwise reach the carrier bunched with calls granted
+ * after it, beyond the rate. Frees the old grant, takes a new one if the window has room, and
+ * extends the call's lease while it waits. `grantId` null: the old grant was already freed.
+ */
+export async function retakeGrant(
+  db: Db,
+  input: {
+    callId: string;
+    holder: string;
+    grantId: string | null;
+    from: RateCandidate;
+    now: () => Date;
+    leaseTtlMs: number;
+    limits: Pick<SlotLimits, 'perNumberRate' | 'rateWindowMs'>;
+  },
+): Promise<{ grantId: string | null; grantedAt: number; waitMs: number }> {
+  return db.transaction(async (tx) => {
+    const key = rateKey(input.from);
+    await lock(tx, `dialer:rate:${key}`);
+    if (input.grantId) {
+      await tx.delete(dialerRateGrants).where(eq(dialerRateGrants.id, Number(input.grantId)));
+    }
+    const t = input.now().getTime();
+    await tx
+      .update(dialerLeases)
+      .set({ expiresAt: new Date(t + input.leaseTtlMs) })
+      .where(and(eq(dialerLeases.callId, input.callId), eq(dialerLeases.holder, input.holder)));
+    const g = await grant(tx, key, t, input.limits);
+    return { ...g, grantedAt: t };
+  });
 }
 
 async function lock(tx: Tx, key: string): Promise<void> {

@@ -1,10 +1,17 @@
 import type { CallEventOf } from '@switchboard/core';
 import { type Db, withDbErrors } from '@switchboard/store';
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq, getTableColumns, sql } from 'drizzle-orm';
 import { agents, type CallRow, callEvents, calls } from '../tables.js';
 import { rowsOf } from '../util.js';
 
 const step = (status: string, at: Date) => JSON.stringify([{ status, at: at.toISOString() }]);
+
+/** A calls row with its agent's current name, read in the same statement as the write. */
+export type CallRowWithAgent = CallRow & { agentName: string | null };
+const withAgentName = {
+  ...getTableColumns(calls),
+  agentName: sql<string | null>`(select ${agents.name} from ${agents} where ${agents.id} = ${calls.agentId})`,
+};
 
 /**
  * The writes that make up a call's story, each meant to run inside the transaction that also
@@ -18,7 +25,7 @@ export class CallStoryRepo {
    * ends up in progress with the agent version that answered. Null when the id belongs to another
    * workspace (never overwritten).
    */
-  async started(e: CallEventOf<'call.started'>): Promise<CallRow | null> {
+  async started(e: CallEventOf<'call.started'>): Promise<CallRowWithAgent | null> {
     const at = new Date(e.at);
     const d = e.data;
     return withDbErrors(async () => {
@@ -51,7 +58,7 @@ export class CallStoryRepo {
           },
           setWhere: sql`${calls.workspaceId} = excluded.workspace_id`,
         })
-        .returning();
+        .returning(withAgentName);
       return row ?? null;
     });
   }
@@ -71,7 +78,7 @@ export class CallStoryRepo {
     status: string,
     at: Date,
     fields: Partial<typeof calls.$inferInsert> = {},
-  ): Promise<CallRow | null> {
+  ): Promise<CallRowWithAgent | null> {
     const [row] = await this.db
       .update(calls)
       .set({
@@ -82,7 +89,7 @@ export class CallStoryRepo {
         updatedAt: new Date(),
       })
       .where(and(eq(calls.workspaceId, workspaceId), eq(calls.id, callId)))
-      .returning();
+      .returning(withAgentName);
     return row ?? null;
   }
 
@@ -96,9 +103,33 @@ export class CallStoryRepo {
     return Number(rowsOf<{ seq: number }>(r)[0]?.seq ?? 0);
   }
 
-  async agentName(agentId: string | null): Promise<string | null> {
-    if (!agentId) return null;
-    const [row] = await this.db.select({ name: agents.name }).from(agents).where(eq(agents.id, agentId));
-    return row?.name ?? null;
+  /**
+   * Appends a story event to a call of the workspace and returns what its outbox row needs, in one
+   * statement; null when the call is unknown (nothing is written).
+   */
+  async appendStoryEvent(
+    workspaceId: string,
+    callId: string,
+    type: string,
+    at: Date,
+    data: Record<string, unknown>,
+  ): Promise<{ agentId: string | null; agentVersion: number | null; seq: number } | null> {
+    const r = await this.db.execute(sql`
+      with c as (select agent_id, agent_version from ${calls}
+                 where workspace_id = ${workspaceId} and id = ${callId}),
+      ins as (insert into ${callEvents} (call_id, seq, type, at, data)
+              select ${callId}::uuid,
+                coalesce((select max(seq) from ${callEvents} where call_id = ${callId}), 0) + 1,
+                ${type}::text, ${at.toISOString()}::timestamptz, ${JSON.stringify(data)}::jsonb
+              from c
+              returning seq)
+      select c.agent_id, c.agent_version, (select seq from ins) as seq from c`);
+    const row = rowsOf<{ agent_id: string | null; agent_version: number | null; seq: number | string }>(r)[0];
+    if (!row) return null;
+    return {
+      agentId: row.agent_id,
+      agentVersion: row.agent_version === null ? null : Number(row.agent_version),
+      seq: Number(row.seq),
+    };
   }
 }
