@@ -166,8 +166,8 @@ export class DeliveryWorker {
   }
 
   /**
-   * Sends one chain's deliveries one after another. A delivery that will be retried stops the
-   * chain: the ones behind it are handed back and wait for it. Successes are recorded together at
+   * Sends one chain's deliveries one after another. A delivery that fails stops the chain: the
+   * ones behind it are handed back and wait for it. Successes are recorded together at
    * the end; a worker killed before that resends them, which receivers dedupe by event id.
    */
   async #deliverChain(chain: ClaimedDelivery[], leaseUntil: number): Promise<void> {
@@ -182,7 +182,12 @@ export class DeliveryWorker {
       if (result.ok) {
         this.stats.delivered++;
         delivered.push({ id: d.id, status: result.status });
-      } else if (await this.#recordFailure(d, result)) break;
+      } else {
+        // Retried or dead-lettered, the events behind it wait: order per call holds until the
+        // failed one is delivered (a replay of a dead letter releases the rest in order).
+        await this.#recordFailure(d, result);
+        break;
+      }
     }
     try {
       await this.#repo.deliveredMany(delivered, new Date(this.#now()));
