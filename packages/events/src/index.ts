@@ -5,7 +5,6 @@ export * from './event-types.js';
 export * from './events-api.js';
 export * from './external-schema.js';
 export * from './external-updates.js';
-export { publishCall, seedWorkspace } from './fixtures.js';
 export * from './formats.js';
 export * from './mqtt-publisher.js';
 export * from './outbox-writer.js';
@@ -18,11 +17,3 @@ export * from './senders.js';
 export * from './signature.js';
 export type { DeliveryRow, DeliveryStatus, DeliveryTarget, WebhookFormat, WebhookRow } from './tables.js';
 export { DELIVERY_STATUSES, WEBHOOK_FORMATS } from './tables.js';
-export {
-  manualClock,
-  mqttSkip,
-  type Received,
-  startReceiver,
-  type TestReceiver,
-  testMqttUrl,
-} from './testing.js';

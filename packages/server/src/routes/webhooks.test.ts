@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { silentLogger } from '@switchboard/core';
-import { createRecordingLinks, DeliveryWorker, startReceiver, type TestReceiver } from '@switchboard/events';
+import { createRecordingLinks, DeliveryWorker } from '@switchboard/events';
+import { startReceiver, type TestReceiver } from '@switchboard/events/testing';
 import { bearer, createTestApp, type TestApp } from '../testing.js';
 
 describe('webhooks, deliveries and call results API', () => {
