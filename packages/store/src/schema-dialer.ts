@@ -7,10 +7,10 @@ import {
   jsonb,
   pgTable,
   text,
-  timestamp,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { ts } from './columns.js';
 import { agents, calls, workspaces } from './schema.js';
 
 /**
@@ -18,7 +18,6 @@ import { agents, calls, workspaces } from './schema.js';
  * per-number dispatch log that enforces calls per second, caller-ID pools and workspace limits.
  * Progress is always derived from contact and call state; nothing here is a counter.
  */
-const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
 
 export const CAMPAIGN_STATUSES = ['active', 'paused', 'cancelled', 'completed'] as const;
 export type CampaignStatus = (typeof CAMPAIGN_STATUSES)[number];

@@ -9,17 +9,16 @@ import {
   jsonb,
   pgTable,
   text,
-  timestamp,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { ts } from './columns.js';
 import { agents, calls, credentials, workspaces } from './schema.js';
 
 /**
  * Results delivery: webhooks, the outbox written in the same transaction as the state change it
  * reports, and one delivery row per (event, target) that workers claim with a lease.
  */
-const ts = (name: string) => timestamp(name, { withTimezone: true, precision: 3 });
 
 export const WEBHOOK_FORMATS = ['switchboard', 'avr', 'external-updates'] as const;
 export type WebhookFormat = (typeof WEBHOOK_FORMATS)[number];

@@ -14,14 +14,14 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
+import { ts } from './columns.js';
 import { campaigns } from './schema-dialer.js';
 
 /**
  * The one schema. Row types and API validators derive from these tables; queries live in the
  * repositories. Keep to PostgreSQL 15 SQL: PGlite runs 18, production servers may run 15.
  */
-// Millisecond precision so keyset cursors (JS Dates) compare exactly.
-const createdAt = () => timestamp('created_at', { withTimezone: true, precision: 3 }).notNull().defaultNow();
+const createdAt = () => ts('created_at').notNull().defaultNow();
 const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow();
 
 export const workspaces = pgTable('workspaces', {
