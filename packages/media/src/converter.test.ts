@@ -1,7 +1,15 @@
 import assert from 'node:assert/strict';
-import { before, describe, it } from 'node:test';
-import { FormatConverter } from './converter.js';
-import { ALAW_8K, frameDurationMs, MULAW_8K, PCM16_8K, PCM16_16K, PCM16_24K } from './format.js';
+import { before, describe, it, test } from 'node:test';
+import { FormatAdapter, FormatConverter } from './converter.js';
+import {
+  ALAW_8K,
+  type AudioFrame,
+  frameDurationMs,
+  MULAW_8K,
+  PCM16_8K,
+  PCM16_16K,
+  PCM16_24K,
+} from './format.js';
 import { alawDecode, mulawDecode, mulawEncode } from './g711.js';
 import { toneAmplitude } from './goertzel.js';
 import { pcm16ToSamples } from './pcm.js';
@@ -69,5 +77,28 @@ describe('FormatConverter', () => {
     const conv = new FormatConverter(PCM16_8K, MULAW_8K);
     const out = conv.convert({ format: PCM16_8K, data: new Uint8Array(321) });
     assert.equal(out.data.length, 160);
+  });
+});
+
+describe('FormatAdapter', () => {
+  before(() => initMedia());
+
+  test('passes target-format frames through and converts every other source with its own state', () => {
+    const a = new FormatAdapter(PCM16_8K);
+    const same: AudioFrame = { format: PCM16_8K, data: new Uint8Array(320) };
+    assert.equal(a.convert(same), same);
+    const mu = a.convert({ format: MULAW_8K, data: new Uint8Array(160).fill(0xff) });
+    assert.deepEqual(mu.format, PCM16_8K);
+    assert.equal(mu.data.byteLength, 320);
+    const wide = a.convert({ format: PCM16_16K, data: new Uint8Array(640) });
+    assert.deepEqual(wide.format, PCM16_8K);
+    a.destroy();
+  });
+
+  test('regression: a converter declared pcm16→pcm16 still decodes a μ-law frame it is handed', () => {
+    const c = new FormatConverter(PCM16_8K, PCM16_8K);
+    const out = c.convert({ format: MULAW_8K, data: new Uint8Array(160).fill(0x00) });
+    assert.equal(out.format.encoding, 'pcm16');
+    assert.equal(out.data.byteLength, 320);
   });
 });

@@ -27,7 +27,8 @@ export class FormatConverter {
   }
 
   convert(frame: AudioFrame): AudioFrame {
-    if (this.passthrough || sameFormat(frame.format, this.to)) return frame;
+    // Decided per frame: a stream declared in the target format may still deliver another one.
+    if (sameFormat(frame.format, this.to)) return frame;
     const inRate = frame.format.sampleRate;
     if (frame.format.encoding !== 'pcm16' && this.scratch.length < frame.data.length) {
       this.scratch = new Int16Array(frame.data.length);
@@ -46,5 +47,33 @@ export class FormatConverter {
   destroy(): void {
     this.resampler?.destroy();
     this.resampler = undefined;
+  }
+}
+
+/**
+ * Brings frames of any format to one target format: a frame already in the target passes through
+ * untouched; any other source format gets its own FormatConverter, kept for the stream's life so
+ * each source keeps its resampler state. The one place connectors and the session edge normalise
+ * audio whose format they do not control.
+ */
+export class FormatAdapter {
+  readonly #converters = new Map<string, FormatConverter>();
+
+  constructor(readonly to: AudioFormat) {}
+
+  convert(frame: AudioFrame): AudioFrame {
+    if (sameFormat(frame.format, this.to)) return frame;
+    const key = `${frame.format.encoding}/${frame.format.sampleRate}`;
+    let c = this.#converters.get(key);
+    if (!c) {
+      c = new FormatConverter(frame.format, this.to);
+      this.#converters.set(key, c);
+    }
+    return c.convert(frame);
+  }
+
+  destroy(): void {
+    for (const c of this.#converters.values()) c.destroy();
+    this.#converters.clear();
   }
 }

@@ -1,5 +1,5 @@
 import type { Logger } from '@switchboard/core';
-import { type AudioFormat, type AudioFrame, FormatConverter } from '@switchboard/media';
+import { type AudioFormat, type AudioFrame, FormatAdapter } from '@switchboard/media';
 
 const RATES = new Set([8000, 16000, 24000, 48000]);
 const ENCODINGS = new Set(['pcm16', 'mulaw', 'alaw']);
@@ -13,13 +13,14 @@ export class InputGuard {
   repaired = 0;
   readonly #format: AudioFormat;
   readonly #logger: Logger;
-  readonly #converters = new Map<string, FormatConverter>();
+  readonly #adapter: FormatAdapter;
   #carry: number | undefined;
   #warned = false;
 
   constructor(format: AudioFormat, logger: Logger) {
     this.#format = format;
     this.#logger = logger;
+    this.#adapter = new FormatAdapter(format);
   }
 
   accept(frame: AudioFrame): AudioFrame | undefined {
@@ -47,24 +48,13 @@ export class InputGuard {
     let out: AudioFrame = data === f.data ? (f as AudioFrame) : { format: f.format, data };
     if (out.format.encoding !== this.#format.encoding || out.format.sampleRate !== this.#format.sampleRate) {
       this.repaired++;
-      out = this.#converter(out.format).convert(out);
+      out = this.#adapter.convert(out);
     }
     return out;
   }
 
   destroy(): void {
-    for (const c of this.#converters.values()) c.destroy();
-    this.#converters.clear();
-  }
-
-  #converter(from: AudioFormat): FormatConverter {
-    const key = `${from.encoding}/${from.sampleRate}`;
-    let c = this.#converters.get(key);
-    if (!c) {
-      c = new FormatConverter(from, this.#format);
-      this.#converters.set(key, c);
-    }
-    return c;
+    this.#adapter.destroy();
   }
 
   #drop(why: string): undefined {

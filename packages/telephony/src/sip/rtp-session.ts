@@ -9,11 +9,10 @@ import {
   type AudioFormat,
   type AudioFrame,
   type Clock,
-  FormatConverter,
+  FormatAdapter,
   JitterBuffer,
   type JitterBufferStats,
   Reframer,
-  sameFormat,
 } from '@switchboard/media';
 import { dtmfEvents } from './dtmf-events.js';
 import type { MediaTicker } from './media-ticker.js';
@@ -65,7 +64,7 @@ export class RtpSession {
   private expectMedia = true;
   private lastEventTs: number | undefined;
   private dtmfBusy = false;
-  private readonly converters = new Map<string, FormatConverter>();
+  private readonly out: FormatAdapter;
   private readonly cancels = new Set<() => void>();
   private unsubscribe: (() => void) | undefined;
   private closed = false;
@@ -76,6 +75,7 @@ export class RtpSession {
     this.remote = o.remote;
     this.jb = this.jitterBuffer(o.ptimeMs);
     this.reframer = new Reframer(o.format, o.ptimeMs);
+    this.out = new FormatAdapter(o.format);
     this.samplesPerPacket = (o.format.sampleRate * o.ptimeMs) / 1000;
     this.lastPacketAt = o.clock.now();
     o.socket.on('message', this.receive);
@@ -119,16 +119,7 @@ export class RtpSession {
   /** Sends one frame of agent audio now, converting it when it is not in the call's codec. */
   send(frame: AudioFrame): void {
     if (this.closed || this.dtmfBusy) return;
-    let f = frame;
-    if (!sameFormat(frame.format, this.o.format)) {
-      const key = `${frame.format.encoding}/${frame.format.sampleRate}`;
-      let conv = this.converters.get(key);
-      if (!conv) {
-        conv = new FormatConverter(frame.format, this.o.format);
-        this.converters.set(key, conv);
-      }
-      f = conv.convert(frame);
-    }
+    const f = this.out.convert(frame);
     for (const packet of this.reframer.push(f.data)) this.sendAudio(packet.data);
   }
 
@@ -158,7 +149,7 @@ export class RtpSession {
     this.unsubscribe = undefined;
     for (const c of this.cancels) c();
     this.cancels.clear();
-    for (const c of this.converters.values()) c.destroy();
+    this.out.destroy();
     this.o.socket.off('message', this.receive);
     this.o.socket.close();
   }

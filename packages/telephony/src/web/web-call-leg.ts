@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { EndedReason, Logger } from '@switchboard/core';
 import { type CallLeg, type CallLegEvents, Channel } from '@switchboard/engine';
-import { type AudioFormat, type AudioFrame, FormatConverter, PCM16_16K } from '@switchboard/media';
+import { type AudioFormat, type AudioFrame, FormatAdapter, PCM16_16K } from '@switchboard/media';
 import type { WebSocket } from 'ws';
 
 /** Largest audio message a page may send: one second of 16 kHz PCM. Bigger ones are dropped. */
@@ -21,7 +21,7 @@ export class WebCallLeg implements CallLeg {
   readonly outputFormat: AudioFormat = PCM16_16K;
   readonly #events = new EventEmitter();
   readonly #audio = new Channel<AudioFrame>();
-  readonly #converters = new Map<string, FormatConverter>();
+  readonly #out = new FormatAdapter(PCM16_16K);
   #ended = false;
 
   constructor(
@@ -55,7 +55,7 @@ export class WebCallLeg implements CallLeg {
 
   play(frame: AudioFrame): void {
     if (this.#ended || this.socket.readyState !== this.socket.OPEN) return;
-    const out = this.#convert(frame);
+    const out = this.#out.convert(frame);
     this.socket.send(out.data, { binary: true });
   }
 
@@ -106,23 +106,11 @@ export class WebCallLeg implements CallLeg {
     }
   }
 
-  #convert(frame: AudioFrame): AudioFrame {
-    if (frame.format.encoding === 'pcm16' && frame.format.sampleRate === 16000) return frame;
-    const key = `${frame.format.encoding}/${frame.format.sampleRate}`;
-    let c = this.#converters.get(key);
-    if (!c) {
-      c = new FormatConverter(frame.format, PCM16_16K);
-      this.#converters.set(key, c);
-    }
-    return c.convert(frame);
-  }
-
   #end(reason: EndedReason, notify = true): void {
     if (this.#ended) return;
     this.#ended = true;
     this.#audio.close();
-    for (const c of this.#converters.values()) c.destroy();
-    this.#converters.clear();
+    this.#out.destroy();
     if (notify) this.#events.emit('hangup', reason);
   }
 }

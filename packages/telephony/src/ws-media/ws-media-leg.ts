@@ -11,11 +11,10 @@ import { type CallLeg, Channel } from '@switchboard/engine';
 import {
   type AudioFormat,
   type AudioFrame,
-  FormatConverter,
+  FormatAdapter,
   frameDurationMs,
   generateDtmfTone,
   MULAW_8K,
-  sameFormat,
   silence,
 } from '@switchboard/media';
 import { encodeBase64 } from './base64.js';
@@ -107,7 +106,7 @@ export class WsMediaLeg extends EventEmitter implements CallLeg {
   readonly #markEveryMs: number;
   readonly #maxQueued: number;
   readonly #maxBuffered: number;
-  readonly #converters = new Map<string, FormatConverter>();
+  readonly #out: FormatAdapter;
   #markTimer: NodeJS.Timeout | undefined;
   #transferred = false;
   #resolveEnded!: (r: EndedReason) => void;
@@ -121,6 +120,7 @@ export class WsMediaLeg extends EventEmitter implements CallLeg {
     this.connector = init.connector;
     this.inputFormat = init.format ?? MULAW_8K;
     this.outputFormat = init.format ?? MULAW_8K;
+    this.#out = new FormatAdapter(this.outputFormat);
     this.#socket = init.socket;
     this.#wire = init.wire;
     this.#control = init.control;
@@ -196,9 +196,7 @@ export class WsMediaLeg extends EventEmitter implements CallLeg {
         this.#log.warn({ callId: this.id }, 'carrier socket backed up; dropping audio');
       return;
     }
-    const out = sameFormat(frame.format, this.outputFormat)
-      ? frame
-      : this.#converter(frame.format).convert(frame);
+    const out = this.#out.convert(frame);
     if (out.data.byteLength === 0) return;
     this.#socket.send(this.#wire.media(encodeBase64(out.data)));
     this.stats.framesOut++;
@@ -260,8 +258,7 @@ export class WsMediaLeg extends EventEmitter implements CallLeg {
     this.endedReason = reason;
     this.#audio.close();
     this.#stopMarkTimer();
-    for (const c of this.#converters.values()) c.destroy();
-    this.#converters.clear();
+    this.#out.destroy();
     this.#resolveEnded(reason);
   }
 
@@ -294,15 +291,5 @@ export class WsMediaLeg extends EventEmitter implements CallLeg {
       }, MARK_IDLE_MS);
       this.#markTimer.unref();
     }
-  }
-
-  #converter(from: AudioFormat): FormatConverter {
-    const key = `${from.encoding}/${from.sampleRate}`;
-    let c = this.#converters.get(key);
-    if (!c) {
-      c = new FormatConverter(from, this.outputFormat);
-      this.#converters.set(key, c);
-    }
-    return c;
   }
 }
