@@ -116,8 +116,17 @@ export function speak(dir: string, name: string, text: string, padSeconds = 0): 
   return out;
 }
 
-/** Transcribes telephone audio against a one-rule grammar of `phrases` (asr8k.sh's recipe). */
-export function transcribe(dir: string, wav: string, phrases: string[]): string {
+/**
+ * Transcribes audio against a one-rule grammar of `phrases`. Telephone audio gets asr8k.sh's
+ * recipe (upsample, then low white noise so the wideband model finds its upper bands);
+ * `wideband` audio (16 kHz, e.g. what a browser played) goes to the recogniser as it is.
+ */
+export function transcribe(
+  dir: string,
+  wav: string,
+  phrases: string[],
+  opts: { wideband?: boolean } = {},
+): string {
   const gram = join(dir, 'expect.gram');
   writeFileSync(
     gram,
@@ -127,7 +136,10 @@ export function transcribe(dir: string, wav: string, phrases: string[]): string 
   const n = join(dir, 'asr-n.wav');
   const an = join(dir, 'asr-an.wav');
   execFileSync('sox', [wav, '-r', '16000', '-c', '1', '-b', '16', a]);
+  if (opts.wideband) return recognise(a, gram);
   const secs = execFileSync('soxi', ['-D', a]).toString().trim();
+  // An empty or unreadable recording would make `synth` run without end.
+  if (!(Number(secs) > 0 && Number(secs) < 600)) return '';
   execFileSync('sox', [
     '-R',
     '-n',
@@ -145,7 +157,18 @@ export function transcribe(dir: string, wav: string, phrases: string[]): string 
     '0.01',
   ]);
   execFileSync('sox', ['-R', '-m', '-v', '1', a, '-v', '1', n, an]);
-  const out = execFileSync('pocketsphinx_continuous', ['-infile', an, '-jsgf', gram, '-logfn', '/dev/null']);
+  return recognise(an, gram);
+}
+
+function recognise(wav16k: string, gram: string): string {
+  const out = execFileSync('pocketsphinx_continuous', [
+    '-infile',
+    wav16k,
+    '-jsgf',
+    gram,
+    '-logfn',
+    '/dev/null',
+  ]);
   return out
     .toString()
     .trim()

@@ -12,7 +12,7 @@ import { type Running, start } from '@switchboard/cli';
 import { createLogger, loadConfig } from '@switchboard/core';
 import { writeWavFile } from '@switchboard/media';
 import { type Browser, chromium } from 'playwright-core';
-import { needBinaries, transcribe16k } from './asr.js';
+import { needBinaries, transcribe } from '../sip/peers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ANSWER = 'we are open every day from nine in the morning until ten at night';
@@ -122,7 +122,7 @@ describe('the talk page in Chromium', () => {
     assert.ok(state.playedMs > 4000, `played ${state.playedMs} ms`);
     const played = join(dir, 'played.wav');
     await writeWavFile(played, Int16Array.from(state.reply), 16000);
-    const heard = transcribe16k(dir, played, [ANSWER, GREETING]);
+    const heard = transcribe(dir, played, [ANSWER, GREETING], { wideband: true });
     assert.match(heard, new RegExp(ANSWER), `the page played: "${heard}"`);
   });
 });
