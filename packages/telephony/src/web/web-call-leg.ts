@@ -87,8 +87,12 @@ export class WebCallLeg implements CallLeg {
     if (this.#ended) return;
     if (isBinary) {
       if (data.byteLength === 0 || data.byteLength > MAX_FRAME_BYTES) return;
-      // Copy out of the socket's buffer; an odd trailing byte is the engine's input guard's to repair.
-      this.#audio.push({ format: PCM16_16K, data: new Uint8Array(data) });
+      // ws hands each message its own buffer, so a view is enough (no copy per frame); an odd
+      // trailing byte is the engine's input guard's to repair.
+      this.#audio.push({
+        format: PCM16_16K,
+        data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      });
       return;
     }
     let msg: PageMessage;
