@@ -1,5 +1,7 @@
 import type { CallEventBus, Config, Logger } from '@switchboard/core';
+import { analyzeCall, type ProviderFactory } from '@switchboard/engine';
 import {
+  AnalysisWorker,
   createCallRecorder,
   createMqttPublisher,
   createRecordingLinks,
@@ -13,12 +15,15 @@ import type { Store } from '@switchboard/store';
 
 /**
  * Results delivery for the composition root: the recorder writes each call's story (and its
- * outbox rows, in the same transactions), the worker delivers them to webhooks and MQTT.
+ * outbox rows, in the same transactions), the delivery worker sends them to webhooks and MQTT,
+ * and the analysis worker runs post-call analysis on the agent's LLM.
  */
 export async function startEvents(opts: {
   config: Config;
   store: Store;
   bus: CallEventBus;
+  /** The providers calls use; post-call analysis runs on the agent's LLM through them. */
+  providers: ProviderFactory;
   logger: Logger;
   internalToken: string;
 }): Promise<{ health: () => SubsystemState; stop(): Promise<void> }> {
@@ -35,12 +40,33 @@ export async function startEvents(opts: {
     links: createRecordingLinks({ publicUrl: config.publicUrl, internalToken: opts.internalToken }),
     ...(mqtt ? { mqtt } : {}),
   });
+  const analyst = new AnalysisWorker({
+    store,
+    logger,
+    outbox,
+    analyze: (job, signal) =>
+      analyzeCall({
+        providers: opts.providers,
+        config: job.config,
+        transcript: job.transcript,
+        ctx: {
+          callId: job.callId,
+          workspaceId: job.workspaceId,
+          agentId: job.agentId,
+          language: job.config.language,
+          logger: logger.child({ callId: job.callId, task: 'analysis' }),
+        },
+        signal,
+      }),
+  });
   await worker.start();
+  await analyst.start();
   return {
     health: () => (mqtt ? mqtt.state() : mqttDisabledState()),
     async stop() {
       await recorder.flush().catch(() => {});
       await recorder.stop();
+      await analyst.stop();
       await worker.stop();
       await mqtt?.close();
     },

@@ -64,7 +64,14 @@ export async function start(
     }
     const internalToken = loadInternalToken(config);
     const calls = createCallRuntime({ store, config, logger, internalToken });
-    const events = await startEvents({ config, store, bus: calls.bus, logger, internalToken });
+    const events = await startEvents({
+      config,
+      store,
+      bus: calls.bus,
+      providers: calls.providers,
+      logger,
+      internalToken,
+    });
     stops.unshift(() => events.stop());
     subsystems.push(events.health);
     const local = await localStackStatus();

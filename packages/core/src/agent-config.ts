@@ -106,6 +106,10 @@ export const knowledgeSchema = z.strictObject({
   fallbackAnswer: z.string().max(1000).default("Sorry, I don't know that. Could you ask another way?"),
 });
 
+/**
+ * Post-call analysis: after a call ends, an LLM reads the transcript and fills in a summary and the
+ * fields defined here; the result is stored with the call and delivered as `call.analyzed`.
+ */
 export const analysisSchema = z.strictObject({
   summary: z.boolean().default(false),
   fields: z
@@ -114,11 +118,32 @@ export const analysisSchema = z.strictObject({
         name: z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]{0,63}$/),
         type: z.enum(['string', 'number', 'boolean']),
         description: z.string().max(500),
+        /** For string fields: the only values accepted (anything else is recorded as null). */
+        enum: z.array(z.string().min(1).max(100)).min(1).max(50).optional(),
       }),
     )
     .max(50)
     .default([]),
+  /** The model that analyses; defaults to the agent's own `providers.llm`. */
+  llm: providerChain.optional(),
+  /** Extra guidance for the analyst (what counts as a qualified lead, say). */
+  instructions: z.string().max(5000).optional(),
 });
+export type AnalysisConfig = z.infer<typeof analysisSchema>;
+
+/** Whether the agent asks for post-call analysis at all. */
+export function analysisEnabled(a: AnalysisConfig): boolean {
+  return a.summary || a.fields.length > 0;
+}
+
+/**
+ * The LLM chain that analyses an agent's calls. `local:answerer` only matches questions to
+ * answers; it cannot read a transcript and fill in fields, so it is never an analyst.
+ */
+export function analysisLlm(c: Pick<AgentConfig, 'analysis' | 'providers'>): string[] | undefined {
+  const chain = (c.analysis.llm ?? c.providers.llm)?.filter((r) => r !== 'local:answerer');
+  return chain && chain.length > 0 ? chain : undefined;
+}
 
 export const agentConfigSchema = z
   .strictObject({
@@ -181,6 +206,32 @@ export const agentConfigSchema = z
         }
       }
     }
+    if (analysisEnabled(c.analysis) && !analysisLlm(c)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['analysis', 'llm'],
+        message:
+          'post-call analysis needs a language model: set analysis.llm (local:answerer cannot analyse calls)',
+      });
+    }
+    const fieldNames = new Set<string>();
+    c.analysis.fields.forEach((f, i) => {
+      if (fieldNames.has(f.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['analysis', 'fields', i, 'name'],
+          message: `duplicate analysis field ${f.name}`,
+        });
+      }
+      fieldNames.add(f.name);
+      if (f.enum && f.type !== 'string') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['analysis', 'fields', i, 'enum'],
+          message: 'enum is only for string fields',
+        });
+      }
+    });
     const names = new Set<string>();
     c.tools.forEach((t, i) => {
       if (names.has(t.name)) {

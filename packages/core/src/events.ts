@@ -108,6 +108,18 @@ export type CallEvent =
         recordingPath?: string;
       }
     >
-  | CallEventBase<'call.analyzed', { summary?: string; fields: Record<string, unknown> }>;
+  | CallEventBase<'call.analyzed', CallAnalysis>;
+
+/**
+ * The result of post-call analysis. Fields the model could not fill (or filled with the wrong
+ * type) are null; when analysis failed for good, `error` says why and the fields are empty.
+ */
+export interface CallAnalysis {
+  summary?: string;
+  fields: Record<string, string | number | boolean | null>;
+  /** The LLM reference that produced it. */
+  provider?: string;
+  error?: string;
+}
 
 export type CallEventOf<T extends CallEventType> = Extract<CallEvent, { type: T }>;

@@ -1,3 +1,13 @@
+export {
+  ANALYSIS_TOOL,
+  analysisMessages,
+  analysisTool,
+  analyzeCall,
+  analyzeTranscript,
+  type CallAnalysisRequest,
+  coerceAnalysis,
+  transcriptText,
+} from './analysis/analyze-call.js';
 export type { CallLeg, CallLegEvents } from './call-leg.js';
 export { type ChatReply, ChatSession, type ChatSessionOptions } from './chat-session.js';
 export { FakeAsr, type FakeAsrOptions, FakeAsrStream } from './fakes/fake-asr.js';

@@ -3,6 +3,7 @@ import type { Db, Store } from '@switchboard/store';
 import { callEndedPayload, callSummary } from './call-payload.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { OutboxWriter } from './outbox-writer.js';
+import { AnalysesRepo } from './repos/analyses.js';
 import { CallStoryRepo } from './repos/call-story.js';
 import { turnLatencies } from './tables.js';
 import { errorFields } from './util.js';
@@ -102,6 +103,17 @@ export function createCallRecorder(deps: CallRecorderDeps): CallRecorder {
           ...(d.recordingPath ? { recordingPath: d.recordingPath } : {}),
         });
         if (!row) return unknown();
+        // Post-call analysis is queued with the state change, so a crash cannot lose it.
+        await new AnalysesRepo(tx).enqueueIfWanted(
+          tx,
+          {
+            callId: e.callId,
+            workspaceId: e.workspaceId,
+            agentId: row.agentId,
+            agentVersion: row.agentVersion,
+          },
+          at,
+        );
         if (d.latencies.length > 0) {
           await tx
             .insert(turnLatencies)

@@ -6,6 +6,7 @@ export const {
   agentVersions,
   calls,
   callEvents,
+  callAnalyses,
   turnLatencies,
   deliveries,
   outbox,
@@ -19,3 +20,4 @@ export type DeliveryTarget = schema.DeliveryTarget;
 export type WebhookRow = typeof schema.webhooks.$inferSelect;
 export type DeliveryRow = typeof schema.deliveries.$inferSelect;
 export type CallRow = typeof schema.calls.$inferSelect;
+export type CallAnalysisRow = typeof schema.callAnalyses.$inferSelect;

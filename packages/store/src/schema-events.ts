@@ -119,3 +119,40 @@ export const deliveries = pgTable(
     check('deliveries_target_ck', sql`${t.target} in ('webhook','agent','mqtt')`),
   ],
 );
+
+export const ANALYSIS_STATUSES = ['pending', 'done', 'failed'] as const;
+export type AnalysisStatus = (typeof ANALYSIS_STATUSES)[number];
+
+/**
+ * Post-call analysis, one row per call: queued in the transaction that records call.ended (when the
+ * agent asks for analysis), claimed by workers with a lease, and finished in the transaction that
+ * writes call.analyzed to the outbox, so a crash between the two loses nothing.
+ */
+export const callAnalyses = pgTable(
+  'call_analyses',
+  {
+    callId: uuid('call_id')
+      .primaryKey()
+      .references(() => calls.id, { onDelete: 'cascade' }),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    status: text('status', { enum: ANALYSIS_STATUSES }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: ts('next_attempt_at').notNull(),
+    leaseUntil: ts('lease_until'),
+    leaseOwner: text('lease_owner'),
+    summary: text('summary'),
+    fields: jsonb('fields').$type<Record<string, string | number | boolean | null>>(),
+    /** The LLM reference that produced the result. */
+    provider: text('provider'),
+    lastError: text('last_error'),
+    completedAt: ts('completed_at'),
+    createdAt: ts('created_at').notNull(),
+    updatedAt: ts('updated_at').notNull(),
+  },
+  (t) => [
+    index('call_analyses_due_idx').on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+    check('call_analyses_status_ck', sql`${t.status} in ('pending','done','failed')`),
+  ],
+);

@@ -1,12 +1,28 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { createEventsApi, externalUpdatesBody } from '@switchboard/events';
+import { agentConfigSchema, analysisEnabled, conflict, notFound } from '@switchboard/core';
+import type { CallAnalysisRow } from '@switchboard/events';
+import { AnalysesRepo, createEventsApi, externalUpdatesBody } from '@switchboard/events';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { SESSION_COOKIE, ws } from '../plugins/auth.js';
 import { send } from '../plugins/errors.js';
-import { idParams, stdErrors } from '../schemas.js';
+import { idParams, json, stdErrors, timestamp } from '../schemas.js';
+
+const analysisView = z
+  .object({
+    callId: z.uuid(),
+    status: z.enum(['pending', 'done', 'failed']),
+    attempts: z.number().int(),
+    summary: z.string().nullable(),
+    fields: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).nullable(),
+    provider: z.string().nullable().describe('the LLM reference that produced it'),
+    error: z.string().nullable().describe("the last attempt's error"),
+    completedAt: timestamp.nullable(),
+    updatedAt: timestamp,
+  })
+  .meta({ id: 'CallAnalysis' });
 
 /** Results coming in from runtimes outside Switchboard, and recordings going out. */
 export const callResultRoutes =
@@ -19,6 +35,70 @@ export const callResultRoutes =
       mqtt: !!config.MQTT_URL,
     });
     const tags = ['calls'];
+    const analyses = new AnalysesRepo(store.database.db);
+    const analysisJson = (r: CallAnalysisRow) =>
+      json({
+        callId: r.callId,
+        status: r.status,
+        attempts: r.attempts,
+        summary: r.summary,
+        fields: r.fields,
+        provider: r.provider,
+        error: r.lastError,
+        completedAt: r.completedAt,
+        updatedAt: r.updatedAt,
+      });
+
+    app.get(
+      '/calls/:id/analysis',
+      {
+        schema: {
+          tags,
+          summary: "A call's post-call analysis",
+          description:
+            'Present when the agent version that ran the call defines `analysis` (a summary and/or fields). ' +
+            'It is also delivered as the `call.analyzed` event.',
+          params: idParams,
+          response: { 200: analysisView, ...stdErrors },
+        },
+      },
+      async (req) => {
+        await store.calls.get(ws(req), req.params.id);
+        const row = await analyses.get(ws(req), req.params.id);
+        if (!row) throw notFound('analysis for call', req.params.id);
+        return analysisJson(row);
+      },
+    );
+
+    app.post(
+      '/calls/:id/analysis',
+      {
+        schema: {
+          tags,
+          summary: 'Analyse an ended call (again)',
+          description:
+            'Queues post-call analysis with the analysis settings of the agent version that ran the call; a new ' +
+            '`call.analyzed` event follows. Use it after a failed analysis or to fill in fields added since.',
+          params: idParams,
+          response: { 202: analysisView, ...stdErrors },
+        },
+      },
+      async (req, reply) => {
+        const call = await store.calls.get(ws(req), req.params.id);
+        if (call.status !== 'ended') throw conflict('the call has not ended yet');
+        const version =
+          call.agentId && call.agentVersion !== null
+            ? await store.agents.getVersion(ws(req), call.agentId, call.agentVersion).catch(() => null)
+            : null;
+        const parsed = version ? agentConfigSchema.safeParse(version.config) : undefined;
+        if (!parsed?.success || !analysisEnabled(parsed.data.analysis)) {
+          throw conflict('the agent version that ran this call defines no analysis');
+        }
+        await analyses.request(ws(req), call.id, new Date());
+        const row = await analyses.get(ws(req), call.id);
+        return reply.code(202).send(analysisJson(row!));
+      },
+    );
 
     app.post(
       '/calls/external-updates',
