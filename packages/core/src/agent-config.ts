@@ -91,6 +91,15 @@ export const idleSchema = z.strictObject({
   hangupMessage: z.string().max(500).default('I will end the call now. Goodbye.'),
 });
 
+export const keypadSchema = z.strictObject({
+  /** Keys the caller presses reach the model as a caller turn ("Caller pressed keypad keys: 12#"). */
+  toModel: z.boolean().default(true),
+  /** Keys pressed within this of each other are one entry. */
+  interDigitTimeoutMs: z.number().int().min(200).max(10_000).default(1500),
+  /** Ends an entry at once (and is kept in it); `none` waits for the timeout. */
+  terminator: z.enum(['#', '*', 'none']).default('#'),
+});
+
 export const knowledgeSchema = z.strictObject({
   /** Question/answer pairs used by the local answerer and offered to other LLMs as context. */
   faq: z
@@ -170,6 +179,7 @@ export const agentConfigSchema = z
     tools: z.array(toolSchema).max(64).default([]),
     turnTaking: turnTakingSchema.default(turnTakingSchema.parse({})),
     idle: idleSchema.default(idleSchema.parse({})),
+    keypad: keypadSchema.default(keypadSchema.parse({})),
     maxDurationSeconds: z
       .number()
       .int()

@@ -28,6 +28,8 @@ export class FakeStsSession implements StsSession {
   readonly events = new Channel<StsEvent>();
   readonly options: StsOptions;
   readonly said: string[] = [];
+  /** Caller messages sent as text (keypad entries). */
+  readonly texts: string[] = [];
   readonly toolResults: { callId: string; output: string }[] = [];
   readonly interrupts: number[] = [];
   receivedMs = 0;
@@ -58,21 +60,33 @@ export class FakeStsSession implements StsSession {
       const i = this.#turn++;
       const heard = this.#opts.callerTranscripts?.[i];
       if (heard) this.events.push({ type: 'transcript', role: 'caller', text: heard, final: true });
-      const replies = this.#opts.replies ?? ['Okay.'];
-      const reply = replies[Math.min(i, replies.length - 1)] ?? 'Okay.';
-      if (typeof reply === 'string') void this.respond(reply);
-      else {
-        this.#pendingThen = reply.thenSay;
-        this.events.push({
-          type: 'tool-call',
-          call: {
-            id: `sts_call_${i}`,
-            name: reply.toolCall.name,
-            arguments: JSON.stringify(reply.toolCall.args),
-          },
-        });
-      }
+      this.#answer(i);
     }
+  }
+
+  /** A caller message as text: answered like an utterance (the next reply in order). */
+  sendText(text: string): void {
+    if (this.closed) return;
+    this.texts.push(text);
+    this.#answer(this.#turn++);
+  }
+
+  #answer(i: number): void {
+    const replies = this.#opts.replies ?? ['Okay.'];
+    const reply = replies[Math.min(i, replies.length - 1)] ?? 'Okay.';
+    if (typeof reply === 'string') {
+      void this.respond(reply);
+      return;
+    }
+    this.#pendingThen = reply.thenSay;
+    this.events.push({
+      type: 'tool-call',
+      call: {
+        id: `sts_call_${i}`,
+        name: reply.toolCall.name,
+        arguments: JSON.stringify(reply.toolCall.args),
+      },
+    });
   }
 
   /** Streams a spoken response: transcript first, then audio faster than real time. */

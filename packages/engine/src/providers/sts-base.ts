@@ -56,6 +56,7 @@ export abstract class StsBase extends ProviderBase implements StsProvider {
       events: events(),
       say: (text) => inner.say(text),
       sendToolResult: (id, output) => inner.sendToolResult(id, output),
+      ...(inner.sendText ? { sendText: (text: string) => inner.sendText?.(text) } : {}),
       interrupt: (heardMs) => inner.interrupt(heardMs),
       close: async () => {
         if (closed) return;

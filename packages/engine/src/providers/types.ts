@@ -138,6 +138,11 @@ export interface StsSession {
   /** Speaks `text` as is (greeting, goodbye, apology). */
   say(text: string): void;
   sendToolResult(callId: string, output: string): void;
+  /**
+   * Adds a caller message as text (a keypad entry) and has the model answer it. Providers whose
+   * protocol has no text input leave it out.
+   */
+  sendText?(text: string): void;
   /** The caller barged in after hearing `heardMs` of the current response. */
   interrupt(heardMs: number): void;
   close(): Promise<void>;

@@ -272,3 +272,36 @@ test('recording writes a stereo WAV when enabled', async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('keypad: digits within the inter-digit timeout are one caller turn for the model', async () => {
+  const h = new SessionHarness({
+    config: { keypad: { interDigitTimeoutMs: 1000, terminator: 'none' } },
+    llm: { replies: ['Account 1234 found.'] },
+  });
+  await h.start();
+  for (const d of '1234') {
+    h.leg.pressDigit(d);
+    await h.advance(300);
+  }
+  assert.equal(h.llm.requests.length, 0, 'still collecting');
+  await h.advance(1000);
+  assert.ok(await h.until(() => h.llm.requests.length === 1, 2000, 20));
+  const last = h.llm.requests[0]?.at(-1);
+  assert.deepEqual(last, { role: 'user', content: 'Caller pressed keypad keys: 1234' });
+  await h.advance(3000);
+  assert.equal(h.of('dtmf.received').length, 4);
+  await h.hangup();
+  assertNoLeaks(h);
+});
+
+test('keypad: with toModel off, digits are reported but not answered', async () => {
+  const h = new SessionHarness({ config: { keypad: { toModel: false } } });
+  await h.start();
+  h.leg.pressDigit('5');
+  h.leg.pressDigit('#');
+  await h.advance(3000);
+  assert.equal(h.llm.requests.length, 0);
+  assert.equal(h.of('dtmf.received').length, 2);
+  await h.hangup();
+  assertNoLeaks(h);
+});

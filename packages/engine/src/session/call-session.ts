@@ -18,6 +18,7 @@ import { type Clock, systemClock, TimerScope } from '../util/clock.js';
 import { CascadedPipeline } from './cascaded-pipeline.js';
 import { connectCascaded, connectSts } from './connect-providers.js';
 import { InputGuard } from './input-guard.js';
+import { KeypadCollector } from './keypad.js';
 import { LatencyMeter } from './latency-meter.js';
 import { OutputPlayer } from './output-player.js';
 import { CallRecorder, type RecordingInfo } from './recorder.js';
@@ -94,7 +95,11 @@ export class CallSession {
   #stopInput: (() => void) | undefined;
   #resolve: ((r: CallResult) => void) | undefined;
   readonly #onHangup = (reason: EndedReason) => this.#end({ reason, hangup: false });
-  readonly #onDtmf = (digit: string) => this.#events.send('dtmf.received', { digit });
+  #keypad: KeypadCollector | undefined;
+  readonly #onDtmf = (digit: string) => {
+    this.#events.send('dtmf.received', { digit });
+    if (!this.#ending) this.#keypad?.push(digit);
+  };
 
   constructor(opts: CallSessionOptions) {
     this.#o = opts;
@@ -215,6 +220,12 @@ export class CallSession {
       }
       this.#served = conn.value.served;
       this.#pipeline = new CascadedPipeline(core, conn.value.providers, systemPrompt, greeting);
+    }
+    if (config.keypad.toModel) {
+      const pipeline = this.#pipeline;
+      this.#keypad = new KeypadCollector(config.keypad, this.timers, (digits) => {
+        if (!this.#ending) pipeline.callerKeys(digits);
+      });
     }
     if (this.#ended) await this.#pipeline.close();
   }

@@ -6,6 +6,7 @@ import { AgentTurn } from './agent-turn.js';
 import { BargeIn, interruptTurn } from './barge-in.js';
 import { runEffect } from './effects.js';
 import { IdleMonitor } from './idle-monitor.js';
+import { keypadText } from './keypad.js';
 import type { Pipeline, SessionCore } from './session-core.js';
 import { TurnDetector } from './turn-detector.js';
 
@@ -91,6 +92,12 @@ export class CascadedPipeline implements Pipeline {
       this.#detector.speechEnd();
       this.#bargeIn.callerSpeechEnd();
     }
+  }
+
+  callerKeys(digits: string): void {
+    // A key pressed while the agent speaks takes the turn at once, as in any phone menu.
+    if (this.#current?.interruptible) this.#interrupt();
+    this.#callerTurn(keypadText(digits));
   }
 
   stopSpeaking(): void {

@@ -46,6 +46,8 @@ export interface Pipeline {
   start(): void;
   callerAudio(frame: AudioFrame): void;
   callerSpeech(event: 'speech-start' | 'speech-end'): void;
+  /** A keypad entry from the caller (digits in order), to be answered like something said. */
+  callerKeys(digits: string): void;
   /** Stops whatever the agent is saying (no barge-in report). */
   stopSpeaking(): void;
   /**

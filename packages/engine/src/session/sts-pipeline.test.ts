@@ -79,3 +79,28 @@ test('sts tool call: result sent back to the provider', async () => {
   await h.hangup();
   assertNoLeaks(h);
 });
+
+test('sts keypad: an entry reaches the provider as caller text, interrupting the agent', async () => {
+  const h = new SessionHarness({
+    config: { mode: 'sts', greeting: 'Press one for sales, two for support, then hash.' },
+    sts: { replies: ['Connecting you to support.'], msPerWord: 400 },
+  });
+  await h.start();
+  await h.advance(200);
+  assert.ok(h.leg.playedMs > 0, 'the greeting is playing');
+  h.leg.pressDigit('2');
+  h.leg.pressDigit('#');
+  await h.advance(10);
+  assert.deepEqual(h.sts.session?.texts, ['Caller pressed keypad keys: 2#']);
+  assert.equal(h.of('agent.interrupted').length, 1, 'the key took the turn from the greeting');
+  await h.advance(3000);
+  const t = h.of('transcript.final').map((e) => `${e.data.role}: ${e.data.text}`);
+  assert.ok(t.includes('caller: Caller pressed keypad keys: 2#'), t.join(' | '));
+  assert.ok(t.includes('agent: Connecting you to support.'), t.join(' | '));
+  assert.deepEqual(
+    h.of('dtmf.received').map((e) => e.data.digit),
+    ['2', '#'],
+  );
+  await h.hangup();
+  assertNoLeaks(h);
+});

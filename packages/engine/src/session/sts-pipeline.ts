@@ -5,6 +5,7 @@ import { toolResultText } from '../tools/tool-runner.js';
 import { BargeIn, type InterruptibleTurn, type Interruption, interruptTurn } from './barge-in.js';
 import { runEffect } from './effects.js';
 import { IdleMonitor } from './idle-monitor.js';
+import { keypadText } from './keypad.js';
 import type { Segment } from './output-player.js';
 import type { Pipeline, SessionCore } from './session-core.js';
 
@@ -88,6 +89,19 @@ export class StsPipeline implements Pipeline {
 
   /** The provider's own turn detection is used; the session runs no VAD in this mode. */
   callerSpeech(): void {}
+
+  callerKeys(digits: string): void {
+    const text = keypadText(digits);
+    const at = Math.round(this.#core.since());
+    this.#core.transcript.add({ role: 'caller', text, startMs: at, endMs: at });
+    if (!this.#sts.sendText) {
+      this.#core.logger.info('this speech-to-speech provider takes no text input; keypad entry not sent');
+      return;
+    }
+    this.#idle.callerTurn();
+    if (this.#response && !this.#ending) this.#interrupt();
+    this.#sts.sendText(text);
+  }
 
   stopSpeaking(): void {
     this.#response?.controller.abort(new Error('stopped'));

@@ -46,6 +46,11 @@ export class AgentSession extends WsStsSession {
     this.sendJson({ type: 'InjectAgentMessage', message: text });
   }
 
+  /** A caller message as text: the agent answers it as a normal turn. */
+  sendText(text: string): void {
+    this.sendJson({ type: 'InjectUserMessage', content: text });
+  }
+
   sendToolResult(callId: string, output: string): void {
     const name = this.#callNames.get(callId) ?? '';
     this.#callNames.delete(callId);

@@ -111,6 +111,18 @@ test('deepgram agent: client-side function call answered with FunctionCallRespon
   await session.close();
 });
 
+test('deepgram agent: a keypad entry is injected as a user message', async () => {
+  const server = await agentServer();
+  const session = await adapter(server).connect(stsOptions());
+  const peer = server.peer as FakePeer;
+  session.sendText?.('Caller pressed keypad keys: 1');
+  await peer.until(() => peer.messages('InjectUserMessage').length === 1);
+  assert.deepEqual(peer.messages('InjectUserMessage'), [
+    { type: 'InjectUserMessage', content: 'Caller pressed keypad keys: 1' },
+  ]);
+  await session.close();
+});
+
 test('deepgram agent: say() injects an agent message; KeepAlive only while no audio goes out', async () => {
   const clock = new FakeClock();
   const server = await agentServer();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { agentConfigSchema } from '@switchboard/core';
-import { type ChatMessage, type LlmChunk, toolDefinition } from '@switchboard/engine';
+import { type ChatMessage, keypadText, type LlmChunk, toolDefinition } from '@switchboard/engine';
 import { AnswererLlm, chunks } from './answerer-llm.js';
 import { stem } from './matcher.js';
 
@@ -105,6 +105,12 @@ describe('AnswererLlm', () => {
     assert.equal((await ask(llm, '2')).text, config.knowledge.faq[1]?.answer);
     assert.equal((await ask(llm, 'three')).text, config.knowledge.faq[2]?.answer);
     assert.equal((await ask(llm, '9')).text, config.knowledge.fallbackAnswer);
+  });
+
+  it('answers a keypad entry by its digit, and only by its digit', async () => {
+    assert.equal((await ask(llm, keypadText('2'))).text, config.knowledge.faq[1]?.answer);
+    assert.equal((await ask(llm, keypadText('1#'))).text, config.knowledge.faq[0]?.answer);
+    assert.equal((await ask(llm, keypadText('42#'))).text, config.knowledge.fallbackAnswer);
   });
 
   it('says nothing more after a tool result', async () => {

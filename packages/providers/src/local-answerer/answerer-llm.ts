@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { AgentConfig, Logger } from '@switchboard/core';
-import { LlmBase, type LlmChunk, type LlmRequest, type ProviderBaseOptions } from '@switchboard/engine';
+import {
+  keypadDigits,
+  LlmBase,
+  type LlmChunk,
+  type LlmRequest,
+  type ProviderBaseOptions,
+} from '@switchboard/engine';
 import { type FaqEntry, FaqMatcher, isGoodbye, menuChoice } from './matcher.js';
 
 export interface AnswererOptions extends ProviderBaseOptions {
@@ -68,11 +74,13 @@ export class AnswererLlm extends LlmBase {
       return { text: this.#o.goodbyeMessage ? '' : (this.#o.farewell ?? DEFAULT_FAREWELL), endCall: true };
     }
     const faq = this.#matcher.faq;
-    const choice = menuChoice(message);
+    // A keypad entry picks a menu item by its digit ("1" or "1#"); other entries match nothing.
+    const keys = keypadDigits(message);
+    const choice = keys !== undefined ? menuChoice(keys.replace(/[#*]$/, '')) : menuChoice(message);
     if (choice !== undefined && faq[choice]) {
       return { text: faq[choice].answer, endCall: false, matched: choice };
     }
-    const best = this.#matcher.best(message, this.#o.threshold ?? 0.5);
+    const best = keys === undefined ? this.#matcher.best(message, this.#o.threshold ?? 0.5) : undefined;
     if (best) return { text: (faq[best.index] as FaqEntry).answer, endCall: false, matched: best.index };
     return { text: this.#o.fallbackAnswer ?? DEFAULT_FALLBACK, endCall: false };
   }

@@ -211,6 +211,25 @@ test('openai realtime: say() asks for a verbatim response without tools', async 
   await session.close();
 });
 
+test('openai realtime: a keypad entry goes in as a user text item, then a response', async () => {
+  const server = await realtimeServer();
+  const session = await adapter(server).connect(stsOptions());
+  session.sendText?.('Caller pressed keypad keys: 2#');
+  const peer = server.peer as FakePeer;
+  await peer.until(() => peer.messages('response.create').length === 1);
+  assert.deepEqual(peer.messages('conversation.item.create'), [
+    {
+      type: 'conversation.item.create',
+      item: {
+        type: 'message',
+        role: 'user',
+        content: [{ type: 'input_text', text: 'Caller pressed keypad keys: 2#' }],
+      },
+    },
+  ]);
+  await session.close();
+});
+
 test('openai realtime: 401 at connect is an auth error, tried exactly once', async () => {
   const errors = loadFixture<{ unauthorizedBody: Ev }>(V, 'errors');
   const server = await realtimeServer({ refuse: [401], refuseBody: JSON.stringify(errors.unauthorizedBody) });

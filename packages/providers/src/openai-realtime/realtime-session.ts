@@ -52,6 +52,15 @@ export class RealtimeSession extends WsStsSession {
     this.sendJson(sayExactly(this.#settings.api, text));
   }
 
+  /** A caller message as text (§5.3): a user item, then a response to it. */
+  sendText(text: string): void {
+    this.sendJson({
+      type: 'conversation.item.create',
+      item: { type: 'message', role: 'user', content: [{ type: 'input_text', text }] },
+    });
+    this.sendJson({ type: 'response.create' });
+  }
+
   sendToolResult(callId: string, output: string): void {
     this.sendJson({
       type: 'conversation.item.create',
