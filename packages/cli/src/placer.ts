@@ -1,55 +1,157 @@
 import type { CallOutcome, EndedReason, Logger } from '@switchboard/core';
 import type { CallPlacer, PlaceRequest, PlaceResult } from '@switchboard/dialer';
+import type { CallLeg } from '@switchboard/engine';
 import type { CallRunner } from '@switchboard/server';
 import { SipDialError, type SipServer } from '@switchboard/telephony';
+import type { OutboundDialer, PlacedOutbound } from './outbound-dialers.js';
+import type { OutboundHandoff } from './outbound-handoff.js';
+import type { PendingOutbound } from './pending-outbound.js';
+
+export interface CarrierOutbound {
+  pending: PendingOutbound;
+  /** Calls whose media reached another process; without it every call must come back here. */
+  handoff?: OutboundHandoff;
+  /** Outbound paths by connector (`twilio`, `plivo`, `telnyx`, `asterisk`). */
+  dialers: Partial<Record<string, OutboundDialer>>;
+  /** Ring time asked of the carrier. */
+  ringTimeoutSeconds?: number;
+  /**
+   * Longest wait from placing a call to its media stream, ringing included, when the carrier
+   * reports nothing final: then the call is hung up and fails.
+   */
+  answerTimeoutMs?: number;
+}
+
+const DEFAULT_RING_SECONDS = 30;
+/** After the ring time: the callee answered, the carrier fetched our answer and opened the stream. */
+const STREAM_GRACE_MS = 30_000;
+/** The longest a call may last (an agent's maxDurationSeconds is at most 4 h), and a margin. */
+const LONGEST_CALL_MS = 4 * 3600_000 + 60_000;
+
+const CANCELLED: PlaceResult = { outcome: 'cancelled', endedReason: 'cancelled', answered: false };
 
 /**
- * Places the dialer's calls: dials through the connector that carries the `from` number, then runs
- * the agent on the answered leg through the same runner as inbound calls, and resolves when the
- * call has ended. Connectors without an outbound path here fail clearly instead of hanging.
+ * Places the dialer's calls: dials through the connector that carries the `from` number (built-in
+ * SIP, a carrier's REST API, or ARI), runs the agent on the answered leg through the same runner
+ * as inbound calls, and resolves when the call has ended. Every path resolves: a connector
+ * without an outbound path fails clearly instead of hanging.
  */
-export function createCallPlacer(opts: { runner: CallRunner; sip?: SipServer; logger: Logger }): CallPlacer {
+export function createCallPlacer(opts: {
+  runner: CallRunner;
+  sip?: SipServer;
+  carriers?: CarrierOutbound;
+  logger: Logger;
+}): CallPlacer {
   const { runner, logger } = opts;
+
+  /** Runs the agent on an answered leg until the call ends; the signal hangs it up. */
+  async function runLeg(leg: CallLeg, req: PlaceRequest, signal: AbortSignal): Promise<PlaceResult> {
+    const onAbort = () => void leg.hangup('cancelled').catch(() => {});
+    signal.addEventListener('abort', onAbort, { once: true });
+    if (signal.aborted) onAbort();
+    try {
+      const started = await runner.start(leg, {
+        route: { agentId: req.agentId, workspaceId: req.workspaceId },
+        callId: req.callId,
+        variables: req.variables,
+      });
+      const result = await started.done;
+      return { outcome: result.outcome, endedReason: result.endedReason, answered: true };
+    } catch (e) {
+      logger.warn({ callId: req.callId, err: (e as Error).message }, 'outbound call could not run');
+      await leg.hangup('failed').catch(() => {});
+      return { outcome: 'failed', endedReason: 'failed', answered: true };
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async function viaSip(sip: SipServer, req: PlaceRequest, signal: AbortSignal): Promise<PlaceResult> {
+    let leg: Awaited<ReturnType<SipServer['dial']>>;
+    try {
+      leg = await sip.dial({
+        to: req.to,
+        from: req.from,
+        signal,
+        headers: { 'X-Switchboard-Call-Id': req.callId },
+      });
+    } catch (e) {
+      if (e instanceof SipDialError) return dialFailure(e.outcome);
+      logger.warn({ callId: req.callId, err: (e as Error).message }, 'outbound SIP call failed');
+      return { outcome: 'failed', endedReason: 'failed', answered: false };
+    }
+    return runLeg(leg, req, signal);
+  }
+
+  async function viaCarrier(
+    c: CarrierOutbound,
+    dialer: OutboundDialer,
+    req: PlaceRequest,
+    signal: AbortSignal,
+  ): Promise<PlaceResult> {
+    const log = logger.child({ callId: req.callId, connector: req.connector });
+    const ringTimeoutSeconds = c.ringTimeoutSeconds ?? DEFAULT_RING_SECONDS;
+    const timeoutMs = c.answerTimeoutMs ?? ringTimeoutSeconds * 1000 + STREAM_GRACE_MS;
+    // Waiting starts before the request: a fast carrier's first callback may beat its reply.
+    const wait = c.pending.expect(req.callId, { timeoutMs, signal });
+    let placed: PlacedOutbound;
+    try {
+      placed = await dialer.dial({ from: req.from, to: req.to, ref: req.callId, ringTimeoutSeconds });
+    } catch (e) {
+      wait.cancel();
+      if (signal.aborted) return CANCELLED;
+      log.warn({ err: (e as Error).message }, 'the carrier did not take the call');
+      return { outcome: 'failed', endedReason: 'connector-error', answered: false };
+    }
+    const arrival = await wait.arrival;
+    const hangup = async (why: string) => {
+      await placed
+        .hangup(wait.carrierCallId)
+        .catch((e: unknown) => log.warn({ err: (e as Error).message }, `hanging up the ${why} call failed`));
+    };
+    switch (arrival.kind) {
+      case 'leg':
+        return runLeg(arrival.leg, req, signal);
+      case 'taken': {
+        log.debug('the call was answered by another process; waiting for its end there');
+        const end = await c.handoff?.remoteEnd(req.callId, { timeoutMs: LONGEST_CALL_MS, signal });
+        if (end) return { ...end, answered: true };
+        if (signal.aborted) return { ...CANCELLED, answered: true };
+        log.warn('the process running this call never reported its end');
+        return { outcome: 'failed', endedReason: 'connector-error', answered: true };
+      }
+      case 'ended':
+        log.info({ outcome: arrival.outcome, carrierStatus: arrival.detail }, 'outbound call not answered');
+        return { outcome: arrival.outcome, endedReason: arrival.endedReason, answered: false };
+      case 'aborted':
+        await hangup('cancelled');
+        return CANCELLED;
+      case 'timeout':
+        log.warn(
+          { timeoutMs },
+          'no media stream and no final status from the carrier in time; hanging up and failing the call',
+        );
+        await hangup('timed-out');
+        return { outcome: 'failed', endedReason: 'connector-error', answered: false };
+    }
+  }
+
   return {
     async place(req: PlaceRequest, signal: AbortSignal): Promise<PlaceResult> {
-      if (req.connector !== 'sip') {
-        logger.warn({ callId: req.callId, connector: req.connector }, 'no outbound path for this connector');
-        return { outcome: 'failed', endedReason: 'failed', answered: false };
-      }
-      if (!opts.sip) {
+      if (req.connector === 'sip') {
+        if (opts.sip) return viaSip(opts.sip, req, signal);
         logger.warn({ callId: req.callId }, 'built-in SIP is disabled (SIP_ENABLED=false)');
         return { outcome: 'failed', endedReason: 'connector-error', answered: false };
       }
-      let leg: Awaited<ReturnType<SipServer['dial']>>;
-      try {
-        leg = await opts.sip.dial({
-          to: req.to,
-          from: req.from,
-          signal,
-          headers: { 'X-Switchboard-Call-Id': req.callId },
-        });
-      } catch (e) {
-        if (e instanceof SipDialError) return dialFailure(e.outcome);
-        logger.warn({ callId: req.callId, err: (e as Error).message }, 'outbound SIP call failed');
-        return { outcome: 'failed', endedReason: 'failed', answered: false };
-      }
-      const onAbort = () => void leg.hangup('cancelled');
-      signal.addEventListener('abort', onAbort, { once: true });
-      try {
-        const started = await runner.start(leg, {
-          route: { agentId: req.agentId, workspaceId: req.workspaceId },
-          callId: req.callId,
-          variables: req.variables,
-        });
-        const result = await started.done;
-        return { outcome: result.outcome, endedReason: result.endedReason, answered: true };
-      } catch (e) {
-        logger.warn({ callId: req.callId, err: (e as Error).message }, 'outbound call could not run');
-        await leg.hangup('failed').catch(() => {});
-        return { outcome: 'failed', endedReason: 'failed', answered: true };
-      } finally {
-        signal.removeEventListener('abort', onAbort);
-      }
+      const dialer = opts.carriers?.dialers[req.connector];
+      if (opts.carriers && dialer) return viaCarrier(opts.carriers, dialer, req, signal);
+      logger.warn(
+        { callId: req.callId, connector: req.connector },
+        req.connector === 'asterisk'
+          ? 'no outbound path through Asterisk: ARI is not configured with a dial endpoint'
+          : 'no outbound path for this connector',
+      );
+      return { outcome: 'failed', endedReason: 'connector-error', answered: false };
     },
   };
 }

@@ -14,8 +14,11 @@ import { openStore, type Store } from '@switchboard/store';
 import { webCallPlugin } from '@switchboard/telephony';
 import type { FastifyInstance } from 'fastify';
 import { startAsterisk } from './asterisk.js';
-import { carrierPlugins } from './carriers.js';
+import { carriers as carrierConnectors } from './carriers.js';
 import { startEvents } from './events.js';
+import { ariDialer, type CarrierApiUrls } from './outbound-dialers.js';
+import { OutboundHandoff } from './outbound-handoff.js';
+import { PendingOutbound } from './pending-outbound.js';
 import { createCallPlacer } from './placer.js';
 import { connectRedis } from './redis.js';
 import { type CallRuntime, createCallRuntime } from './runtime.js';
@@ -31,11 +34,22 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+/** Outbound calls through carriers and ARI: overrides of the environment's settings (tests). */
+export interface OutboundOptions {
+  /** Carrier REST base URLs (tests point them at a local fake). */
+  apiUrls?: CarrierApiUrls;
+  /** ARI dial string with `{to}` for the number, e.g. `PJSIP/{to}@trunk`. */
+  ariDialEndpoint?: string;
+  ringTimeoutSeconds?: number;
+  /** From placing a call to its media stream, ringing included. */
+  answerTimeoutMs?: number;
+}
+
 /** The composition root: the one place that wires store, server and (later) engine and connectors. */
 export async function start(
   config: Config,
   logger: Logger = createLogger({ level: config.LOG_LEVEL, pii: config.LOG_PII }),
-  options: { banner?: boolean } = {},
+  options: { banner?: boolean; outbound?: OutboundOptions } = {},
 ): Promise<Running> {
   await initMedia();
   const store = await openStore({
@@ -83,6 +97,29 @@ export async function start(
     const asterisk = await startAsterisk({ config, store, runner: calls.runner, logger });
     stops.unshift(() => asterisk.stop());
     subsystems.push(...asterisk.health);
+    const outbound: OutboundOptions = {
+      apiUrls: {
+        ...(config.TWILIO_API_URL ? { twilio: config.TWILIO_API_URL } : {}),
+        ...(config.PLIVO_API_URL ? { plivo: config.PLIVO_API_URL } : {}),
+        ...(config.TELNYX_API_URL ? { telnyx: config.TELNYX_API_URL } : {}),
+      },
+      ...(config.ARI_DIAL_ENDPOINT ? { ariDialEndpoint: config.ARI_DIAL_ENDPOINT } : {}),
+      ringTimeoutSeconds: config.OUTBOUND_RING_TIMEOUT_SECONDS,
+      ...options.outbound,
+    };
+    const pending = new PendingOutbound();
+    const handoff = new OutboundHandoff({ store, pending, runner: calls.runner, logger });
+    await handoff.start();
+    stops.unshift(() => handoff.stop());
+    const carriers = carrierConnectors({
+      config,
+      store,
+      runner: calls.runner,
+      logger,
+      pending,
+      handoff,
+      apiUrls: outbound.apiUrls,
+    });
     const app = await buildApp(
       {
         config,
@@ -97,7 +134,7 @@ export async function start(
       {
         ...(redis ? { redis: redis.redis } : {}),
         plugins: [
-          ...carrierPlugins({ config, store, runner: calls.runner, logger }),
+          ...carriers.plugins,
           asterisk.plugin,
           (scope) =>
             webCallPlugin(scope, {
@@ -122,7 +159,23 @@ export async function start(
     else subsystems.push(() => ({ name: 'sip', state: 'disabled', detail: 'SIP_ENABLED=false' }));
     const dialer = createDialer({
       store,
-      placer: createCallPlacer({ runner: calls.runner, ...(sip ? { sip: sip.server } : {}), logger }),
+      placer: createCallPlacer({
+        runner: calls.runner,
+        ...(sip ? { sip: sip.server } : {}),
+        carriers: {
+          pending,
+          handoff,
+          dialers: {
+            ...carriers.dialers,
+            ...(asterisk.ari && outbound.ariDialEndpoint
+              ? { asterisk: ariDialer(asterisk.ari, outbound.ariDialEndpoint, pending) }
+              : {}),
+          },
+          ...(outbound.ringTimeoutSeconds ? { ringTimeoutSeconds: outbound.ringTimeoutSeconds } : {}),
+          ...(outbound.answerTimeoutMs ? { answerTimeoutMs: outbound.answerTimeoutMs } : {}),
+        },
+        logger,
+      }),
       logger,
       bus: calls.bus,
       drainGraceMs: config.SHUTDOWN_GRACE_MS,

@@ -88,6 +88,17 @@ export const envSchema = z.object({
     .default('switchboard'),
   EXTERNAL_MEDIA_HOST: z.string().min(1).default('127.0.0.1'),
   EXTERNAL_MEDIA_FORMAT: z.enum(['ulaw', 'slin16']).default('ulaw'),
+  /** Dial string for outbound calls through ARI, `{to}` standing for the number; unset: no ARI outbound. */
+  ARI_DIAL_ENDPOINT: z
+    .string()
+    .regex(/\{to\}/, 'expected a dial string containing {to}, e.g. PJSIP/{to}@trunk')
+    .optional(),
+  /** Carrier REST API base URLs; unset means the carrier's own (set them for a regional edge or a test double). */
+  TWILIO_API_URL: urlWithScheme(['http', 'https']).optional(),
+  PLIVO_API_URL: urlWithScheme(['http', 'https']).optional(),
+  TELNYX_API_URL: urlWithScheme(['http', 'https']).optional(),
+  /** How long an outbound carrier call may ring before it counts as no-answer. */
+  OUTBOUND_RING_TIMEOUT_SECONDS: positiveInt.default(30),
 });
 
 export type Env = z.infer<typeof envSchema>;

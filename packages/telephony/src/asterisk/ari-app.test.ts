@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import { type EndedReason, silentLogger } from '@switchboard/core';
 import { type AudioFrame, initMedia, MULAW_8K } from '@switchboard/media';
 import { parseRtp, serializeRtp } from '../sip/rtp.js';
-import { AriStasisApp, type StasisCallInfo } from './ari-app.js';
+import { AriStasisApp, OriginateError, type StasisCallInfo } from './ari-app.js';
 import type { AriCallLeg } from './ari-leg.js';
 import { FakeAriServer } from './fake-ari-server.js';
 
@@ -174,15 +174,15 @@ test('transfer continues in the dialplan or redirects; hangup deletes the channe
 });
 
 test('originate: the answered callee becomes an outbound leg', async () => {
-  const pending = app.originate({ endpoint: 'PJSIP/+15551230009@trunk', callerId: '+15559870002' });
-  await ari.waitFor(() => !!ari.find('POST', '/channels'));
+  const call = await app.originate({ endpoint: 'PJSIP/+15551230009@trunk', callerId: '+15559870002' });
   const req = ari.find('POST', '/channels') ?? assert.fail('no originate');
   assert.equal(req.query.endpoint, 'PJSIP/+15551230009@trunk');
   assert.equal(req.query.app, 'switchboard');
   assert.equal(req.query.appArgs, 'outbound');
   const channelId = req.query.channelId ?? '';
+  assert.equal(call.channelId, channelId);
   ari.emit({ type: 'StasisStart', args: ['outbound'], channel: { ...channel(channelId), state: 'Up' } });
-  const leg = await pending;
+  const leg = await call.answered;
   assert.equal(leg.direction, 'outbound');
   assert.equal(
     ari.find('POST', `/channels/${channelId}/answer`),
@@ -191,13 +191,28 @@ test('originate: the answered callee becomes an outbound leg', async () => {
   );
   await leg.hangup();
 
-  const busy = app.originate({ endpoint: 'PJSIP/busy@trunk' });
-  await ari.waitFor(
-    () => ari.requests.filter((r) => r.method === 'POST' && r.path === '/channels').length === 2,
+  const busy = await app.originate({ endpoint: 'PJSIP/busy@trunk' });
+  ari.emit({ type: 'ChannelDestroyed', cause: 17, cause_txt: 'User busy', channel: { id: busy.channelId } });
+  await assert.rejects(
+    busy.answered,
+    (e: OriginateError) => e instanceof OriginateError && e.reason === 'busy',
   );
-  const busyId = ari.requests.filter((r) => r.path === '/channels').at(-1)?.query.channelId;
-  ari.emit({ type: 'ChannelDestroyed', cause: 17, cause_txt: 'User busy', channel: { id: busyId } });
-  await assert.rejects(busy, (e: Error & { reason?: string }) => e.reason === 'busy');
+});
+
+test('originate: a cancelled call is hung up, and answering it later only hangs it up', async () => {
+  const call = await app.originate({ endpoint: 'PJSIP/+15551230010@trunk' });
+  await call.cancel();
+  await assert.rejects(call.answered, (e: OriginateError) => e.reason === 'cancelled');
+  assert.deepEqual(ari.find('DELETE', `/channels/${call.channelId}`)?.query, { reason: 'normal' });
+  const before = calls.length;
+  ari.emit({ type: 'StasisStart', args: ['outbound'], channel: { ...channel(call.channelId), state: 'Up' } });
+  await ari.waitFor(
+    () =>
+      ari.requests.filter((r) => r.method === 'DELETE' && r.path === `/channels/${call.channelId}`).length ===
+      2,
+  );
+  assert.equal(calls.length, before, 'not taken for an inbound call');
+  assert.equal(app.legs.has(call.channelId), false);
 });
 
 test('the events socket reconnects after Asterisk drops it', async () => {

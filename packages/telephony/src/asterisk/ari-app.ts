@@ -52,8 +52,28 @@ export interface OriginateOptions {
   /** Dial string, e.g. `PJSIP/+15551230001@trunk`. */
   endpoint: string;
   callerId?: string;
+  /** Ring time before Asterisk gives up (ChannelDestroyed, no answer). */
   timeoutMs?: number;
   variables?: Record<string, string>;
+}
+
+/** Why an originated call ended before it was answered: its `reason` says busy, no answer… */
+export class OriginateError extends Error {
+  readonly reason: EndedReason;
+  constructor(message: string, reason: EndedReason) {
+    super(message);
+    this.name = 'OriginateError';
+    this.reason = reason;
+  }
+}
+
+/** A call Asterisk accepted to dial. */
+export interface OriginatedCall {
+  channelId: string;
+  /** The leg once the callee answered; rejects with an `OriginateError` otherwise. */
+  answered: Promise<AriCallLeg>;
+  /** Gives up on a call not answered yet: hangs the channel up; `answered` rejects (cancelled). */
+  cancel(): Promise<void>;
 }
 
 interface ChannelJson {
@@ -111,17 +131,26 @@ export class AriStasisApp {
   }
 
   async stop(): Promise<void> {
+    for (const [id, pending] of this.#originating) {
+      this.#originating.delete(id);
+      pending.reject(new OriginateError('the Stasis application stopped', 'shutdown'));
+    }
     await Promise.all([...this.#legs.values()].map((l) => l.hangup('shutdown')));
     this.client.stop();
     for (const t of this.#tickers.values()) t.stop();
   }
 
-  /** Calls `endpoint`; resolves with the leg once the callee answered (it enters the app). */
-  originate(o: OriginateOptions): Promise<AriCallLeg> {
+  /**
+   * Calls `endpoint` into this application; resolves once Asterisk accepted the request (a REST
+   * failure rejects). The leg arrives on `answered` when the callee answers and enters Stasis.
+   */
+  async originate(o: OriginateOptions): Promise<OriginatedCall> {
     const channelId = `${OUT_PREFIX}${crypto.randomUUID()}`;
     const answered = new Promise<AriCallLeg>((resolve, reject) => {
       this.#originating.set(channelId, { resolve, reject });
     });
+    // Settled by whoever waits on it; never an unhandled rejection when nobody does.
+    answered.catch(() => {});
     const query = {
       endpoint: o.endpoint,
       app: this.#o.app,
@@ -130,15 +159,32 @@ export class AriStasisApp {
       callerId: o.callerId,
       timeout: Math.ceil((o.timeoutMs ?? 30_000) / 1000),
     };
-    return this.client
-      .request('POST', '/channels', query, o.variables ? { variables: o.variables } : undefined)
-      .then(
-        () => answered,
-        (e: Error) => {
-          this.#originating.delete(channelId);
-          throw e;
-        },
+    try {
+      await this.client.request(
+        'POST',
+        '/channels',
+        query,
+        o.variables ? { variables: o.variables } : undefined,
       );
+    } catch (e) {
+      this.#originating.delete(channelId);
+      throw e;
+    }
+    return {
+      channelId,
+      answered,
+      cancel: async () => {
+        const pending = this.#originating.get(channelId);
+        if (!pending) return;
+        this.#originating.delete(channelId);
+        pending.reject(new OriginateError('the call was cancelled before it was answered', 'cancelled'));
+        await this.client
+          .request('DELETE', `/channels/${encodeURIComponent(channelId)}`, { reason: 'normal' })
+          .catch((e: unknown) =>
+            this.#o.logger.debug({ callId: channelId, err: (e as Error).message }, 'ARI cancel failed'),
+          );
+      },
+    };
   }
 
   #onEvent(ev: AriEvent): void {
@@ -148,6 +194,11 @@ export class AriStasisApp {
     switch (ev.type) {
       case 'StasisStart':
         if (id.startsWith(MEDIA_PREFIX)) return;
+        if (id.startsWith(OUT_PREFIX) && !this.#originating.has(id)) {
+          // Answered after we gave up on it (cancelled, or the placement timed out).
+          void this.client.request('DELETE', `/channels/${encodeURIComponent(id)}`).catch(() => {});
+          return;
+        }
         this.#start(channel, ev.args).catch((e: unknown) =>
           this.#o.logger.warn({ callId: id, err: (e as Error).message }, 'Stasis call setup failed'),
         );
@@ -162,9 +213,10 @@ export class AriStasisApp {
         if (pending && ev.type === 'ChannelDestroyed') {
           this.#originating.delete(id);
           pending.reject(
-            Object.assign(new Error(`call not answered: ${String(ev.cause_txt ?? ev.cause)}`), {
-              reason: causeToReason(ev.cause),
-            }),
+            new OriginateError(
+              `call not answered: ${String(ev.cause_txt ?? ev.cause)}`,
+              causeToReason(ev.cause),
+            ),
           );
         }
         if (id.startsWith(MEDIA_PREFIX)) {
@@ -240,8 +292,14 @@ export class AriStasisApp {
       throw e;
     }
     // The call ended while it was being set up: what was created after the release goes too.
-    if (leg.endedReason) return this.#cleanup(id);
+    if (leg.endedReason) {
+      this.#originating.delete(id);
+      outbound?.reject(new OriginateError('the callee hung up while the call was set up', 'failed'));
+      return this.#cleanup(id);
+    }
     if (outbound) {
+      // Cancelled while it was being set up: nobody waits for this leg any more.
+      if (this.#originating.get(id) !== outbound) return leg.hangup('cancelled');
       this.#originating.delete(id);
       outbound.resolve(leg);
       return;

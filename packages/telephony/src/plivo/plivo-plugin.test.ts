@@ -196,10 +196,12 @@ test('hangup callbacks map to outcomes; outbound REST carries ref', async () => 
     getCredentials: async () => CREDS,
     rest: { baseUrl: rest.url, retry: FAST },
   });
-  assert.deepEqual(await dialer.placeCall({ from: '+14155550199', to: '+14155550100', ref: 'c9' }), {
-    requestUuid: 'r-1',
-    authId: AUTH_ID,
+  const { hangup, ...placed } = await dialer.placeCall({
+    from: '+14155550199',
+    to: '+14155550100',
+    ref: 'c9',
   });
+  assert.deepEqual(placed, { requestUuid: 'r-1', authId: AUTH_ID });
   const [req] = rest.requests;
   assert.equal(req?.headers.authorization, `Basic ${Buffer.from(`${AUTH_ID}:${TOKEN}`).toString('base64')}`);
   assert.deepEqual(req?.json, {
@@ -212,6 +214,15 @@ test('hangup callbacks map to outcomes; outbound REST carries ref', async () => 
     ring_url: `${PUBLIC}/plivo/ring?ref=c9`,
     ring_method: 'POST',
   });
+  // Before a callback named the call, hanging up cancels the request; after, it ends the call.
+  rest.requests.length = 0;
+  rest.script.push({ status: 404, body: { error: 'not found' } });
+  await hangup();
+  await hangup('uuid-7');
+  assert.deepEqual(
+    rest.requests.map((r) => `${r.method} ${r.path}`),
+    [`DELETE /v1/Account/${AUTH_ID}/Request/r-1/`, `DELETE /v1/Account/${AUTH_ID}/Call/uuid-7/`],
+  );
   rest.script.push({ status: 401, body: { error: 'authentication failed' } });
   await assert.rejects(dialer.placeCall({ from: '+1', to: '+2' }), /rejected the credentials/);
 });

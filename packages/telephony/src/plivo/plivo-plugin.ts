@@ -208,6 +208,16 @@ export interface PlivoDial {
   timeLimitSeconds?: number;
 }
 
+export interface PlivoPlacedCall {
+  requestUuid: string;
+  authId: string;
+  /**
+   * Ends the call: by its CallUUID once a callback named it, else by cancelling the request
+   * (a call still ringing has no CallUUID we know of).
+   */
+  hangup(callUuid?: string): Promise<void>;
+}
+
 /** Outbound Plivo calls; the answer, ring and hangup URLs carry `ref` back. */
 export function plivoOutbound(
   o: Pick<PlivoPluginOptions, 'publicUrl' | 'prefix' | 'getCredentials' | 'rest'>,
@@ -215,11 +225,12 @@ export function plivoOutbound(
   const prefix = o.prefix ?? '/plivo';
   const base = o.publicUrl.replace(/\/$/, '');
   return {
-    async placeCall(d: PlivoDial): Promise<{ requestUuid: string; authId: string }> {
+    async placeCall(d: PlivoDial): Promise<PlivoPlacedCall> {
       const creds = await o.getCredentials({ number: d.from });
       if (!creds) throw new Error('no Plivo credentials for this number');
       const q = d.ref ? `?ref=${encodeURIComponent(d.ref)}` : '';
-      const res = await new PlivoRestClient(creds, o.rest).placeCall({
+      const client = new PlivoRestClient(creds, o.rest);
+      const res = await client.placeCall({
         from: d.from,
         to: d.to,
         answerUrl: `${base}${prefix}/answer${q}`,
@@ -228,7 +239,11 @@ export function plivoOutbound(
         ...(d.ringTimeoutSeconds !== undefined ? { ringTimeoutSeconds: d.ringTimeoutSeconds } : {}),
         ...(d.timeLimitSeconds !== undefined ? { timeLimitSeconds: d.timeLimitSeconds } : {}),
       });
-      return { ...res, authId: creds.authId };
+      return {
+        ...res,
+        authId: creds.authId,
+        hangup: (callUuid) => (callUuid ? client.hangup(callUuid) : client.cancelRequest(res.requestUuid)),
+      };
     },
   };
 }

@@ -87,6 +87,22 @@ export class PlivoRestClient {
     }
   }
 
+  /**
+   * Cancels a placed call that has not been answered yet, by the request UUID `placeCall` gave
+   * (Plivo's "cancel a queued call" API, not covered by protocols.md); one already gone (404) is
+   * fine.
+   */
+  async cancelRequest(requestUuid: string): Promise<void> {
+    try {
+      await restCall(this.#t, {
+        method: 'DELETE',
+        path: `/v1/Account/${encodeURIComponent(this.authId)}/Request/${encodeURIComponent(requestUuid)}/`,
+      });
+    } catch (e) {
+      if (!(isCarrierError(e) && e.notFound)) throw e;
+    }
+  }
+
   /** Points the caller's leg at new XML (the stream ends; the call follows `url`). */
   async transfer(callUuid: string, url: string): Promise<void> {
     await restCall(this.#t, {

@@ -8,6 +8,7 @@ import type dgram from 'node:dgram';
 import {
   type AudioFormat,
   type AudioFrame,
+  bytesForMs,
   type Clock,
   FormatAdapter,
   JitterBuffer,
@@ -97,7 +98,8 @@ export class RtpSession {
    * the tick follow the first packets' size.
    */
   private followPacketTime(payloadBytes: number): void {
-    const ms = (payloadBytes * 1000) / this.o.format.sampleRate;
+    // Bytes, not samples: a 20 ms slin16 payload is 640 bytes.
+    const ms = payloadBytes / bytesForMs(this.o.format, 1);
     if (ms === this.jb.frameMs || ms < 10 || ms > 60 || ms % 10 !== 0 || this.counters.packetsIn > 50) return;
     this.jb = this.jitterBuffer(ms);
     this.unsubscribe?.();

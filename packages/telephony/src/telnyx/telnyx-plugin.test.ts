@@ -182,9 +182,8 @@ test('call.hangup maps to outcomes with the ref from client_state; outbound dial
     }),
     rest: { baseUrl: rest.url, retry: FAST },
   });
-  assert.deepEqual(await dialer.placeCall({ from: '+15559870002', to: '+15551230001', ref: 'call_9' }), {
-    callControlId: 'v3:out',
-  });
+  const placed = await dialer.placeCall({ from: '+15559870002', to: '+15551230001', ref: 'call_9' });
+  assert.equal(placed.callControlId, 'v3:out');
   const body = rest.requests[0]?.json as Record<string, string>;
   assert.equal(rest.requests[0]?.path, '/v2/calls');
   assert.deepEqual(
@@ -202,4 +201,30 @@ test('call.hangup maps to outcomes with the ref from client_state; outbound dial
       client_state: 'Y2FsbF85',
     },
   );
+  await placed.hangup();
+  assert.equal(rest.requests.at(-1)?.path, '/v2/calls/v3%3Aout/actions/hangup');
+});
+
+test('an outbound stream URL longer than the router allows one parameter still opens (was 414)', async () => {
+  rest.script.push({ status: 200, body: { data: { call_control_id: 'v3:long' } } });
+  const dialer = telnyxOutbound({
+    publicUrl: PUBLIC,
+    getCredentials: async () => ({ apiKey: 'KEY-telnyx', publicKey: telnyx.publicKey, connectionId: 'c' }),
+    rest: { baseUrl: rest.url, retry: FAST },
+  });
+  const ref = '0b7f3c52-8a4e-4c1b-9d2e-6f5a4b3c2d1e';
+  await dialer.placeCall({ from: '+15559870002', to: '+15551230001', ref, parameters: { topic: 'billing' } });
+  const body = rest.requests.at(-1)?.json as { stream_url?: string } | undefined;
+  const streamUrl = String(body?.stream_url);
+  assert.ok((new URL(streamUrl).pathname.split('/')[3] ?? '').length > 100, 'the context is long');
+  const before = legs.length;
+  const s = await telnyx.stream(streamUrl, 'v3:long');
+  s.begin();
+  await waitFor(() => legs.length === before + 1, 'onCall');
+  const leg = legs.at(-1);
+  assert.equal(leg?.direction, 'outbound');
+  assert.equal(leg?.info.ref, ref);
+  assert.deepEqual(leg?.info.parameters, { topic: 'billing' });
+  s.sendStop();
+  await s.closed;
 });

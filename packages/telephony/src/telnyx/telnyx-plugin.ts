@@ -134,16 +134,19 @@ export function telnyxPlugin(o: TelnyxPluginOptions): (app: FastifyInstance) => 
       }
     }
 
+    // `<data>/<sig>` under a wildcard: the router refuses a single parameter longer than 100
+    // characters (414), and an outbound context with its ref is longer than that.
     app.get(
-      `${prefix}/media/:data/:sig`,
+      `${prefix}/media/*`,
       {
         websocket: true,
         config,
         schema,
         // Checked before the upgrade, so a forged URL never gets a socket.
         preValidation: async (req, reply) => {
-          const { data, sig } = req.params as { data: string; sig: string };
-          const ctx = peekStreamContext(data);
+          const path = (req.params as { '*'?: string })['*'] ?? '';
+          const [data = '', sig = '', ...extra] = path.split('/');
+          const ctx = extra.length === 0 ? peekStreamContext(data) : undefined;
           const ours = ctx ? (ctx.direction === 'inbound' ? ctx.to : ctx.from) : '';
           const creds = ours ? await credentials({ number: ours }) : undefined;
           if (!ctx || !creds || !verifyStreamContext(creds.apiKey, data, sig)) {
@@ -184,6 +187,12 @@ export interface TelnyxDial {
   timeoutSeconds?: number;
 }
 
+export interface TelnyxPlacedCall {
+  callControlId: string;
+  /** Ends the call, ringing or answered. */
+  hangup(): Promise<void>;
+}
+
 /** Outbound Telnyx calls: dial with the stream and our webhook; `ref` rides in client_state. */
 export function telnyxOutbound(
   o: Pick<TelnyxPluginOptions, 'publicUrl' | 'prefix' | 'getCredentials' | 'rest'>,
@@ -191,7 +200,7 @@ export function telnyxOutbound(
   const prefix = o.prefix ?? '/telnyx';
   const base = o.publicUrl.replace(/\/$/, '');
   return {
-    async placeCall(d: TelnyxDial): Promise<{ callControlId: string }> {
+    async placeCall(d: TelnyxDial): Promise<TelnyxPlacedCall> {
       const creds = await o.getCredentials({ number: d.from });
       if (!creds) throw new Error('no Telnyx credentials for this number');
       const ctx = encodeStreamContext(creds.apiKey, {
@@ -201,7 +210,8 @@ export function telnyxOutbound(
         ref: d.ref,
         parameters: d.parameters ?? {},
       });
-      return new TelnyxRestClient(creds, o.rest).dial({
+      const client = new TelnyxRestClient(creds, o.rest);
+      const { callControlId } = await client.dial({
         connectionId: creds.connectionId,
         from: d.from,
         to: d.to,
@@ -210,6 +220,7 @@ export function telnyxOutbound(
         ...(d.ref ? { clientState: Buffer.from(d.ref, 'utf8').toString('base64') } : {}),
         ...(d.timeoutSeconds !== undefined ? { timeoutSeconds: d.timeoutSeconds } : {}),
       });
+      return { callControlId, hangup: () => client.hangup(callControlId) };
     },
   };
 }

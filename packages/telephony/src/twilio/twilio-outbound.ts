@@ -25,12 +25,19 @@ export interface TwilioDial {
   machineDetection?: 'Enable' | 'DetectMessageEnd';
 }
 
+export interface TwilioPlacedCall {
+  callSid: string;
+  accountSid: string;
+  status: string;
+  hangup(): Promise<void>;
+}
+
 export function twilioOutbound(o: TwilioOutboundOptions) {
   const prefix = o.prefix ?? '/twilio';
   const base = o.publicUrl.replace(/\/$/, '');
   return {
     /** Resolves once Twilio accepted the call (it is queued); throws CarrierError otherwise. */
-    async placeCall(d: TwilioDial): Promise<{ callSid: string; accountSid: string; status: string }> {
+    async placeCall(d: TwilioDial): Promise<TwilioPlacedCall> {
       const creds = await o.getCredentials({
         number: d.from,
         ...(d.accountSid ? { accountSid: d.accountSid } : {}),
@@ -47,7 +54,8 @@ export function twilioOutbound(o: TwilioOutboundOptions) {
         ...(d.timeLimitSeconds !== undefined ? { timeLimitSeconds: d.timeLimitSeconds } : {}),
         ...(d.machineDetection ? { machineDetection: d.machineDetection } : {}),
       });
-      return { ...res, accountSid: creds.accountSid };
+      // `Status=completed` ends the call whether it is still queued, ringing or in progress.
+      return { ...res, accountSid: creds.accountSid, hangup: () => client.hangup(res.callSid) };
     },
   };
 }

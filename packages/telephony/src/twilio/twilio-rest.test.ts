@@ -30,7 +30,8 @@ test('placeCall: basic auth, form body, call SID back', async () => {
     ref: 'call_1',
     timeoutSeconds: 30,
   });
-  assert.deepEqual(res, { callSid: 'CA9', status: 'queued', accountSid: CREDS.accountSid });
+  const { hangup, ...placed } = res;
+  assert.deepEqual(placed, { callSid: 'CA9', status: 'queued', accountSid: CREDS.accountSid });
   const [req] = fake.requests;
   assert.ok(req);
   assert.equal(req.method, 'POST');
@@ -50,6 +51,9 @@ test('placeCall: basic auth, form body, call SID back', async () => {
     StatusCallbackEvent: ['initiated', 'ringing', 'answered', 'completed'],
     Timeout: '30',
   });
+  await hangup();
+  assert.equal(fake.requests.at(-1)?.path, `/2010-04-01/Accounts/${CREDS.accountSid}/Calls/CA9.json`);
+  assert.deepEqual(fake.requests.at(-1)?.form, { Status: 'completed' });
 });
 
 test('401 is a clear, non-retryable error after one attempt', async () => {

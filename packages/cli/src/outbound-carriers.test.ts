@@ -1,0 +1,422 @@
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { type CallEvent, createLogger, loadConfig } from '@switchboard/core';
+import type { Call } from '@switchboard/store';
+import {
+  FakeAriServer,
+  FakeRestServer,
+  type RecordedRequest,
+  ScriptedPlivo,
+  ScriptedTelnyx,
+  ScriptedTwilio,
+} from '@switchboard/telephony';
+import { type Running, start } from './start.js';
+
+const TWILIO_SID = 'AC44444444444444444444444444444444';
+const TWILIO_TOKEN = 'twilio-auth-token-for-tests-0002';
+const PLIVO_ID = 'MAOUTBOUNDTEST000001';
+const PLIVO_TOKEN = 'plivo-auth-token-for-tests-0002';
+const PUBLIC = 'https://voice.example.com';
+const NUMBERS = {
+  twilio: '+15559870010',
+  plivo: '+14155550110',
+  telnyx: '+15559870030',
+  asterisk: '+15559870040',
+} as const;
+/** How long a placement waits for its media here: short, so the no-stream case is cheap. */
+const ANSWER_TIMEOUT_MS = 5000;
+const silence = new Uint8Array(160).fill(0xff);
+
+async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 20_000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+// The whole platform placing calls through each carrier's REST API (a local fake) and ARI (a
+// fake Asterisk): the scripted carrier then answers as the real one would, and the call row ends
+// with the outcome the carrier reported or the conversation had.
+describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => {
+  let platform: Running;
+  let rest: FakeRestServer;
+  let ari: FakeAriServer;
+  let rtp: dgram.Socket;
+  const rtpIn: Buffer[] = [];
+  let dir: string;
+  let workspaceId: string;
+  let agentId: string;
+  let auth: { authorization: string };
+  let twilio: ScriptedTwilio;
+  let plivo: ScriptedPlivo;
+  let telnyx: ScriptedTelnyx;
+  const events: CallEvent[] = [];
+
+  before(async () => {
+    rest = await FakeRestServer.start();
+    // Each create-call answer derives the carrier's id from our ref, so a test can predict it.
+    rest.fallback = (r) => {
+      if (r.method === 'POST' && r.path.endsWith('/Calls.json')) {
+        const ref = new URL(String(r.form.Url)).searchParams.get('ref') ?? '';
+        return { status: 201, body: { sid: twilioSid(ref), status: 'queued' } };
+      }
+      if (r.method === 'POST' && /^\/v1\/Account\/[^/]+\/Call\/$/.test(r.path)) {
+        const ref = new URL(String((r.json as { answer_url: string }).answer_url)).searchParams.get('ref');
+        return { status: 201, body: { message: 'call fired', request_uuid: `req-${ref}`, api_id: 'x' } };
+      }
+      if (r.method === 'POST' && r.path === '/v2/calls') {
+        const state = String((r.json as { client_state?: string }).client_state ?? '');
+        return { status: 200, body: { data: { call_control_id: telnyxId(fromBase64(state)) } } };
+      }
+      return { status: 200, body: {} };
+    };
+    ari = await FakeAriServer.start();
+    rtp = dgram.createSocket('udp4');
+    await new Promise<void>((r) => rtp.bind(0, '127.0.0.1', r));
+    rtp.on('message', (m) => rtpIn.push(m));
+    ari.rtpTarget = { address: '127.0.0.1', port: rtp.address().port };
+    dir = mkdtempSync(join(tmpdir(), 'sb-outbound-'));
+    platform = await start(
+      loadConfig({
+        NODE_ENV: 'test',
+        DATA_DIR: join(dir, 'data'),
+        PORT: '0',
+        PUBLIC_URL: PUBLIC,
+        SIP_ENABLED: 'false',
+        INTERNAL_TOKEN: 'platform-internal-token-0123456789',
+        ARI_URL: ari.url,
+        ARI_USERNAME: 'switchboard',
+        ARI_PASSWORD: 'secret',
+        RTP_PORT_MIN: '48100',
+        RTP_PORT_MAX: '48199',
+        // The carriers' REST APIs are the local fake; pointing at the real ones is this setting.
+        TWILIO_API_URL: rest.url,
+        PLIVO_API_URL: rest.url,
+        TELNYX_API_URL: rest.url,
+        ARI_DIAL_ENDPOINT: 'PJSIP/{to}@trunk',
+      }),
+      createLogger({ level: 'error' }),
+      { banner: false, outbound: { answerTimeoutMs: ANSWER_TIMEOUT_MS } },
+    );
+    platform.calls.bus.subscribe((e) => {
+      events.push(e);
+    });
+    const appUrl = `http://127.0.0.1:${(platform.app.server.address() as { port: number }).port}`;
+    twilio = new ScriptedTwilio({
+      appUrl,
+      publicUrl: PUBLIC,
+      accountSid: TWILIO_SID,
+      authToken: TWILIO_TOKEN,
+    });
+    plivo = new ScriptedPlivo({ appUrl, publicUrl: PUBLIC, authId: PLIVO_ID, authToken: PLIVO_TOKEN });
+    telnyx = new ScriptedTelnyx({ appUrl });
+
+    const { store } = platform;
+    const ws = (await store.accounts.firstWorkspace()) ?? assert.fail('no workspace');
+    workspaceId = ws.id;
+    agentId = (await store.agents.list(ws.id, { name: 'Demo receptionist' })).data[0]?.id ?? '';
+    auth = {
+      authorization: `Bearer ${(await store.apiKeys.create(ws.id, { name: 't', role: 'admin' })).key}`,
+    };
+    await store.credentials.create(ws.id, { name: `twilio:${TWILIO_SID}`, value: TWILIO_TOKEN });
+    await store.credentials.create(ws.id, { name: `plivo:${PLIVO_ID}`, value: PLIVO_TOKEN });
+    await store.credentials.create(ws.id, {
+      name: 'telnyx',
+      value: JSON.stringify({ apiKey: 'KEY-telnyx', publicKey: telnyx.publicKey, connectionId: 'conn-1' }),
+    });
+    for (const [connector, number] of Object.entries(NUMBERS))
+      await store.phoneNumbers.create(ws.id, { number, connector: connector as 'twilio', agentId });
+  });
+
+  after(async () => {
+    try {
+      await platform?.stop();
+      await rest?.close();
+      await ari?.close();
+      rtp?.close();
+    } finally {
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  /** POST /v1/calls; resolves with the call id once the dialer has it. */
+  async function place(from: string, to: string): Promise<string> {
+    const res = await platform.app.inject({
+      method: 'POST',
+      url: '/v1/calls',
+      headers: auth,
+      payload: { agent: agentId, to, from },
+    });
+    assert.equal(res.statusCode, 202, res.body);
+    return res.json().id as string;
+  }
+
+  const restRequest = (what: string, match: (r: RecordedRequest) => boolean) =>
+    waitFor(what, () => rest.requests.find(match));
+
+  const endedRow = (callId: string, ms?: number) =>
+    waitFor<Call>(
+      'the call row to end',
+      async () => {
+        const c = await platform.store.calls.get(workspaceId, callId);
+        return c.status === 'ended' ? c : undefined;
+      },
+      ms,
+    );
+
+  const started = (callId: string) =>
+    waitFor('call.started', () => events.find((e) => e.type === 'call.started' && e.callId === callId));
+
+  test('Twilio: Calls.json with our ref → voice webhook → stream → the agent greets; hangup ends it completed', async () => {
+    const callId = await place(NUMBERS.twilio, '+14155550201');
+    const create = await restRequest('Calls.json', (r) => r.form.To === '+14155550201');
+    assert.equal(create.path, `/2010-04-01/Accounts/${TWILIO_SID}/Calls.json`);
+    assert.equal(create.form.From, NUMBERS.twilio);
+    const answerUrl = new URL(String(create.form.Url));
+    assert.equal(answerUrl.searchParams.get('ref'), callId, 'the dialer call id travels as ref');
+    assert.equal(new URL(String(create.form.StatusCallback)).searchParams.get('ref'), callId);
+
+    const callSid = twilioSid(callId);
+    const answer = await twilio.voice(
+      { CallSid: callSid, Direction: 'outbound-api', From: NUMBERS.twilio, To: '+14155550201' },
+      { query: answerUrl.search },
+    );
+    assert.ok(answer.streamUrl, answer.body);
+    const stream = await twilio.stream(answer, callSid);
+    stream.begin();
+    const feeder = setInterval(() => stream.sendMedia(silence), 20);
+    try {
+      const ev = await started(callId);
+      assert.ok(
+        ev.type === 'call.started' && ev.data.direction === 'outbound' && ev.data.connector === 'twilio',
+      );
+      await waitFor('the greeting', () => stream.mediaReceived().length >= 25 || undefined);
+      assert.ok(
+        stream.mediaReceived().every((m) => m.length === 160),
+        '20 ms μ-law frames',
+      );
+    } finally {
+      clearInterval(feeder);
+    }
+    stream.sendStop();
+    const row = await endedRow(callId);
+    assert.equal(row.outcome, 'completed');
+    assert.equal(row.endedReason, 'caller-hangup');
+  });
+
+  test('Twilio: a busy status callback before any stream ends the call busy', async () => {
+    const callId = await place(NUMBERS.twilio, '+14155550202');
+    const create = await restRequest('Calls.json', (r) => r.form.To === '+14155550202');
+    const q = new URL(String(create.form.StatusCallback)).search;
+    const status = await twilio.status(
+      {
+        CallSid: twilioSid(callId),
+        CallStatus: 'busy',
+        Direction: 'outbound-api',
+        From: NUMBERS.twilio,
+        To: '+14155550202',
+      },
+      q,
+    );
+    assert.equal(status, 204);
+    const row = await endedRow(callId);
+    assert.equal(row.outcome, 'busy');
+    assert.equal(row.endedReason, 'busy');
+    // A stream that turns up anyway is refused: nobody waits for it any more.
+    const late = await twilio.voice(
+      { CallSid: twilioSid(callId), Direction: 'outbound-api', From: NUMBERS.twilio, To: '+14155550202' },
+      { query: `?ref=${callId}` },
+    );
+    assert.match(late.body, /<Reject/);
+  });
+
+  test('Twilio: no stream within the answer timeout → failed, and the call is hung up over REST', async () => {
+    const callId = await place(NUMBERS.twilio, '+14155550203');
+    await restRequest('Calls.json', (r) => r.form.To === '+14155550203');
+    const row = await endedRow(callId, ANSWER_TIMEOUT_MS + 15_000);
+    assert.equal(row.outcome, 'failed');
+    assert.equal(row.endedReason, 'connector-error');
+    const hangup = rest.requests.find(
+      (r) => r.path === `/2010-04-01/Accounts/${TWILIO_SID}/Calls/${twilioSid(callId)}.json`,
+    );
+    assert.deepEqual(hangup?.form, { Status: 'completed' });
+  });
+
+  test('Plivo: Call API with our ref → answer URL → stream → the agent greets; socket close ends it', async () => {
+    const callId = await place(NUMBERS.plivo, '+14155550188');
+    const create = await restRequest('Plivo Call', (r) => (r.json as { to?: string })?.to === '14155550188');
+    assert.equal(create.path, `/v1/Account/${PLIVO_ID}/Call/`);
+    const body = create.json as { from: string; answer_url: string; hangup_url: string };
+    assert.equal(body.from, NUMBERS.plivo.slice(1));
+    const answerUrl = new URL(body.answer_url);
+    assert.equal(answerUrl.searchParams.get('ref'), callId);
+    const callUuid = crypto.randomUUID();
+    const answer = await plivo.answer(
+      { CallUUID: callUuid, Direction: 'outbound', From: '14155550110', To: '14155550188' },
+      { query: answerUrl.search },
+    );
+    assert.ok(answer.streamUrl, answer.body);
+    const stream = await plivo.stream(answer, callUuid);
+    stream.sendStart();
+    const feeder = setInterval(() => stream.sendMedia(silence), 20);
+    try {
+      const ev = await started(callId);
+      assert.ok(ev.type === 'call.started' && ev.data.connector === 'plivo');
+      await waitFor('the greeting', () => stream.mediaReceived().length >= 25 || undefined);
+    } finally {
+      clearInterval(feeder);
+    }
+    stream.close();
+    const row = await endedRow(callId);
+    assert.equal(row.outcome, 'completed');
+    assert.equal(row.endedReason, 'caller-hangup');
+  });
+
+  test('Plivo: a busy hangup callback ends the call busy; cancelling a ringing call cancels its request', async () => {
+    const busyId = await place(NUMBERS.plivo, '+14155550189');
+    const create = await restRequest('Plivo Call', (r) => (r.json as { to?: string })?.to === '14155550189');
+    const hangupUrl = new URL((create.json as { hangup_url: string }).hangup_url);
+    const status = await plivo.hangup(
+      {
+        CallUUID: crypto.randomUUID(),
+        Direction: 'outbound',
+        From: '14155550110',
+        To: '14155550189',
+        CallStatus: 'busy',
+        HangupCause: 'USER_BUSY',
+      },
+      hangupUrl.search,
+    );
+    assert.equal(status, 204);
+    const busy = await endedRow(busyId);
+    assert.equal(busy.outcome, 'busy');
+
+    const ringingId = await place(NUMBERS.plivo, '+14155550190');
+    await restRequest('Plivo Call', (r) => (r.json as { to?: string })?.to === '14155550190');
+    const cancel = await platform.app.inject({
+      method: 'POST',
+      url: `/v1/calls/${ringingId}/cancel`,
+      headers: auth,
+    });
+    assert.equal(cancel.statusCode, 202, cancel.body);
+    const row = await endedRow(ringingId);
+    assert.equal(row.outcome, 'cancelled');
+    await restRequest(
+      'the request to be cancelled',
+      (r) => r.method === 'DELETE' && r.path === `/v1/Account/${PLIVO_ID}/Request/req-${ringingId}/`,
+    );
+  });
+
+  test('Telnyx: dial with our ref → the stream it names → the agent greets; stop ends it', async () => {
+    const callId = await place(NUMBERS.telnyx, '+14155550211');
+    const create = await restRequest(
+      'Telnyx dial',
+      (r) => r.path === '/v2/calls' && (r.json as { to?: string }).to === '+14155550211',
+    );
+    const body = create.json as {
+      from: string;
+      stream_url: string;
+      client_state: string;
+      connection_id: string;
+    };
+    assert.equal(body.from, NUMBERS.telnyx);
+    assert.equal(body.connection_id, 'conn-1');
+    assert.equal(fromBase64(body.client_state), callId);
+    const stream = await telnyx.stream(body.stream_url, telnyxId(callId));
+    stream.begin();
+    const feeder = setInterval(() => stream.sendMedia(silence), 20);
+    try {
+      const ev = await started(callId);
+      assert.ok(ev.type === 'call.started' && ev.data.connector === 'telnyx');
+      await waitFor('the greeting', () => stream.events('media').length >= 25 || undefined);
+    } finally {
+      clearInterval(feeder);
+    }
+    stream.sendStop();
+    const row = await endedRow(callId);
+    assert.equal(row.outcome, 'completed');
+    assert.equal(row.endedReason, 'caller-hangup');
+  });
+
+  test('Telnyx: call.hangup with user_busy before the stream ends the call busy', async () => {
+    const callId = await place(NUMBERS.telnyx, '+14155550212');
+    await restRequest(
+      'Telnyx dial',
+      (r) => r.path === '/v2/calls' && (r.json as { to?: string }).to === '+14155550212',
+    );
+    const res = await telnyx.webhook('webhook-call-hangup', {
+      call_control_id: telnyxId(callId),
+      direction: 'outgoing',
+      from: NUMBERS.telnyx,
+      to: '+14155550212',
+      hangup_cause: 'user_busy',
+      sip_hangup_cause: '486',
+      client_state: Buffer.from(callId).toString('base64'),
+    });
+    assert.equal(res.status, 204);
+    const row = await endedRow(callId);
+    assert.equal(row.outcome, 'busy');
+    assert.equal(row.endedReason, 'busy');
+  });
+
+  test('ARI: originate to the dial endpoint → answered channel gets external media → the agent greets over RTP', async () => {
+    const callId = await place(NUMBERS.asterisk, '+14155550221');
+    const originate = await waitFor('originate', () =>
+      ari.requests.find(
+        (r) => r.method === 'POST' && r.path === '/channels' && r.query.callerId === NUMBERS.asterisk,
+      ),
+    );
+    assert.equal(originate.query.endpoint, 'PJSIP/+14155550221@trunk');
+    assert.equal(originate.query.app, 'switchboard');
+    const channelId = originate.query.channelId ?? '';
+    ari.emit({
+      type: 'StasisStart',
+      args: ['outbound'],
+      channel: { id: channelId, state: 'Up', caller: { number: '+14155550221' }, dialplan: { exten: 's' } },
+    });
+    const ev = await started(callId);
+    assert.ok(
+      ev.type === 'call.started' && ev.data.connector === 'asterisk' && ev.data.direction === 'outbound',
+    );
+    assert.ok(ari.find('POST', '/channels/externalMedia'), 'external media back to us');
+    await waitFor('the greeting as RTP', () => rtpIn.length >= 25 || undefined);
+    assert.ok(
+      rtpIn.every((p) => p.length === 12 + 160),
+      '20 ms μ-law RTP packets',
+    );
+    ari.emit({ type: 'StasisEnd', channel: { id: channelId } });
+    const row = await endedRow(callId);
+    assert.equal(row.outcome, 'completed');
+    assert.equal(row.endedReason, 'caller-hangup');
+  });
+
+  test('ARI: a channel destroyed busy before it answered ends the call busy', async () => {
+    const callId = await place(NUMBERS.asterisk, '+14155550222');
+    const originate = await waitFor('originate', () =>
+      ari.requests.find(
+        (r) => r.method === 'POST' && r.path === '/channels' && r.query.endpoint?.includes('+14155550222'),
+      ),
+    );
+    ari.emit({
+      type: 'ChannelDestroyed',
+      cause: 17,
+      cause_txt: 'User busy',
+      channel: { id: originate.query.channelId },
+    });
+    const row = await endedRow(callId);
+    assert.equal(row.outcome, 'busy');
+    assert.equal(row.endedReason, 'busy');
+  });
+});
+
+/** A Twilio CallSid derived from our ref (a UUID): CA + 32 hex digits. */
+const twilioSid = (ref: string) => `CA${ref.replace(/-/g, '')}`;
+const telnyxId = (ref: string) => `v3:${ref}`;
+const fromBase64 = (s: string) => Buffer.from(s, 'base64').toString('utf8');

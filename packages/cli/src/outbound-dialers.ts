@@ -1,0 +1,110 @@
+import {
+  type AriStasisApp,
+  OriginateError,
+  plivoOutbound,
+  telnyxOutbound,
+  twilioOutbound,
+} from '@switchboard/telephony';
+import type { CarrierAccounts } from './carrier-accounts.js';
+import type { PendingOutbound } from './pending-outbound.js';
+
+export interface OutboundDialRequest {
+  from: string;
+  to: string;
+  /** The dialer's call id; the carrier hands it back with the media and every callback. */
+  ref: string;
+  ringTimeoutSeconds: number;
+}
+
+/** A call the carrier accepted to place. */
+export interface PlacedOutbound {
+  /** Ends it before its media arrived (ringing, or answered and not streaming yet). */
+  hangup(carrierCallId?: string): Promise<void>;
+}
+
+/**
+ * One connector's way of placing a call. Its media leg and its terminal status come back through
+ * `PendingOutbound` under `ref`, never through the dial call itself.
+ */
+export interface OutboundDialer {
+  dial(d: OutboundDialRequest): Promise<PlacedOutbound>;
+}
+
+/** REST base URLs per carrier; unset means the carrier's own (tests point them at a fake). */
+export type CarrierApiUrls = Partial<Record<'twilio' | 'plivo' | 'telnyx', string>>;
+
+export const restOptions = (baseUrl: string | undefined): { baseUrl?: string } =>
+  baseUrl ? { baseUrl } : {};
+
+/** Twilio, Plivo and Telnyx place calls over REST with our webhooks and stream URL carrying `ref`. */
+export function carrierDialers(o: {
+  publicUrl: string;
+  accounts: CarrierAccounts;
+  apiUrls?: CarrierApiUrls | undefined;
+}): Record<'twilio' | 'plivo' | 'telnyx', OutboundDialer> {
+  const twilio = twilioOutbound({
+    publicUrl: o.publicUrl,
+    getCredentials: o.accounts.twilio,
+    rest: restOptions(o.apiUrls?.twilio),
+  });
+  const plivo = plivoOutbound({
+    publicUrl: o.publicUrl,
+    getCredentials: o.accounts.plivo,
+    rest: restOptions(o.apiUrls?.plivo),
+  });
+  const telnyx = telnyxOutbound({
+    publicUrl: o.publicUrl,
+    getCredentials: o.accounts.telnyx,
+    rest: restOptions(o.apiUrls?.telnyx),
+  });
+  return {
+    twilio: {
+      async dial(d) {
+        const placed = await twilio.placeCall({ ...d, timeoutSeconds: d.ringTimeoutSeconds });
+        return { hangup: () => placed.hangup() };
+      },
+    },
+    plivo: {
+      async dial(d) {
+        const placed = await plivo.placeCall(d);
+        return { hangup: (callUuid) => placed.hangup(callUuid) };
+      },
+    },
+    telnyx: {
+      async dial(d) {
+        const placed = await telnyx.placeCall({ ...d, timeoutSeconds: d.ringTimeoutSeconds });
+        return { hangup: () => placed.hangup() };
+      },
+    },
+  };
+}
+
+/**
+ * Asterisk over ARI: originates `endpoint` (a dial string with `{to}` for the number, e.g.
+ * `PJSIP/{to}@trunk`) into our Stasis application; the answered channel gets external media like
+ * an inbound one and is handed to `pending`, and a channel destroyed before it (busy, no answer…)
+ * ends the wait with its cause.
+ */
+export function ariDialer(ari: AriStasisApp, endpoint: string, pending: PendingOutbound): OutboundDialer {
+  return {
+    async dial(d) {
+      const call = await ari.originate({
+        endpoint: endpoint.replaceAll('{to}', d.to),
+        callerId: d.from,
+        timeoutMs: d.ringTimeoutSeconds * 1000,
+      });
+      call.answered.then(
+        (leg) => {
+          if (!pending.offerLeg(d.ref, leg)) void leg.hangup('cancelled');
+        },
+        (e: unknown) =>
+          pending.offerEnd(
+            d.ref,
+            e instanceof OriginateError ? e.reason : 'connector-error',
+            e instanceof Error ? e.message : String(e),
+          ),
+      );
+      return { hangup: () => call.cancel() };
+    },
+  };
+}
