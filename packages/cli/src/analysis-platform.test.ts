@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { createLogger, loadConfig } from '@switchboard/core';
 import { WebhooksRepo } from '@switchboard/events';
 import { startReceiver, type TestReceiver } from '@switchboard/events/testing';
-import { ScriptedTwilio } from '@switchboard/telephony';
-import { type Running, start } from './start.js';
+import { feedSilenceUntil, startTestPlatform, type TestPlatform, waitFor } from './platform-testkit.js';
 
 const ACCOUNT = 'AC44444444444444444444444444444444';
 const TOKEN = 'twilio-auth-token-for-tests-0002';
@@ -61,36 +56,22 @@ function fakeChatCompletions(): Promise<{ url: string; bodies: Record<string, un
 // Post-call analysis through the whole platform: a phone call ends, the agent's analysis model
 // (an OpenAI-compatible provider) fills in the fields, and call.analyzed reaches the webhook.
 describe('post-call analysis through the platform', () => {
-  let platform: Running;
+  let t: TestPlatform;
   let llm: Awaited<ReturnType<typeof fakeChatCompletions>>;
   let receiver: TestReceiver;
-  let dir: string;
-  let workspaceId: string;
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sb-analysis-'));
     llm = await fakeChatCompletions();
     receiver = await startReceiver();
-    platform = await start(
-      loadConfig({
-        NODE_ENV: 'test',
-        DATA_DIR: join(dir, 'data'),
-        PORT: '0',
-        PUBLIC_URL: 'https://voice.example.com',
-        SIP_ENABLED: 'false',
-        INTERNAL_TOKEN: 'platform-internal-token-0123456789',
-      }),
-      createLogger({ level: 'warn' }),
-      { banner: false },
-    );
-    const ws = (await platform.store.accounts.firstWorkspace())!;
-    workspaceId = ws.id;
-    const analyst = await platform.store.providers.create(ws.id, {
+    t = await startTestPlatform({}, { logLevel: 'warn' });
+    const { store } = t.platform;
+    const { workspaceId } = t;
+    const analyst = await store.providers.create(workspaceId, {
       name: 'Analyst',
       kind: 'llm',
       type: 'openai-compatible',
       settings: { baseUrl: llm.url, model: 'gpt-4o-mini' },
     });
-    const agent = await platform.store.agents.create(ws.id, {
+    const agent = await store.agents.create(workspaceId, {
       name: 'Analysed receptionist',
       publish: true,
       config: {
@@ -103,51 +84,38 @@ describe('post-call analysis through the platform', () => {
         },
       },
     });
-    await new WebhooksRepo(platform.store.database.db, platform.store.credentials).create(ws.id, {
+    await new WebhooksRepo(store.database.db, store.credentials).create(workspaceId, {
       url: receiver.url,
       eventTypes: ['call.ended', 'call.analyzed'],
     });
-    await platform.store.credentials.create(ws.id, { name: `twilio:${ACCOUNT}`, value: TOKEN });
-    await platform.store.phoneNumbers.create(ws.id, {
+    await store.credentials.create(workspaceId, { name: `twilio:${ACCOUNT}`, value: TOKEN });
+    await store.phoneNumbers.create(workspaceId, {
       number: NUMBER,
       connector: 'twilio',
       agentId: agent.id,
     });
   });
   after(async () => {
-    await platform?.stop();
+    await t?.close();
     llm?.close();
     await receiver?.close();
-    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   test('the call ends, the model is asked with the transcript, call.analyzed is delivered and readable', async () => {
-    const addr = platform.app.server.address() as AddressInfo;
-    const twilio = new ScriptedTwilio({
-      appUrl: `http://127.0.0.1:${addr.port}`,
-      publicUrl: 'https://voice.example.com',
-      accountSid: ACCOUNT,
-      authToken: TOKEN,
-    });
+    const twilio = t.scriptedTwilio(ACCOUNT, TOKEN);
     const answer = await twilio.voice({ To: NUMBER, CallSid: 'CA55555555555555555555555555555555' });
     assert.ok(answer.streamUrl, answer.body);
     const stream = await twilio.stream(answer, 'CA55555555555555555555555555555555');
     stream.begin();
-    const silence = new Uint8Array(160).fill(0xff);
-    const feeder = setInterval(() => stream.sendMedia(silence), 20);
-    try {
-      for (let i = 0; i < 200 && stream.mediaReceived().length < 25; i++)
-        await new Promise((r) => setTimeout(r, 50));
-    } finally {
-      clearInterval(feeder);
-    }
+    await feedSilenceUntil(stream, 25, 10_000);
     stream.sendStop();
 
     const typeOf = (r: { json: unknown }) => (r.json as { type: string }).type;
-    for (let i = 0; i < 200 && !receiver.received.some((r) => typeOf(r) === 'call.analyzed'); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    const analyzed = receiver.received.find((r) => typeOf(r) === 'call.analyzed');
+    const analyzed = await waitFor(
+      'call.analyzed',
+      () => receiver.received.find((r) => typeOf(r) === 'call.analyzed'),
+      10_000,
+    ).catch(() => undefined);
     assert.ok(analyzed, `call.analyzed delivered (got ${receiver.received.map(typeOf).join(', ')})`);
     const ended = receiver.received.findIndex((r) => typeOf(r) === 'call.ended');
     assert.ok(ended >= 0 && ended < receiver.received.indexOf(analyzed), 'call.ended comes first');
@@ -161,8 +129,8 @@ describe('post-call analysis through the platform', () => {
     assert.match(request.messages[1]!.content, /Agent: Thanks for calling Acme\./);
     assert.equal(request.tools.length, 1);
 
-    const key = await platform.store.apiKeys.create(workspaceId, { name: 'reader', role: 'viewer' });
-    const got = await platform.app.inject({
+    const key = await t.platform.store.apiKeys.create(t.workspaceId, { name: 'reader', role: 'viewer' });
+    const got = await t.platform.app.inject({
       method: 'GET',
       url: `/v1/calls/${event.data.callId}/analysis`,
       headers: { authorization: `Bearer ${key.key}` },

@@ -2,7 +2,13 @@ import type { CallDirection, Config, Logger } from '@switchboard/core';
 import type { CallLeg } from '@switchboard/engine';
 import type { CallRunner } from '@switchboard/server';
 import type { Connector, Store } from '@switchboard/store';
-import { type CarrierStatusUpdate, plivoPlugin, telnyxPlugin, twilioPlugin } from '@switchboard/telephony';
+import {
+  type CarrierStatusUpdate,
+  isMachine,
+  plivoPlugin,
+  telnyxPlugin,
+  twilioPlugin,
+} from '@switchboard/telephony';
 import type { FastifyInstance } from 'fastify';
 import { carrierAccounts } from './carrier-accounts.js';
 import { type CarrierApiUrls, carrierDialers, type OutboundDialer, restOptions } from './outbound-dialers.js';
@@ -87,7 +93,24 @@ export function carriers(deps: Deps): Carriers {
         publicUrl: config.publicUrl,
         logger: twilioLog,
         getCredentials: accounts.twilio,
-        resolveCall: (req) => decide('twilio', req.direction, req.to, req.ref),
+        resolveCall: (req) => {
+          if (req.direction === 'outbound' && req.ref && isMachine(req.answeredBy)) {
+            // Machine detection said a machine answered: end the call before the agent speaks.
+            const u: CarrierStatusUpdate = {
+              connector: 'twilio',
+              callId: req.callSid,
+              ref: req.ref,
+              status: 'ended',
+              outcome: 'voicemail',
+              endedReason: 'machine-detected',
+              carrierStatus: 'in-progress',
+              answeredBy: req.answeredBy,
+            };
+            status(twilioLog)(u);
+            return { accept: false, hangup: true };
+          }
+          return decide('twilio', req.direction, req.to, req.ref);
+        },
         onCall: run('twilio', twilioLog),
         onStatus: status(twilioLog),
         rest: restOptions(deps.apiUrls?.twilio),

@@ -1,26 +1,20 @@
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type CallEvent, createLogger, loadConfig } from '@switchboard/core';
-import type { Call } from '@switchboard/store';
 import {
   FakeAriServer,
   FakeRestServer,
   type RecordedRequest,
   ScriptedPlivo,
   ScriptedTelnyx,
-  ScriptedTwilio,
+  type ScriptedTwilio,
 } from '@switchboard/telephony';
-import { type Running, start } from './start.js';
+import { feedSilenceUntil, startTestPlatform, type TestPlatform, waitFor } from './platform-testkit.js';
 
 const TWILIO_SID = 'AC44444444444444444444444444444444';
 const TWILIO_TOKEN = 'twilio-auth-token-for-tests-0002';
 const PLIVO_ID = 'MAOUTBOUNDTEST000001';
 const PLIVO_TOKEN = 'plivo-auth-token-for-tests-0002';
-const PUBLIC = 'https://voice.example.com';
 const NUMBERS = {
   twilio: '+15559870010',
   plivo: '+14155550110',
@@ -29,35 +23,21 @@ const NUMBERS = {
 } as const;
 /** How long a placement waits for its media here: short, so the no-stream case is cheap. */
 const ANSWER_TIMEOUT_MS = 5000;
-const silence = new Uint8Array(160).fill(0xff);
-
-async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 20_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 // The whole platform placing calls through each carrier's REST API (a local fake) and ARI (a
 // fake Asterisk): the scripted carrier then answers as the real one would, and the call row ends
 // with the outcome the carrier reported or the conversation had.
 describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => {
-  let platform: Running;
+  let t: TestPlatform;
   let rest: FakeRestServer;
   let ari: FakeAriServer;
   let rtp: dgram.Socket;
   const rtpIn: Buffer[] = [];
-  let dir: string;
-  let workspaceId: string;
   let agentId: string;
   let auth: { authorization: string };
   let twilio: ScriptedTwilio;
   let plivo: ScriptedPlivo;
   let telnyx: ScriptedTelnyx;
-  const events: CallEvent[] = [];
 
   before(async () => {
     rest = await FakeRestServer.start();
@@ -82,15 +62,8 @@ describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => 
     await new Promise<void>((r) => rtp.bind(0, '127.0.0.1', r));
     rtp.on('message', (m) => rtpIn.push(m));
     ari.rtpTarget = { address: '127.0.0.1', port: rtp.address().port };
-    dir = mkdtempSync(join(tmpdir(), 'sb-outbound-'));
-    platform = await start(
-      loadConfig({
-        NODE_ENV: 'test',
-        DATA_DIR: join(dir, 'data'),
-        PORT: '0',
-        PUBLIC_URL: PUBLIC,
-        SIP_ENABLED: 'false',
-        INTERNAL_TOKEN: 'platform-internal-token-0123456789',
+    t = await startTestPlatform(
+      {
         ARI_URL: ari.url,
         ARI_USERNAME: 'switchboard',
         ARI_PASSWORD: 'secret',
@@ -101,58 +74,44 @@ describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => 
         PLIVO_API_URL: rest.url,
         TELNYX_API_URL: rest.url,
         ARI_DIAL_ENDPOINT: 'PJSIP/{to}@trunk',
-      }),
-      createLogger({ level: 'error' }),
-      { banner: false, outbound: { answerTimeoutMs: ANSWER_TIMEOUT_MS } },
+      },
+      { outbound: { answerTimeoutMs: ANSWER_TIMEOUT_MS } },
     );
-    platform.calls.bus.subscribe((e) => {
-      events.push(e);
-    });
-    const appUrl = `http://127.0.0.1:${(platform.app.server.address() as { port: number }).port}`;
-    twilio = new ScriptedTwilio({
-      appUrl,
-      publicUrl: PUBLIC,
-      accountSid: TWILIO_SID,
-      authToken: TWILIO_TOKEN,
-    });
-    plivo = new ScriptedPlivo({ appUrl, publicUrl: PUBLIC, authId: PLIVO_ID, authToken: PLIVO_TOKEN });
+    const { appUrl } = t;
+    twilio = t.scriptedTwilio(TWILIO_SID, TWILIO_TOKEN);
+    plivo = new ScriptedPlivo({ appUrl, publicUrl: t.publicUrl, authId: PLIVO_ID, authToken: PLIVO_TOKEN });
     telnyx = new ScriptedTelnyx({ appUrl });
 
-    const { store } = platform;
-    const ws = (await store.accounts.firstWorkspace()) ?? assert.fail('no workspace');
-    workspaceId = ws.id;
-    agentId = (await store.agents.list(ws.id, { name: 'Demo receptionist' })).data[0]?.id ?? '';
+    const { store } = t.platform;
+    const { workspaceId } = t;
+    agentId = t.demoAgentId;
     auth = {
-      authorization: `Bearer ${(await store.apiKeys.create(ws.id, { name: 't', role: 'admin' })).key}`,
+      authorization: `Bearer ${(await store.apiKeys.create(workspaceId, { name: 't', role: 'admin' })).key}`,
     };
-    await store.credentials.create(ws.id, { name: `twilio:${TWILIO_SID}`, value: TWILIO_TOKEN });
-    await store.credentials.create(ws.id, { name: `plivo:${PLIVO_ID}`, value: PLIVO_TOKEN });
-    await store.credentials.create(ws.id, {
+    await store.credentials.create(workspaceId, { name: `twilio:${TWILIO_SID}`, value: TWILIO_TOKEN });
+    await store.credentials.create(workspaceId, { name: `plivo:${PLIVO_ID}`, value: PLIVO_TOKEN });
+    await store.credentials.create(workspaceId, {
       name: 'telnyx',
       value: JSON.stringify({ apiKey: 'KEY-telnyx', publicKey: telnyx.publicKey, connectionId: 'conn-1' }),
     });
     for (const [connector, number] of Object.entries(NUMBERS))
-      await store.phoneNumbers.create(ws.id, { number, connector: connector as 'twilio', agentId });
+      await store.phoneNumbers.create(workspaceId, { number, connector: connector as 'twilio', agentId });
   });
 
   after(async () => {
-    try {
-      await platform?.stop();
-      await rest?.close();
-      await ari?.close();
-      rtp?.close();
-    } finally {
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    }
+    await t?.close();
+    await rest?.close();
+    await ari?.close();
+    rtp?.close();
   });
 
   /** POST /v1/calls; resolves with the call id once the dialer has it. */
-  async function place(from: string, to: string): Promise<string> {
-    const res = await platform.app.inject({
+  async function place(from: string, to: string, agent = agentId): Promise<string> {
+    const res = await t.platform.app.inject({
       method: 'POST',
       url: '/v1/calls',
       headers: auth,
-      payload: { agent: agentId, to, from },
+      payload: { agent, to, from },
     });
     assert.equal(res.statusCode, 202, res.body);
     return res.json().id as string;
@@ -161,18 +120,17 @@ describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => 
   const restRequest = (what: string, match: (r: RecordedRequest) => boolean) =>
     waitFor(what, () => rest.requests.find(match));
 
-  const endedRow = (callId: string, ms?: number) =>
-    waitFor<Call>(
-      'the call row to end',
-      async () => {
-        const c = await platform.store.calls.get(workspaceId, callId);
-        return c.status === 'ended' ? c : undefined;
-      },
-      ms,
-    );
+  const endedRow = (callId: string, ms?: number) => t.endedCall(callId, ms);
+
+  /** Waits for the call row to end, and checks its outcome and ended reason. */
+  async function expectEnded(callId: string, outcome: string, endedReason: string, ms?: number) {
+    const row = await endedRow(callId, ms);
+    assert.equal(row.outcome, outcome);
+    assert.equal(row.endedReason, endedReason);
+  }
 
   const started = (callId: string) =>
-    waitFor('call.started', () => events.find((e) => e.type === 'call.started' && e.callId === callId));
+    waitFor('call.started', () => t.events.find((e) => e.type === 'call.started' && e.callId === callId));
 
   test('Twilio: Calls.json with our ref → voice webhook → stream → the agent greets; hangup ends it completed', async () => {
     const callId = await place(NUMBERS.twilio, '+14155550201');
@@ -191,24 +149,17 @@ describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => 
     assert.ok(answer.streamUrl, answer.body);
     const stream = await twilio.stream(answer, callSid);
     stream.begin();
-    const feeder = setInterval(() => stream.sendMedia(silence), 20);
-    try {
-      const ev = await started(callId);
-      assert.ok(
-        ev.type === 'call.started' && ev.data.direction === 'outbound' && ev.data.connector === 'twilio',
-      );
-      await waitFor('the greeting', () => stream.mediaReceived().length >= 25 || undefined);
-      assert.ok(
-        stream.mediaReceived().every((m) => m.length === 160),
-        '20 ms μ-law frames',
-      );
-    } finally {
-      clearInterval(feeder);
-    }
+    await feedSilenceUntil(stream, 25);
+    const ev = await started(callId);
+    assert.ok(
+      ev.type === 'call.started' && ev.data.direction === 'outbound' && ev.data.connector === 'twilio',
+    );
+    assert.ok(
+      stream.mediaReceived().every((m) => m.length === 160),
+      '20 ms μ-law frames',
+    );
     stream.sendStop();
-    const row = await endedRow(callId);
-    assert.equal(row.outcome, 'completed');
-    assert.equal(row.endedReason, 'caller-hangup');
+    await expectEnded(callId, 'completed', 'caller-hangup');
   });
 
   test('Twilio: a busy status callback before any stream ends the call busy', async () => {
@@ -226,9 +177,7 @@ describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => 
       q,
     );
     assert.equal(status, 204);
-    const row = await endedRow(callId);
-    assert.equal(row.outcome, 'busy');
-    assert.equal(row.endedReason, 'busy');
+    await expectEnded(callId, 'busy', 'busy');
     // A stream that turns up anyway is refused: nobody waits for it any more.
     const late = await twilio.voice(
       { CallSid: twilioSid(callId), Direction: 'outbound-api', From: NUMBERS.twilio, To: '+14155550202' },
@@ -237,12 +186,37 @@ describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => 
     assert.match(late.body, /<Reject/);
   });
 
+  test('Twilio: an agent with voicemail detection asks for AMD; a machine is hung up, outcome voicemail', async () => {
+    const { store } = t.platform;
+    const screener = await store.agents.create(t.workspaceId, {
+      name: 'Screened caller',
+      publish: true,
+      config: { greeting: 'Hello from Acme.', voicemailDetection: true },
+    });
+    const callId = await place(NUMBERS.twilio, '+14155550209', screener.id);
+    const create = await restRequest('Calls.json', (r) => r.form.To === '+14155550209');
+    assert.equal(create.form.MachineDetection, 'Enable');
+    const answer = await twilio.voice(
+      {
+        CallSid: twilioSid(callId),
+        Direction: 'outbound-api',
+        From: NUMBERS.twilio,
+        To: '+14155550209',
+        AnsweredBy: 'machine_start',
+      },
+      { query: new URL(String(create.form.Url)).search },
+    );
+    assert.match(answer.body, /<Hangup\/>/);
+    await expectEnded(callId, 'voicemail', 'machine-detected');
+    assert.ok(!t.events.some((e) => e.type === 'call.started' && e.callId === callId), 'the agent never ran');
+    const plain = await restRequest('Calls.json', (r) => r.form.To === '+14155550201');
+    assert.equal(plain.form.MachineDetection, undefined, 'agents without it do not pay for AMD');
+  });
+
   test('Twilio: no stream within the answer timeout → failed, and the call is hung up over REST', async () => {
     const callId = await place(NUMBERS.twilio, '+14155550203');
     await restRequest('Calls.json', (r) => r.form.To === '+14155550203');
-    const row = await endedRow(callId, ANSWER_TIMEOUT_MS + 15_000);
-    assert.equal(row.outcome, 'failed');
-    assert.equal(row.endedReason, 'connector-error');
+    await expectEnded(callId, 'failed', 'connector-error', ANSWER_TIMEOUT_MS + 15_000);
     const hangup = rest.requests.find(
       (r) => r.path === `/2010-04-01/Accounts/${TWILIO_SID}/Calls/${twilioSid(callId)}.json`,
     );
@@ -265,18 +239,11 @@ describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => 
     assert.ok(answer.streamUrl, answer.body);
     const stream = await plivo.stream(answer, callUuid);
     stream.sendStart();
-    const feeder = setInterval(() => stream.sendMedia(silence), 20);
-    try {
-      const ev = await started(callId);
-      assert.ok(ev.type === 'call.started' && ev.data.connector === 'plivo');
-      await waitFor('the greeting', () => stream.mediaReceived().length >= 25 || undefined);
-    } finally {
-      clearInterval(feeder);
-    }
+    await feedSilenceUntil(stream, 25);
+    const ev = await started(callId);
+    assert.ok(ev.type === 'call.started' && ev.data.connector === 'plivo');
     stream.close();
-    const row = await endedRow(callId);
-    assert.equal(row.outcome, 'completed');
-    assert.equal(row.endedReason, 'caller-hangup');
+    await expectEnded(callId, 'completed', 'caller-hangup');
   });
 
   test('Plivo: a busy hangup callback ends the call busy; cancelling a ringing call cancels its request', async () => {
@@ -300,7 +267,7 @@ describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => 
 
     const ringingId = await place(NUMBERS.plivo, '+14155550190');
     await restRequest('Plivo Call', (r) => (r.json as { to?: string })?.to === '14155550190');
-    const cancel = await platform.app.inject({
+    const cancel = await t.platform.app.inject({
       method: 'POST',
       url: `/v1/calls/${ringingId}/cancel`,
       headers: auth,
@@ -331,18 +298,11 @@ describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => 
     assert.equal(fromBase64(body.client_state), callId);
     const stream = await telnyx.stream(body.stream_url, telnyxId(callId));
     stream.begin();
-    const feeder = setInterval(() => stream.sendMedia(silence), 20);
-    try {
-      const ev = await started(callId);
-      assert.ok(ev.type === 'call.started' && ev.data.connector === 'telnyx');
-      await waitFor('the greeting', () => stream.events('media').length >= 25 || undefined);
-    } finally {
-      clearInterval(feeder);
-    }
+    await feedSilenceUntil(stream, 25);
+    const ev = await started(callId);
+    assert.ok(ev.type === 'call.started' && ev.data.connector === 'telnyx');
     stream.sendStop();
-    const row = await endedRow(callId);
-    assert.equal(row.outcome, 'completed');
-    assert.equal(row.endedReason, 'caller-hangup');
+    await expectEnded(callId, 'completed', 'caller-hangup');
   });
 
   test('Telnyx: call.hangup with user_busy before the stream ends the call busy', async () => {
@@ -361,9 +321,7 @@ describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => 
       client_state: Buffer.from(callId).toString('base64'),
     });
     assert.equal(res.status, 204);
-    const row = await endedRow(callId);
-    assert.equal(row.outcome, 'busy');
-    assert.equal(row.endedReason, 'busy');
+    await expectEnded(callId, 'busy', 'busy');
   });
 
   test('ARI: originate to the dial endpoint → answered channel gets external media → the agent greets over RTP', async () => {
@@ -392,9 +350,7 @@ describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => 
       '20 ms μ-law RTP packets',
     );
     ari.emit({ type: 'StasisEnd', channel: { id: channelId } });
-    const row = await endedRow(callId);
-    assert.equal(row.outcome, 'completed');
-    assert.equal(row.endedReason, 'caller-hangup');
+    await expectEnded(callId, 'completed', 'caller-hangup');
   });
 
   test('ARI: a channel destroyed busy before it answered ends the call busy', async () => {
@@ -410,9 +366,7 @@ describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => 
       cause_txt: 'User busy',
       channel: { id: originate.query.channelId },
     });
-    const row = await endedRow(callId);
-    assert.equal(row.outcome, 'busy');
-    assert.equal(row.endedReason, 'busy');
+    await expectEnded(callId, 'busy', 'busy');
   });
 });
 

@@ -14,6 +14,8 @@ export interface OutboundDialRequest {
   /** The dialer's call id; the carrier hands it back with the media and every callback. */
   ref: string;
   ringTimeoutSeconds: number;
+  /** Ask the carrier to detect answering machines (where it can: Twilio). */
+  machineDetection?: boolean;
 }
 
 /** A call the carrier accepted to place. */
@@ -60,7 +62,13 @@ export function carrierDialers(o: {
   return {
     twilio: {
       async dial(d) {
-        const placed = await twilio.placeCall({ ...d, timeoutSeconds: d.ringTimeoutSeconds });
+        const placed = await twilio.placeCall({
+          from: d.from,
+          to: d.to,
+          ref: d.ref,
+          timeoutSeconds: d.ringTimeoutSeconds,
+          ...(d.machineDetection ? { machineDetection: 'Enable' as const } : {}),
+        });
         return { hangup: () => placed.hangup() };
       },
     },

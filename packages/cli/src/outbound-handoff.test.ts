@@ -1,30 +1,16 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type CallEvent, createLogger, loadConfig } from '@switchboard/core';
 import { createTestPostgresDatabase, testPostgresUrl } from '@switchboard/store/testing';
-import { FakeRestServer, ScriptedTwilio } from '@switchboard/telephony';
-import { type Running, start } from './start.js';
+import { FakeRestServer, type ScriptedTwilio } from '@switchboard/telephony';
+import { feedSilenceUntil, startTestPlatform, type TestPlatform, waitFor } from './platform-testkit.js';
 
 const SID = 'AC66666666666666666666666666666666';
 const TOKEN = 'twilio-auth-token-for-tests-0006';
-const PUBLIC = 'https://voice.example.com';
 const FROM = '+15559870066';
-const silence = new Uint8Array(160).fill(0xff);
 const callSidOf = (ref: string) => `CA${ref.replace(/-/g, '')}`;
-
-async function waitFor<T>(what: string, check: () => T | undefined | Promise<T | undefined>, ms = 30_000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** Two processes and a shared database: more time than the one-process tests. */
+const WAIT_MS = 30_000;
 
 const skip =
   testPostgresUrl() || process.env.CI ? false : 'needs PostgreSQL (TEST_DATABASE_URL or DATABASE_URL)';
@@ -33,13 +19,10 @@ const skip =
 // media socket and status callbacks reach the process that did NOT place the call. That process
 // runs the agent; the placing one holds the dialer's slot and records the outcome.
 describe('outbound carrier calls across processes', { skip }, () => {
-  const nodes: { platform: Running; rest: FakeRestServer; twilio: ScriptedTwilio; events: CallEvent[] }[] =
-    [];
+  const nodes: (TestPlatform & { rest: FakeRestServer; twilio: ScriptedTwilio })[] = [];
   let dropDb: (() => Promise<void>) | undefined;
-  const dirs: string[] = [];
   let auth: { authorization: string };
   let agentId: string;
-  let workspaceId: string;
 
   before(async () => {
     const db = await createTestPostgresDatabase();
@@ -51,54 +34,30 @@ describe('outbound carrier calls across processes', { skip }, () => {
         const ref = new URL(String(r.form.Url ?? 'http://x/')).searchParams.get('ref') ?? '';
         return { status: 201, body: { sid: callSidOf(ref), status: 'queued' } };
       };
-      const dir = mkdtempSync(join(tmpdir(), 'sb-handoff-'));
-      dirs.push(dir);
-      const platform = await start(
-        loadConfig({
-          NODE_ENV: 'test',
-          DATA_DIR: join(dir, 'data'),
-          DATABASE_URL: db.url,
-          MASTER_KEY: masterKey,
-          PORT: '0',
-          PUBLIC_URL: PUBLIC,
-          SIP_ENABLED: 'false',
-          INTERNAL_TOKEN: 'platform-internal-token-0123456789',
-          TWILIO_API_URL: rest.url,
-        }),
-        createLogger({ level: 'error' }),
-        { banner: false },
-      );
-      const events: CallEvent[] = [];
-      platform.calls.bus.subscribe((e) => {
-        events.push(e);
+      const node = await startTestPlatform({
+        DATABASE_URL: db.url,
+        MASTER_KEY: masterKey,
+        TWILIO_API_URL: rest.url,
       });
-      const port = (platform.app.server.address() as { port: number }).port;
-      const twilio = new ScriptedTwilio({
-        appUrl: `http://127.0.0.1:${port}`,
-        publicUrl: PUBLIC,
-        accountSid: SID,
-        authToken: TOKEN,
-      });
-      nodes.push({ platform, rest, twilio, events });
+      const twilio = node.scriptedTwilio(SID, TOKEN);
+      nodes.push({ ...node, rest, twilio });
     }
     const { store } = nodes[0]!.platform;
-    const ws = (await store.accounts.firstWorkspace()) ?? assert.fail('no workspace');
-    workspaceId = ws.id;
-    agentId = (await store.agents.list(ws.id, { name: 'Demo receptionist' })).data[0]!.id;
+    const { workspaceId } = nodes[0]!;
+    agentId = nodes[0]!.demoAgentId;
     auth = {
-      authorization: `Bearer ${(await store.apiKeys.create(ws.id, { name: 't', role: 'admin' })).key}`,
+      authorization: `Bearer ${(await store.apiKeys.create(workspaceId, { name: 't', role: 'admin' })).key}`,
     };
-    await store.credentials.create(ws.id, { name: `twilio:${SID}`, value: TOKEN });
-    await store.phoneNumbers.create(ws.id, { number: FROM, connector: 'twilio', agentId });
+    await store.credentials.create(workspaceId, { name: `twilio:${SID}`, value: TOKEN });
+    await store.phoneNumbers.create(workspaceId, { number: FROM, connector: 'twilio', agentId });
   });
 
   after(async () => {
     for (const n of nodes) {
-      await n.platform.stop();
+      await n.close();
       await n.rest.close();
     }
     await dropDb?.();
-    for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
   /** Queues a call on the first node; returns its id, the node that placed it and the other. */
@@ -111,8 +70,10 @@ describe('outbound carrier calls across processes', { skip }, () => {
     });
     assert.equal(res.statusCode, 202, res.body);
     const callId = res.json().id as string;
-    const placer = await waitFor('a dialer to place the call', () =>
-      nodes.find((n) => n.rest.requests.some((r) => r.form.To === to)),
+    const placer = await waitFor(
+      'a dialer to place the call',
+      () => nodes.find((n) => n.rest.requests.some((r) => r.form.To === to)),
+      WAIT_MS,
     );
     const create = placer.rest.requests.find((r) => r.form.To === to)!;
     const other = nodes.find((n) => n !== placer)!;
@@ -125,11 +86,7 @@ describe('outbound carrier calls across processes', { skip }, () => {
     };
   }
 
-  const endedRow = (callId: string) =>
-    waitFor('the call row to end', async () => {
-      const c = await nodes[0]!.platform.store.calls.get(workspaceId, callId);
-      return c.status === 'ended' ? c : undefined;
-    });
+  const endedRow = (callId: string) => nodes[0]!.endedCall(callId, WAIT_MS);
 
   test('the media reaches the other process: it runs the agent, the placer records the outcome', async () => {
     const { callId, placer, other, answerUrl } = await place('+14155550601');
@@ -141,12 +98,7 @@ describe('outbound carrier calls across processes', { skip }, () => {
     assert.ok(answer.streamUrl, `the other process accepts the call: ${answer.body}`);
     const stream = await other.twilio.stream(answer, callSid);
     stream.begin();
-    const feeder = setInterval(() => stream.sendMedia(silence), 20);
-    try {
-      await waitFor('the greeting', () => (stream.mediaReceived().length >= 25 ? true : undefined));
-    } finally {
-      clearInterval(feeder);
-    }
+    await feedSilenceUntil(stream, 25, WAIT_MS);
     assert.ok(
       other.events.some((e) => e.type === 'call.started' && e.callId === callId),
       'the agent ran on the process the media reached',

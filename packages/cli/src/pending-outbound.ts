@@ -95,7 +95,17 @@ export class PendingOutbound {
     if (!w) return;
     w.carrierCallId = u.callId;
     if (u.status !== 'ended') return;
-    if (u.outcome === 'completed' || u.outcome === 'voicemail' || !u.endedReason) {
+    if (u.outcome === 'voicemail') {
+      // A machine answered: hung up before the agent spoke (or the carrier ended it).
+      w.settle({
+        kind: 'ended',
+        outcome: 'voicemail',
+        endedReason: 'machine-detected',
+        detail: u.carrierStatus,
+      });
+      return;
+    }
+    if (u.outcome === 'completed' || !u.endedReason) {
       // Answered and over before its media stream connected: the agent never ran.
       w.settle({
         kind: 'ended',

@@ -15,6 +15,8 @@ export interface CarrierOutbound {
   dialers: Partial<Record<string, OutboundDialer>>;
   /** Ring time asked of the carrier. */
   ringTimeoutSeconds?: number;
+  /** Whether the agent asks for answering-machine detection (`voicemailDetection`). */
+  machineDetection?: (agentId: string) => Promise<boolean>;
   /**
    * Longest wait from placing a call to its media stream, ringing included, when the carrier
    * reports nothing final: then the call is hung up and fails.
@@ -96,7 +98,14 @@ export function createCallPlacer(opts: {
     const wait = c.pending.expect(req.callId, { timeoutMs, signal });
     let placed: PlacedOutbound;
     try {
-      placed = await dialer.dial({ from: req.from, to: req.to, ref: req.callId, ringTimeoutSeconds });
+      const machineDetection = (await c.machineDetection?.(req.agentId).catch(() => false)) ?? false;
+      placed = await dialer.dial({
+        from: req.from,
+        to: req.to,
+        ref: req.callId,
+        ringTimeoutSeconds,
+        machineDetection,
+      });
     } catch (e) {
       wait.cancel();
       if (signal.aborted) return CANCELLED;

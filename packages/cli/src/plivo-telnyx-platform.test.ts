@@ -1,86 +1,52 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { type CallEvent, createLogger, loadConfig } from '@switchboard/core';
 import { FakeRestServer, ScriptedPlivo, ScriptedTelnyx } from '@switchboard/telephony';
-import { type Running, start } from './start.js';
+import { feedSilenceUntil, startTestPlatform, type TestPlatform, waitFor } from './platform-testkit.js';
 
 const PLIVO_ID = 'MAINBOUNDTEST0000001';
 const PLIVO_TOKEN = 'plivo-auth-token-for-tests-0001';
-const PUBLIC = 'https://voice.example.com';
 const PLIVO_NUMBER = '+14155550199';
 const TELNYX_NUMBER = '+15559870003';
 const CCID = 'v3:inbound-telnyx-call-0001';
-const silence = new Uint8Array(160).fill(0xff);
-
-async function waitFor<T>(what: string, check: () => T | undefined, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 // The whole platform behind Plivo Audio Streams and Telnyx media streaming: a number on each
 // carrier routes to the demo agent, which greets the caller over the media socket in μ-law.
 describe('Plivo and Telnyx calls through the platform', () => {
-  let platform: Running;
+  let t: TestPlatform;
   let rest: FakeRestServer;
   let plivo: ScriptedPlivo;
   let telnyx: ScriptedTelnyx;
-  let dir: string;
-  const events: CallEvent[] = [];
 
   before(async () => {
     rest = await FakeRestServer.start();
-    dir = mkdtempSync(join(tmpdir(), 'sb-carriers-in-'));
-    platform = await start(
-      loadConfig({
-        NODE_ENV: 'test',
-        DATA_DIR: join(dir, 'data'),
-        PORT: '0',
-        PUBLIC_URL: PUBLIC,
-        SIP_ENABLED: 'false',
-        INTERNAL_TOKEN: 'platform-internal-token-0123456789',
-      }),
-      createLogger({ level: 'error' }),
-      { banner: false, outbound: { apiUrls: { plivo: rest.url, telnyx: rest.url } } },
-    );
-    platform.calls.bus.subscribe((e) => {
-      events.push(e);
-    });
-    const appUrl = `http://127.0.0.1:${(platform.app.server.address() as { port: number }).port}`;
-    plivo = new ScriptedPlivo({ appUrl, publicUrl: PUBLIC, authId: PLIVO_ID, authToken: PLIVO_TOKEN });
+    t = await startTestPlatform({}, { outbound: { apiUrls: { plivo: rest.url, telnyx: rest.url } } });
+    const { appUrl } = t;
+    plivo = new ScriptedPlivo({ appUrl, publicUrl: t.publicUrl, authId: PLIVO_ID, authToken: PLIVO_TOKEN });
     telnyx = new ScriptedTelnyx({ appUrl });
-    const { store } = platform;
-    const ws = (await store.accounts.firstWorkspace()) ?? assert.fail('no workspace');
-    const demo = (await store.agents.list(ws.id, { name: 'Demo receptionist' })).data[0]?.id;
-    await store.credentials.create(ws.id, { name: `plivo:${PLIVO_ID}`, value: PLIVO_TOKEN });
-    await store.credentials.create(ws.id, {
+    const { store } = t.platform;
+    const { workspaceId, demoAgentId: demo } = t;
+    await store.credentials.create(workspaceId, { name: `plivo:${PLIVO_ID}`, value: PLIVO_TOKEN });
+    await store.credentials.create(workspaceId, {
       name: 'telnyx',
       value: JSON.stringify({ apiKey: 'KEY-telnyx', publicKey: telnyx.publicKey, connectionId: 'conn-1' }),
     });
-    await store.phoneNumbers.create(ws.id, { number: PLIVO_NUMBER, connector: 'plivo', agentId: demo });
-    await store.phoneNumbers.create(ws.id, { number: TELNYX_NUMBER, connector: 'telnyx', agentId: demo });
+    await store.phoneNumbers.create(workspaceId, { number: PLIVO_NUMBER, connector: 'plivo', agentId: demo });
+    await store.phoneNumbers.create(workspaceId, {
+      number: TELNYX_NUMBER,
+      connector: 'telnyx',
+      agentId: demo,
+    });
   });
 
   after(async () => {
-    try {
-      await platform?.stop();
-      await rest?.close();
-    } finally {
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    }
+    await t?.close();
+    await rest?.close();
   });
 
   const ended = (connector: string) =>
     waitFor('call.ended', () => {
-      const started = events.find((e) => e.type === 'call.started' && e.data.connector === connector);
-      return started && events.find((e) => e.type === 'call.ended' && e.callId === started.callId);
+      const started = t.events.find((e) => e.type === 'call.started' && e.data.connector === connector);
+      return started && t.events.find((e) => e.type === 'call.ended' && e.callId === started.callId);
     });
 
   test('Plivo: signed answer → <Stream> → the agent greets in μ-law; caller hangup; unknown numbers are refused', async () => {
@@ -88,7 +54,7 @@ describe('Plivo and Telnyx calls through the platform', () => {
     assert.equal(unknown.status, 403, 'no account owns the number, so nothing can verify the webhook');
     const forged = await plivo.answer({}, { sign: false });
     assert.equal(forged.status, 403);
-    assert.equal(events.length, 0);
+    assert.equal(t.events.length, 0);
 
     const callUuid = crypto.randomUUID();
     const answer = await plivo.answer({ CallUUID: callUuid, From: '14155550100', To: PLIVO_NUMBER.slice(1) });
@@ -96,22 +62,17 @@ describe('Plivo and Telnyx calls through the platform', () => {
     assert.ok(answer.streamUrl, answer.body);
     const stream = await plivo.stream(answer, callUuid);
     stream.sendStart();
-    const feeder = setInterval(() => stream.sendMedia(silence), 20);
-    try {
-      await waitFor('the greeting', () => (stream.mediaReceived().length >= 50 ? true : undefined));
-      assert.ok(
-        stream.mediaReceived().every((m) => m.length === 160),
-        '20 ms μ-law frames',
-      );
-    } finally {
-      clearInterval(feeder);
-    }
+    await feedSilenceUntil(stream, 50);
+    assert.ok(
+      stream.mediaReceived().every((m) => m.length === 160),
+      '20 ms μ-law frames',
+    );
     // Plivo documents no stop message: the caller hanging up closes the socket.
     stream.close();
     const end = await ended('plivo');
     assert.ok(end.type === 'call.ended');
     assert.equal(end.data.endedReason, 'caller-hangup');
-    const started = events.find((e) => e.type === 'call.started' && e.data.connector === 'plivo');
+    const started = t.events.find((e) => e.type === 'call.started' && e.data.connector === 'plivo');
     assert.ok(started?.type === 'call.started' && started.data.direction === 'inbound');
   });
 
@@ -135,12 +96,7 @@ describe('Plivo and Telnyx calls through the platform', () => {
     const streamUrl = String((answer.json as { stream_url?: string }).stream_url);
     const stream = await telnyx.stream(streamUrl, CCID);
     stream.begin();
-    const feeder = setInterval(() => stream.sendMedia(silence), 20);
-    try {
-      await waitFor('the greeting', () => (stream.events('media').length >= 50 ? true : undefined));
-    } finally {
-      clearInterval(feeder);
-    }
+    await feedSilenceUntil(stream, 50);
     stream.sendStop();
     const end = await ended('telnyx');
     assert.ok(end.type === 'call.ended');
@@ -148,11 +104,11 @@ describe('Plivo and Telnyx calls through the platform', () => {
   });
 
   test('Telnyx: a number whose agent is not published is rejected over Call Control', async () => {
-    const { store } = platform;
-    const ws = (await store.accounts.firstWorkspace()) ?? assert.fail('no workspace');
+    const { store } = t.platform;
+    const { workspaceId } = t;
     // A number of the account whose agent was never published: it verifies, but nothing answers.
-    const draft = await store.agents.create(ws.id, { name: 'Draft', config: { systemPrompt: 'x' } });
-    await store.phoneNumbers.create(ws.id, {
+    const draft = await store.agents.create(workspaceId, { name: 'Draft', config: { systemPrompt: 'x' } });
+    await store.phoneNumbers.create(workspaceId, {
       number: '+15559870004',
       connector: 'telnyx',
       agentId: draft.id,

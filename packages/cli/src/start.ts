@@ -165,6 +165,8 @@ export async function start(
         carriers: {
           pending,
           handoff,
+          machineDetection: async (agentId) =>
+            (await store.resolver.resolveAgent({ agentId })).config.voicemailDetection,
           dialers: {
             ...carriers.dialers,
             ...(asterisk.ari && outbound.ariDialEndpoint

@@ -186,6 +186,11 @@ export const agentConfigSchema = z
       .min(10)
       .max(4 * 3600)
       .default(900),
+    /**
+     * Outbound calls ask the carrier to detect answering machines (Twilio); when one answers, the
+     * call is hung up before the agent speaks and ends with outcome voicemail.
+     */
+    voicemailDetection: z.boolean().default(false),
     /** Said before the agent ends the call itself. */
     goodbyeMessage: z.string().max(500).optional(),
     knowledge: knowledgeSchema.default(knowledgeSchema.parse({})),

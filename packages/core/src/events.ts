@@ -35,6 +35,8 @@ export const ENDED_REASONS = [
   'busy',
   'no-answer',
   'rejected',
+  /** An answering machine or fax picked up an outbound call (the outcome is voicemail). */
+  'machine-detected',
   'cancelled',
   'failed',
   'shutdown',

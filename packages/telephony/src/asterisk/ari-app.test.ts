@@ -1,48 +1,34 @@
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
+import type dgram from 'node:dgram';
 import { after, before, test } from 'node:test';
-import { type EndedReason, silentLogger } from '@switchboard/core';
-import { type AudioFrame, initMedia, MULAW_8K } from '@switchboard/media';
+import type { EndedReason } from '@switchboard/core';
+import { type AudioFrame, MULAW_8K } from '@switchboard/media';
 import { parseRtp, serializeRtp } from '../sip/rtp.js';
-import { AriStasisApp, OriginateError, type StasisCallInfo } from './ari-app.js';
+import { type AriStasisApp, OriginateError, type StasisCallInfo } from './ari-app.js';
 import type { AriCallLeg } from './ari-leg.js';
-import { FakeAriServer } from './fake-ari-server.js';
+import { type AriFixture, startAriFixture } from './ari-testkit.js';
+import type { FakeAriServer } from './fake-ari-server.js';
 
+let fixture: AriFixture;
 let ari: FakeAriServer;
 let app: AriStasisApp;
 let asterisk: dgram.Socket;
-const received: Buffer[] = [];
+let received: Buffer[];
 const calls: { leg: AriCallLeg; info: StasisCallInfo }[] = [];
 
 before(async () => {
-  await initMedia();
-  ari = await FakeAriServer.start();
-  asterisk = dgram.createSocket('udp4');
-  await new Promise<void>((r) => asterisk.bind(0, '127.0.0.1', r));
-  asterisk.on('message', (m) => received.push(m));
-  ari.rtpTarget = { address: '127.0.0.1', port: asterisk.address().port };
-  app = new AriStasisApp({
-    url: ari.url,
-    username: 'switchboard',
-    password: 'secret',
-    app: 'switchboard',
-    mediaHost: '127.0.0.1',
+  fixture = await startAriFixture({
     format: 'ulaw',
     rtpPortRange: [46000, 46999],
-    logger: silentLogger(),
     reconnectMinMs: 20,
     onCall: async (leg, info) => {
       calls.push({ leg, info });
     },
   });
-  await app.start();
+  ({ ari, app, asterisk, received } = fixture);
 });
 
-after(async () => {
-  await app.stop();
-  asterisk.close();
-  await ari.close();
-});
+after(() => fixture?.close());
 
 async function until(test: () => boolean): Promise<void> {
   while (!test()) await new Promise((r) => setTimeout(r, 5));

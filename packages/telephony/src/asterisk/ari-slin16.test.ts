@@ -1,49 +1,32 @@
 import assert from 'node:assert/strict';
-import dgram from 'node:dgram';
+import type dgram from 'node:dgram';
 import { after, before, test } from 'node:test';
-import { silentLogger } from '@switchboard/core';
-import { type AudioFrame, initMedia, MULAW_8K, PCM16_16K } from '@switchboard/media';
+import { type AudioFrame, MULAW_8K, PCM16_16K } from '@switchboard/media';
 import { parseRtp, serializeRtp } from '../sip/rtp.js';
-import { AriStasisApp } from './ari-app.js';
 import type { AriCallLeg } from './ari-leg.js';
-import { FakeAriServer } from './fake-ari-server.js';
+import { type AriFixture, startAriFixture } from './ari-testkit.js';
+import type { FakeAriServer } from './fake-ari-server.js';
 
 // External media negotiated as slin16: 16 kHz L16, big-endian on the wire (RTP PT 118), 640-byte
 // payloads per 20 ms both ways; the leg speaks little-endian PCM16 at 16 kHz to the engine.
+let fixture: AriFixture;
 let ari: FakeAriServer;
-let app: AriStasisApp;
 let asterisk: dgram.Socket;
-const received: Buffer[] = [];
+let received: Buffer[];
 const legs: AriCallLeg[] = [];
 
 before(async () => {
-  await initMedia();
-  ari = await FakeAriServer.start();
-  asterisk = dgram.createSocket('udp4');
-  await new Promise<void>((r) => asterisk.bind(0, '127.0.0.1', r));
-  asterisk.on('message', (m) => received.push(m));
-  ari.rtpTarget = { address: '127.0.0.1', port: asterisk.address().port };
-  app = new AriStasisApp({
-    url: ari.url,
-    username: 'switchboard',
-    password: 'secret',
-    app: 'switchboard',
-    mediaHost: '127.0.0.1',
+  fixture = await startAriFixture({
     format: 'slin16',
     rtpPortRange: [47000, 47999],
-    logger: silentLogger(),
     onCall: async (leg) => {
       legs.push(leg);
     },
   });
-  await app.start();
+  ({ ari, asterisk, received } = fixture);
 });
 
-after(async () => {
-  await app.stop();
-  asterisk.close();
-  await ari.close();
-});
+after(() => fixture?.close());
 
 async function until(check: () => boolean, timeoutMs = 3000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

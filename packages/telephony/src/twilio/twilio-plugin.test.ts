@@ -36,7 +36,9 @@ before(async () => {
       resolveCall: (req) =>
         req.to === '+15550000000'
           ? { accept: false, reason: 'busy' }
-          : { accept: true, parameters: { agentId: 'support-bot' } },
+          : req.answeredBy === 'machine_start'
+            ? { accept: false, hangup: true }
+            : { accept: true, parameters: { agentId: 'support-bot' } },
       onCall: (leg) => {
         legs.push(leg);
       },
@@ -108,6 +110,25 @@ test('signed voice webhook → <Connect><Stream> TwiML with signed parameters', 
 test('a refused call gets <Reject>', async () => {
   const answer = await twilio.voice({ To: '+15550000000' });
   assert.match(answer.body, /<Response><Reject reason="busy"\/><\/Response>/);
+});
+
+test('an answered call the application ends gets <Hangup>; AnsweredBy reaches it', async () => {
+  const answer = await twilio.voice({ Direction: 'outbound-api', AnsweredBy: 'machine_start' });
+  assert.match(answer.body, /<Response><Hangup\/><\/Response>/);
+  const human = await twilio.voice({ Direction: 'outbound-api', AnsweredBy: 'human' });
+  assert.ok(human.streamUrl, human.body);
+});
+
+test('a completed call a machine answered is a voicemail', async () => {
+  statuses.length = 0;
+  assert.equal(
+    await twilio.status({ CallStatus: 'completed', AnsweredBy: 'machine_end_beep' }, '?ref=call_8'),
+    204,
+  );
+  assert.deepEqual(
+    statuses.map((u) => [u.outcome, u.endedReason, u.answeredBy]),
+    [['voicemail', 'machine-detected', 'machine_end_beep']],
+  );
 });
 
 test('bad signature → 403 in the API error shape; unknown account → 403', async () => {

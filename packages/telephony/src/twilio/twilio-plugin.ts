@@ -25,7 +25,7 @@ import { handleTwilioMedia, P } from './twilio-media.js';
 import { type TwilioCredentials, TwilioRestClient, type TwilioRestOptions } from './twilio-rest.js';
 import { validateTwilioSignature } from './twilio-signature.js';
 import { twilioStatusUpdate } from './twilio-status.js';
-import { connectStreamTwiml, rejectTwiml } from './twilio-twiml.js';
+import { connectStreamTwiml, hangupTwiml, rejectTwiml } from './twilio-twiml.js';
 
 export interface TwilioCredentialLookup {
   accountSid: string;
@@ -41,13 +41,17 @@ export interface TwilioVoiceRequest {
   to: string;
   /** Our reference from `placeCall`, for outbound calls. */
   ref?: string | undefined;
+  /** With machine detection: `human`, `machine_start`, `machine_end_beep`, `fax`, `unknown`… */
+  answeredBy?: string | undefined;
   /** Every form parameter Twilio sent. */
   params: FormParams;
 }
 
 export type TwilioCallDecision =
   | { accept: true; parameters?: Record<string, string> }
-  | { accept: false; reason?: 'busy' | 'rejected' };
+  | { accept: false; reason?: 'busy' | 'rejected' }
+  /** Ends a call that is already answered (an outbound call a machine picked up). */
+  | { accept: false; hangup: true };
 
 export interface TwilioPluginOptions {
   /** Public base URL (PUBLIC_URL): signatures are checked against it, never against Host. */
@@ -117,6 +121,7 @@ export function twilioPlugin(o: TwilioPluginOptions): (app: FastifyInstance) => 
         from: first(params.From) ?? '',
         to: first(params.To) ?? '',
         ref: refOf(req),
+        answeredBy: first(params.AnsweredBy),
         params,
       };
       let decision: TwilioCallDecision;
@@ -127,7 +132,7 @@ export function twilioPlugin(o: TwilioPluginOptions): (app: FastifyInstance) => 
         decision = { accept: false };
       }
       reply.type('text/xml');
-      if (!decision.accept) return rejectTwiml(decision.reason);
+      if (!decision.accept) return 'hangup' in decision ? hangupTwiml() : rejectTwiml(decision.reason);
       const parameters: Record<string, string> = {};
       for (const [k, v] of Object.entries(decision.parameters ?? {}))
         if (!k.startsWith('sb_')) parameters[k] = v;

@@ -10,6 +10,11 @@ const LIVE: Record<string, CallStatus> = {
   'in-progress': 'in-progress',
 };
 
+/** Twilio's AnsweredBy for an answering machine or a fax (`machine_start`, `machine_end_beep`, `fax`…). */
+export function isMachine(answeredBy: string | undefined): boolean {
+  return answeredBy !== undefined && /^(machine|fax)/.test(answeredBy);
+}
+
 /** Undefined when the body has no CallSid or an unknown CallStatus (logged and ignored). */
 export function twilioStatusUpdate(params: FormParams, ref?: string): CarrierStatusUpdate | undefined {
   const callId = first(params.CallSid);
@@ -20,10 +25,8 @@ export function twilioStatusUpdate(params: FormParams, ref?: string): CarrierSta
   if (!final && !live) return undefined;
   const answeredBy = first(params.AnsweredBy);
   // A machine that answered a completed call is a voicemail, not a conversation.
-  const outcome =
-    final?.outcome === 'completed' && answeredBy && /^(machine|fax)/.test(answeredBy)
-      ? 'voicemail'
-      : final?.outcome;
+  const machine = final?.outcome === 'completed' && isMachine(answeredBy);
+  const outcome = machine ? 'voicemail' : final?.outcome;
   return {
     connector: 'twilio',
     callId,
@@ -31,7 +34,7 @@ export function twilioStatusUpdate(params: FormParams, ref?: string): CarrierSta
     ref,
     status: final ? 'ended' : (live as CallStatus),
     outcome,
-    endedReason: final?.endedReason,
+    endedReason: machine ? 'machine-detected' : final?.endedReason,
     carrierStatus,
     sequence: optionalNumber(first(params.SequenceNumber)),
     durationSeconds: optionalNumber(first(params.CallDuration)),

@@ -31,6 +31,11 @@ export function rejectTwiml(reason: 'busy' | 'rejected' = 'rejected'): string {
   return `${HEAD}<Response><Reject reason="${reason}"/></Response>`;
 }
 
+/** Ends a call that was answered. */
+export function hangupTwiml(): string {
+  return `${HEAD}<Response><Hangup/></Response>`;
+}
+
 /** A blind transfer: a SIP URI dials `<Sip>`, anything else `<Number>`. */
 export function dialTwiml(target: string): string {
   const t = target.trim();
