@@ -48,3 +48,23 @@ describe('a Twilio call through the platform', () => {
     assert.ok(started && started.type === 'call.started' && started.data.connector === 'twilio');
   });
 });
+
+// Every plugin the composition root mounts (carriers, Asterisk, the browser) is described by the
+// one OpenAPI document; a route whose schema the generator cannot read would break it for all.
+describe('the whole platform API description', () => {
+  let t: TestPlatform;
+  before(async () => {
+    t = await startTestPlatform({});
+  });
+  after(() => t?.close());
+
+  test('/openapi.json builds with every mounted route; the AVR hook still refuses bad bodies by name', async () => {
+    const res = await t.platform.app.inject({ url: '/openapi.json' });
+    assert.equal(res.statusCode, 200, res.body.slice(0, 300));
+    const paths = Object.keys(res.json().paths as Record<string, unknown>);
+    for (const p of ['/call', '/v1/calls', '/v1/calls/{id}/analysis']) assert.ok(paths.includes(p), p);
+    const bad = await t.platform.app.inject({ method: 'POST', url: '/call', payload: { uuid: 'nope' } });
+    assert.equal(bad.statusCode, 400, bad.body);
+    assert.match(bad.json().error.message, /body\.uuid/);
+  });
+});

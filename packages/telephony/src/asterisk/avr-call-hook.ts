@@ -130,17 +130,13 @@ export async function avrCallHookPlugin(app: FastifyInstance, o: AvrCallHookOpti
     '/call',
     {
       config: CARRIER_ROUTE_CONFIG,
+      // Validated by hand below: the API's schemas are zod, and this package speaks AVR's JSON.
       schema: {
         summary: 'AVR-compatible pre-call hook: announce an AudioSocket call before it connects',
-        querystring: { type: 'object', properties: { token: { type: 'string' } } },
-        body: {
-          type: 'object',
-          required: ['uuid'],
-          properties: {
-            uuid: { type: 'string', pattern: UUID_RE.source },
-            payload: { type: 'object', additionalProperties: true },
-          },
-        },
+        description:
+          'Body `{"uuid": "<AudioSocket UUID>", "payload": {…}}` as avr-core receives it; the token goes in ' +
+          '`?token=` or `Authorization: Bearer`.',
+        tags: ['asterisk'],
       },
     },
     async (req, reply) => {
@@ -149,8 +145,17 @@ export async function avrCallHookPlugin(app: FastifyInstance, o: AvrCallHookOpti
         o.logger.warn({ ip: req.ip }, 'refused an unauthenticated AVR /call hook');
         return sendError(reply, 401, 'unauthorized', 'this hook needs the AudioSocket hook token');
       }
-      const body = req.body as { uuid: string; payload?: Record<string, unknown> };
-      const details = avrCallDetails(canonicalUuid(body.uuid), body.payload);
+      const body = req.body as { uuid?: unknown; payload?: unknown } | null | undefined;
+      if (typeof body?.uuid !== 'string' || !UUID_RE.test(body.uuid)) {
+        return sendError(reply, 400, 'validation_failed', 'body.uuid: expected the call UUID');
+      }
+      if (body.payload !== undefined && (typeof body.payload !== 'object' || body.payload === null)) {
+        return sendError(reply, 400, 'validation_failed', 'body.payload: expected an object');
+      }
+      const details = avrCallDetails(
+        canonicalUuid(body.uuid),
+        body.payload as Record<string, unknown> | undefined,
+      );
       o.registry.put(details);
       o.logger.info({ callId: details.uuid, agentId: details.agentId }, 'AudioSocket call announced');
       // AVR answers {sts_url, override}; there is no STS URL to hand out here, so it is omitted.
