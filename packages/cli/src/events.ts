@@ -26,7 +26,12 @@ export async function startEvents(opts: {
   providers: ProviderFactory;
   logger: Logger;
   internalToken: string;
-}): Promise<{ health: () => SubsystemState; stop(): Promise<void> }> {
+}): Promise<{
+  health: () => SubsystemState;
+  /** This process's delivery and analysis tallies, for metrics. */
+  stats: { deliveries: () => Record<string, number>; analyses: () => Record<string, number> };
+  stop(): Promise<void>;
+}> {
   const { config, store, bus } = opts;
   const logger = opts.logger.child({ subsystem: 'events' });
   const outbox = OutboxWriter.withMqtt(!!config.MQTT_URL);
@@ -63,6 +68,7 @@ export async function startEvents(opts: {
   await analyst.start();
   return {
     health: () => (mqtt ? mqtt.state() : mqttDisabledState()),
+    stats: { deliveries: () => worker.stats, analyses: () => analyst.stats },
     async stop() {
       await recorder.flush().catch(() => {});
       await recorder.stop();

@@ -7,9 +7,8 @@ import {
 } from '@switchboard/core';
 import type { CallLeg } from '@switchboard/engine';
 import type { CallRunner } from '@switchboard/server';
-import { type Connector, type Store, schema } from '@switchboard/store';
+import type { Connector, Store } from '@switchboard/store';
 import type { CarrierStatusUpdate } from '@switchboard/telephony';
-import { and, eq, sql } from 'drizzle-orm';
 import type { PendingOutbound } from './pending-outbound.js';
 
 /** NOTIFY channel between the processes that place carrier calls and those their carriers reach. */
@@ -161,38 +160,16 @@ export class OutboundHandoff {
 
   async #notify(note: HandoffNote): Promise<void> {
     try {
-      await this.#store.database.db.execute(
-        sql`select pg_notify(${OUTBOUND_CHANNEL}, ${JSON.stringify(note)})`,
-      );
+      await this.#store.database.notify(OUTBOUND_CHANNEL, JSON.stringify(note));
     } catch (e) {
       this.#log.warn({ callId: note.ref, kind: note.kind, err: (e as Error).message }, 'could not notify');
     }
   }
 
   async #placedRow(ref: string, connector: Connector): Promise<PlacedRow | undefined> {
-    if (!UUID.test(ref)) return undefined;
-    const { calls } = schema;
-    const [row] = await this.#store.database.db
-      .select({
-        id: calls.id,
-        workspaceId: calls.workspaceId,
-        agentId: calls.agentId,
-        variables: calls.variables,
-      })
-      .from(calls)
-      .where(
-        and(
-          eq(calls.id, ref),
-          eq(calls.direction, 'outbound'),
-          eq(calls.connector, connector),
-          eq(calls.status, 'ringing'),
-        ),
-      );
-    return row;
+    return this.#store.calls.beingPlaced(ref, connector);
   }
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function parseNote(payload: string): HandoffNote | undefined {
   let v: unknown;

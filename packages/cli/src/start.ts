@@ -7,6 +7,7 @@ import {
   buildApp,
   createMetricsRegistry,
   loadInternalToken,
+  registerPlatformMetrics,
   type SubsystemState,
   TalkTokens,
 } from '@switchboard/server';
@@ -88,6 +89,15 @@ export async function start(
     });
     stops.unshift(() => events.stop());
     subsystems.push(events.health);
+    const metrics = createMetricsRegistry();
+    const unsubscribeMetrics = registerPlatformMetrics({
+      registry: metrics,
+      bus: calls.bus,
+      store,
+      deliveries: events.stats.deliveries,
+      analyses: events.stats.analyses,
+    });
+    stops.unshift(unsubscribeMetrics);
     const local = await localStackStatus();
     subsystems.push(() => ({
       name: 'local voice stack',
@@ -126,7 +136,7 @@ export async function start(
         store,
         logger,
         internalToken,
-        metrics: createMetricsRegistry(),
+        metrics,
         subsystems,
         calls,
         providerTester: calls.providerTester,

@@ -46,6 +46,22 @@ describe('a Twilio call through the platform', () => {
     assert.equal(ended.data.endedReason, 'caller-hangup');
     const started = t.events.find((e) => e.type === 'call.started');
     assert.ok(started && started.type === 'call.started' && started.data.connector === 'twilio');
+
+    // The call shows in the platform's metrics, counted from the same events.
+    const scrape = await t.platform.app.inject({
+      url: '/metrics',
+      headers: { 'x-internal-token': 'platform-internal-token-0123456789' },
+    });
+    assert.equal(scrape.statusCode, 200);
+    const m = scrape.body;
+    assert.match(
+      m,
+      /switchboard_calls_total\{connector="twilio",direction="inbound",outcome="completed",reason="caller-hangup"\} 1\n/,
+    );
+    assert.match(m, /switchboard_calls_active\{connector="twilio",direction="inbound"\} 0\n/);
+    assert.match(m, /switchboard_call_duration_seconds_count\{connector="twilio"\} 1\n/);
+    assert.match(m, /switchboard_deliveries\{status="pending"\} 0\n/);
+    assert.match(m, /switchboard_analyses_pending 0\n/);
   });
 });
 

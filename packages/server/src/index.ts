@@ -6,4 +6,5 @@ export type { AppDeps, SubsystemState } from './deps.js';
 export { type AuthContext, roleAtLeast, SESSION_COOKIE, ws } from './plugins/auth.js';
 export { send as sendError } from './plugins/errors.js';
 export { createMetricsRegistry } from './plugins/metrics.js';
+export { registerPlatformMetrics } from './plugins/platform-metrics.js';
 export * from './schemas.js';

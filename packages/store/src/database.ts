@@ -21,6 +21,8 @@ export interface Database {
   readonly db: Db;
   /** Subscribes to a NOTIFY channel (lower-case names only); resolves once listening. */
   listen(channel: string, handler: NotifyHandler): Promise<() => Promise<void>>;
+  /** Sends a NOTIFY now (outside any transaction); listeners in every process get it after commit. */
+  notify(channel: string, payload: string): Promise<void>;
   /** Called after the notification connection was re-established: notifications may have been missed. */
   onReconnect(handler: () => void): () => void;
   migrate(): Promise<void>;
@@ -92,6 +94,9 @@ async function openPglite(options: OpenOptions): Promise<Database> {
       const unsub = await pglite.listen(channel, handler);
       return async () => unsub();
     },
+    async notify(channel, payload) {
+      await pglite.query('select pg_notify($1, $2)', [channel, payload]);
+    },
     // A single embedded connection never reconnects.
     onReconnect: () => () => {},
     async migrate() {
@@ -153,6 +158,9 @@ async function openPostgres(url: string, options: OpenOptions): Promise<Database
     db,
     pool,
     listen: (channel, handler) => listener.listen(channel, handler),
+    async notify(channel, payload) {
+      await pool.query('select pg_notify($1, $2)', [channel, payload]);
+    },
     onReconnect: (h) => listener.onReconnect(h),
     async migrate() {
       await migratePg(drizzlePg(pool), { migrationsFolder: MIGRATIONS_DIR });

@@ -65,6 +65,14 @@ export class AnalysesRepo {
     });
   }
 
+  /** Analyses waiting to run, for the metrics gauge. */
+  async pendingCount(): Promise<number> {
+    const r = await this.db.execute(
+      sql`select count(*)::int as n from ${callAnalyses} where status = 'pending'`,
+    );
+    return Number(rowsOf<{ n: number }>(r)[0]?.n ?? 0);
+  }
+
   /** A call's analysis, or undefined when none was queued. */
   async get(workspaceId: string, callId: string): Promise<CallAnalysisRow | undefined> {
     const [row] = await this.db

@@ -245,7 +245,19 @@ export class DeliveriesRepo {
     return rows.length;
   }
 
-  /** Counts per status, for metrics and tests. */
+  /** Deliveries waiting and given up, for the metrics gauge (delivered rows are never counted). */
+  async backlog(): Promise<{ pending: number; dead: number }> {
+    const rows = await this.db
+      .select({ status: deliveries.status, n: sql<number>`count(*)::int` })
+      .from(deliveries)
+      .where(inArray(deliveries.status, ['pending', 'dead']))
+      .groupBy(deliveries.status);
+    const out = { pending: 0, dead: 0 };
+    for (const r of rows) if (r.status !== 'delivered') out[r.status] = Number(r.n);
+    return out;
+  }
+
+  /** Counts per status, for tests. */
   async counts(): Promise<Record<DeliveryStatus, number>> {
     const rows = await this.db
       .select({ status: deliveries.status, n: sql<number>`count(*)::int` })

@@ -50,6 +50,26 @@ export class CallsRepo {
     return row;
   }
 
+  /**
+   * An outbound call the dialer is placing through `connector` (status ringing), by its id alone:
+   * for a carrier callback that carries the id back to whichever process it reaches.
+   */
+  async beingPlaced(id: string, connector: string): Promise<Call | undefined> {
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return undefined;
+    const [row] = await this.db
+      .select()
+      .from(calls)
+      .where(
+        and(
+          eq(calls.id, id),
+          eq(calls.direction, 'outbound'),
+          eq(calls.connector, connector),
+          eq(calls.status, 'ringing'),
+        ),
+      );
+    return row;
+  }
+
   async list(workspaceId: string, q: CallFilters) {
     const k = keyset(calls.createdAt, calls.id, q);
     const rows = await this.db
