@@ -1,13 +1,29 @@
 /**
  * Load generator for bench/sip.ts, run in its own process so the server under test has its core
  * to itself: dials N calls into the server, sends one 20 ms μ-law frame per call every 20 ms,
- * counts what comes back, hangs up, and prints one JSON line.
+ * counts what comes back, hangs up, and prints one JSON line. Calls are spread over the 20 ms
+ * period in 1 ms slots, as real callers' packets arrive at random phases. With taskset it moves
+ * itself to core 1 (run the server with `taskset -c 0` to give it core 0 alone), and it reports
+ * its own lateness, CPU and run-queue wait on stderr: a late generator is not measuring the server.
  * Usage: node --import tsx bench/sip-load.ts <port> <calls> <holdMs> <rtpMin>
  */
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import { MULAW_8K, sineFrame } from '@switchboard/media';
 import { type SipCallLeg, SipServer } from '@switchboard/telephony';
+import { runQueueWaitMs, summarize } from './stats.js';
 
 const [port = 0, calls = 1, holdMs = 5000, rtpMin = 46000] = process.argv.slice(2).map(Number);
+const FRAME_MS = 20;
+const pinned =
+  os.cpus().length >= 2 &&
+  spawnSync('taskset', ['-a', '-cp', '1', String(process.pid)], { stdio: 'ignore' }).status === 0;
+// A bench must stop by itself, even when the server under test never answers.
+setTimeout(() => {
+  process.stderr.write('sip-load: gave up (setup or hold took too long)\n');
+  process.exit(2);
+}, holdMs + 120_000).unref();
+
 const server = new SipServer({
   port: 0,
   transports: ['udp'],
@@ -34,19 +50,32 @@ await Promise.all(
     }
   }),
 );
-let sent = 0;
+
+// Leg i sends in slot i mod 20: slot k of the run is due at start + k ms.
+const slots: SipCallLeg[][] = Array.from({ length: FRAME_MS }, () => []);
+for (const [i, leg] of legs.entries()) slots[i % FRAME_MS]!.push(leg);
+const lateness: number[] = [];
+const cpu0 = process.cpuUsage();
+const wait0 = runQueueWaitMs();
 const start = performance.now();
-let n = 0;
+let k = 0;
 await new Promise<void>((resolve) => {
-  const tick = () => {
-    for (const leg of legs) leg.play(frame);
-    sent++;
-    n++;
-    if (performance.now() - start >= holdMs) return resolve();
-    setTimeout(tick, Math.max(0, start + n * 20 - performance.now()));
+  const step = () => {
+    let now = performance.now();
+    if (k >= holdMs) return resolve();
+    while (k < holdMs && start + k <= now) {
+      lateness.push(now - (start + k));
+      for (const leg of slots[k % FRAME_MS]!) leg.play(frame);
+      k++;
+      now = performance.now();
+    }
+    setTimeout(step, Math.max(0, start + k - now));
   };
-  tick();
+  step();
 });
+const cpu = process.cpuUsage(cpu0);
+const wall = performance.now() - start;
+const waited = wait0 === undefined ? Number.NaN : (runQueueWaitMs() ?? Number.NaN) - wait0;
 await new Promise((r) => setTimeout(r, 300));
 let lost = 0;
 let late = 0;
@@ -59,6 +88,20 @@ for (const leg of legs) {
 }
 await Promise.all(legs.map((l) => l.hangup()));
 await server.stop();
+const lag = summarize(lateness);
+// bench/sip.ts prints the server's table; the generator's own health goes to stderr beside it.
+process.stderr.write(
+  `sip-load ${calls} calls: generator on core 1 ${pinned ? 'yes' : 'no'}, late p99 ${lag.p99.toFixed(1)} ms (max ${lag.max.toFixed(1)}), cpu ${(((cpu.user + cpu.system) / 1000 / wall) * 100).toFixed(1)}%, run-queue wait ${((waited / wall) * 100).toFixed(1)}%\n`,
+);
 process.stdout.write(
-  `${JSON.stringify({ connected: legs.length, failed, framesSentPerCall: sent, framesBack: got, lost, late })}\n`,
+  `${JSON.stringify({
+    connected: legs.length,
+    failed,
+    framesSentPerCall: holdMs / FRAME_MS,
+    framesBack: got,
+    lost,
+    late,
+    latenessP99Ms: lag.p99,
+    cpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100,
+  })}\n`,
 );

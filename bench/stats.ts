@@ -1,4 +1,6 @@
-/** Small helpers shared by the benchmarks: percentiles and a plain table printer. */
+/** Small helpers shared by the benchmarks: percentiles, a plain table printer, CPU contention. */
+import { readFileSync } from 'node:fs';
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -33,3 +35,18 @@ export function printTable(title: string, rows: Record<string, string | number>[
 }
 
 const fmt = (v: number) => (Number.isInteger(v) ? String(v) : v < 10 ? v.toFixed(3) : v.toFixed(1));
+
+/**
+ * Milliseconds this process's main thread has spent runnable but waiting for a CPU (Linux
+ * schedstat), or undefined where that is not available. Growth during a measurement means the
+ * machine, not the code under test, was holding the thread back.
+ */
+export function runQueueWaitMs(): number | undefined {
+  try {
+    const fields = readFileSync('/proc/self/schedstat', 'utf8').trim().split(/\s+/);
+    const ns = Number(fields[1]);
+    return Number.isFinite(ns) ? ns / 1e6 : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -119,6 +119,23 @@ describe('Pacer', () => {
     assert.equal(pacer.playedMs, 5);
   });
 
+  it('queues whole frames without copying and reframes audio that follows a partial one', () => {
+    const clock = new FakeClock();
+    const { pacer, emits } = setup(clock);
+    const whole = mulaw(40, 0x11);
+    pacer.push(whole);
+    pacer.push(mulaw(10, 0x22));
+    pacer.push(mulaw(30, 0x33));
+    clock.advance(100);
+    assert.equal(emits.length, 4);
+    assert.equal(emits[0]!.frame.data.buffer, whole.data.buffer, 'a view of the pushed bytes');
+    assert.equal(emits[1]!.frame.data.buffer, whole.data.buffer);
+    const third = emits[2]!.frame.data;
+    assert.deepEqual([third[0], third[80], third[159]], [0x22, 0x33, 0x33]);
+    assert.ok(emits.every((e) => e.frame.data.length === 160));
+    assert.equal(pacer.playedMs, 80);
+  });
+
   it('clear drops queued audio, reports it and stops the timer', () => {
     const clock = new FakeClock();
     const { pacer, emits } = setup(clock);

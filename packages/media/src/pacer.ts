@@ -1,4 +1,5 @@
 import { type Clock, systemClock } from './clock.js';
+import { Deadline, DeadlineScheduler } from './deadlines.js';
 import { type AudioFormat, type AudioFrame, frameDurationMs, sameFormat } from './format.js';
 import { Reframer } from './reframer.js';
 
@@ -15,7 +16,7 @@ export interface PacerOptions {
   clock?: Clock;
   /**
    * Wake this long before a deadline and finish the wait on setImmediate. Node timers fire 0–2 ms
-   * late; spinning trades CPU for punctuality. See bench/media.ts for the measured trade-off.
+   * late; spinning trades CPU for punctuality (see DEFAULT_SPIN_MS for the measured trade-off).
    */
   spinMs?: number;
 }
@@ -38,21 +39,23 @@ export interface PacerStats {
  * timer error never accumulates. When the loop was late by more than a frame, the schedule is
  * shifted so at most one frame is owed, and that frame is caught up on the next turn: never a
  * burst. When the queue runs dry the pacer idles (it does not invent frames) and re-anchors on
- * the next push.
+ * the next push. Every pacer on a clock shares one timer (DeadlineScheduler): one timer per call
+ * per frame is what limited how many calls one event loop could pace.
  */
 export class Pacer {
   readonly format: AudioFormat;
   readonly frameMs: number;
   readonly stats: PacerStats = { frames: 0, underruns: 0, reanchors: 0, maxLatenessMs: 0, lastLatenessMs: 0 };
   private readonly clock: Clock;
-  private readonly spinMs: number;
+  private readonly scheduler: DeadlineScheduler;
+  private readonly deadline: Deadline;
   private readonly reframer: Reframer;
   private readonly opts: PacerOptions;
   private queue: AudioFrame[] = [];
   private head = 0;
   private anchor: number | undefined;
   private n = 0;
-  private cancelTimer: (() => void) | undefined;
+  private dequeuedMs = 0;
   private played = 0;
   private closed = false;
 
@@ -61,11 +64,16 @@ export class Pacer {
     this.format = opts.format;
     this.frameMs = opts.frameMs ?? 20;
     this.clock = opts.clock ?? systemClock;
-    this.spinMs = Math.max(0, opts.spinMs ?? DEFAULT_SPIN_MS);
+    this.scheduler = DeadlineScheduler.for(this.clock);
+    this.deadline = new Deadline(() => this.tick(), Math.max(0, opts.spinMs ?? DEFAULT_SPIN_MS));
     this.reframer = new Reframer(this.format, this.frameMs);
   }
 
-  /** Queues audio of the pacer's format, of any length. */
+  /**
+   * Queues audio of the pacer's format, of any length. Whole frames are queued as views of the
+   * pushed bytes, not copies (a relay pushes 50 frames a second per call), so pushed audio must not
+   * be changed afterwards; only a partial frame is copied, to be completed by the next push.
+   */
   push(frame: AudioFrame): void {
     if (this.closed) return;
     if (!sameFormat(frame.format, this.format)) {
@@ -73,13 +81,22 @@ export class Pacer {
         `pacer expects ${this.format.encoding}/${this.format.sampleRate}, got ${frame.format.encoding}/${frame.format.sampleRate}`,
       );
     }
-    for (const f of this.reframer.push(frame.data)) this.queue.push(f);
-    if (this.anchor !== undefined || this.cancelTimer) return;
+    const data = frame.data;
+    const size = this.reframer.frameBytes;
+    if (this.reframer.pendingBytes === 0 && data.length % size === 0) {
+      if (data.length === size) this.queue.push(frame);
+      else
+        for (let at = 0; at < data.length; at += size)
+          this.queue.push({ format: this.format, data: data.subarray(at, at + size) });
+    } else {
+      for (const f of this.reframer.push(data)) this.queue.push(f);
+    }
+    if (this.anchor !== undefined || this.deadline.scheduled) return;
     const now = this.clock.now();
     // A lone partial frame waits one frame time for the rest before it is played padded.
     this.anchor = this.queue.length > this.head ? now : now + this.frameMs;
     this.n = 0;
-    this.arm(this.anchor, now);
+    this.scheduler.schedule(this.deadline, this.anchor);
   }
 
   /** Drops all queued audio and stops; returns the dropped milliseconds. */
@@ -115,30 +132,27 @@ export class Pacer {
   }
 
   private stop(): void {
-    this.cancelTimer?.();
-    this.cancelTimer = undefined;
+    this.scheduler.cancel(this.deadline);
     this.anchor = undefined;
   }
 
-  private arm(due: number, now: number): void {
-    const delay = due - now;
-    this.cancelTimer = this.clock.schedule(this.tick, delay > this.spinMs ? delay - this.spinMs : 0);
-  }
-
-  private readonly tick = (): void => {
-    this.cancelTimer = undefined;
+  private tick(): void {
     if (this.closed || this.anchor === undefined) return;
     const now = this.clock.now();
     let due = this.anchor + this.n * this.frameMs;
     if (now < due) {
-      this.arm(due, now);
+      this.scheduler.schedule(this.deadline, due);
       return;
     }
     const next = this.dequeue();
     if (!next) {
       this.anchor = undefined;
       this.stats.underruns++;
-      this.call(() => this.opts.onIdle?.());
+      try {
+        this.opts.onIdle?.();
+      } catch (err) {
+        this.fail(err);
+      }
       return;
     }
     if (now - due > this.frameMs) {
@@ -150,44 +164,47 @@ export class Pacer {
     this.stats.maxLatenessMs = Math.max(this.stats.maxLatenessMs, now - due);
     this.stats.frames++;
     this.n++;
-    this.played += next.audioMs;
-    this.call(() => this.opts.onFrame(next.frame));
-    if (this.anchor !== undefined && !this.cancelTimer && !this.closed) {
-      this.arm(this.anchor + this.n * this.frameMs, this.clock.now());
+    this.played += this.dequeuedMs;
+    try {
+      this.opts.onFrame(next);
+    } catch (err) {
+      this.fail(err);
     }
-  };
+    if (this.anchor !== undefined && !this.deadline.scheduled && !this.closed) {
+      this.scheduler.schedule(this.deadline, this.anchor + this.n * this.frameMs);
+    }
+  }
 
-  /** The next frame and how much of it is real audio (a padded partial is partly silence). */
-  private dequeue(): { frame: AudioFrame; audioMs: number } | undefined {
+  /** The next frame; `dequeuedMs` says how much of it is real audio (a padded partial is partly silence). */
+  private dequeue(): AudioFrame | undefined {
     if (this.head < this.queue.length) {
       const frame = this.queue[this.head++]!;
       if (this.head > 64 && this.head * 2 > this.queue.length) {
         this.queue = this.queue.slice(this.head);
         this.head = 0;
       }
-      return { frame, audioMs: frameDurationMs(frame) };
+      this.dequeuedMs = frameDurationMs(frame);
+      return frame;
     }
     // Out of whole frames: a held partial is played now, padded, since waiting only widens the gap.
-    const audioMs = this.reframer.pendingMs;
-    const frame = this.reframer.flush();
-    return frame ? { frame, audioMs } : undefined;
+    this.dequeuedMs = this.reframer.pendingMs;
+    return this.reframer.flush();
   }
 
-  private call(fn: () => void): void {
-    try {
-      fn();
-    } catch (err) {
-      if (this.opts.onError) this.opts.onError(err);
-      else
-        queueMicrotask(() => {
-          throw err;
-        });
-    }
+  private fail(err: unknown): void {
+    if (this.opts.onError) this.opts.onError(err);
+    else
+      queueMicrotask(() => {
+        throw err;
+      });
   }
 }
 
 /**
- * bench/media.ts, 200 pacers: without spinning frames go out ~0.9 ms after their deadline (p50);
- * a 1 ms spin brings that to ~0.07 ms for a few % of one core more.
+ * No spinning by default. 200 pacers with random phases: without spinning frames go out ~0.6 ms
+ * after their deadline (p50) for ~6% of one core; a 1 ms spin brings that to ~0 but costs ~30%,
+ * because with many calls some deadline is always less than 1 ms away and the event loop never
+ * sleeps. In the Twilio relay at 50 calls the spin took CPU from 13% to 52% and did not lower p99
+ * pacing jitter. Sub-millisecond punctuality buys nothing against a carrier's 20 ms frames.
  */
-export const DEFAULT_SPIN_MS = 1;
+export const DEFAULT_SPIN_MS = 0;

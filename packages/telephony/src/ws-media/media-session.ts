@@ -27,6 +27,12 @@ export interface MediaSessionSpec<L extends WsMediaLeg> {
   onLeg(leg: L): void;
   /** One message of a live call; returns false for an event it does not know. */
   dispatch(leg: L, event: string, msg: JsonMessage): boolean;
+  /**
+   * The carrier's most frequent message (media) straight from the raw frame, before any JSON
+   * parsing; returns true when it handled the message. Whatever it declines is parsed and
+   * dispatched as usual, so it only has to be right about what it accepts.
+   */
+  fastDispatch?(leg: L, data: RawData, isBinary: boolean): boolean;
 }
 
 export interface MediaSessionStats {
@@ -115,8 +121,18 @@ export function runMediaSession<L extends WsMediaLeg>(
     for (const m of queued) handle(made, m);
   }
 
+  const fast = spec.fastDispatch;
+
   socket.on('message', (data: RawData, isBinary: boolean) => {
     if (state === 'closed') return;
+    if (fast && state === 'live' && leg) {
+      try {
+        if (fast(leg, data, isBinary)) return;
+      } catch (err) {
+        log.error({ connector: spec.connector, err }, 'media message handler failed');
+        return;
+      }
+    }
     const msg = parseJsonObject(data, isBinary);
     if (!msg) return note('malformed');
     if (state === 'live' && leg) return handle(leg, msg);

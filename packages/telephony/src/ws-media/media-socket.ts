@@ -35,6 +35,34 @@ export function parseJsonObject(data: RawData, isBinary: boolean): Record<string
   }
 }
 
+const MEDIA_PREFIX = Buffer.from('{"event":"media",');
+const PAYLOAD_KEY = Buffer.from('"payload":"');
+const QUOTE = 0x22;
+const CLOSE_BRACE = 0x7d;
+
+/**
+ * The base64 payload of a media message, read without parsing the JSON: media is 50 messages a
+ * second per call, and JSON.parse plus the object it builds is the biggest per-message cost of the
+ * relay after the socket itself. Only the compact shape carriers send is recognised: the text
+ * starts with `{"event":"media",`, it has exactly one `"payload":"…"`, which closes its object, and
+ * it ends with `}`. Anything else gives undefined and goes through JSON.parse as usual. A payload
+ * with a JSON escape in it fails base64 decoding afterwards and takes the same slow path. The rest
+ * of the text is not checked to be JSON: a WebSocket frame arrives whole, and the fields skipped
+ * are the ones the media dispatch ignores anyway.
+ */
+export function mediaPayloadText(data: RawData, isBinary: boolean): string | undefined {
+  if (isBinary || !Buffer.isBuffer(data)) return undefined;
+  const n = data.length;
+  if (n < MEDIA_PREFIX.length + PAYLOAD_KEY.length + 3 || data[n - 1] !== CLOSE_BRACE) return undefined;
+  if (data.compare(MEDIA_PREFIX, 0, MEDIA_PREFIX.length, 0, MEDIA_PREFIX.length) !== 0) return undefined;
+  const key = data.indexOf(PAYLOAD_KEY, MEDIA_PREFIX.length);
+  if (key < 0) return undefined;
+  const start = key + PAYLOAD_KEY.length;
+  const end = data.indexOf(QUOTE, start);
+  if (end < 0 || data[end + 1] !== CLOSE_BRACE || data.indexOf(PAYLOAD_KEY, end) >= 0) return undefined;
+  return data.toString('latin1', start, end);
+}
+
 /** Field readers that accept what carriers actually send (numbers as strings and vice versa). */
 export const str = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
