@@ -7,7 +7,7 @@ import type { CallDirection, Logger } from '@switchboard/core';
 import type { WebSocket } from 'ws';
 import { decodeBase64 } from '../ws-media/base64.js';
 import { callTokenOk } from '../ws-media/call-token.js';
-import { type JsonMessage, runMediaSession } from '../ws-media/media-session.js';
+import { type JsonMessage, relayMediaFrame, runMediaSession } from '../ws-media/media-session.js';
 import { obj, str } from '../ws-media/media-socket.js';
 import { PlivoCallLeg } from './plivo-call-leg.js';
 import type { PlivoCredentials, PlivoRestClient } from './plivo-rest.js';
@@ -92,6 +92,7 @@ export function handlePlivoMedia(socket: WebSocket, o: PlivoMediaOptions): void 
       });
     },
     onLeg: (leg) => o.onCall(leg),
+    fastDispatch: relayMediaFrame,
     dispatch(leg, event, m) {
       switch (event) {
         case 'media': {

@@ -7,7 +7,7 @@
 import type { Logger } from '@switchboard/core';
 import type { WebSocket } from 'ws';
 import { decodeBase64 } from '../ws-media/base64.js';
-import { type JsonMessage, runMediaSession } from '../ws-media/media-session.js';
+import { type JsonMessage, relayMediaFrame, runMediaSession } from '../ws-media/media-session.js';
 import { obj, str } from '../ws-media/media-socket.js';
 import { TelnyxCallLeg } from './telnyx-call-leg.js';
 import type { TelnyxRestClient } from './telnyx-rest.js';
@@ -55,6 +55,7 @@ export function handleTelnyxMedia(socket: WebSocket, o: TelnyxMediaOptions): voi
       });
     },
     onLeg: (leg) => o.onCall(leg),
+    fastDispatch: relayMediaFrame,
     dispatch(leg, event, m) {
       switch (event) {
         case 'media': {

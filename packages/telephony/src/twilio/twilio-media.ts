@@ -7,8 +7,8 @@ import type { CallDirection, Logger } from '@switchboard/core';
 import type { WebSocket } from 'ws';
 import { decodeBase64 } from '../ws-media/base64.js';
 import { callTokenOk } from '../ws-media/call-token.js';
-import { type JsonMessage, runMediaSession } from '../ws-media/media-session.js';
-import { mediaPayloadText, obj, str, stringRecord } from '../ws-media/media-socket.js';
+import { type JsonMessage, relayMediaFrame, runMediaSession } from '../ws-media/media-session.js';
+import { obj, str, stringRecord } from '../ws-media/media-socket.js';
 import { TwilioCallLeg } from './twilio-call-leg.js';
 import type { TwilioCredentials, TwilioRestClient } from './twilio-rest.js';
 
@@ -82,13 +82,7 @@ export function handleTwilioMedia(socket: WebSocket, o: TwilioMediaOptions): voi
       });
     },
     onLeg: (leg) => o.onCall(leg),
-    fastDispatch(leg, data, isBinary) {
-      const payload = mediaPayloadText(data, isBinary);
-      const audio = payload === undefined ? undefined : decodeBase64(payload);
-      if (!audio) return false;
-      leg.deliverAudio(audio);
-      return true;
-    },
+    fastDispatch: relayMediaFrame,
     dispatch(leg, event, m) {
       switch (event) {
         case 'media': {

@@ -7,7 +7,8 @@
  */
 import type { EndedReason, Logger } from '@switchboard/core';
 import type { RawData, WebSocket } from 'ws';
-import { CLEAN_CLOSE_CODES, parseJsonObject } from './media-socket.js';
+import { decodeBase64 } from './base64.js';
+import { CLEAN_CLOSE_CODES, mediaPayloadText, parseJsonObject } from './media-socket.js';
 import type { WsMediaLeg } from './ws-media-leg.js';
 
 export type JsonMessage = Record<string, unknown>;
@@ -166,4 +167,17 @@ export function runMediaSession<L extends WsMediaLeg>(
   });
 
   return stats;
+}
+
+/**
+ * The fast path shared by the carriers whose media message is `{"event":"media",…,"payload":"…"}`
+ * (Twilio, Plivo, Telnyx): the payload is decoded straight from the frame. Declines (false) what
+ * it does not recognise, which then takes the parsed path.
+ */
+export function relayMediaFrame(leg: WsMediaLeg, data: RawData, isBinary: boolean): boolean {
+  const payload = mediaPayloadText(data, isBinary);
+  const audio = payload === undefined ? undefined : decodeBase64(payload);
+  if (!audio) return false;
+  leg.deliverAudio(audio);
+  return true;
 }
