@@ -178,6 +178,14 @@ describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => 
     );
     assert.equal(status, 204);
     await expectEnded(callId, 'busy', 'busy');
+    // Receivers hear of it like any other call: one call.ended, though no agent ever ran.
+    const ended = await waitFor('call.ended', () =>
+      t.events.find((e) => e.type === 'call.ended' && e.callId === callId),
+    );
+    assert.ok(
+      ended.type === 'call.ended' && ended.data.outcome === 'busy' && ended.data.endedReason === 'busy',
+    );
+    assert.equal(t.events.filter((e) => e.type === 'call.ended' && e.callId === callId).length, 1);
     // A stream that turns up anyway is refused: nobody waits for it any more.
     const late = await twilio.voice(
       { CallSid: twilioSid(callId), Direction: 'outbound-api', From: NUMBERS.twilio, To: '+14155550202' },

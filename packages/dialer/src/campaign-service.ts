@@ -1,7 +1,7 @@
 import { validationFailed } from '@switchboard/core';
 import type { Store } from '@switchboard/store';
 import { resolveCallerIds } from './caller-id.js';
-import { isValidTimeZone, parseHhMm } from './calling-window.js';
+import { isValidTimeZone, nextOpening, parseHhMm } from './calling-window.js';
 import {
   MAX_CONTACTS_PER_REQUEST,
   type RawContact,
@@ -23,6 +23,10 @@ export interface CampaignInput {
   retry?: Partial<RetryPolicy> | undefined;
   breaker?: Partial<CircuitBreaker> | undefined;
 }
+
+export type CampaignPatch = Partial<Pick<CampaignInput, 'name' | 'maxConcurrency' | 'retry' | 'breaker'>> & {
+  callingWindow?: CallingWindow | null | undefined;
+};
 
 export interface ImportResult {
   received: number;
@@ -56,6 +60,31 @@ export class CampaignService {
       retry: { ...DEFAULT_RETRY, ...input.retry },
       breaker: { ...DEFAULT_BREAKER, ...input.breaker },
     });
+  }
+
+  /**
+   * Edits a campaign. `retry` and `breaker` change only the fields given. Everything is checked
+   * before anything is written: a refused edit leaves the campaign as it was.
+   */
+  async update(workspaceId: string, id: string, patch: CampaignPatch): Promise<Campaign> {
+    const current = await this.repo.get(workspaceId, id);
+    if (patch.callingWindow) checkWindow(patch.callingWindow);
+    return this.repo.update(workspaceId, id, {
+      ...(patch.name !== undefined ? { name: patch.name } : {}),
+      ...(patch.maxConcurrency !== undefined ? { maxConcurrency: patch.maxConcurrency } : {}),
+      ...(patch.callingWindow !== undefined ? { callingWindow: patch.callingWindow } : {}),
+      ...(patch.retry ? { retry: { ...current.retry, ...patch.retry } } : {}),
+      ...(patch.breaker ? { breaker: { ...current.breaker, ...patch.breaker } } : {}),
+    });
+  }
+
+  /** When a campaign outside its calling window next opens; null when it is open or has none. */
+  windowOpensAt(campaign: Campaign): Date | null {
+    const w = campaign.callingWindow;
+    if (!w) return null;
+    const now = this.clock.now();
+    const at = nextOpening(w, now);
+    return at === null || at === now ? null : new Date(at);
   }
 
   /** Adds contacts; invalid rows are reported one by one and the valid ones are added. */

@@ -2,11 +2,14 @@ import { hostname } from 'node:os';
 import { type CallEventBus, type Logger, newId } from '@switchboard/core';
 import type { Database, Store } from '@switchboard/store';
 import type { Job } from 'pg-boss';
-import { type ClaimResult, claimCall, type LimitDefaults } from './claim.js';
-import { SLOTS_CHANNEL } from './finish.js';
+import { DbGate, GroupCommit, yieldToLoop } from './batching.js';
+import { claimCalls, DEFAULT_PLAN_AHEAD_MS, type LimitDefaults } from './claim.js';
+import { type CallEnding, finishCalls, SLOTS_CHANNEL } from './finish.js';
+import { DEFAULT_LIMITS } from './limits.js';
 import { CANCEL_CHANNEL, OutboundCalls } from './outbound-calls.js';
-import { awaitPlacementTime } from './pacing.js';
+import { awaitPlacementTime, type ClaimedCall } from './pacing.js';
 import { acquireDialQueue, type DialJob, type DialQueue, type DialQueueOptions } from './queue.js';
+import { type Retake, retakeGrants } from './repos/slots.js';
 import { CallRunner } from './runner.js';
 import { fillCampaigns, sweepExpiredLeases } from './scheduler.js';
 import { type CallPlacer, type Clock, sleep, systemClock } from './types.js';
@@ -24,6 +27,8 @@ export interface DialerOptions {
   limits?: Partial<LimitDefaults>;
   /** Jobs this process works on at once (each either claims quickly or waits for a slot). */
   dispatchConcurrency?: number;
+  /** The dialer's own transactions at once; defaults to 1 on PGlite (one connection) and 8. */
+  dbConcurrency?: number;
   leaseTtlMs?: number;
   /** Backstop over the agent's own maximum; the carrier may never answer (silence). */
   maxCallDurationMs?: number;
@@ -57,11 +62,14 @@ export function createDialer(o: DialerOptions): Dialer {
   const logger = o.logger.child({ component: 'dialer' });
   const holder = o.holder ?? `${hostname()}:${process.pid}:${newId().slice(0, 8)}`;
   const defaults: LimitDefaults = {
-    maxConcurrentCallsPerWorkspace: o.limits?.maxConcurrentCallsPerWorkspace ?? 10,
-    callsPerSecondPerNumber: o.limits?.callsPerSecondPerNumber ?? 1,
+    maxConcurrentCallsPerWorkspace:
+      o.limits?.maxConcurrentCallsPerWorkspace ?? DEFAULT_LIMITS.maxConcurrentCallsPerWorkspace,
+    callsPerSecondPerNumber: o.limits?.callsPerSecondPerNumber ?? DEFAULT_LIMITS.callsPerSecondPerNumber,
     rateMarginMs: o.limits?.rateMarginMs ?? 20,
     placeDelayMs: o.limits?.placeDelayMs ?? 250,
+    planAheadMs: o.limits?.planAheadMs ?? DEFAULT_PLAN_AHEAD_MS,
   };
+  const rateRecheckMs = Math.max(1, Math.floor((defaults.planAheadMs ?? DEFAULT_PLAN_AHEAD_MS) / 5));
   let latePlacements = 0;
   const leaseTtlMs = o.leaseTtlMs ?? 30_000;
   const tickMs = o.tickMs ?? 1000;
@@ -69,7 +77,21 @@ export function createDialer(o: DialerOptions): Dialer {
   // Put a waiting job back well before pg-boss would think its worker died.
   const maxSlotWaitMs = o.maxSlotWaitMs ?? (queue.expireInSeconds * 1000) / 2;
   const calls = new OutboundCalls(o.store, queue, clock);
+  const gate = new DbGate(o.dbConcurrency ?? (database.kind === 'pglite' ? 1 : 8));
+  // PGlite runs queries on this thread: let placement timers fire between a transaction's statements.
+  const pause = database.kind === 'pglite' ? yieldToLoop : undefined;
+  // Call ends and late grants are written in batches; 25 ends keep one batch from holding up
+  // placement timers for long on PGlite.
+  const endings = new GroupCommit(async (items: CallEnding[]) => {
+    const done = await gate.run(() => finishCalls(db, items, pause));
+    return items.map((i) => done.get(i.callId) ?? { call: undefined, wrote: false });
+  }, 25);
+  const retakes = new GroupCommit(
+    (items: Retake[]) => gate.run(() => retakeGrants(db, items, () => new Date(clock.now()), leaseTtlMs)),
+    50,
+  );
   const runner = new CallRunner({
+    finish: (ending) => endings.add(ending),
     db,
     placer: o.placer,
     clock,
@@ -110,47 +132,76 @@ export function createDialer(o: DialerOptions): Dialer {
     return ((snap?.config.maxDurationSeconds ?? 900) + 60) * 1000;
   };
 
-  const handle = async (job: Job<DialJob>): Promise<void> => {
-    const started = clock.now();
-    for (;;) {
-      // Thrown, so pg-boss retries the job later here or in another process.
-      if (stopping) throw new Error('dialer is stopping');
-      const r: ClaimResult = await claimCall(db, {
-        callId: job.data.callId,
-        // Start at a random number of the pool so concurrent claims spread instead of all
-        // probing the first, full one.
-        candidates: rotate(job.data.callerIds, Math.floor(Math.random() * job.data.callerIds.length)),
-        holder,
-        now: () => new Date(clock.now()),
-        leaseTtlMs,
-        defaults,
-      });
-      if (r.kind === 'gone') return;
-      if (r.kind === 'claimed') {
-        const maxMs = await maxDurationFor(r.call.agentId);
-        const retakes = await awaitPlacementTime({
-          db,
+  const launch = async (r: ClaimedCall): Promise<void> => {
+    const maxMs = await maxDurationFor(r.call.agentId);
+    runner.start(
+      r.call,
+      r.from,
+      maxMs,
+      // A finished campaign call may make its contact's next attempt, or the next contact, due.
+      () => {
+        if (r.call.campaignId) kick();
+      },
+      async (signal) => {
+        const retaken = await awaitPlacementTime({
           clock,
-          holder,
-          leaseTtlMs,
           placeDelayMs: defaults.placeDelayMs,
-          // The rate window's margin over one second absorbs this much lateness.
-          toleranceMs: defaults.rateMarginMs,
+          // The rate window's margin over one second absorbs the lateness: half of it before
+          // this check, half between the check and the placer starting the call.
+          toleranceMs: defaults.rateMarginMs / 2,
           claimed: r,
+          retake: (grant) => retakes.add({ callId: r.call.id, holder, grant, limits: r.rate }),
+          signal,
         });
-        if (retakes > 0) {
-          latePlacements += retakes;
-          logger.warn({ callId: r.call.id, retakes }, 'call fell behind its rate grant; took a new one');
+        if (retaken > 0) {
+          latePlacements += retaken;
+          logger.warn(
+            { callId: r.call.id, retakes: retaken },
+            'call fell behind its rate grant; took a new one',
+          );
         }
-        runner.start(r.call, r.from, maxMs, () => kick());
-        return;
+      },
+    );
+  };
+
+  // Round-robin over a job's caller IDs: when several numbers have room at the same time, calls
+  // take them in turn instead of all starting on the first.
+  let turn = 0;
+  const handleBatch = async (jobs: Job<DialJob>[]): Promise<void> => {
+    const started = clock.now();
+    let waiting = [...new Map(jobs.map((j) => [j.data.callId, j.data])).values()];
+    for (;;) {
+      // Thrown, so pg-boss retries the jobs later here or in another process.
+      if (stopping) throw new Error('dialer is stopping');
+      const inputs = waiting.map((d) => ({ callId: d.callId, candidates: rotate(d.callerIds, turn++) }));
+      const results = await gate.run(() =>
+        claimCalls(db, inputs, { holder, now: () => new Date(clock.now()), leaseTtlMs, defaults, pause }),
+      );
+      const left: DialJob[] = [];
+      let rateWaitMs = Number.POSITIVE_INFINITY;
+      let full = false;
+      for (const d of waiting) {
+        const r = results.get(d.callId);
+        if (r?.kind === 'claimed') await launch(r);
+        else if (r?.kind === 'rate') {
+          left.push(d);
+          rateWaitMs = Math.min(rateWaitMs, r.waitMs);
+        } else if (r?.kind === 'full') {
+          left.push(d);
+          full = true;
+        }
       }
+      if (left.length === 0) return;
+      waiting = left;
       if (clock.now() - started > maxSlotWaitMs) {
-        await queue.sendLater(job.data, new Date(clock.now() + 1000));
+        for (const d of waiting) await queue.sendLater(d, new Date(clock.now() + 1000));
         return;
       }
-      if (r.kind === 'rate') await sleep(clock, r.waitMs, stopSignal.signal);
-      else await waitForSlot(250);
+      // A rate wait lasts until a good share of the plan-ahead time has room, so each claim
+      // plans several calls; a freed slot (NOTIFY) ends a wait for one early.
+      const rateWait = Math.max(rateWaitMs, rateRecheckMs);
+      if (full) await waitForSlot(Math.min(rateWait, 250));
+      else await sleep(clock, rateWait, stopSignal.signal);
     }
   };
 
@@ -158,9 +209,12 @@ export function createDialer(o: DialerOptions): Dialer {
   let chain: Promise<void> = Promise.resolve();
   const runTick = async (): Promise<void> => {
     try {
-      const now = new Date(clock.now());
-      await sweepExpiredLeases(db, now, logger, (callId) => runner.has(callId));
-      if (!stopping) await fillCampaigns(db, queue, now, logger);
+      await gate.run(async () => {
+        // Read once the gate is ours: a window check on a stale time could queue calls late.
+        const now = new Date(clock.now());
+        await sweepExpiredLeases(db, now, logger, (callId) => runner.has(callId));
+        if (!stopping) await fillCampaigns(db, queue, now, logger);
+      });
     } catch (err) {
       logger.warn({ err }, 'dialer tick failed');
     }
@@ -204,7 +258,7 @@ export function createDialer(o: DialerOptions): Dialer {
           if (runner.stop(callId, 'cancelled')) logger.info({ callId }, 'cancelling a call in progress');
         }),
       );
-      workId = await queue.work(o.dispatchConcurrency ?? 10, handle);
+      workId = await queue.work(o.dispatchConcurrency ?? 10, handleBatch);
       schedule();
       logger.info({ holder, backend: database.kind }, 'dialer started');
     },
@@ -222,4 +276,7 @@ export function createDialer(o: DialerOptions): Dialer {
   };
 }
 
-const rotate = <T>(xs: T[], k: number): T[] => [...xs.slice(k), ...xs.slice(0, k)];
+const rotate = <T>(xs: T[], turn: number): T[] => {
+  const k = xs.length > 0 ? turn % xs.length : 0;
+  return [...xs.slice(k), ...xs.slice(0, k)];
+};

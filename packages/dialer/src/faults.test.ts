@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -72,6 +72,7 @@ describe('dialer faults across processes (PostgreSQL)', { skip }, () => {
     for (const c of children) await stopChild(c);
     await store.close();
     await drop();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   test('a worker killed mid-dispatch: after restart nothing is lost and nothing is placed twice', async () => {

@@ -2,21 +2,45 @@ import type { CallOutcome } from '@switchboard/core';
 import { type Call, type Db, schema } from '@switchboard/store';
 import { eq, sql } from 'drizzle-orm';
 import { breakerTrips, nextForContact } from './policy.js';
-import { type CallEnd, endCall } from './repos/calls.js';
+import { type CallEnd, endCalls, getCalls } from './repos/calls.js';
 import { pauseIn, recentOutcomes } from './repos/campaigns.js';
 import { contactForCall, setContact } from './repos/contacts.js';
-import { releaseLease, type Tx, takeExpiredLease } from './repos/slots.js';
+import { releaseLeases, type Tx, takeExpiredLease } from './repos/slots.js';
 
 export const SLOTS_CHANNEL = 'dialer_slots';
 
+export interface CallEnding {
+  callId: string;
+  end: CallEnd;
+  at: Date;
+}
+
+export interface Finished {
+  call: Call | undefined;
+  /** False when the call had already ended (the call session recorded it first). */
+  wrote: boolean;
+}
+
 /**
- * Ends a call and frees its slots in one transaction, then moves its campaign contact on (done,
- * retry later, cancelled) and trips the campaign's circuit breaker when recent calls mostly fail.
- * Every terminal path (the carrier's answer, cancel, max duration, shutdown, an expired lease)
- * goes through here, so a slot cannot outlive its call.
- *
- * `expiredAt`: only end the call if its lease is still expired at that time (the sweeper path),
- * so a worker that just renewed keeps its call.
+ * Ends calls and frees their slots in one transaction, then moves their campaign contacts on
+ * (done, retry later, cancelled) and trips a campaign's circuit breaker when its recent calls
+ * mostly fail. Every terminal path (the carrier's answer, cancel, max duration, shutdown, an
+ * expired lease) goes through here, so a slot cannot outlive its call. A few statements serve
+ * the whole batch; campaign calls add their contact's.
+ */
+export async function finishCalls(
+  db: Db,
+  endings: CallEnding[],
+  /** Awaited between statements; see `ClaimOptions.pause`. */
+  pause: () => Promise<void> = async () => {},
+): Promise<Map<string, Finished>> {
+  if (endings.length === 0) return new Map();
+  return db.transaction((tx) => finishIn(tx, endings, pause));
+}
+
+/**
+ * One call; see `finishCalls`. `expiredAt`: only end the call if its lease is still expired at
+ * that time (the sweeper path), so a worker that just renewed keeps its call.
  */
 export async function finishCall(
   db: Db,
@@ -24,21 +48,40 @@ export async function finishCall(
   end: CallEnd,
   now: Date,
   options: { expiredAt?: Date } = {},
-): Promise<{ call: Call | undefined; wrote: boolean }> {
+): Promise<Finished> {
   return db.transaction(async (tx) => {
     if (options.expiredAt && !(await takeExpiredLease(tx, callId, options.expiredAt))) {
       return { call: undefined, wrote: false };
     }
-    const before = await tx
-      .select({ status: schema.calls.status })
-      .from(schema.calls)
-      .where(eq(schema.calls.id, callId));
-    const call = await endCall(tx, callId, end, now);
-    await releaseLease(tx, callId);
-    if (call?.campaignId) await advanceContact(tx, call, now);
-    await tx.execute(sql`select pg_notify(${SLOTS_CHANNEL}, ${call?.workspaceId ?? ''})`);
-    return { call, wrote: before[0]?.status !== 'ended' };
+    const r = await finishIn(tx, [{ callId, end, at: now }]);
+    return r.get(callId) ?? { call: undefined, wrote: false };
   });
+}
+
+async function finishIn(
+  tx: Tx,
+  endings: CallEnding[],
+  pause: () => Promise<void> = async () => {},
+): Promise<Map<string, Finished>> {
+  const ids = endings.map((e) => e.callId);
+  const wrote = await endCalls(tx, endings);
+  await pause();
+  const ended = new Set(wrote.map((c) => c.id));
+  const rest = await getCalls(
+    tx,
+    ids.filter((id) => !ended.has(id)),
+  );
+  await releaseLeases(tx, ids);
+  await pause();
+  const out = new Map<string, Finished>();
+  for (const c of wrote) out.set(c.id, { call: c, wrote: true });
+  for (const c of rest) out.set(c.id, { call: c, wrote: false });
+  const at = new Map(endings.map((e) => [e.callId, e.at]));
+  for (const { call } of out.values()) {
+    if (call?.campaignId) await advanceContact(tx, call, at.get(call.id)!);
+  }
+  await tx.execute(sql`select pg_notify(${SLOTS_CHANNEL}, '')`);
+  return out;
 }
 
 async function advanceContact(tx: Tx, call: Call, now: Date): Promise<void> {
@@ -61,7 +104,9 @@ async function advanceContact(tx: Tx, call: Call, now: Date): Promise<void> {
     now,
   );
   if (campaign.status !== 'active' || outcome !== 'failed') return;
-  const recent = await recentOutcomes(tx, campaign.id, campaign.breaker.window);
+  // Calls queued before the campaign was last resumed (or edited) do not count: resuming after
+  // fixing the cause starts the breaker's count afresh instead of re-tripping on old failures.
+  const recent = await recentOutcomes(tx, campaign.id, campaign.breaker.window, campaign.updatedAt);
   if (breakerTrips(recent, campaign.breaker)) {
     const failed = recent.filter((o) => o === 'failed').length;
     await pauseIn(

@@ -6,6 +6,7 @@ export * from './contacts-import.js';
 export * from './dialer.js';
 export * from './fake-carrier.js';
 export * from './finish.js';
+export * from './limits.js';
 export * from './model.js';
 export * from './outbound-calls.js';
 export * from './policy.js';

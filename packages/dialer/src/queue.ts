@@ -100,10 +100,12 @@ export class DialQueue {
   }
 
   /**
-   * Fetches up to `concurrency` jobs at a time and handles them in parallel. A full batch fetches
-   * again at once (a backlog drains without waiting for the poll); NOTIFY wakes an idle worker.
+   * Fetches up to `concurrency` jobs at a time, in two batches, and hands each batch to `handler`
+   * whole (dispatch claims a batch in one transaction). A full batch fetches again at once (a
+   * backlog drains without waiting for the poll); NOTIFY wakes an idle worker. A batch that
+   * throws is retried whole; dispatch is idempotent.
    */
-  async work(concurrency: number, handler: (job: Job<DialJob>) => Promise<void>): Promise<string> {
+  async work(concurrency: number, handler: (jobs: Job<DialJob>[]) => Promise<void>): Promise<string> {
     await this.start();
     return this.boss.work<DialJob>(
       DIAL_QUEUE,
@@ -115,12 +117,7 @@ export class DialQueue {
         pollingIntervalSeconds: 1,
         notifyPollingIntervalSeconds: 2,
       },
-      async (jobs) => {
-        const results = await Promise.allSettled(jobs.map(handler));
-        // One failure fails the batch: every job in it is retried, and dispatch is idempotent.
-        const failed = results.find((r) => r.status === 'rejected');
-        if (failed) throw failed.reason;
-      },
+      handler,
     );
   }
 

@@ -1,6 +1,6 @@
 import type { CallEventBus, Logger } from '@switchboard/core';
 import type { Call, Db } from '@switchboard/store';
-import { finishCall } from './finish.js';
+import { type CallEnding, type Finished, finishCall } from './finish.js';
 import type { CallEnd } from './repos/calls.js';
 import { type RateCandidate, renewLease } from './repos/slots.js';
 import { type CallPlacer, type Clock, type PlaceResult, sleep } from './types.js';
@@ -17,6 +17,8 @@ export interface RunnerOptions {
   leaseTtlMs: number;
   /** After the signal aborts, how long the placer gets to settle before the call is ended anyway. */
   abortGraceMs: number;
+  /** Records a call's end (batched by the dialer); defaults to one transaction per call. */
+  finish?: (ending: CallEnding) => Promise<Finished>;
 }
 
 const END_ON_STOP: Record<StopReason, CallEnd> = {
@@ -29,6 +31,12 @@ const END_ON_STOP: Record<StopReason, CallEnd> = {
   },
   shutdown: { outcome: 'failed', endedReason: 'shutdown', error: 'the dialer stopped before the call ended' },
   'lease-lost': { outcome: 'failed', endedReason: 'failed', error: 'the call lost its slot lease' },
+};
+
+const NOT_PLACED: CallEnd = {
+  outcome: 'failed',
+  endedReason: 'shutdown',
+  error: 'the dialer stopped before placing the call',
 };
 
 interface Running {
@@ -53,9 +61,19 @@ export class CallRunner {
     return this.running.has(callId);
   }
 
-  start(call: Call, from: RateCandidate, maxDurationMs: number, onDone: () => void): void {
+  /**
+   * `beforePlace` runs first, while the lease is renewed (placement pacing); when the call is
+   * stopped during it, the call ends without being placed.
+   */
+  start(
+    call: Call,
+    from: RateCandidate,
+    maxDurationMs: number,
+    onDone: () => void,
+    beforePlace?: (signal: AbortSignal) => Promise<void>,
+  ): void {
     const controller = new AbortController();
-    const done = this.run(call, from, maxDurationMs, controller).finally(() => {
+    const done = this.run(call, from, maxDurationMs, controller, beforePlace).finally(() => {
       this.running.delete(call.id);
       onDone();
     });
@@ -84,7 +102,13 @@ export class CallRunner {
     }
   }
 
-  private async run(call: Call, from: RateCandidate, maxDurationMs: number, controller: AbortController) {
+  private async run(
+    call: Call,
+    from: RateCandidate,
+    maxDurationMs: number,
+    controller: AbortController,
+    beforePlace?: (signal: AbortSignal) => Promise<void>,
+  ) {
     const { clock, logger } = this.o;
     const signal = controller.signal;
     let renewTimer: unknown;
@@ -120,34 +144,54 @@ export class CallRunner {
         { once: true },
       );
     });
-    const placed = this.o.placer
-      .place(
-        {
-          callId: call.id,
-          workspaceId: call.workspaceId,
-          agentId: call.agentId ?? '',
-          to: call.toNumber,
-          from: from.number,
-          variables: call.variables,
-          connector: from.connector,
-        },
-        signal,
-      )
-      .then(
-        (r: PlaceResult): CallEnd => ({
-          outcome: r.outcome,
-          endedReason: r.endedReason,
-          answered: r.answered,
-        }),
-        (err: unknown): CallEnd => {
-          logger.warn({ err, callId: call.id }, 'placing the call failed');
+    const place = async (): Promise<CallEnd> => {
+      if (beforePlace) {
+        try {
+          await beforePlace(signal);
+        } catch (err) {
+          // Without its grant the call cannot go out within the rate.
+          logger.warn({ err, callId: call.id }, 'could not pace the call; not placing it');
           return {
             outcome: 'failed',
-            endedReason: 'connector-error',
-            error: 'the carrier connection failed',
+            endedReason: 'failed',
+            error: 'the dialer could not schedule the call',
           };
-        },
-      );
+        }
+        if (signal.aborted) {
+          const reason = (signal.reason as StopReason) ?? 'cancelled';
+          return reason === 'cancelled' ? END_ON_STOP.cancelled : NOT_PLACED;
+        }
+      }
+      return this.o.placer
+        .place(
+          {
+            callId: call.id,
+            workspaceId: call.workspaceId,
+            agentId: call.agentId ?? '',
+            to: call.toNumber,
+            from: from.number,
+            variables: call.variables,
+            connector: from.connector,
+          },
+          signal,
+        )
+        .then(
+          (r: PlaceResult): CallEnd => ({
+            outcome: r.outcome,
+            endedReason: r.endedReason,
+            answered: r.answered,
+          }),
+          (err: unknown): CallEnd => {
+            logger.warn({ err, callId: call.id }, 'placing the call failed');
+            return {
+              outcome: 'failed',
+              endedReason: 'connector-error',
+              error: 'the carrier connection failed',
+            };
+          },
+        );
+    };
+    const placed = place();
     const end = await Promise.race([placed, stopped]);
     clock.clearTimeout(renewTimer);
     clock.clearTimeout(maxTimer);
@@ -160,9 +204,12 @@ export class CallRunner {
     const at = new Date(this.o.clock.now());
     for (let attempt = 0; ; attempt++) {
       try {
-        const r = await finishCall(this.o.db, call.id, end, at);
-        // Only ends the placer did not report: a session that ran publishes its own call.ended.
-        if (r.wrote && r.call && end.answered === undefined) this.publishEnded(r.call);
+        const r = this.o.finish
+          ? await this.o.finish({ callId: call.id, end, at })
+          : await finishCall(this.o.db, call.id, end, at);
+        // A session that ran publishes its own call.ended; every other end (busy, no answer, a
+        // machine, a failed dial, a crash) is published here, so receivers hear of every call.
+        if (r.wrote && r.call && end.answered !== true) this.publishEnded(r.call);
         return;
       } catch (err) {
         // A deadlock or a dropped connection: the lease would expire and the sweeper would end the

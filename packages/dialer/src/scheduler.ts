@@ -7,7 +7,7 @@ import { finishCall } from './finish.js';
 import type { DialQueue } from './queue.js';
 import { insertQueuedCalls } from './repos/calls.js';
 import { pauseIn } from './repos/campaigns.js';
-import { countPending, countQueued, markContactQueued, takeDue } from './repos/contacts.js';
+import { countPending, countQueued, markContactsQueued, takeDue } from './repos/contacts.js';
 import { expiredLeases } from './repos/slots.js';
 
 const { campaigns } = schema;
@@ -25,62 +25,77 @@ export async function fillCampaigns(db: Db, queue: DialQueue, now: Date, logger:
     .where(eq(campaigns.status, 'active'));
   let queued = 0;
   for (const a of active) {
-    let callerIds: Awaited<ReturnType<typeof resolveCallerIds>>;
+    // One campaign's failure (a bad row, a lost connection) must not stop the others.
     try {
-      callerIds = await resolveCallerIds(db, a.workspaceId, a.callerId, 'callerId');
-    } catch {
-      // Its numbers were removed: dialing on would fail every call.
-      await db.transaction((tx) =>
-        pauseIn(tx, a.id, 'caller ID is no longer a number of the workspace', now),
-      );
-      logger.warn({ campaignId: a.id }, 'campaign paused: caller ID unavailable');
-      continue;
+      queued += await fillCampaign(db, queue, a, now, logger);
+    } catch (err) {
+      logger.warn({ err, campaignId: a.id }, 'could not fill a campaign');
     }
-    queued += await db.transaction(async (tx) => {
-      const [c] = await tx
-        .select()
-        .from(campaigns)
-        .where(and(eq(campaigns.id, a.id), eq(campaigns.status, 'active')))
-        .for('update', { skipLocked: true });
-      if (!c) return 0;
-      if (c.callingWindow && !isOpen(c.callingWindow, now.getTime())) return 0;
-      const inFlight = await countQueued(tx, c.id);
-      const want = c.maxConcurrency * 2 - inFlight;
-      const due = want > 0 ? await takeDue(tx, c.id, now, want) : [];
-      if (due.length === 0) {
-        if (inFlight === 0 && (await countPending(tx, c.id)) === 0) {
-          await tx
-            .update(campaigns)
-            .set({ status: 'completed', updatedAt: now })
-            .where(eq(campaigns.id, c.id));
-        }
-        return 0;
-      }
-      const first = callerIds[0]!;
-      const ids = due.map(() => newId());
-      const created = await insertQueuedCalls(
-        tx,
-        due.map((d, i) => ({
-          id: ids[i]!,
-          workspaceId: c.workspaceId,
-          agentId: c.agentId,
-          to: d.phone,
-          from: first.number,
-          connector: first.connector,
-          variables: d.variables,
-          campaignId: c.id,
-          queuedAt: now,
-        })),
-      );
-      for (let i = 0; i < due.length; i++) await markContactQueued(tx, due[i]!.id, ids[i]!, now);
-      await queue.sendInTx(
-        tx,
-        created.map((r) => ({ callId: r.call.id, callerIds })),
-      );
-      return created.length;
-    });
   }
   return queued;
+}
+
+async function fillCampaign(
+  db: Db,
+  queue: DialQueue,
+  a: { id: string; workspaceId: string; callerId: string },
+  now: Date,
+  logger: Logger,
+): Promise<number> {
+  let callerIds: Awaited<ReturnType<typeof resolveCallerIds>>;
+  try {
+    callerIds = await resolveCallerIds(db, a.workspaceId, a.callerId, 'callerId');
+  } catch {
+    // Its numbers were removed: dialing on would fail every call.
+    await db.transaction((tx) => pauseIn(tx, a.id, 'caller ID is no longer a number of the workspace', now));
+    logger.warn({ campaignId: a.id }, 'campaign paused: caller ID unavailable');
+    return 0;
+  }
+  return db.transaction(async (tx) => {
+    const [c] = await tx
+      .select()
+      .from(campaigns)
+      .where(and(eq(campaigns.id, a.id), eq(campaigns.status, 'active')))
+      .for('update', { skipLocked: true });
+    if (!c) return 0;
+    const inFlight = await countQueued(tx, c.id);
+    // Outside its calling window a campaign queues nothing; due contacts wait for the opening.
+    const open = !c.callingWindow || isOpen(c.callingWindow, now.getTime());
+    const want = open ? c.maxConcurrency * 2 - inFlight : 0;
+    const due = want > 0 ? await takeDue(tx, c.id, now, want) : [];
+    if (due.length === 0) {
+      if (inFlight === 0 && (await countPending(tx, c.id)) === 0) {
+        await tx.update(campaigns).set({ status: 'completed', updatedAt: now }).where(eq(campaigns.id, c.id));
+      }
+      return 0;
+    }
+    const first = callerIds[0]!;
+    const ids = due.map(() => newId());
+    const created = await insertQueuedCalls(
+      tx,
+      due.map((d, i) => ({
+        id: ids[i]!,
+        workspaceId: c.workspaceId,
+        agentId: c.agentId,
+        to: d.phone,
+        from: first.number,
+        connector: first.connector,
+        variables: d.variables,
+        campaignId: c.id,
+        queuedAt: now,
+      })),
+    );
+    await markContactsQueued(
+      tx,
+      due.map((d, i) => ({ id: d.id, callId: ids[i]! })),
+      now,
+    );
+    await queue.sendInTx(
+      tx,
+      created.map((r) => ({ callId: r.call.id, callerIds })),
+    );
+    return created.length;
+  });
 }
 
 /**

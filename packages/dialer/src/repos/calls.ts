@@ -1,6 +1,6 @@
 import type { CallOutcome, EndedReason } from '@switchboard/core';
 import { type Call, type Db, schema } from '@switchboard/store';
-import { and, eq, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, ne, type SQL, sql } from 'drizzle-orm';
 import type { Tx } from './slots.js';
 
 const { calls } = schema;
@@ -67,31 +67,52 @@ export async function insertQueuedCalls(
   return out;
 }
 
-/** Locks the call row for the rest of the transaction. */
-export async function lockCall(tx: Tx, id: string): Promise<Call | undefined> {
-  const [row] = await tx.select().from(calls).where(eq(calls.id, id)).for('update');
-  return row;
+export type LockedCall = Pick<Call, 'id' | 'status' | 'workspaceId' | 'campaignId'>;
+
+/** Locks the call rows for the rest of the transaction, in id order (two lockers never cross). */
+export async function lockCalls(tx: Tx, ids: string[]): Promise<LockedCall[]> {
+  if (ids.length === 0) return [];
+  return tx
+    .select({
+      id: calls.id,
+      status: calls.status,
+      workspaceId: calls.workspaceId,
+      campaignId: calls.campaignId,
+    })
+    .from(calls)
+    .where(inArray(calls.id, ids))
+    .orderBy(asc(calls.id))
+    .for('update');
 }
 
+/** Moves claimed calls to `ringing`, each on its caller ID, in one statement. */
 export async function markDialing(
   tx: Tx,
-  id: string,
-  from: string,
-  connector: string,
+  dialing: { callId: string; from: string; connector: string }[],
   at: Date,
-): Promise<Call> {
-  const [row] = await tx
+): Promise<Call[]> {
+  if (dialing.length === 0) return [];
+  const pick = (f: (d: (typeof dialing)[number]) => string) =>
+    sql`case ${calls.id} ${sql.join(
+      dialing.map((d) => sql`when ${d.callId}::uuid then ${f(d)}`),
+      sql` `,
+    )} end`;
+  return tx
     .update(calls)
     .set({
       status: 'ringing',
-      fromNumber: from,
-      connector,
+      fromNumber: pick((d) => d.from),
+      connector: pick((d) => d.connector),
       statusProgression: step('ringing', at),
       updatedAt: at,
     })
-    .where(eq(calls.id, id))
+    .where(
+      inArray(
+        calls.id,
+        dialing.map((d) => d.callId),
+      ),
+    )
     .returning();
-  return row!;
 }
 
 export interface CallEnd {
@@ -122,6 +143,45 @@ export async function endCall(tx: Tx, id: string, end: CallEnd, at: Date): Promi
   if (row) return row;
   const [existing] = await tx.select().from(calls).where(eq(calls.id, id));
   return existing;
+}
+
+/**
+ * Records the ends of several calls in one statement, leaving calls that already ended alone.
+ * Returns the rows it ended; the others are left for the caller to read.
+ */
+export async function endCalls(tx: Tx, ends: { callId: string; end: CallEnd; at: Date }[]): Promise<Call[]> {
+  if (ends.length === 0) return [];
+  const pick = (f: (e: (typeof ends)[number]) => SQL) =>
+    sql`case ${calls.id} ${sql.join(
+      ends.map((e) => sql`when ${e.callId}::uuid then ${f(e)}`),
+      sql` `,
+    )} end`;
+  return tx
+    .update(calls)
+    .set({
+      status: 'ended',
+      outcome: pick((e) => sql`${e.end.outcome}`),
+      endedReason: pick((e) => sql`${e.end.endedReason}`),
+      endedAt: pick((e) => sql`${e.at.toISOString()}::timestamptz`),
+      error: pick((e) => sql`${e.end.error ?? null}::text`),
+      statusProgression: pick((e) => step('ended', e.at)),
+      updatedAt: pick((e) => sql`${e.at.toISOString()}::timestamptz`),
+    })
+    .where(
+      and(
+        inArray(
+          calls.id,
+          ends.map((e) => e.callId),
+        ),
+        ne(calls.status, 'ended'),
+      ),
+    )
+    .returning();
+}
+
+export async function getCalls(tx: Tx, ids: string[]): Promise<Call[]> {
+  if (ids.length === 0) return [];
+  return tx.select().from(calls).where(inArray(calls.id, ids));
 }
 
 /** Cancels calls that have not been dialled yet; returns the ones it cancelled. */

@@ -1,6 +1,6 @@
 import { AppError, notFound } from '@switchboard/core';
 import { type Db, keyset, type PageQuery, schema, toPage, withDbErrors } from '@switchboard/store';
-import { and, desc, eq, ne, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, ne, sql } from 'drizzle-orm';
 import type { CallingWindow, Campaign, CampaignStatus, CircuitBreaker, RetryPolicy } from '../model.js';
 import { cancelQueuedCalls } from './calls.js';
 import type { Tx } from './slots.js';
@@ -198,12 +198,22 @@ function idList(rows: { id: string }[]) {
   );
 }
 
-/** The outcomes of the campaign's most recent ended calls, withdrawn ones left out. */
-export async function recentOutcomes(tx: Tx, id: string, n: number): Promise<string[]> {
+/**
+ * The outcomes of the campaign's most recent ended calls queued at or after `since`, withdrawn
+ * ones left out.
+ */
+export async function recentOutcomes(tx: Tx, id: string, n: number, since: Date): Promise<string[]> {
   const rows = await tx
     .select({ outcome: calls.outcome })
     .from(calls)
-    .where(and(eq(calls.campaignId, id), eq(calls.status, 'ended'), ne(calls.outcome, 'cancelled')))
+    .where(
+      and(
+        eq(calls.campaignId, id),
+        eq(calls.status, 'ended'),
+        ne(calls.outcome, 'cancelled'),
+        gte(calls.queuedAt, since),
+      ),
+    )
     .orderBy(desc(calls.endedAt))
     .limit(n);
   return rows.map((r) => r.outcome ?? '');

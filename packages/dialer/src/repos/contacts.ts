@@ -1,5 +1,5 @@
 import { type Db, keyset, type PageQuery, schema, toPage } from '@switchboard/store';
-import { and, asc, eq, lte, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { CampaignContact, ContactStatus } from '../model.js';
 import type { Tx } from './slots.js';
 
@@ -94,16 +94,30 @@ export async function takeDue(
     .for('update', { skipLocked: true });
 }
 
-export async function markContactQueued(tx: Tx, id: string, callId: string, now: Date): Promise<void> {
+/** Links due contacts to their new calls and counts the attempt, in one statement. */
+export async function markContactsQueued(
+  tx: Tx,
+  links: { id: string; callId: string }[],
+  now: Date,
+): Promise<void> {
+  if (links.length === 0) return;
   await tx
     .update(campaignContacts)
     .set({
       status: 'queued',
-      lastCallId: callId,
+      lastCallId: sql`case ${campaignContacts.id} ${sql.join(
+        links.map((l) => sql`when ${l.id}::uuid then ${l.callId}::uuid`),
+        sql` `,
+      )} end`,
       attempts: sql`${campaignContacts.attempts} + 1`,
       updatedAt: now,
     })
-    .where(eq(campaignContacts.id, id));
+    .where(
+      inArray(
+        campaignContacts.id,
+        links.map((l) => l.id),
+      ),
+    );
 }
 
 export async function contactForCall(tx: Tx, callId: string): Promise<CampaignContact | undefined> {

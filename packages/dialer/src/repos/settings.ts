@@ -1,9 +1,8 @@
-import { notFound } from '@switchboard/core';
-import { type Db, schema, withDbErrors } from '@switchboard/store';
+import { type Db, schema } from '@switchboard/store';
 import { and, eq, inArray } from 'drizzle-orm';
-import type { CallerIdPool } from '../model.js';
+import type { Tx } from './slots.js';
 
-const { callerIdPools, dialerLimits, phoneNumbers } = schema;
+const { dialerLimits, phoneNumbers } = schema;
 
 export interface OwnedNumber {
   number: string;
@@ -20,49 +19,6 @@ export async function ownedNumbers(db: Db, workspaceId: string, numbers: string[
   return numbers.flatMap((n) => rows.filter((r) => r.number === n));
 }
 
-export async function findPool(db: Db, workspaceId: string, name: string): Promise<CallerIdPool | undefined> {
-  const [row] = await db
-    .select()
-    .from(callerIdPools)
-    .where(and(eq(callerIdPools.workspaceId, workspaceId), eq(callerIdPools.name, name)));
-  return row;
-}
-
-export async function listPools(db: Db, workspaceId: string): Promise<CallerIdPool[]> {
-  return db
-    .select()
-    .from(callerIdPools)
-    .where(eq(callerIdPools.workspaceId, workspaceId))
-    .orderBy(callerIdPools.name);
-}
-
-export async function upsertPool(
-  db: Db,
-  workspaceId: string,
-  name: string,
-  numbers: string[],
-): Promise<CallerIdPool> {
-  return withDbErrors(async () => {
-    const [row] = await db
-      .insert(callerIdPools)
-      .values({ workspaceId, name, numbers })
-      .onConflictDoUpdate({
-        target: [callerIdPools.workspaceId, callerIdPools.name],
-        set: { numbers, updatedAt: new Date() },
-      })
-      .returning();
-    return row!;
-  });
-}
-
-export async function deletePool(db: Db, workspaceId: string, name: string): Promise<void> {
-  const rows = await db
-    .delete(callerIdPools)
-    .where(and(eq(callerIdPools.workspaceId, workspaceId), eq(callerIdPools.name, name)))
-    .returning({ id: callerIdPools.id });
-  if (rows.length === 0) throw notFound('caller-ID pool', name);
-}
-
 export interface WorkspaceLimits {
   maxConcurrentCalls: number | null;
   callsPerSecondPerNumber: number | null;
@@ -76,14 +32,27 @@ export async function getLimits(db: Db, workspaceId: string): Promise<WorkspaceL
   };
 }
 
+/** Overrides of several workspaces (those without a row are left out). */
+export async function limitsOf(db: Db | Tx, workspaceIds: string[]): Promise<Map<string, WorkspaceLimits>> {
+  if (workspaceIds.length === 0) return new Map();
+  const rows = await db.select().from(dialerLimits).where(inArray(dialerLimits.workspaceId, workspaceIds));
+  return new Map(
+    rows.map((r) => [
+      r.workspaceId,
+      { maxConcurrentCalls: r.maxConcurrentCalls, callsPerSecondPerNumber: r.callsPerSecondPerNumber },
+    ]),
+  );
+}
+
 export async function setLimits(
   db: Db,
   workspaceId: string,
   limits: WorkspaceLimits,
+  now: Date,
 ): Promise<WorkspaceLimits> {
   await db
     .insert(dialerLimits)
-    .values({ workspaceId, ...limits })
-    .onConflictDoUpdate({ target: dialerLimits.workspaceId, set: { ...limits, updatedAt: new Date() } });
+    .values({ workspaceId, ...limits, updatedAt: now })
+    .onConflictDoUpdate({ target: dialerLimits.workspaceId, set: { ...limits, updatedAt: now } });
   return limits;
 }

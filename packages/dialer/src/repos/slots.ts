@@ -1,5 +1,5 @@
 import { type Db, schema } from '@switchboard/store';
-import { and, eq, lt, sql } from 'drizzle-orm';
+import { and, eq, inArray, lt, sql } from 'drizzle-orm';
 
 const { dialerLeases, dialerRateGrants } = schema;
 
@@ -11,156 +11,223 @@ export interface RateCandidate {
   connector: string;
 }
 
-export interface SlotLimits {
-  workspaceMax: number;
-  campaignMax?: number | undefined;
+export interface RateLimit {
   /** Dispatches allowed per rate key within any `rateWindowMs`. */
   perNumberRate: number;
   /** 1000 plus a margin for the time between the grant and the carrier seeing the call. */
   rateWindowMs: number;
 }
 
-export type SlotDecision =
-  | { kind: 'granted'; from: RateCandidate; grantedAt: number; grantId: string }
-  | { kind: 'full'; scope: 'workspace' | 'campaign' }
-  | { kind: 'rate'; waitMs: number };
+export interface SlotLimits extends RateLimit {
+  workspaceMax: number;
+  campaignMax?: number | undefined;
+}
+
+/** A rate grant. Grants with the same key and time are interchangeable, so that names one. */
+export interface Grant {
+  key: string;
+  at: number;
+}
 
 export const rateKey = (c: RateCandidate) => `${c.connector}:${c.number}`;
 
 /**
- * Takes the concurrency slots and one rate grant for a call, all or nothing, inside the caller's
- * transaction. Advisory transaction locks serialise takers of the same workspace, campaign and
- * number across processes, always in that order, so counting then inserting cannot overshoot.
- * A lease that expired counts as free: its worker is gone, and the sweeper ends its call.
+ * One key's grants from the window before now onwards, planned ones included, in time order.
+ * A new grant always goes after every existing one, so checking the window that ends at it is
+ * enough for every window: the grant `perNumberRate` places back must be older than the window.
+ * Grants are also spaced `rateWindowMs / perNumberRate` apart, so the carrier sees a steady rate
+ * rather than a burst at the start of each second.
  */
-export async function takeSlots(
+export class KeySchedule {
+  constructor(
+    private readonly times: number[],
+    private readonly rate: RateLimit,
+  ) {}
+
+  /** The earliest time at or after `notBefore` that one more grant may have. */
+  next(notBefore: number): number {
+    const { perNumberRate: n, rateWindowMs: w } = this.rate;
+    const last = this.times.at(-1);
+    let t = notBefore;
+    if (last !== undefined) t = Math.max(t, last + Math.floor(w / n));
+    const back = this.times[this.times.length - n];
+    if (back !== undefined) t = Math.max(t, back + w + 1);
+    return t;
+  }
+
+  add(t: number): void {
+    this.times.push(t);
+  }
+}
+
+/**
+ * Takes advisory transaction locks in one round trip, in the order given. Every caller locks
+ * workspaces, then campaigns, then rate keys, each group sorted, so two takers never wait on
+ * each other in opposite orders.
+ */
+export async function lockAll(tx: Tx, keys: string[]): Promise<void> {
+  if (keys.length === 0) return;
+  const values = sql.join(
+    keys.map((k) => sql`(${k}::text)`),
+    sql`, `,
+  );
+  await tx.execute(sql`select count(pg_advisory_xact_lock(hashtext(k))) from (values ${values}) as v(k)`);
+}
+
+export const workspaceLock = (id: string) => `dialer:ws:${id}`;
+export const campaignLock = (id: string) => `dialer:campaign:${id}`;
+export const rateLock = (key: string) => `dialer:rate:${key}`;
+
+/**
+ * The grants of `keys` that still matter at `now`, read under the keys' locks; older ones are
+ * pruned in the same statement. Pruning keeps a second window, so a process whose clock runs a
+ * little behind still sees the grants it must count.
+ */
+export async function loadSchedules(
   tx: Tx,
-  input: {
-    callId: string;
-    workspaceId: string;
-    campaignId: string | null;
-    holder: string;
-    /** Read after the locks are held, so grants are recorded in the order they were made. */
-    now: () => Date;
-    leaseTtlMs: number;
-    candidates: RateCandidate[];
-    limits: SlotLimits;
-  },
-): Promise<SlotDecision> {
-  const { limits } = input;
-  await lock(tx, `dialer:ws:${input.workspaceId}`);
-  if (input.campaignId) await lock(tx, `dialer:campaign:${input.campaignId}`);
-  const now = input.now();
-  const iso = now.toISOString();
-  const [live] = await tx
+  keys: string[],
+  now: number,
+  rate: RateLimit,
+): Promise<Map<string, KeySchedule>> {
+  const out = new Map<string, KeySchedule>();
+  if (keys.length === 0) return out;
+  const list = sql.join(
+    keys.map((k) => sql`${k}`),
+    sql`, `,
+  );
+  const since = new Date(now - rate.rateWindowMs).toISOString();
+  const prune = new Date(now - 2 * rate.rateWindowMs).toISOString();
+  const r = await tx.execute(sql`
+    with pruned as (delete from ${dialerRateGrants} where key in (${list}) and at < ${prune}::timestamptz)
+    select key, at from ${dialerRateGrants}
+    where key in (${list}) and at >= ${since}::timestamptz order by key, at, id`);
+  const rows = (r as unknown as { rows: { key: string; at: Date | string }[] }).rows;
+  const times = new Map<string, number[]>(keys.map((k) => [k, []]));
+  for (const row of rows) times.get(row.key)?.push(new Date(row.at).getTime());
+  for (const [k, t] of times) out.set(k, new KeySchedule(t, rate));
+  return out;
+}
+
+export async function insertGrants(tx: Tx, grants: Grant[]): Promise<void> {
+  if (grants.length === 0) return;
+  await tx.insert(dialerRateGrants).values(grants.map((g) => ({ key: g.key, at: new Date(g.at) })));
+}
+
+/** Live (unexpired) leases per workspace and per campaign of the given workspaces. */
+export async function countLeases(
+  tx: Tx,
+  workspaceIds: string[],
+  now: Date,
+): Promise<{ workspace: Map<string, number>; campaign: Map<string, number> }> {
+  const rows = await tx
     .select({
-      ws: sql<number>`count(*) filter (where ${dialerLeases.workspaceId} = ${input.workspaceId})::int`,
-      campaign: sql<number>`count(*) filter (where ${dialerLeases.campaignId} = ${input.campaignId})::int`,
+      workspaceId: dialerLeases.workspaceId,
+      campaignId: dialerLeases.campaignId,
+      n: sql<number>`count(*)::int`,
     })
     .from(dialerLeases)
     .where(
       and(
-        sql`(${dialerLeases.workspaceId} = ${input.workspaceId} or ${dialerLeases.campaignId} = ${input.campaignId})`,
-        sql`${dialerLeases.expiresAt} > ${iso}::timestamptz`,
+        inArray(dialerLeases.workspaceId, workspaceIds),
+        sql`${dialerLeases.expiresAt} > ${now.toISOString()}::timestamptz`,
       ),
-    );
-  if ((live?.ws ?? 0) >= limits.workspaceMax) return { kind: 'full', scope: 'workspace' };
-  if (input.campaignId && limits.campaignMax !== undefined && (live?.campaign ?? 0) >= limits.campaignMax) {
-    return { kind: 'full', scope: 'campaign' };
+    )
+    .groupBy(dialerLeases.workspaceId, dialerLeases.campaignId);
+  const workspace = new Map<string, number>();
+  const campaign = new Map<string, number>();
+  for (const r of rows) {
+    workspace.set(r.workspaceId, (workspace.get(r.workspaceId) ?? 0) + r.n);
+    if (r.campaignId) campaign.set(r.campaignId, r.n);
   }
-  let waitMs = Number.POSITIVE_INFINITY;
-  let chosen: RateCandidate | undefined;
-  let grantedAt = 0;
-  let grantId = '';
-  for (const c of input.candidates) {
-    const key = rateKey(c);
-    await lock(tx, `dialer:rate:${key}`);
-    const t = input.now();
-    const g = await grant(tx, key, t.getTime(), limits);
-    if (g.grantId !== null) {
-      chosen = c;
-      grantedAt = t.getTime();
-      grantId = g.grantId;
-      break;
-    }
-    waitMs = Math.min(waitMs, g.waitMs);
-  }
-  if (!chosen) return { kind: 'rate', waitMs: Number.isFinite(waitMs) ? waitMs : 1000 };
-  await tx.insert(dialerLeases).values({
-    callId: input.callId,
-    workspaceId: input.workspaceId,
-    campaignId: input.campaignId,
-    holder: input.holder,
-    acquiredAt: now,
-    expiresAt: new Date(now.getTime() + input.leaseTtlMs),
-  });
-  return { kind: 'granted', from: chosen, grantedAt, grantId };
+  return { workspace, campaign };
+}
+
+export async function insertLeases(tx: Tx, rows: (typeof dialerLeases.$inferInsert)[]): Promise<void> {
+  if (rows.length > 0) await tx.insert(dialerLeases).values(rows);
+}
+
+export interface Retake {
+  callId: string;
+  holder: string;
+  grant: Grant;
+  limits: RateLimit;
 }
 
 /**
- * Records a grant at `t` on `key` if its window has room, under the caller's lock on the key.
- * One statement: prune the log, count the window, and insert. The count filters on `since` itself
- * because the pruning is not visible within the statement.
+ * Moves claimed calls' rate grants to the first free times from now. A call that could not be
+ * placed on time after its grant (a loaded process, a slow commit) would otherwise reach the
+ * carrier bunched with calls granted after it, beyond the rate. Frees the old grants, takes the
+ * next free time on each key, and extends each call's lease past it. Calls late together (after a
+ * stall) are re-taken in one transaction.
  */
-async function grant(
-  tx: Tx,
-  key: string,
-  t: number,
-  limits: Pick<SlotLimits, 'perNumberRate' | 'rateWindowMs'>,
-): Promise<{ grantId: string | null; waitMs: number }> {
-  const since = new Date(t - limits.rateWindowMs).toISOString();
-  const r = await tx.execute(sql`
-    with pruned as (delete from ${dialerRateGrants} where key = ${key} and at < ${since}::timestamptz),
-    win as (select count(*)::int as n, min(at) as oldest from ${dialerRateGrants}
-            where key = ${key} and at >= ${since}::timestamptz),
-    granted as (insert into ${dialerRateGrants} (key, at)
-                select ${key}, ${new Date(t).toISOString()}::timestamptz from win
-                where n < ${limits.perNumberRate}
-                returning id)
-    select (select id::text from granted) as granted, (select oldest from win) as oldest`);
-  const row = (r as unknown as { rows: { granted: string | null; oldest: Date | string | null }[] }).rows[0];
-  if (row?.granted) return { grantId: row.granted, waitMs: 0 };
-  // The oldest grant leaves the window (at + window) strictly after \`since\`: wait that long.
-  const oldest = row?.oldest ? new Date(row.oldest).getTime() : t;
-  return { grantId: null, waitMs: Math.max(1, oldest + limits.rateWindowMs - t + 1) };
-}
-
-/**
- * Moves a claimed call's rate grant to now. A call that could not be placed on time after its grant
- * (a loaded process, a slow commit) would otherwise reach the carrier bunched with calls granted
- * after it, beyond the rate. Frees the old grant, takes a new one if the window has room, and
- * extends the call's lease while it waits. `grantId` null: the old grant was already freed.
- */
-export async function retakeGrant(
+export async function retakeGrants(
   db: Db,
-  input: {
-    callId: string;
-    holder: string;
-    grantId: string | null;
-    from: RateCandidate;
-    now: () => Date;
-    leaseTtlMs: number;
-    limits: Pick<SlotLimits, 'perNumberRate' | 'rateWindowMs'>;
-  },
-): Promise<{ grantId: string | null; grantedAt: number; waitMs: number }> {
+  items: Retake[],
+  now: () => Date,
+  leaseTtlMs: number,
+): Promise<Grant[]> {
+  if (items.length === 0) return [];
   return db.transaction(async (tx) => {
-    const key = rateKey(input.from);
-    await lock(tx, `dialer:rate:${key}`);
-    if (input.grantId) {
-      await tx.delete(dialerRateGrants).where(eq(dialerRateGrants.id, Number(input.grantId)));
+    const keys = [...new Set(items.map((i) => i.grant.key))].sort();
+    await lockAll(tx, keys.map(rateLock));
+    // Grants with the same key and time are interchangeable: free as many as were given back.
+    const freed = new Map<string, { key: string; at: number; n: number }>();
+    for (const { grant } of items) {
+      const id = `${grant.key}@${grant.at}`;
+      const f = freed.get(id);
+      if (f) f.n++;
+      else freed.set(id, { ...grant, n: 1 });
     }
-    const t = input.now().getTime();
+    const values = sql.join(
+      [...freed.values()].map(
+        (f) => sql`(${f.key}::text, ${new Date(f.at).toISOString()}::timestamptz, ${f.n}::int)`,
+      ),
+      sql`, `,
+    );
+    await tx.execute(sql`
+      delete from ${dialerRateGrants} where id in (
+        select id from (
+          select g.id, v.n, row_number() over (partition by g.key, g.at order by g.id) as rn
+          from ${dialerRateGrants} g join (values ${values}) as v(key, at, n)
+            on g.key = v.key and g.at = v.at
+        ) s where rn <= n)`);
+    const t = now().getTime();
+    const schedules = new Map<string, KeySchedule>();
+    for (const [limits, group] of groupByRate(items)) {
+      const ks = [...new Set(group.map((i) => i.grant.key))];
+      for (const [k, sch] of await loadSchedules(tx, ks, t, limits)) schedules.set(k, sch);
+    }
+    const grants = items.map((i) => {
+      const schedule = schedules.get(i.grant.key)!;
+      const at = schedule.next(t);
+      schedule.add(at);
+      return { key: i.grant.key, at };
+    });
+    await insertGrants(tx, grants);
+    const latest = Math.max(...grants.map((g) => g.at));
     await tx
       .update(dialerLeases)
-      .set({ expiresAt: new Date(t + input.leaseTtlMs) })
-      .where(and(eq(dialerLeases.callId, input.callId), eq(dialerLeases.holder, input.holder)));
-    const g = await grant(tx, key, t, input.limits);
-    return { ...g, grantedAt: t };
+      .set({ expiresAt: new Date(latest + leaseTtlMs) })
+      .where(
+        inArray(
+          dialerLeases.callId,
+          items.map((i) => i.callId),
+        ),
+      );
+    return grants;
   });
 }
 
-async function lock(tx: Tx, key: string): Promise<void> {
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${key}))`);
+function groupByRate(items: Retake[]): Map<RateLimit, Retake[]> {
+  const byValue = new Map<string, RateLimit>();
+  const out = new Map<RateLimit, Retake[]>();
+  for (const i of items) {
+    const id = `${i.limits.perNumberRate}/${i.limits.rateWindowMs}`;
+    const limits = byValue.get(id) ?? i.limits;
+    byValue.set(id, limits);
+    out.set(limits, [...(out.get(limits) ?? []), i]);
+  }
+  return out;
 }
 
 /** Extends a running call's lease; false when it is gone (swept after a stall): stop the call. */
@@ -173,9 +240,9 @@ export async function renewLease(db: Db, callId: string, holder: string, expires
   return rows.length > 0;
 }
 
-/** Frees the call's slots; the caller's transaction also records the call's end. */
-export async function releaseLease(tx: Tx, callId: string): Promise<void> {
-  await tx.delete(dialerLeases).where(eq(dialerLeases.callId, callId));
+/** Frees the calls' slots; the caller's transaction also records the calls' ends. */
+export async function releaseLeases(tx: Tx, callIds: string[]): Promise<void> {
+  if (callIds.length > 0) await tx.delete(dialerLeases).where(inArray(dialerLeases.callId, callIds));
 }
 
 /** Leases whose worker stopped renewing them. */

@@ -57,7 +57,11 @@ const contactIn = z.object({
 const settings = {
   agentId: z.uuid(),
   name: z.string().min(1).max(200),
-  callerId: z.string().min(1).max(100),
+  callerId: z
+    .string()
+    .min(1)
+    .max(100)
+    .describe("A number the workspace owns, or a caller-ID pool's id or name (its numbers are used in turn)"),
   maxConcurrency: z.number().int().min(1).max(1000).optional(),
   callingWindow: callingWindow.nullable().optional(),
   retry: retry.optional(),
@@ -181,14 +185,25 @@ export const campaignRoutes =
         schema: {
           tags,
           summary: 'Get a campaign with its progress and per-outcome counts',
+          description:
+            '`windowOpensAt`: when the calling window next opens, while it is closed (contacts due meanwhile ' +
+            'are called from then on); null while it is open or when the campaign has none. `pausedReason` ' +
+            'says why a paused campaign stopped, e.g. its circuit breaker.',
           params: idParams,
-          response: { 200: campaignView.extend({ progress: progressView }), ...stdErrors },
+          response: {
+            200: campaignView.extend({ windowOpensAt: timestamp.nullable(), progress: progressView }),
+            ...stdErrors,
+          },
         },
       },
-      async (req) => ({
-        ...view(await campaigns.repo.get(ws(req), req.params.id)),
-        progress: await campaigns.repo.stats(ws(req), req.params.id),
-      }),
+      async (req) => {
+        const c = await campaigns.repo.get(ws(req), req.params.id);
+        return {
+          ...view(c),
+          windowOpensAt: campaigns.windowOpensAt(c)?.toISOString() ?? null,
+          progress: await campaigns.repo.stats(ws(req), req.params.id),
+        };
+      },
     );
 
     app.patch(
@@ -197,16 +212,21 @@ export const campaignRoutes =
         schema: {
           tags,
           summary: 'Edit a campaign',
+          description:
+            '`retry` and `breaker` change only the fields given. A refused edit changes nothing. Contacts ' +
+            'already waiting for a retry keep the time they were given.',
           params: idParams,
           body: z.strictObject({
             name: settings.name.optional(),
             maxConcurrency: settings.maxConcurrency,
             callingWindow: settings.callingWindow,
+            retry: settings.retry,
+            breaker: settings.breaker,
           }),
           response: { 200: campaignView, ...stdErrors },
         },
       },
-      async (req) => view(await campaigns.repo.update(ws(req), req.params.id, req.body)),
+      async (req) => view(await campaigns.update(ws(req), req.params.id, req.body)),
     );
 
     app.post(
@@ -262,6 +282,6 @@ export const campaignRoutes =
         },
       );
     action('pause', 'Pause: calls not dialled yet are withdrawn; calls in progress finish');
-    action('resume', 'Resume a paused campaign');
+    action('resume', 'Resume a paused campaign (its circuit breaker counts only calls made from now on)');
     action('cancel', 'Cancel: queued contacts stop; calls in progress finish');
   };

@@ -69,7 +69,9 @@ export const outboundCallRoutes =
           summary: 'Place an outbound call',
           description:
             'Queues a call and returns at once (202). `from` is a number the workspace owns, a list of them, or ' +
-            "a caller-ID pool name. `variables` fill the agent's `{{…}}` placeholders; each one the agent uses " +
+            'the id or name of a caller-ID pool (`/v1/caller-id-pools`); with several numbers the call goes out ' +
+            'on the next one in turn that has room under its calls-per-second limit (`/v1/dialer-limits`). ' +
+            "`variables` fill the agent's `{{…}}` placeholders; each one the agent uses " +
             'without a default is required. Repeating a request with the same `customCallId` returns the same ' +
             'call and never places a second one.',
           body: z.strictObject({
