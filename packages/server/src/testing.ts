@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -46,9 +46,11 @@ export async function createTestApp(
       cb();
     },
   });
+  // A data directory of its own (recordings land there), removed again by close().
+  const ownDir = mkdtempSync(join(tmpdir(), 'sb-app-'));
   const config = loadConfig({
     NODE_ENV: 'test',
-    DATA_DIR: mkdtempSync(join(tmpdir(), 'sb-app-')),
+    DATA_DIR: ownDir,
     LOG_LEVEL: 'debug',
     INTERNAL_TOKEN: TEST_INTERNAL_TOKEN,
     ...options.env,
@@ -102,6 +104,7 @@ export async function createTestApp(
     async close() {
       await app.close();
       await store.close();
+      rmSync(ownDir, { recursive: true, force: true });
     },
   };
 }
