@@ -38,7 +38,11 @@ describe('publish in one process, resolve in another (PostgreSQL)', {
 
     for (const [i, greeting] of ['two', 'three'].entries()) {
       await store.agents.update(ws, a.id, { config: { greeting } });
-      const seen = child.next((m) => m.type === 'invalidated' && m.agentId === a.id);
+      // The notice this publish causes, not one still queued from creating the agent.
+      const since = Date.now();
+      const seen = child.next(
+        (m) => m.type === 'invalidated' && m.agentId === a.id && (m.at as number) >= since,
+      );
       await store.agents.publish(ws, a.id);
       await seen;
       child.send(`resolve ${a.id}`);
