@@ -23,14 +23,6 @@ export type HandoffNote =
   /** The placing process cancels: whoever runs the call hangs it up. */
   | { ref: string; kind: 'cancel' };
 
-/** The dialer's row for an outbound call being placed through `connector`. */
-interface PlacedRow {
-  id: string;
-  workspaceId: string;
-  agentId: string | null;
-  variables: Record<string, string>;
-}
-
 /**
  * Outbound carrier calls across processes. Any process may take any call: the carrier's webhook,
  * media socket or status callback can reach a process other than the one whose dialer placed
@@ -69,7 +61,7 @@ export class OutboundHandoff {
   /** Whether a call with this ref is being placed through `connector` by any process. */
   async isPlacing(ref: string | undefined, connector: Connector): Promise<boolean> {
     if (ref === undefined) return false;
-    return this.#pending.has(ref) || (await this.#placedRow(ref, connector)) !== undefined;
+    return this.#pending.has(ref) || (await this.#store.calls.beingPlaced(ref, connector)) !== undefined;
   }
 
   /**
@@ -78,7 +70,7 @@ export class OutboundHandoff {
    */
   async take(ref: string | undefined, connector: Connector, leg: CallLeg): Promise<boolean> {
     if (ref === undefined) return false;
-    const row = await this.#placedRow(ref, connector);
+    const row = await this.#store.calls.beingPlaced(ref, connector);
     if (!row?.agentId) return false;
     this.#running.set(ref, leg);
     await this.#notify({ ref, kind: 'taken' });
@@ -164,10 +156,6 @@ export class OutboundHandoff {
     } catch (e) {
       this.#log.warn({ callId: note.ref, kind: note.kind, err: (e as Error).message }, 'could not notify');
     }
-  }
-
-  async #placedRow(ref: string, connector: Connector): Promise<PlacedRow | undefined> {
-    return this.#store.calls.beingPlaced(ref, connector);
   }
 }
 

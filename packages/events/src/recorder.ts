@@ -105,7 +105,6 @@ export function createCallRecorder(deps: CallRecorderDeps): CallRecorder {
         if (!row) return unknown();
         // Post-call analysis is queued with the state change, so a crash cannot lose it.
         await new AnalysesRepo(tx).enqueueIfWanted(
-          tx,
           {
             callId: e.callId,
             workspaceId: e.workspaceId,

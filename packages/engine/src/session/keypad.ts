@@ -50,10 +50,4 @@ export class KeypadCollector {
     this.#digits = '';
     if (digits) this.#onEntry(digits);
   }
-
-  reset(): void {
-    this.#cancel?.();
-    this.#cancel = undefined;
-    this.#digits = '';
-  }
 }

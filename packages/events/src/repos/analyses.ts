@@ -27,17 +27,16 @@ export class AnalysesRepo {
   constructor(private readonly db: Db) {}
 
   /**
-   * Queues analysis of an ended call when its agent version asks for it, inside the transaction
-   * that records call.ended. True when queued.
+   * Queues analysis of an ended call when its agent version asks for it. Build the repo on the
+   * transaction that records call.ended, so both commit together. True when queued.
    */
   async enqueueIfWanted(
-    tx: Db,
     call: { callId: string; workspaceId: string; agentId: string | null; agentVersion: number | null },
     now: Date,
   ): Promise<boolean> {
     if (!call.agentId || call.agentVersion === null) return false;
     const at = now.toISOString();
-    const r = await tx.execute(sql`
+    const r = await this.db.execute(sql`
       insert into ${callAnalyses} (call_id, workspace_id, status, next_attempt_at, created_at, updated_at)
       select ${call.callId}::uuid, ${call.workspaceId}::uuid, 'pending', ${at}::timestamptz,
              ${at}::timestamptz, ${at}::timestamptz
@@ -48,7 +47,7 @@ export class AnalysesRepo {
       on conflict (call_id) do nothing
       returning call_id`);
     if (rowsOf(r).length === 0) return false;
-    await tx.execute(sql`select pg_notify(${ANALYSIS_CHANNEL}, '')`);
+    await this.db.execute(sql`select pg_notify(${ANALYSIS_CHANNEL}, '')`);
     return true;
   }
 
