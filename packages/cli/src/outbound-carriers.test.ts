@@ -225,6 +225,8 @@ describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => 
     const callId = await place(NUMBERS.twilio, '+14155550203');
     await restRequest('Calls.json', (r) => r.form.To === '+14155550203');
     await expectEnded(callId, 'failed', 'connector-error', ANSWER_TIMEOUT_MS + 15_000);
+    const row = await t.platform.store.calls.get(t.workspaceId, callId);
+    assert.match(row.error ?? '', /no media stream and no final status from the carrier within 5000 ms/);
     const hangup = rest.requests.find(
       (r) => r.path === `/2010-04-01/Accounts/${TWILIO_SID}/Calls/${twilioSid(callId)}.json`,
     );

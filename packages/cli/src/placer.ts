@@ -80,7 +80,7 @@ export function createCallPlacer(opts: {
     } catch (e) {
       if (e instanceof SipDialError) return dialFailure(e.outcome);
       logger.warn({ callId: req.callId, err: (e as Error).message }, 'outbound SIP call failed');
-      return { outcome: 'failed', endedReason: 'failed', answered: false };
+      return { outcome: 'failed', endedReason: 'failed', answered: false, error: (e as Error).message };
     }
     return runLeg(leg, req, signal);
   }
@@ -110,7 +110,12 @@ export function createCallPlacer(opts: {
       wait.cancel();
       if (signal.aborted) return CANCELLED;
       log.warn({ err: (e as Error).message }, 'the carrier did not take the call');
-      return { outcome: 'failed', endedReason: 'connector-error', answered: false };
+      return {
+        outcome: 'failed',
+        endedReason: 'connector-error',
+        answered: false,
+        error: `the carrier did not take the call: ${(e as Error).message}`,
+      };
     }
     const arrival = await wait.arrival;
     const hangup = async (why: string) => {
@@ -127,7 +132,12 @@ export function createCallPlacer(opts: {
         if (end) return { ...end, answered: true };
         if (signal.aborted) return { ...CANCELLED, answered: true };
         log.warn('the process running this call never reported its end');
-        return { outcome: 'failed', endedReason: 'connector-error', answered: true };
+        return {
+          outcome: 'failed',
+          endedReason: 'connector-error',
+          answered: true,
+          error: 'the process running this call never reported its end',
+        };
       }
       case 'ended':
         log.info({ outcome: arrival.outcome, carrierStatus: arrival.detail }, 'outbound call not answered');
@@ -141,26 +151,35 @@ export function createCallPlacer(opts: {
           'no media stream and no final status from the carrier in time; hanging up and failing the call',
         );
         await hangup('timed-out');
-        return { outcome: 'failed', endedReason: 'connector-error', answered: false };
+        return {
+          outcome: 'failed',
+          endedReason: 'connector-error',
+          answered: false,
+          error: `no media stream and no final status from the carrier within ${timeoutMs} ms`,
+        };
     }
+  }
+
+  /** A call no connector here can place: it fails at once, saying why in the log and the row. */
+  function unplaceable(req: PlaceRequest, why: string): PlaceResult {
+    logger.warn({ callId: req.callId, connector: req.connector }, why);
+    return { outcome: 'failed', endedReason: 'connector-error', answered: false, error: why };
   }
 
   return {
     async place(req: PlaceRequest, signal: AbortSignal): Promise<PlaceResult> {
       if (req.connector === 'sip') {
         if (opts.sip) return viaSip(opts.sip, req, signal);
-        logger.warn({ callId: req.callId }, 'built-in SIP is disabled (SIP_ENABLED=false)');
-        return { outcome: 'failed', endedReason: 'connector-error', answered: false };
+        return unplaceable(req, 'built-in SIP is disabled (SIP_ENABLED=false)');
       }
       const dialer = opts.carriers?.dialers[req.connector];
       if (opts.carriers && dialer) return viaCarrier(opts.carriers, dialer, req, signal);
-      logger.warn(
-        { callId: req.callId, connector: req.connector },
+      return unplaceable(
+        req,
         req.connector === 'asterisk'
           ? 'no outbound path through Asterisk: ARI is not configured with a dial endpoint'
-          : 'no outbound path for this connector',
+          : `no outbound path for connector ${req.connector}`,
       );
-      return { outcome: 'failed', endedReason: 'connector-error', answered: false };
     },
   };
 }

@@ -180,6 +180,7 @@ export class CallRunner {
             outcome: r.outcome,
             endedReason: r.endedReason,
             answered: r.answered,
+            ...(r.error ? { error: r.error } : {}),
           }),
           (err: unknown): CallEnd => {
             logger.warn({ err, callId: call.id }, 'placing the call failed');

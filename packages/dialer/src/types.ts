@@ -18,6 +18,8 @@ export interface PlaceResult {
   outcome: CallOutcome;
   endedReason: EndedReason;
   answered: boolean;
+  /** Why the call failed, in words for the call row's `error` (no carrier stream, …). */
+  error?: string;
 }
 
 /**
