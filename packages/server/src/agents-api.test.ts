@@ -278,7 +278,28 @@ describe('login, sessions and first-owner setup', () => {
       payload: { name: 'Forged' },
     });
     assert.equal(crossSite.statusCode, 403);
-    const out = await t.app.inject({ method: 'POST', url: '/v1/auth/logout', headers: { cookie } });
+    // Without Origin, Sec-Fetch-Site or Referer decide; with none of the three a cookie write is refused.
+    let n = 0;
+    const write = (headers: Record<string, string>) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/v1/agents',
+        headers: { cookie, ...headers },
+        payload: { name: `No origin ${++n}` },
+      });
+    assert.equal((await write({})).statusCode, 403);
+    assert.match((await write({})).json().error.message, /needs an Origin header/);
+    assert.equal((await write({ 'sec-fetch-site': 'cross-site' })).statusCode, 403);
+    assert.equal((await write({ 'sec-fetch-site': 'same-site' })).statusCode, 403);
+    assert.equal((await write({ referer: 'https://evil.example.net/page' })).statusCode, 403);
+    assert.equal((await write({ referer: 'not a url' })).statusCode, 403);
+    assert.equal((await write({ 'sec-fetch-site': 'same-origin' })).statusCode, 201);
+    assert.equal((await write({ referer: 'https://switchboard.example.com/agents' })).statusCode, 201);
+    const out = await t.app.inject({
+      method: 'POST',
+      url: '/v1/auth/logout',
+      headers: { cookie, origin: 'https://switchboard.example.com' },
+    });
     assert.equal(out.statusCode, 204);
     assert.equal((await t.app.inject({ url: '/v1/auth/me', headers: { cookie } })).statusCode, 401);
   });

@@ -85,10 +85,8 @@ export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
       }
       // Cookies ride along on cross-site requests; writes must come from a trusted page.
       if (UNSAFE.has(req.method)) {
-        const origin = req.headers.origin;
-        if (origin && !opts.trustedOrigins.includes(origin)) {
-          return send(reply, 403, 'forbidden', `requests from origin ${origin} are not allowed`);
-        }
+        const refused = crossSiteWrite(req, opts.trustedOrigins);
+        if (refused) return send(reply, 403, 'forbidden', refused);
       }
       req.auth = {
         kind: 'session',
@@ -103,6 +101,34 @@ export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
       return send(reply, 403, 'forbidden', `this needs the ${min} role or higher; you are ${req.auth.role}`);
     }
   });
+}
+
+/**
+ * Why a cookie-authenticated write must be refused as cross-site, or undefined when it comes from
+ * a trusted page. `Origin` decides when present; browsers that leave it out still send
+ * `Sec-Fetch-Site` or `Referer`. A write with none of the three is refused: every browser sends
+ * one of them, and scripts should use an API key rather than a session cookie.
+ */
+function crossSiteWrite(req: FastifyRequest, trusted: string[]): string | undefined {
+  const origin = req.headers.origin;
+  if (origin) return trusted.includes(origin) ? undefined : `requests from origin ${origin} are not allowed`;
+  const site = req.headers['sec-fetch-site'];
+  if (typeof site === 'string') {
+    return site === 'same-origin' || site === 'none'
+      ? undefined
+      : `cross-site requests (Sec-Fetch-Site: ${site}) are not allowed`;
+  }
+  const referer = req.headers.referer;
+  if (referer) {
+    let from: string | undefined;
+    try {
+      from = new URL(referer).origin;
+    } catch {
+      from = undefined;
+    }
+    return from && trusted.includes(from) ? undefined : 'requests from that page are not allowed';
+  }
+  return 'a cookie-authenticated write needs an Origin header; scripts should send an API key instead';
 }
 
 function bearerToken(req: FastifyRequest): string | undefined {

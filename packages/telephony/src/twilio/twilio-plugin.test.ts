@@ -131,14 +131,17 @@ test('a completed call a machine answered is a voicemail', async () => {
   );
 });
 
-test('bad signature → 403 in the API error shape; unknown account → 403', async () => {
+test('bad signature → 403 in the API error shape; an unknown account gets the very same answer', async () => {
   const bad = await twilio.voice({}, { signature: 'AAAAAAAAAAAAAAAAAAAAAAAAAAA=' });
   assert.equal(bad.status, 403);
   assert.deepEqual(JSON.parse(bad.body), {
     error: { code: 'forbidden', message: 'invalid X-Twilio-Signature', details: [] },
   });
+  // Same status and body as a bad signature: outsiders cannot tell which AccountSids exist.
   const other = new ScriptedTwilio({ ...twilio.o, accountSid: 'AC99999999999999999999999999999999' });
-  assert.equal((await other.voice()).status, 403);
+  const unknown = await other.voice();
+  assert.equal(unknown.status, 403);
+  assert.equal(unknown.body, bad.body);
   // Signed for another URL (the app must rebuild the URL from PUBLIC_URL, not trust Host).
   const wrongHost = new ScriptedTwilio({ ...twilio.o, publicUrl: 'https://evil.example' });
   assert.equal((await wrongHost.voice()).status, 403);

@@ -84,20 +84,18 @@ export function twilioPlugin(o: TwilioPluginOptions): (app: FastifyInstance) => 
   async function verified(req: FastifyRequest, reply: FastifyReply, params: FormParams) {
     const accountSid = first(params.AccountSid);
     const creds = accountSid ? await credentials({ accountSid, number: first(params.To) }) : undefined;
-    if (!creds) {
-      log.warn({ connector: 'twilio', url: req.url }, 'webhook for an unknown Twilio account');
-      sendError(reply, 403, 'forbidden', 'unknown Twilio account');
+    // An unknown account gets the same answer as a bad signature, so outsiders cannot probe
+    // which AccountSids this instance serves; the log says which it was.
+    const refuse = (why: string) => {
+      log.warn({ connector: 'twilio', url: req.url }, why);
+      sendError(reply, 403, 'forbidden', 'invalid X-Twilio-Signature');
       return undefined;
-    }
+    };
+    if (!creds) return refuse('rejected a webhook for an unknown Twilio account');
     const sig = req.headers['x-twilio-signature'];
     const url = publicRequestUrl(o.publicUrl, req);
     if (!o.insecureSkipSignature && !validateTwilioSignature(creds.authToken, first(sig), url, params)) {
-      log.warn(
-        { connector: 'twilio', url: req.url },
-        'rejected a webhook with an invalid X-Twilio-Signature',
-      );
-      sendError(reply, 403, 'forbidden', 'invalid X-Twilio-Signature');
-      return undefined;
+      return refuse('rejected a webhook with an invalid X-Twilio-Signature');
     }
     return creds;
   }
