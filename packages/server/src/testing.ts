@@ -36,9 +36,11 @@ export async function createTestApp(
     env?: Record<string, string>;
     providers?: ProviderFactory;
     providerTester?: AppDeps['providerTester'];
+    /** A store opened by the test itself (closed by close()); otherwise a fresh one per backend. */
+    store?: Store;
   } = {},
 ): Promise<TestApp> {
-  const store = await openTestStore(options.backend ?? 'pglite');
+  const store = options.store ?? (await openTestStore(options.backend ?? 'pglite'));
   const logs: string[] = [];
   const sink = new Writable({
     write(chunk, _enc, cb) {

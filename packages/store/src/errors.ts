@@ -63,3 +63,44 @@ export async function withDbErrors<T>(fn: () => Promise<T>): Promise<T> {
     return mapDbError(e);
   }
 }
+
+/** Errno codes of a connection that could not be made or was lost. */
+const CONNECTION_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
+/** What node-postgres says when a connection drops or cannot be had from the pool in time. */
+const CONNECTION_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended unexpectedly|Client was closed and is not queryable/;
+
+/**
+ * True when the error means the database cannot be reached right now (refused, dropped, shutting
+ * down, out of connections) rather than that the request was wrong: the API answers 503 with
+ * Retry-After instead of 500, and nothing was written.
+ */
+export function isDatabaseUnavailable(e: unknown): boolean {
+  const seen = new Set<unknown>();
+  const queue: unknown[] = [e];
+  while (queue.length > 0 && seen.size < 16) {
+    const cur = queue.shift();
+    if (!cur || typeof cur !== 'object' || seen.has(cur)) continue;
+    seen.add(cur);
+    const c = cur as { code?: unknown; message?: unknown; cause?: unknown; errors?: unknown };
+    if (typeof c.code === 'string') {
+      if (CONNECTION_ERRNOS.has(c.code)) return true;
+      // SQLSTATE class 08 (connection exception), 57P01-03 (shutting down), 53300 (too many clients).
+      if (/^08[0-9A-Z]{3}$/.test(c.code) || /^57P0[123]$/.test(c.code) || c.code === '53300') return true;
+    }
+    if (typeof c.message === 'string' && CONNECTION_MESSAGES.test(c.message)) return true;
+    queue.push(c.cause);
+    if (Array.isArray(c.errors)) queue.push(...c.errors);
+  }
+  return false;
+}

@@ -1,5 +1,5 @@
 export * from './database.js';
-export { mapDbError, withDbErrors } from './errors.js';
+export { isDatabaseUnavailable, mapDbError, withDbErrors } from './errors.js';
 export * from './pagination.js';
 export * from './repos/accounts.js';
 export * from './repos/agents.js';

@@ -5,7 +5,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import { createLogger } from '@switchboard/core';
 import { type AudioFrame, PCM16_16K } from '@switchboard/media';
 import { FakeLlm } from '../fakes/fake-llm.js';
 import { SessionHarness } from '../fakes/session-harness.js';
@@ -304,4 +306,33 @@ test('keypad: with toModel off, digits are reported but not answered', async () 
   assert.equal(h.of('dtmf.received').length, 2);
   await h.hangup();
   assertNoLeaks(h);
+});
+
+test('log lines of a call carry callId and agentId once when the runner already bound them', async () => {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _enc, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  const runnerLog = createLogger({ destination }).child({ callId: 'fake-leg', agentId: 'agent-1' });
+  const h = new SessionHarness({
+    config: { turnTaking: fast },
+    session: {
+      logger: runnerLog,
+      emit: () => {
+        throw new Error('subscriber failed');
+      },
+    },
+  });
+  await h.start();
+  await h.advance(100);
+  h.leg.callerHangup();
+  await h.result;
+  assert.ok(lines.length > 0, 'the failing subscriber was logged');
+  for (const line of lines) {
+    assert.equal(line.match(/"callId"/g)?.length, 1, line);
+    assert.equal(line.match(/"agentId"/g)?.length, 1, line);
+  }
 });

@@ -1,5 +1,6 @@
 import {
   type AgentSnapshot,
+  bindLogger,
   type CallEvent,
   type CallOutcome,
   type EndedReason,
@@ -106,7 +107,7 @@ export class CallSession {
     this.callId = opts.callId ?? opts.leg.id;
     this.#clock = opts.clock ?? systemClock;
     this.timers = new TimerScope(this.#clock);
-    this.#logger = (opts.logger ?? silentLogger()).child({
+    this.#logger = bindLogger(opts.logger ?? silentLogger(), {
       callId: this.callId,
       agentId: opts.snapshot.agentId,
     });

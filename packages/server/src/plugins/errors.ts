@@ -1,4 +1,5 @@
 import { AppError, type ErrorDetail } from '@switchboard/core';
+import { isDatabaseUnavailable } from '@switchboard/store';
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 
@@ -39,6 +40,9 @@ const FASTIFY_CODES: Record<string, { status: number; code: string; message: str
     message: 'Content-Length is wrong',
   },
 };
+
+/** What a client is told to wait during a database outage; pools reconnect within seconds. */
+const DB_RETRY_AFTER_SECONDS = 5;
 
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError, req, reply) => {
@@ -85,6 +89,11 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return send(reply, err.statusCode, 'bad_request', err.message);
+    }
+    if (isDatabaseUnavailable(err)) {
+      req.log.warn({ err }, 'database unavailable');
+      reply.header('retry-after', String(DB_RETRY_AFTER_SECONDS));
+      return send(reply, 503, 'unavailable', 'the database is unavailable; retry shortly');
     }
     req.log.error({ err }, 'request failed');
     return send(reply, 500, 'internal', 'internal error');
