@@ -5,6 +5,7 @@
  * where the corpus replay test picks it up as a regression test.
  *
  *   node --import tsx packages/telephony/fuzz/run.ts [iterations=10000] [target ...]
+ *   node --import tsx packages/telephony/fuzz/run.ts --seconds=10 [target ...]   (per target; CI)
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -15,8 +16,13 @@ import { serializeSipMessage } from '../src/sip/message.js';
 import { serializeSdp } from '../src/sip/sdp.js';
 
 const corpusDir = new URL('./corpus/', import.meta.url);
-const iterations = Number(process.argv[2] ?? 10000);
-const only = process.argv.slice(3);
+const args = process.argv.slice(2);
+const secondsArg = args.find((a) => a.startsWith('--seconds='));
+/** A time budget per target instead of a count: CI fuzzes for a bounded time on every run. */
+const budgetMs = secondsArg ? Number(secondsArg.slice('--seconds='.length)) * 1000 : undefined;
+const positional = args.filter((a) => !a.startsWith('--'));
+const iterations = budgetMs === undefined ? Number(positional.shift() ?? 10000) : 1000;
+const only = positional;
 
 function seeds(target: FuzzTarget): Buffer[] {
   const dir = new URL(`${target.name}/`, corpusDir);
@@ -69,15 +75,20 @@ for (const target of FUZZ_TARGETS) {
   if (only.length > 0 && !only.includes(target.name)) continue;
   const started = Date.now();
   const found = new Set<string>();
-  // fc.sample rather than fc.assert: keep going after a crash and save every distinct one.
-  for (const input of fc.sample(inputs(target), iterations)) {
-    const crash = runTarget(target, input);
-    if (crash === undefined) continue;
-    const name = save(target, input);
-    if (!found.has(name)) console.error(`${target.name}: ${name}: ${String(crash)}`);
-    found.add(name);
-  }
+  const arbitrary = inputs(target);
+  let count = 0;
+  do {
+    // fc.sample rather than fc.assert: keep going after a crash and save every distinct one.
+    for (const input of fc.sample(arbitrary, iterations)) {
+      count++;
+      const crash = runTarget(target, input);
+      if (crash === undefined) continue;
+      const name = save(target, input);
+      if (!found.has(name)) console.error(`${target.name}: ${name}: ${String(crash)}`);
+      found.add(name);
+    }
+  } while (budgetMs !== undefined && Date.now() - started < budgetMs);
   crashes += found.size;
-  console.log(`${target.name}: ${iterations} inputs, ${found.size} crashes, ${Date.now() - started} ms`);
+  console.log(`${target.name}: ${count} inputs, ${found.size} crashes, ${Date.now() - started} ms`);
 }
 process.exitCode = crashes > 0 ? 1 : 0;
