@@ -41,6 +41,9 @@ if (phases.length === 0) {
   process.exit(1);
 }
 
+/** A skipped test or suite in the TAP stream: `ok 3 - name # SKIP reason`. */
+const SKIP_LINE = /^\s*ok \d+ - (.+?) # SKIP\b\s*(.*)$/;
+
 function run(phase) {
   const args = [
     '--import',
@@ -56,9 +59,17 @@ function run(phase) {
       cwd: root,
     });
     let tail = '';
+    let partial = '';
+    const skips = [];
     child.stdout.on('data', (d) => {
       process.stdout.write(d);
       tail = (tail + d).slice(-4000);
+      const lines = (partial + d).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        const m = SKIP_LINE.exec(line);
+        if (m) skips.push({ name: m[1], reason: m[2] || 'no reason given' });
+      }
     });
     child.on('exit', (code, signal) => {
       const count = (label) => Number(new RegExp(`^# ${label} (\\d+)$`, 'm').exec(tail)?.[1] ?? 0);
@@ -67,6 +78,7 @@ function run(phase) {
         pass: count('pass'),
         fail: count('fail'),
         skipped: count('skipped'),
+        skips,
       });
     });
   });
@@ -74,12 +86,42 @@ function run(phase) {
 
 let failed = false;
 const totals = { pass: 0, fail: 0, skipped: 0 };
+const skips = [];
 for (const phase of phases) {
   const r = await run(phase);
   totals.pass += r.pass;
   totals.fail += r.fail;
   totals.skipped += r.skipped;
+  skips.push(...r.skips);
   if (r.code !== 0) failed = true;
 }
-console.log(`\nAll: ${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped`);
+
+// Suites that run against a real server only when one is configured: say so, never silently.
+const notRun = [];
+if (!process.env.DATABASE_URL && !process.env.TEST_DATABASE_URL) {
+  notRun.push(
+    'the PostgreSQL variants of the store, dialer, events and cross-process suites ' +
+      '(needs PostgreSQL: set DATABASE_URL=postgres://user@127.0.0.1:5432/db)',
+  );
+}
+
+const byReason = new Map();
+for (const s of skips) byReason.set(s.reason, [...(byReason.get(s.reason) ?? []), s.name]);
+if (byReason.size > 0 || notRun.length > 0) {
+  console.log('\nSkipped, and why:');
+  for (const [reason, names] of byReason) {
+    const shown = names.slice(0, 3).join('; ');
+    console.log(`  - ${reason}: ${names.length} (${shown}${names.length > 3 ? '; …' : ''})`);
+  }
+  for (const what of notRun) console.log(`  - not run: ${what}`);
+}
+// CI (and anyone who sets TEST_STRICT=1) must run everything: a skip there is a broken machine.
+const strict = process.env.TEST_STRICT === '1' || process.env.CI === 'true';
+if (strict && (skips.length > 0 || notRun.length > 0)) {
+  console.log('\nTEST_STRICT/CI is set, so every skip above is a failure: install what it names.');
+  failed = true;
+}
+// The runner's own count leaves out skipped suites; the TAP lines have them all.
+const skippedCount = Math.max(totals.skipped, skips.length);
+console.log(`\nAll: ${totals.pass} passed, ${totals.fail} failed, ${skippedCount} skipped`);
 process.exit(failed ? 1 : 0);

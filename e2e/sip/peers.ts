@@ -10,13 +10,24 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 
+/** Debian packages of the peers, for the skip message. */
+const APT_PACKAGES: Record<string, string> = {
+  sipp: 'sip-tester',
+  baresip: 'baresip',
+  flite: 'flite',
+  sox: 'sox',
+  pocketsphinx_continuous: 'pocketsphinx pocketsphinx-en-us',
+};
+
 /** Resolves a binary; skips the test when it is missing, unless CI is set (then it fails). */
 export function needBinaries(t: TestContext, ...names: string[]): boolean {
   for (const name of names) {
     const found = ['/usr/bin', '/usr/local/bin', '/bin'].some((d) => existsSync(join(d, name)));
     if (found) continue;
-    if (process.env.CI) throw new Error(`${name} is required in CI but not installed`);
-    t.skip(`${name} not installed`);
+    const pkg = APT_PACKAGES[name] ?? name;
+    if (process.env.CI)
+      throw new Error(`${name} is required in CI but not installed (apt-get install -y ${pkg})`);
+    t.skip(`needs ${name}: apt-get install -y ${pkg}`);
     return false;
   }
   return true;

@@ -45,7 +45,7 @@ describe('the talk page in Chromium', () => {
     if (!needBinaries(t, 'flite', 'sox', 'pocketsphinx_continuous')) return;
     if (!existsSync(CHROMIUM)) {
       if (process.env.CI) assert.fail(`${CHROMIUM} is missing: apt-get install chromium`);
-      t.skip('chromium not installed');
+      t.skip('needs Chromium: apt-get install -y chromium');
       return;
     }
     // The microphone: silence while the greeting plays, the question, then time for the answer.

@@ -72,4 +72,6 @@ export function testMqttUrl(): string | undefined {
   return process.env.TEST_MQTT_URL || process.env.MQTT_URL || undefined;
 }
 export const mqttSkip = (): string | false =>
-  testMqttUrl() || process.env.CI ? false : 'MQTT_URL / TEST_MQTT_URL not set (required under CI)';
+  testMqttUrl() || process.env.CI
+    ? false
+    : 'needs an MQTT broker: set MQTT_URL=mqtt://127.0.0.1:1883 (apt-get install -y mosquitto)';

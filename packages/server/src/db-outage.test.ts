@@ -64,7 +64,7 @@ test('connection failures are recognised as an outage, other errors are not', ()
 });
 
 test('a database outage answers 503 with Retry-After, and the API recovers without a restart', {
-  skip: pgUrl ? false : 'needs PostgreSQL: set DATABASE_URL',
+  skip: pgUrl ? false : 'needs PostgreSQL: set DATABASE_URL=postgres://user@127.0.0.1:5432/db',
 }, async (t) => {
   const db = await createTestPostgresDatabase();
   const target = new URL(db.url);

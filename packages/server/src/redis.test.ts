@@ -10,7 +10,9 @@ import { createMetricsRegistry } from './plugins/metrics.js';
 const url = process.env.REDIS_URL;
 
 // Rate limits must hold across processes; with REDIS_URL the counters live in Redis.
-describe('rate limits shared through Redis', { skip: !url && 'REDIS_URL not set' }, () => {
+describe('rate limits shared through Redis', {
+  skip: !url && 'needs Redis: set REDIS_URL=redis://127.0.0.1:6379',
+}, () => {
   const apps: FastifyInstance[] = [];
   const clients: Redis[] = [];
   const closers: (() => Promise<void>)[] = [];

@@ -8,7 +8,7 @@ import { createTestPostgresDatabase, TEST_MASTER_KEY, testPostgresUrl } from './
 
 // PGlite is one process by design (the data-dir lock refuses a second); across processes means PostgreSQL.
 describe('publish in one process, resolve in another (PostgreSQL)', {
-  skip: !testPostgresUrl() && 'no PostgreSQL configured',
+  skip: !testPostgresUrl() && 'needs PostgreSQL: set DATABASE_URL=postgres://user@127.0.0.1:5432/db',
 }, () => {
   let store: Store;
   let child: ResolverChild;

@@ -8,7 +8,7 @@ import { findBinary } from './binaries.js';
  */
 export function needBinary(t: TestContext, name: string, aptPackage: string): boolean {
   if (findBinary(name)) return true;
-  const why = `${name} is not installed (apt-get install -y ${aptPackage})`;
+  const why = `needs ${name}: apt-get install -y ${aptPackage}`;
   if (process.env.CI) assert.fail(`${why}; CI must install it`);
   t.skip(why);
   return false;
