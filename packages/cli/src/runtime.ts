@@ -70,6 +70,8 @@ export function createCallRuntime(opts: {
     logger,
     dataDir: config.DATA_DIR,
     configUrlTimeoutMs: config.AGENT_CONFIG_URL_TIMEOUT_MS,
+    // eSpeak NG is WebAssembly installed by npm: it speaks even when nothing else can start.
+    unavailableTts: 'local:espeak',
   });
   return {
     bus,

@@ -104,6 +104,16 @@ export async function start(
       state: local.ready ? 'up' : 'degraded',
       ...(local.ready ? {} : { detail: `speech recognition needs: ${local.installCommand}` }),
     }));
+    subsystems.push(() => {
+      const problems = calls.runner.providerProblems();
+      return problems.length === 0
+        ? { name: 'providers', state: 'up' }
+        : {
+            name: 'providers',
+            state: 'degraded',
+            detail: problems.map((p) => p.message).join('; '),
+          };
+    });
     const asterisk = await startAsterisk({ config, store, runner: calls.runner, logger });
     stops.unshift(() => asterisk.stop());
     subsystems.push(...asterisk.health);

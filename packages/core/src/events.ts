@@ -108,6 +108,8 @@ export type CallEvent =
         /** Which provider reference served each kind (the first of a fallback chain that connected). */
         providers?: Partial<Record<'sts' | 'asr' | 'llm' | 'tts', string>>;
         recordingPath?: string;
+        /** Why a failed call failed, naming the provider and what is missing (e.g. a binary or key). */
+        error?: string;
       }
     >
   | CallEventBase<'call.analyzed', CallAnalysis>;

@@ -101,6 +101,7 @@ export function createCallRecorder(deps: CallRecorderDeps): CallRecorder {
           durationMs: d.durationMs,
           ...(d.providers ? { providersUsed: d.providers as Record<string, string> } : {}),
           ...(d.recordingPath ? { recordingPath: d.recordingPath } : {}),
+          ...(d.error ? { error: d.error } : {}),
         });
         if (!row) return unknown();
         // Post-call analysis is queued with the state change, so a crash cannot lose it.

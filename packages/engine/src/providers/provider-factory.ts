@@ -34,12 +34,14 @@ export async function connectFirst<T>(
   signal: AbortSignal,
 ): Promise<ChainResult<T>> {
   let last: unknown = new ProviderError('bad_request', `no ${kind} provider configured`);
+  let lastRef: string | undefined;
   for (const ref of refs) {
     if (signal.aborted) break;
     try {
       return { ref, value: await connect(ref) };
     } catch (e) {
       last = e;
+      lastRef = ref;
       const err = ProviderError.from(e);
       logger.warn(
         { kind, ref, errKind: err.kind, err: err.message },
@@ -47,5 +49,12 @@ export async function connectFirst<T>(
       );
     }
   }
-  throw ProviderError.from(last);
+  const err = ProviderError.from(last);
+  // The message names the kind and provider, so the call row and readiness can say what is missing.
+  if (!lastRef || err.message.includes(lastRef)) throw err;
+  throw new ProviderError(err.kind, `${kind} provider ${lastRef}: ${err.message}`, {
+    provider: lastRef,
+    cause: err,
+    retryable: err.retryable,
+  });
 }

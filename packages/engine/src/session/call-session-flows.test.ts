@@ -236,6 +236,28 @@ test('no provider connects: the call fails cleanly', async () => {
   assertNoLeaks(h);
 });
 
+test('a recogniser that cannot start: the caller hears the line is unavailable, the row names why', async () => {
+  const h = new SessionHarness({
+    config: { greeting: 'Hi.' },
+    asr: { failConnect: new ProviderError('unavailable', 'needs the system binary pocketsphinx_continuous') },
+    session: { unavailableTts: 'local:tts' },
+  });
+  await h.start();
+  await h.until(() => !!h.ended, 10_000, 20);
+  const r = await h.finish();
+  assert.equal(r.outcome, 'failed');
+  assert.equal(r.endedReason, 'provider-error');
+  assert.ok(h.of('call.answered').length === 1, 'the call was answered, not left ringing');
+  assert.match(h.tts.requests.join(' '), /cannot take calls right now/);
+  assert.ok(h.leg.playedMs > 0, 'the caller heard it');
+  assert.equal(h.leg.hungUp?.reason, 'provider-error');
+  assert.equal(
+    h.of('call.ended')[0]?.data.error,
+    'call could not start: asr provider local:asr: needs the system binary pocketsphinx_continuous',
+  );
+  assertNoLeaks(h);
+});
+
 test('malformed caller frames are repaired or dropped, the call goes on', async () => {
   const h = new SessionHarness({
     config: { turnTaking: fast },

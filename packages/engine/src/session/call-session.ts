@@ -28,8 +28,11 @@ import { reportTool } from './session-core.js';
 import { SessionEvents } from './session-events.js';
 import { StsPipeline } from './sts-pipeline.js';
 import { Transcript } from './transcript.js';
+import { sayUnavailable } from './unavailable-line.js';
 import { defaultVadFactory, type VadFactory, VadTap } from './vad.js';
 
+/** The unavailable line is short; a synthesiser that hangs must not hold the call open. */
+const UNAVAILABLE_LINE_TIMEOUT_MS = 10_000;
 const APOLOGY = "I'm sorry, we're having technical difficulties. Please call again later.";
 const SORRY_REPEAT = "Sorry, I didn't catch that. Could you say it again?";
 
@@ -51,6 +54,12 @@ export interface CallSessionOptions {
   resolveSecret?: (credentialId: string) => Promise<string | undefined>;
   signingSecret?: string;
   fetch?: typeof fetch;
+  /**
+   * A synthesiser that needs nothing outside the process (e.g. `local:espeak`): when the agent's
+   * own providers cannot start, the caller hears that the line is unavailable in this voice
+   * before the call ends, instead of silence.
+   */
+  unavailableTts?: string;
 }
 
 export interface CallResult {
@@ -65,6 +74,8 @@ export interface CallResult {
   /** Which provider reference served each kind (after any fallback). */
   providers: ServedProviders;
   recording?: RecordingInfo;
+  /** Set when the call's providers could not start: which one, and why. */
+  startFailure?: { provider?: string; message: string };
 }
 
 /**
@@ -92,6 +103,8 @@ export class CallSession {
   #activeTurn: number | undefined;
   #ending = false;
   #ended = false;
+  #startError: string | undefined;
+  #startFailure: CallResult['startFailure'];
   #softFailures = 0;
   #stopInput: (() => void) | undefined;
   #resolve: ((r: CallResult) => void) | undefined;
@@ -138,7 +151,13 @@ export class CallSession {
       await this.#setup();
     } catch (e) {
       const err = ProviderError.from(e);
-      this.#logger.error({ err: err.message, kind: err.kind }, 'call could not start');
+      this.#logger.error(
+        { err: err.message, kind: err.kind, provider: err.provider },
+        'call could not start',
+      );
+      this.#startError = `call could not start: ${err.message}`;
+      this.#startFailure = { ...(err.provider ? { provider: err.provider } : {}), message: err.message };
+      await this.#sayUnavailable();
       this.#end({ reason: 'provider-error', hangup: true }, 'failed');
       return done;
     }
@@ -229,6 +248,34 @@ export class CallSession {
       });
     }
     if (this.#ended) await this.#pipeline.close();
+  }
+
+  /** The caller is told, in a local voice, that the line cannot take calls; never dead air. */
+  async #sayUnavailable(): Promise<void> {
+    const { leg, snapshot, providers, unavailableTts } = this.#o;
+    if (!unavailableTts || !this.#player || this.#ended) return;
+    this.#events.send('call.answered', {});
+    const ctrl = new AbortController();
+    const onEnd = () => ctrl.abort();
+    this.#ctrl.signal.addEventListener('abort', onEnd, { once: true });
+    const cancel = this.timers.timeout(() => ctrl.abort(), UNAVAILABLE_LINE_TIMEOUT_MS);
+    await sayUnavailable({
+      factory: providers,
+      ttsRef: unavailableTts,
+      ctx: {
+        callId: this.callId,
+        workspaceId: snapshot.workspaceId,
+        agentId: snapshot.agentId,
+        language: snapshot.config.language,
+        logger: this.#logger,
+      },
+      player: this.#player,
+      format: leg.outputFormat,
+      signal: ctrl.signal,
+      logger: this.#logger,
+    });
+    cancel();
+    this.#ctrl.signal.removeEventListener('abort', onEnd);
   }
 
   since(): number {
@@ -337,6 +384,7 @@ export class CallSession {
       latencies: this.#latency.turns,
       providers: this.#served,
       ...(recording ? { recording } : {}),
+      ...(this.#startFailure ? { startFailure: this.#startFailure } : {}),
     };
     const data = {
       outcome,
@@ -346,6 +394,7 @@ export class CallSession {
       latencies: result.latencies,
       providers: result.providers,
       ...(recording ? { recordingPath: recording.path } : {}),
+      ...(this.#startError ? { error: this.#startError } : {}),
     };
     this.#events.send('call.ended', data);
     this.#resolve?.(result);

@@ -26,6 +26,8 @@ export interface CallRunnerOptions {
   dataDir: string;
   configUrlTimeoutMs: number;
   vadFactory?: VadFactory;
+  /** A synthesiser needing nothing outside the process, for "this line is unavailable". */
+  unavailableTts?: string;
 }
 
 export interface StartedCall {
@@ -54,6 +56,7 @@ export class CallRunner {
   readonly #live = new Map<string, { leg: CallLeg; done: Promise<CallResult> }>();
   /** The agent document each live call or chat runs, for providers that read it (the answerer). */
   readonly #configs = new Map<string, AgentConfig>();
+  readonly #problems = new Map<string, { message: string; at: Date }>();
   #draining = false;
 
   constructor(options: CallRunnerOptions) {
@@ -115,6 +118,7 @@ export class CallRunner {
       resolveSecret: (credentialId) =>
         store.credentials.reveal(agent.workspaceId, credentialId).catch(() => undefined),
       ...(this.#o.vadFactory ? { vadFactory: this.#o.vadFactory } : {}),
+      ...(this.#o.unavailableTts ? { unavailableTts: this.#o.unavailableTts } : {}),
     });
     this.#configs.set(callId, overrides.snapshot.config);
     log.info(
@@ -133,6 +137,7 @@ export class CallRunner {
           },
           'call ended',
         );
+        this.#noteProviders(r);
         return r;
       })
       .finally(() => {
@@ -142,6 +147,25 @@ export class CallRunner {
     this.#live.set(callId, { leg, done });
     done.catch((err: unknown) => log.error({ err }, 'call session failed'));
     return { callId, agent: overrides.snapshot as ResolvedAgent, done };
+  }
+
+  /**
+   * Providers whose last call could not start, for readiness: an operator sees "asr provider
+   * local:pocketsphinx: needs the system binary …" without reading logs. A later call that starts
+   * on the same provider clears it.
+   */
+  providerProblems(): { provider: string; message: string; at: Date }[] {
+    return [...this.#problems.entries()].map(([provider, p]) => ({ provider, ...p }));
+  }
+
+  #noteProviders(r: CallResult): void {
+    for (const ref of Object.values(r.providers)) if (ref) this.#problems.delete(ref);
+    const f = r.startFailure;
+    if (f) {
+      this.#problems.set(f.provider ?? 'unknown provider', { message: f.message, at: new Date() });
+      // Bounded: a workspace cycling through broken providers cannot grow this without end.
+      if (this.#problems.size > 50) this.#problems.delete(this.#problems.keys().next().value as string);
+    }
   }
 
   /** A text conversation with an agent's published version, or with its draft to try edits. */
