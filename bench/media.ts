@@ -109,7 +109,7 @@ async function pacerJitter(spinMs: number): Promise<Record<string, string | numb
   const wall0 = performance.now();
   let done = 0;
   let frames = 0;
-  let reanchors = 0;
+  let stalls = 0;
   await new Promise<void>((resolve) => {
     for (let p = 0; p < PACERS; p++) {
       setTimeout(() => {
@@ -121,7 +121,7 @@ async function pacerJitter(spinMs: number): Promise<Record<string, string | numb
             frames++;
           },
           onIdle: () => {
-            reanchors += pacer.stats.reanchors;
+            stalls += pacer.stats.stalls;
             pacer.close();
             if (++done === PACERS) resolve();
           },
@@ -141,7 +141,7 @@ async function pacerJitter(spinMs: number): Promise<Record<string, string | numb
     'late p50 ms': st.p50,
     'late p99 ms': st.p99,
     'late max ms': st.max,
-    'reanchors (all pacers)': reanchors,
+    'stalls (all pacers)': stalls,
     'CPU % of one core': Math.round(((cpu.user + cpu.system) / 1000 / wall) * 1000) / 10,
     // Stalls of the whole event loop (GC, other processes on the host) show up here, not as pacer error.
     'loop delay max ms': loop.max / 1e6,

@@ -62,30 +62,63 @@ describe('Pacer', () => {
       assert.ok(at < deadline + 20, `frame ${n} late by ${at - deadline}`);
       if (n > 0) assert.ok(at > emits[n - 1]!.at, `frame ${n} shares a deadline`);
     }
-    assert.equal(pacer.stats.reanchors, 0);
+    assert.equal(pacer.stats.stalls, 0);
   });
 
-  it('after a stall it owes at most one frame and then keeps cadence (no burst)', () => {
+  it('after a stall the owed frames are made up at once and the 20 ms grid is kept (no added latency)', () => {
     const clock = new FakeClock();
     const { pacer, emits } = setup(clock);
+    const t0 = clock.now();
     pacer.push(mulaw(1000));
     clock.advance(40); // frames at 0, 20, 40
-    const stallLate = 95;
-    clock.lateness = () => stallLate; // the next timer fires 95 ms after its deadline
+    clock.lateness = () => 95; // the next timer fires 95 ms after its deadline
     clock.tick();
     clock.lateness = () => 0;
     clock.advance(200);
-    const gaps = emits.slice(3).map((e, i) => e.at - emits[i + 2]!.at);
-    // One frame at the stall, the one owed on the next loop turn, then the 20 ms grid again
-    // (shifted by the stall, not by the catch-up).
-    assert.equal(gaps[0], 20 + stallLate);
-    assert.ok(gaps[1]! < 1, `owed frame followed after ${gaps[1]} ms`);
-    assert.equal(gaps[1]! + gaps[2]!, 20);
-    assert.ok(
-      gaps.slice(3).every((g) => g === 20),
-      `gaps ${gaps}`,
+    // The stall owed the frames due at 60, 80, 100 and 120: all four go out at 155, in order.
+    assert.deepEqual(
+      emits.slice(3, 7).map((e) => e.at - t0),
+      [155, 155, 155, 155],
     );
-    assert.equal(pacer.stats.reanchors, 1);
+    // Then the original grid again: the frame due at 140 at 140 + 15 (lateness 15 < one frame is
+    // owed at 155 too), and every later one exactly on its deadline.
+    const later = emits.slice(8).map((e) => e.at - t0);
+    assert.ok(
+      later.every((at, i) => at === 160 + i * 20),
+      `later frames at ${later}`,
+    );
+    assert.equal(pacer.stats.stalls, 1);
+    assert.equal(pacer.stats.caughtUp, 4);
+    assert.equal(pacer.stats.dropped, 0);
+    assert.equal(pacer.playedMs + pacer.queuedMs, 1000, 'nothing lost');
+  });
+
+  it('a stall longer than maxCatchUpMs drops only the frames later than the bound', () => {
+    const clock = new FakeClock();
+    const emits: number[] = [];
+    const pacer = new Pacer({
+      format: MULAW_8K,
+      clock,
+      maxCatchUpMs: 100,
+      onFrame: () => emits.push(clock.now()),
+    });
+    const t0 = clock.now();
+    pacer.push(mulaw(2000));
+    clock.advance(10); // frame 0 at 0
+    assert.equal(emits.length, 1);
+    clock.lateness = () => 1000; // the loop is stuck for a second
+    clock.tick();
+    clock.lateness = () => 0;
+    clock.advance(100);
+    // At 1020 the frames due at 20 … 1020 are owed (51); the bound lets 1 + 100/20 = 6 through.
+    assert.equal(pacer.stats.dropped, 45);
+    const rel = emits.map((at) => Math.round(at - t0));
+    assert.equal(rel.filter((at) => at === 1020).length, 6);
+    // Then on the grid: latency stays bounded, however long the stall was.
+    assert.deepEqual(
+      rel.filter((at) => at > 1020),
+      [1040, 1060, 1080, 1100, 1120],
+    );
   });
 
   it('idles on underrun without inventing frames and re-anchors on the next push', () => {

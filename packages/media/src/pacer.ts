@@ -19,14 +19,24 @@ export interface PacerOptions {
    * late; spinning trades CPU for punctuality (see DEFAULT_SPIN_MS for the measured trade-off).
    */
   spinMs?: number;
+  /**
+   * How much a stalled event loop may still make up: frames owed within this bound are sent at
+   * once, in order, so the schedule (and with it the caller's latency) never shifts; frames later
+   * than this are dropped, since a caller no longer hears them as speech, only as delay.
+   */
+  maxCatchUpMs?: number;
 }
 
 export interface PacerStats {
   frames: number;
   /** Runs that ended because the queue ran dry. */
   underruns: number;
-  /** Times the event loop was more than one frame late and the schedule was shifted. */
-  reanchors: number;
+  /** Times the event loop was more than one frame late (a stall). */
+  stalls: number;
+  /** Frames sent late, at once, to make up for a stall. */
+  caughtUp: number;
+  /** Frames dropped because a stall made them later than `maxCatchUpMs`. */
+  dropped: number;
   /** Worst observed lateness of a frame against its deadline. */
   maxLatenessMs: number;
   /** Lateness of the most recent frame against its deadline (read it inside onFrame). */
@@ -36,21 +46,32 @@ export interface PacerStats {
 /**
  * Real-time pacer: hands out one `frameMs` frame per deadline, for sinks that do not buffer
  * (RTP, AudioSocket). Deadlines are computed as anchor + n·frameMs from a monotonic clock, so
- * timer error never accumulates. When the loop was late by more than a frame, the schedule is
- * shifted so at most one frame is owed, and that frame is caught up on the next turn: never a
- * burst. When the queue runs dry the pacer idles (it does not invent frames) and re-anchors on
- * the next push. Every pacer on a clock shares one timer (DeadlineScheduler): one timer per call
+ * timer error never accumulates. The schedule never shifts: when the loop was late (GC, a busy
+ * turn), the frames owed are made up at once, up to `maxCatchUpMs`; older ones are dropped. A
+ * shifted schedule would turn every stall into delay the caller hears for the rest of the call
+ * (a relayed stream never runs dry to reset it). When the queue runs dry the pacer idles (it
+ * does not invent frames) and re-anchors on the next push. Every pacer on a clock shares one timer (DeadlineScheduler): one timer per call
  * per frame is what limited how many calls one event loop could pace.
  */
 export class Pacer {
   readonly format: AudioFormat;
   readonly frameMs: number;
-  readonly stats: PacerStats = { frames: 0, underruns: 0, reanchors: 0, maxLatenessMs: 0, lastLatenessMs: 0 };
+  readonly stats: PacerStats = {
+    frames: 0,
+    underruns: 0,
+    stalls: 0,
+    caughtUp: 0,
+    dropped: 0,
+    maxLatenessMs: 0,
+    lastLatenessMs: 0,
+  };
   private readonly clock: Clock;
   private readonly scheduler: DeadlineScheduler;
   private readonly deadline: Deadline;
   private readonly reframer: Reframer;
   private readonly opts: PacerOptions;
+  /** Most frames one turn sends: the one due plus those `maxCatchUpMs` covers. */
+  private readonly maxBurst: number;
   private queue: AudioFrame[] = [];
   private head = 0;
   private anchor: number | undefined;
@@ -67,6 +88,7 @@ export class Pacer {
     this.scheduler = DeadlineScheduler.for(this.clock);
     this.deadline = new Deadline(() => this.tick(), Math.max(0, opts.spinMs ?? DEFAULT_SPIN_MS));
     this.reframer = new Reframer(this.format, this.frameMs);
+    this.maxBurst = 1 + Math.floor((opts.maxCatchUpMs ?? DEFAULT_MAX_CATCH_UP_MS) / this.frameMs);
   }
 
   /**
@@ -139,38 +161,50 @@ export class Pacer {
   private tick(): void {
     if (this.closed || this.anchor === undefined) return;
     const now = this.clock.now();
-    let due = this.anchor + this.n * this.frameMs;
+    const due = this.anchor + this.n * this.frameMs;
     if (now < due) {
       this.scheduler.schedule(this.deadline, due);
       return;
     }
-    const next = this.dequeue();
-    if (!next) {
-      this.anchor = undefined;
-      this.stats.underruns++;
+    // Every frame whose deadline has passed: normally one, more after a stall.
+    let owed = Math.floor((now - due) / this.frameMs) + 1;
+    if (owed > 1) this.stats.stalls++;
+    if (owed > this.maxBurst) {
+      // Too late to be worth hearing: drop them and keep the schedule (latency stays bounded).
+      const skip = owed - this.maxBurst;
+      for (let i = 0; i < skip && this.dequeue(); i++) {
+        this.n++;
+        this.stats.dropped++;
+      }
+      owed = this.maxBurst;
+    }
+    for (let i = 0; i < owed; i++) {
+      const next = this.dequeue();
+      if (!next) {
+        this.anchor = undefined;
+        this.stats.underruns++;
+        try {
+          this.opts.onIdle?.();
+        } catch (err) {
+          this.fail(err);
+        }
+        return;
+      }
+      const late = now - (this.anchor + this.n * this.frameMs);
+      this.stats.lastLatenessMs = late;
+      this.stats.maxLatenessMs = Math.max(this.stats.maxLatenessMs, late);
+      this.stats.frames++;
+      if (i > 0) this.stats.caughtUp++;
+      this.n++;
+      this.played += this.dequeuedMs;
       try {
-        this.opts.onIdle?.();
+        this.opts.onFrame(next);
       } catch (err) {
         this.fail(err);
       }
-      return;
+      if (this.closed || this.anchor === undefined) return;
     }
-    if (now - due > this.frameMs) {
-      this.anchor += now - due - this.frameMs;
-      due = now - this.frameMs;
-      this.stats.reanchors++;
-    }
-    this.stats.lastLatenessMs = now - due;
-    this.stats.maxLatenessMs = Math.max(this.stats.maxLatenessMs, now - due);
-    this.stats.frames++;
-    this.n++;
-    this.played += this.dequeuedMs;
-    try {
-      this.opts.onFrame(next);
-    } catch (err) {
-      this.fail(err);
-    }
-    if (this.anchor !== undefined && !this.deadline.scheduled && !this.closed) {
+    if (!this.deadline.scheduled) {
       this.scheduler.schedule(this.deadline, this.anchor + this.n * this.frameMs);
     }
   }
@@ -208,3 +242,9 @@ export class Pacer {
  * pacing jitter. Sub-millisecond punctuality buys nothing against a carrier's 20 ms frames.
  */
 export const DEFAULT_SPIN_MS = 0;
+
+/**
+ * A stall up to this long is made up by sending the owed frames at once; carriers' and phones'
+ * jitter buffers absorb a burst this size. Past it, the late frames are dropped.
+ */
+export const DEFAULT_MAX_CATCH_UP_MS = 200;
