@@ -358,3 +358,18 @@ test('log lines of a call carry callId and agentId once when the runner already 
     assert.equal(line.match(/"agentId"/g)?.length, 1, line);
   }
 });
+
+test('caller audio queued while the providers connect is not replayed as delay: only the last 200 ms', async () => {
+  const h = new SessionHarness({ config: { turnTaking: fast } });
+  // Two seconds of caller audio arrive before the call is set up (a slow provider connect).
+  for (let t = 0; t < 2000; t += 20) h.leg.pushSilence(20);
+  await h.start();
+  await h.advance(20);
+  assert.ok(h.asr.stream, 'the recogniser is connected');
+  assert.equal(h.asr.stream.receivedMs, 200, 'the backlog was cut to its newest 200 ms');
+  h.leg.pushSilence(20);
+  await h.advance(20);
+  assert.equal(h.asr.stream.receivedMs, 220, 'live audio flows as before');
+  await h.hangup();
+  assertNoLeaks(h);
+});

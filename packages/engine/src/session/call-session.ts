@@ -10,11 +10,12 @@ import {
   type TranscriptEntry,
   type TurnLatency,
 } from '@switchboard/core';
-import { initMedia } from '@switchboard/media';
+import { frameDurationMs, initMedia } from '@switchboard/media';
 import type { CallLeg } from '../call-leg.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { ProviderFactory, ServedProviders } from '../providers/provider-factory.js';
 import { ToolRunner } from '../tools/tool-runner.js';
+import { Channel } from '../util/channel.js';
 import { type Clock, systemClock, TimerScope } from '../util/clock.js';
 import { CascadedPipeline } from './cascaded-pipeline.js';
 import { connectCascaded, connectSts } from './connect-providers.js';
@@ -31,6 +32,8 @@ import { Transcript } from './transcript.js';
 import { sayUnavailable } from './unavailable-line.js';
 import { defaultVadFactory, type VadFactory, VadTap } from './vad.js';
 
+/** Caller audio kept from the call's setup: enough for the onset of a word, not a backlog. */
+const SETUP_BACKLOG_KEEP_MS = 200;
 /** The unavailable line is short; a synthesiser that hangs must not hold the call open. */
 const UNAVAILABLE_LINE_TIMEOUT_MS = 10_000;
 const APOLOGY = "I'm sorry, we're having technical difficulties. Please call again later.";
@@ -306,7 +309,15 @@ export class CallSession {
   }
 
   async #readAudio(): Promise<void> {
-    const it = this.#o.leg.audio[Symbol.asyncIterator]();
+    const audio = this.#o.leg.audio;
+    // Caller audio that queued while the providers connected would reach them in one burst and,
+    // echoed or answered, be played back at real time: the call's setup time would become
+    // permanent delay. Only the last moments are kept (they may hold the start of a word).
+    if (audio instanceof Channel) {
+      const dropped = audio.keepNewest(SETUP_BACKLOG_KEEP_MS, frameDurationMs);
+      if (dropped > 0) this.#logger.debug({ frames: dropped }, 'dropped caller audio queued during setup');
+    }
+    const it = audio[Symbol.asyncIterator]();
     this.#stopInput = () => void it.return?.()?.catch(() => {});
     try {
       for (;;) {

@@ -51,6 +51,23 @@ export class Channel<T> implements AsyncIterable<T> {
     }
   }
 
+  /**
+   * Drops the oldest queued items until at most `maxWeight` remains (by `weigh`, e.g. audio
+   * milliseconds); returns how many were dropped. Never touches a consumer already waiting.
+   */
+  keepNewest(maxWeight: number, weigh: (item: T) => number): number {
+    let kept = 0;
+    let i = this.#items.length;
+    while (i > 0) {
+      const w = weigh(this.#items[i - 1] as T);
+      if (kept + w > maxWeight) break;
+      kept += w;
+      i--;
+    }
+    if (i > 0) this.#items.splice(0, i);
+    return i;
+  }
+
   /** Drops queued items without closing. */
   drain(): T[] {
     return this.#items.splice(0);
