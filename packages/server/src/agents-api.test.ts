@@ -345,6 +345,21 @@ describe('documentation and health', () => {
     }
     const body = spec.paths['/v1/agents'].post.requestBody.content['application/json'].schema;
     assert.ok(JSON.stringify(body).includes('endOfTurnSilenceMs'), 'agent config is documented');
+    // Public operations say they need no credentials; the rest name their schemes.
+    assert.deepEqual(spec.paths['/v1/auth/login'].post.security, []);
+    assert.deepEqual(spec.paths['/health/ready'].get.security, []);
+    assert.equal(spec.paths['/v1/agents'].get.security, undefined, 'the document default applies');
+    // What Switchboard sends: every event a webhook can subscribe to, with its payload.
+    for (const type of ['call.started', 'transcript.final', 'call.ended', 'call.analyzed']) {
+      assert.ok(spec.webhooks?.[type]?.post, `webhooks lacks ${type}`);
+    }
+    const ended = spec.webhooks['call.ended'].post.requestBody.content['application/json'].schema;
+    assert.ok(ended.properties.data.properties.endedReason.enum.includes('caller-hangup'));
+    assert.ok(
+      spec.webhooks['call.ended'].post.parameters.some(
+        (p: { name: string }) => p.name === 'X-Switchboard-Signature',
+      ),
+    );
     const docs = await t.app.inject({ url: '/docs/' });
     assert.equal(docs.statusCode, 200);
     assert.match(docs.body, /swagger/i);

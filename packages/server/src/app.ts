@@ -15,6 +15,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Redis } from 'ioredis';
 import type { AppDeps } from './deps.js';
+import { webhookDocs } from './openapi-webhooks.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { registerInputGuard } from './plugins/input-guard.js';
@@ -73,6 +74,10 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
   app.addHook('onRoute', (r) => {
     // The interactive docs and their assets are public, like the spec they render.
     if (r.url === '/docs' || r.url.startsWith('/docs/')) r.config = { ...r.config, auth: 'public' };
+    // The document says which operations need no credentials, and which take the internal token.
+    const auth = r.config?.auth;
+    if (auth === 'public') r.schema = { ...r.schema, security: [] };
+    if (auth === 'internal') r.schema = { ...r.schema, security: [{ internal: [] }] };
     for (const method of [r.method].flat()) {
       if (method !== 'HEAD') routeTable.push({ method, url: r.url, auth: r.config?.auth ?? 'user' });
     }
@@ -143,7 +148,8 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
         },
       },
       security: [{ bearer: [] }, { session: [] }],
-    },
+      webhooks: webhookDocs(),
+    } as Record<string, unknown>,
     transform: createJsonSchemaTransform({ skipList: ['/docs', '/docs/*', '/openapi.json'] }),
     transformObject: createJsonSchemaTransformObject({}),
   });
