@@ -73,8 +73,10 @@ for (const [name, cmd] of Object.entries(COMMANDS)) {
   for (let i = 0; i < runs; i++) {
     const dir = mkdtempSync(join(tmpdir(), 'sb-startup-'));
     try {
-      fresh.push((await once(cmd, dir, (port += 2))).readyMs);
-      const again = await once(cmd, dir, (port += 2));
+      port += 2;
+      fresh.push((await once(cmd, dir, port)).readyMs);
+      port += 2;
+      const again = await once(cmd, dir, port);
       existing.push(again.readyMs);
       cpu.push(again.cpuMs);
       rss = Math.max(rss, again.rssMb);
