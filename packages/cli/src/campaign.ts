@@ -1,12 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { SingleBar } from 'cli-progress';
+import { platformUrl, reachPlatform } from './cli-env.js';
 
 const USAGE = `Usage: switchboard campaign import <file.csv> (--campaign <id> | --agent <id> --name <name> --from <number|pool>)
   [--url <public url>] [--key <api key>] [--chunk <rows per request>]
 
 The CSV needs a phone column; every other column is a variable. The API key comes from --key or
-SWITCHBOARD_API_KEY, the URL from --url or PUBLIC_URL (default http://localhost:3000).`;
+SWITCHBOARD_API_KEY, the URL from --url, SWITCHBOARD_URL or PUBLIC_URL, else where npm start listens
+with the same environment and .env (HOST and PORT, default http://127.0.0.1:3000).`;
 
 interface RowError {
   row: number;
@@ -31,8 +33,13 @@ export async function campaignCommand(
       url: { type: 'string' },
       key: { type: 'string' },
       chunk: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help) {
+    out.write(`${USAGE}\n`);
+    return 0;
+  }
   const [sub, file] = positionals;
   const key = values.key ?? process.env.SWITCHBOARD_API_KEY;
   if (
@@ -44,9 +51,9 @@ export async function campaignCommand(
     err.write(`${USAGE}\n`);
     return 64;
   }
-  const base = (values.url ?? process.env.PUBLIC_URL ?? 'http://localhost:3000').replace(/\/$/, '');
+  const base = platformUrl(values.url);
   const api = async (path: string, init: RequestInit) => {
-    const r = await fetch(`${base}/v1${path}`, {
+    const r = await reachPlatform(`${base}/v1${path}`, {
       ...init,
       headers: { authorization: `Bearer ${key}`, ...(init.headers as Record<string, string>) },
     });

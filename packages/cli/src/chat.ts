@@ -1,11 +1,13 @@
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
+import { platformUrl, reachPlatform } from './cli-env.js';
 
 const USAGE = `Usage: switchboard chat <agent id> [--draft] [--var name=value ...] [--url <url>] [--key <api key>]
 
 Talks to an agent in text through the API: the same model and tools as a phone call, typed turns.
 --draft tries the unpublished draft. The API key comes from --key or SWITCHBOARD_API_KEY, the URL
-from --url or PUBLIC_URL (default http://localhost:3000). Type /quit to leave.`;
+from --url, SWITCHBOARD_URL or PUBLIC_URL, else where npm start listens with the same environment and
+.env (HOST and PORT, default http://127.0.0.1:3000). Type /quit to leave.`;
 
 interface ChatTurn {
   sessionId: string;
@@ -29,8 +31,13 @@ export async function chatCommand(
       var: { type: 'string', multiple: true },
       url: { type: 'string' },
       key: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
+  if (values.help) {
+    out.write(`${USAGE}\n`);
+    return 0;
+  }
   const agentId = positionals[0];
   const key = values.key ?? process.env.SWITCHBOARD_API_KEY;
   if (!agentId || !key) {
@@ -46,18 +53,22 @@ export async function chatCommand(
     }
     variables[v.slice(0, i)] = v.slice(i + 1);
   }
-  const base = (values.url ?? process.env.PUBLIC_URL ?? 'http://localhost:3000').replace(/\/$/, '');
+  const base = platformUrl(values.url);
   const doFetch = io.fetch ?? fetch;
   let sessionId: string | undefined;
   const send = async (message?: string): Promise<ChatTurn | undefined> => {
-    const res = await doFetch(`${base}/v1/agents/${encodeURIComponent(agentId)}/test-chat`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        ...(sessionId ? { sessionId } : { draft: !!values.draft, variables }),
-        ...(message ? { message } : {}),
-      }),
-    });
+    const res = await reachPlatform(
+      `${base}/v1/agents/${encodeURIComponent(agentId)}/test-chat`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          ...(sessionId ? { sessionId } : { draft: !!values.draft, variables }),
+          ...(message ? { message } : {}),
+        }),
+      },
+      doFetch,
+    );
     const body = (await res.json()) as ChatTurn & { error?: { message: string } };
     if (!res.ok) {
       out.write(`error: ${body.error?.message ?? res.statusText}\n`);

@@ -3,29 +3,69 @@ import { ConfigError, createLogger, loadConfig } from '@switchboard/core';
 import { openDatabase } from '@switchboard/store';
 import { campaignCommand } from './campaign.js';
 import { chatCommand } from './chat.js';
+import { loadDotEnv, VERSION } from './cli-env.js';
+import { doctorCommand } from './doctor.js';
 import { start } from './start.js';
 
-const USAGE = `Usage: switchboard <command>
+const USAGE = `Usage: switchboard <command> [options]
 
 Commands:
   start      run the platform (API, docs, connectors) on the configured database
   migrate    apply database migrations and exit
+  doctor     check this machine (Node.js, ports, database, voice stack, services) and say how to fix each
   campaign   import <file.csv>: add contacts to a campaign through the API
   chat       <agent id>: talk to an agent in text (same model and tools as a call)
   help       show this text
 
-Configuration comes from the environment; see .env.example.`;
+Every command takes --help; switchboard --version prints the version.
+Configuration comes from the environment and ./.env; see .env.example.`;
+
+/** What `<command> --help` prints, for the commands whose own parser does not. */
+const COMMAND_HELP: Record<string, string> = {
+  start: `Usage: switchboard start
+
+Runs the whole platform: the API and its docs, built-in SIP, carrier webhooks
+and media sockets, the dialer and webhook delivery. Settings come from the environment and ./.env
+(see .env.example); with no DATABASE_URL it uses the embedded database in DATA_DIR (./data).`,
+  migrate: `Usage: switchboard migrate
+
+Applies the database migrations (DATABASE_URL, or the embedded database in DATA_DIR) and exits.
+start applies them too; run this to migrate ahead of a rolling upgrade.`,
+  doctor: `Usage: switchboard doctor
+
+Checks Node.js, the configuration, the HTTP and SIP ports, the database, the offline voice stack
+and any configured Redis or MQTT broker, and prints how to fix each problem. Exits 1 when
+something must be fixed before npm start.`,
+};
 
 async function main(argv: string[]): Promise<number> {
-  const { positionals } = parseArgs({ args: argv, allowPositionals: true, strict: false });
-  const command = positionals[0] ?? 'help';
-  if (command === 'help' || command === '--help') {
+  loadDotEnv();
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: false,
+    options: { help: { type: 'boolean', short: 'h' }, version: { type: 'boolean', short: 'v' } },
+  });
+  const command = positionals[0] ?? (values.version ? 'version' : 'help');
+  if (command === 'version' || (values.version && !positionals[0])) {
+    process.stdout.write(`switchboard ${VERSION}\n`);
+    return 0;
+  }
+  if (command === 'help') {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  // An API client: needs no server configuration.
+  if (values.help) {
+    const help = COMMAND_HELP[command];
+    if (help) {
+      process.stdout.write(`${help}\n`);
+      return 0;
+    }
+  }
+  // API clients and checks: they need no server configuration of their own.
   if (command === 'campaign') return campaignCommand(argv.slice(1));
   if (command === 'chat') return chatCommand(argv.slice(1));
+  if (command === 'doctor') return doctorCommand();
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();

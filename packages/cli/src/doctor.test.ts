@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { test } from 'node:test';
+import { loadDotEnv, platformUrl, reachPlatform } from './cli-env.js';
+import { doctorCommand } from './doctor.js';
+
+function sink() {
+  let text = '';
+  return {
+    out: new Writable({
+      write(chunk, _enc, done) {
+        text += String(chunk);
+        done();
+      },
+    }),
+    text: () => text,
+  };
+}
+
+test('doctor names a port taken by another program and how to fix it, and fails', async (t) => {
+  const other = createServer((s) => s.end('not switchboard'));
+  await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+  t.after(() => other.close());
+  const port = (other.address() as { port: number }).port;
+  const dir = mkdtempSync(join(tmpdir(), 'sb-doctor-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const s = sink();
+  const code = await doctorCommand({ PORT: String(port), DATA_DIR: dir, SIP_ENABLED: 'false' }, s.out);
+  assert.equal(code, 1);
+  assert.match(s.text(), new RegExp(`✗ HTTP port 127\\.0\\.0\\.1:${port} is in use by another program`));
+  assert.match(s.text(), /→ stop that program or set PORT to a free port/);
+  assert.match(s.text(), /✓ embedded database \(PGlite\)/);
+});
+
+test('doctor reports an invalid configuration with the setting that is wrong', async () => {
+  const s = sink();
+  assert.equal(await doctorCommand({ PORT: 'eighty' }, s.out), 1);
+  assert.match(s.text(), /✗ configuration is invalid/);
+  assert.match(s.text(), /PORT/);
+});
+
+test('the CLI finds the platform where npm start listens with the same environment', () => {
+  assert.equal(platformUrl(undefined, {}), 'http://127.0.0.1:3000');
+  assert.equal(platformUrl(undefined, { HOST: '0.0.0.0', PORT: '8080' }), 'http://127.0.0.1:8080');
+  assert.equal(
+    platformUrl(undefined, { PORT: '8080', PUBLIC_URL: 'https://voice.example.com/' }),
+    'https://voice.example.com',
+  );
+  assert.equal(platformUrl('http://other:1', { PUBLIC_URL: 'https://voice.example.com' }), 'http://other:1');
+});
+
+test('.env fills in what the environment does not set, and never overrides it', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'sb-env-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, '.env'), 'PORT=4100\nHOST=127.0.0.2\n# comment\n');
+  const env: NodeJS.ProcessEnv = { HOST: '127.0.0.1' };
+  assert.equal(loadDotEnv(dir, env), join(dir, '.env'));
+  assert.equal(env.PORT, '4100');
+  assert.equal(env.HOST, '127.0.0.1');
+  assert.equal(platformUrl(undefined, env), 'http://127.0.0.1:4100');
+});
+
+test('a platform that is not running is named, with what to do, instead of "fetch failed"', async () => {
+  const closed = createServer();
+  await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+  const port = (closed.address() as { port: number }).port;
+  await new Promise((r) => closed.close(r));
+  await assert.rejects(
+    reachPlatform(`http://127.0.0.1:${port}/v1/agents`, {}),
+    /cannot reach Switchboard at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)\. Is it running \(npm start\)\?/,
+  );
+});
