@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { after, before, describe, test } from 'node:test';
+import { objectsCommand } from './objects.js';
+import { startTestPlatform, type TestPlatform } from './platform-testkit.js';
+
+function sink() {
+  let text = '';
+  const stream = new Writable({
+    write(chunk, _enc, done) {
+      text += String(chunk);
+      done();
+    },
+  });
+  return { stream, text: () => text };
+}
+
+// The everyday objects through the CLI, against the started platform's API, as a user runs them.
+describe('switchboard <objects> <verb>', () => {
+  let t: TestPlatform;
+  let key: string;
+  before(async () => {
+    t = await startTestPlatform();
+    key = (await t.platform.store.apiKeys.create(t.workspaceId, { name: 'cli', role: 'admin' })).key;
+  });
+  after(() => t?.close());
+
+  const run = async (name: string, ...args: string[]) => {
+    const out = sink();
+    const err = sink();
+    const code = await objectsCommand(
+      name,
+      [...args, '--url', t.appUrl, '--key', key],
+      out.stream,
+      err.stream,
+    );
+    return { code, out: out.text(), err: err.text() };
+  };
+
+  test('create, list as a table, get, publish and delete an agent', async () => {
+    const created = await run(
+      'agents',
+      'create',
+      '--data',
+      JSON.stringify({ name: 'From the CLI', config: { greeting: 'Hi.' } }),
+    );
+    assert.equal(created.code, 0, created.err);
+    const id = JSON.parse(created.out).id as string;
+    const list = await run('agents', 'list');
+    assert.equal(list.code, 0);
+    assert.match(list.out, /^id\s+name\s+currentVersion\s+defaultInbound\n/);
+    assert.match(list.out, new RegExp(`${id}\\s+From the CLI`));
+    assert.match(list.out, /Demo receptionist/);
+    const published = await run('agents', 'publish', id);
+    assert.equal(published.code, 0, published.err);
+    assert.equal(JSON.parse((await run('agents', 'get', id)).out).currentVersion, 1);
+    assert.equal((await run('agents', 'delete', id)).code, 0);
+    assert.equal((await run('agents', 'get', id)).code, 1);
+  });
+
+  test("the API's validation errors are shown with the field they name", async () => {
+    const bad = await run(
+      'numbers',
+      'create',
+      '--data',
+      JSON.stringify({ number: '+1555', connector: 'sip' }),
+    );
+    assert.equal(bad.code, 1);
+    assert.match(bad.err, /^error 400: /);
+    assert.match(bad.err, /\n {2}body\.number: /);
+  });
+
+  test('usage errors: a missing id, an unknown verb, no body', async () => {
+    assert.equal((await run('calls', 'get')).code, 64);
+    assert.match((await run('calls', 'frobnicate')).err, /unknown calls command: frobnicate/);
+    assert.match((await run('keys', 'create')).err, /needs --data/);
+    const help = sink();
+    assert.equal(await objectsCommand('calls', ['--help'], help.stream), 0);
+    assert.match(help.text(), /switchboard calls list/);
+  });
+});

@@ -1,0 +1,141 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { platformUrl, reachPlatform } from './cli-env.js';
+
+/** The everyday objects, by the name the command takes, with what a list shows of each. */
+const RESOURCES: Record<string, { path: string; columns: string[]; verbs: string[] }> = {
+  agents: {
+    path: '/agents',
+    columns: ['id', 'name', 'currentVersion', 'defaultInbound'],
+    verbs: ['publish'],
+  },
+  numbers: { path: '/phone-numbers', columns: ['id', 'number', 'connector', 'agentId'], verbs: [] },
+  calls: {
+    path: '/calls',
+    columns: ['id', 'direction', 'connector', 'status', 'outcome', 'durationMs', 'createdAt'],
+    verbs: [],
+  },
+  keys: { path: '/api-keys', columns: ['id', 'name', 'role', 'prefix', 'lastUsedAt'], verbs: [] },
+  providers: { path: '/providers', columns: ['id', 'name', 'kind', 'type'], verbs: ['test'] },
+  credentials: { path: '/credentials', columns: ['id', 'name', 'masked'], verbs: [] },
+  webhooks: { path: '/webhooks', columns: ['id', 'url', 'format', 'enabled'], verbs: [] },
+  campaigns: {
+    path: '/campaigns',
+    columns: ['id', 'name', 'status', 'agentId'],
+    verbs: ['pause', 'resume', 'cancel'],
+  },
+};
+
+export const OBJECT_COMMANDS = Object.keys(RESOURCES);
+
+const usage = (name: string) => {
+  const r = RESOURCES[name];
+  const extra = r?.verbs.map((v) => `  switchboard ${name} ${v} <id>\n`).join('') ?? '';
+  return `Usage:
+  switchboard ${name} list [--limit N] [--json]
+  switchboard ${name} get <id>
+  switchboard ${name} create --data '<json>' | --file <file.json>
+  switchboard ${name} update <id> --data '<json>' | --file <file.json>
+  switchboard ${name} delete <id>
+${extra}
+Talks to the running platform's REST API (/v1${r?.path ?? ''}); the body is the API's own JSON.
+The API key comes from --key or SWITCHBOARD_API_KEY, the URL from --url, SWITCHBOARD_URL or
+PUBLIC_URL, else where npm start listens (HOST and PORT). Output is JSON, lists a table.`;
+};
+
+/** `switchboard <objects> <verb>`: the REST API for the everyday objects, without curl. */
+export async function objectsCommand(
+  name: string,
+  argv: string[],
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
+  const resource = RESOURCES[name];
+  if (!resource) return 64;
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      data: { type: 'string' },
+      file: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+      url: { type: 'string' },
+      key: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [verb, id] = positionals;
+  if (values.help || !verb) {
+    (values.help ? out : err).write(`${usage(name)}\n`);
+    return values.help ? 0 : 64;
+  }
+  const key = values.key ?? process.env.SWITCHBOARD_API_KEY;
+  if (!key) {
+    err.write('an API key is needed: pass --key or set SWITCHBOARD_API_KEY\n');
+    return 64;
+  }
+  const body = values.file ? readFileSync(values.file, 'utf8') : values.data;
+  const needsId = verb !== 'list' && verb !== 'create';
+  const at = `${resource.path}${needsId ? `/${encodeURIComponent(id as string)}` : ''}`;
+  const request: Record<string, [string, string]> = {
+    list: ['GET', `${resource.path}${values.limit ? `?limit=${encodeURIComponent(values.limit)}` : ''}`],
+    get: ['GET', at],
+    create: ['POST', at],
+    update: ['PATCH', at],
+    delete: ['DELETE', at],
+    ...Object.fromEntries(resource.verbs.map((v) => [v, ['POST', `${at}/${v}`] as [string, string]])),
+  };
+  const chosen = request[verb];
+  if (!chosen) {
+    err.write(`unknown ${name} command: ${verb}\n\n${usage(name)}\n`);
+    return 64;
+  }
+  if (needsId && !id) {
+    err.write(`${name} ${verb} needs an id\n\n${usage(name)}\n`);
+    return 64;
+  }
+  if ((verb === 'create' || verb === 'update') && !body) {
+    err.write(`${name} ${verb} needs --data '<json>' or --file <file.json>\n`);
+    return 64;
+  }
+  const [method, path] = chosen;
+  const res = await reachPlatform(`${platformUrl(values.url)}/v1${path}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${key}`,
+      ...(body ? { 'content-type': 'application/json' } : {}),
+    },
+    ...(body ? { body } : {}),
+  });
+  const text = await res.text();
+  const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+  if (!res.ok) {
+    const e = parsed?.error as
+      | { message?: string; details?: { path: string; message: string }[] }
+      | undefined;
+    err.write(`error ${res.status}: ${e?.message ?? res.statusText}\n`);
+    for (const d of e?.details ?? []) err.write(`  ${d.path}: ${d.message}\n`);
+    return 1;
+  }
+  if (verb === 'list' && !values.json && Array.isArray(parsed?.data)) {
+    out.write(table(parsed.data as Record<string, unknown>[], resource.columns));
+    if (parsed.nextCursor) out.write(`(more: the API's nextCursor is ${String(parsed.nextCursor)})\n`);
+  } else if (parsed !== undefined) {
+    out.write(`${JSON.stringify(parsed, null, 2)}\n`);
+  } else {
+    out.write('done\n');
+  }
+  return 0;
+}
+
+function table(rows: Record<string, unknown>[], columns: string[]): string {
+  const cell = (v: unknown) => (v === null || v === undefined ? '' : String(v));
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
+  const line = (vals: string[]) =>
+    `${vals
+      .map((v, i) => v.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd()}\n`;
+  return line(columns) + rows.map((r) => line(columns.map((c) => cell(r[c])))).join('');
+}
