@@ -112,7 +112,7 @@ export const callerIdPoolRoutes =
           body: z.strictObject({ name: poolName.optional(), numbers: poolNumbers.optional() }).meta({
             examples: [
               { numbers: ['+14155550123', '+14155550124'] },
-              { name: 'Bay Area reminders (weekdays)' },
+              { name: 'Bay Area reminders - weekdays' },
             ],
           }),
           response: { 200: poolView, ...stdErrors },
