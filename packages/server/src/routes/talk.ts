@@ -96,9 +96,9 @@ export const talkRoutes =
           description:
             'Start without `sessionId` (optionally with `draft: true` to try unpublished edits); the answer ' +
             'carries a `sessionId` to continue the conversation. The first answer holds the greeting; each ' +
-            'message gets the reply and the tools the model called (tools really run, e.g. HTTP tools). A ' +
-            'session idle for 10 minutes, or ended by the agent, is gone (404 on reuse, as for another ' +
-            "agent's session); too many open sessions is a 429. Needs the member role.",
+            'message gets the reply and the tools the model called (tools really run, e.g. HTTP tools; a ' +
+            'transfer ends the chat). A session idle for 10 minutes, or ended by the agent, is gone (404 on ' +
+            "reuse, as for another agent's session); too many open sessions is a 429. Needs the member role.",
           params: idParams,
           body: z
             .strictObject({
