@@ -52,9 +52,10 @@ export const authRoutes =
           description:
             'Public. Sets the `sb_session` cookie (HTTP-only, SameSite=Lax) for the dashboard, valid for ' +
             '`SESSION_TTL_HOURS` (a week by default); cookie-authenticated writes must come from a trusted ' +
-            'origin, so scripts should use an API key instead. Acts in the workspace given, else the oldest ' +
-            'workspace you belong to. A wrong email or password is a 401, a workspace you do not belong to a 403; ' +
-            'attempts are rate limited per client (`LOGIN_RATE_LIMIT_PER_MINUTE`, 429 beyond it).',
+            'origin, so scripts should use an API key instead. Acts in the workspace given, else the ' +
+            'oldest workspace you belong to. A wrong email or password is a 401, a workspace you do not ' +
+            'belong to a 403; attempts are rate limited per client (`LOGIN_RATE_LIMIT_PER_MINUTE`, 429 ' +
+            'beyond it).',
           body: z
             .strictObject({
               email: z.email(),
