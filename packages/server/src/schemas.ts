@@ -11,6 +11,11 @@ export const pageQuery = {
 
 export const timestamp = z.iso.datetime({ offset: true });
 
+/** The paging sentence of every list operation's description, so they all say the same. */
+export const PAGED =
+  'Newest first, 50 per page by default (`limit` up to 200); while `nextCursor` is not null, pass it ' +
+  'back as `cursor` for the next page. A cursor not returned by this list is a 400.';
+
 export const errorResponse = z
   .object({
     error: z.object({

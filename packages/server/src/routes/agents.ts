@@ -4,7 +4,25 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { ws } from '../plugins/auth.js';
-import { idParams, json, page, pageQuery, stdErrors, timestamp } from '../schemas.js';
+import { idParams, json, PAGED, page, pageQuery, stdErrors, timestamp } from '../schemas.js';
+
+const EXAMPLE_AGENT_ID = '0f8b7c3e-2d4a-4b6e-9c1d-5e7f8a9b0c1d';
+const EXAMPLE_USER_ID = '6a1e2f3b-4c5d-4e7f-8a9b-0c1d2e3f4a5b';
+/** What a front-desk agent's draft looks like once stored: every default filled in. */
+const exampleConfig = agentConfigSchema.parse({
+  greeting: 'Thanks for calling Bayview Dental. How can I help you today?',
+  systemPrompt: 'You are the front desk of Bayview Dental. Answer briefly and book appointments.',
+  tools: [{ type: 'end_call' }],
+  knowledge: {
+    faq: [
+      {
+        question: 'When are you open?',
+        answer: 'Monday to Friday, 8 am to 6 pm.',
+        keywords: ['hours', 'open'],
+      },
+    ],
+  },
+});
 
 const agentView = z
   .object({
@@ -20,7 +38,24 @@ const agentView = z
     createdAt: timestamp,
     updatedAt: timestamp,
   })
-  .meta({ id: 'Agent' });
+  .meta({
+    id: 'Agent',
+    examples: [
+      {
+        id: EXAMPLE_AGENT_ID,
+        name: 'Front desk',
+        description: 'Answers the main line and books appointments',
+        draft: exampleConfig,
+        draftUpdatedAt: '2026-03-02T09:14:07.512Z',
+        currentVersion: 3,
+        hasUnpublishedChanges: false,
+        defaultInbound: true,
+        defaultOutbound: false,
+        createdAt: '2026-02-11T16:40:21.003Z',
+        updatedAt: '2026-03-02T09:14:07.512Z',
+      },
+    ],
+  });
 
 const versionView = z
   .object({
@@ -32,7 +67,20 @@ const versionView = z
     createdBy: z.uuid().nullable(),
     createdAt: timestamp,
   })
-  .meta({ id: 'AgentVersion' });
+  .meta({
+    id: 'AgentVersion',
+    examples: [
+      {
+        agentId: EXAMPLE_AGENT_ID,
+        version: 3,
+        config: exampleConfig,
+        note: 'Opening hours in the FAQ',
+        sourceVersion: null,
+        createdBy: EXAMPLE_USER_ID,
+        createdAt: '2026-03-02T09:14:07.512Z',
+      },
+    ],
+  });
 
 const name = z.string().trim().min(1).max(100);
 const description = z.string().max(2000).nullable();
@@ -75,6 +123,10 @@ export const agentRoutes =
         schema: {
           tags,
           summary: 'List agents',
+          description:
+            "The workspace's agents with their drafts, for any role. `name` filters by a case-insensitive " +
+            'substring; `default` keeps the default inbound or outbound agent. ' +
+            PAGED,
           querystring: z.strictObject({
             ...pageQuery,
             name: z.string().max(100).optional().describe('substring of the name, case-insensitive'),
@@ -96,15 +148,44 @@ export const agentRoutes =
           tags,
           summary: 'Create an agent',
           description:
-            'Creates the agent with its draft configuration; `publish: true` also publishes version 1.',
-          body: z.strictObject({
-            name,
-            description: description.optional(),
-            config: agentConfigSchema.optional(),
-            defaultInbound: z.boolean().optional(),
-            defaultOutbound: z.boolean().optional(),
-            publish: z.boolean().optional(),
-          }),
+            'Creates the agent with its draft configuration (omitted fields take their defaults); ' +
+            '`publish: true` also publishes version 1 so it can take calls at once. Needs the member role. ' +
+            '`defaultInbound`/`defaultOutbound` move that default here from whichever agent had it. ' +
+            'Every provider id in `config.providers` must be a provider of this workspace of the right kind ' +
+            '(400 naming the field otherwise); a name already used in the workspace is a 409.',
+          body: z
+            .strictObject({
+              name,
+              description: description.optional(),
+              config: agentConfigSchema.optional(),
+              defaultInbound: z.boolean().optional(),
+              defaultOutbound: z.boolean().optional(),
+              publish: z.boolean().optional(),
+            })
+            .meta({
+              examples: [
+                {
+                  name: 'Front desk',
+                  description: 'Answers the main line and books appointments',
+                  config: {
+                    greeting: 'Thanks for calling Bayview Dental. How can I help you today?',
+                    systemPrompt:
+                      'You are the front desk of Bayview Dental. Answer briefly and book appointments.',
+                    providers: {
+                      asr: ['local:pocketsphinx'],
+                      llm: ['local:answerer'],
+                      tts: ['local:espeak'],
+                    },
+                    tools: [{ type: 'end_call' }],
+                    knowledge: {
+                      faq: [{ question: 'When are you open?', answer: 'Monday to Friday, 8 am to 6 pm.' }],
+                    },
+                  },
+                  defaultInbound: true,
+                  publish: true,
+                },
+              ],
+            }),
           response: { 201: agentView, ...stdErrors },
         },
       },
@@ -120,6 +201,9 @@ export const agentRoutes =
         schema: {
           tags,
           summary: 'Get an agent',
+          description:
+            'The agent with its draft, its current published version number and whether the draft has ' +
+            'unpublished changes. Any role; 404 when no agent of this workspace has the id.',
           params: idParams,
           response: { 200: agentView, ...stdErrors },
         },
@@ -135,15 +219,29 @@ export const agentRoutes =
           summary: 'Edit an agent',
           description:
             'Updates only the fields given. `config` is merged into the draft: objects merge key by key, arrays ' +
-            'replace, null removes an optional field. Calls keep using the published version until you publish.',
+            'replace, null removes an optional field. Calls keep using the published version until you publish. ' +
+            'Needs the member role. The merged draft is validated whole (400 naming the field, nothing ' +
+            'stored); 404 for an unknown agent, 409 for a name already in use.',
           params: idParams,
-          body: z.strictObject({
-            name: name.optional(),
-            description: description.optional(),
-            config: z.record(z.string(), z.unknown()).optional().describe('partial AgentConfig'),
-            defaultInbound: z.boolean().optional(),
-            defaultOutbound: z.boolean().optional(),
-          }),
+          body: z
+            .strictObject({
+              name: name.optional(),
+              description: description.optional(),
+              config: z.record(z.string(), z.unknown()).optional().describe('partial AgentConfig'),
+              defaultInbound: z.boolean().optional(),
+              defaultOutbound: z.boolean().optional(),
+            })
+            .meta({
+              examples: [
+                {
+                  config: {
+                    greeting: 'Bayview Dental, this is the virtual front desk. How can I help?',
+                    turnTaking: { endOfTurnSilenceMs: 900 },
+                  },
+                },
+                { name: 'Front desk (after hours)', defaultInbound: false },
+              ],
+            }),
           response: { 200: agentView, ...stdErrors },
         },
       },
@@ -156,6 +254,10 @@ export const agentRoutes =
         schema: {
           tags,
           summary: 'Delete an agent',
+          description:
+            'Deletes the agent with all its versions; needs the member role. Past calls stay, no longer ' +
+            'linked to an agent, and numbers routed to it fall back to the default inbound agent. 409 while a ' +
+            'campaign uses it; 404 when no agent of this workspace has the id.',
           params: idParams,
           response: { 204: z.null(), ...stdErrors },
         },
@@ -172,9 +274,15 @@ export const agentRoutes =
         schema: {
           tags,
           summary: 'Publish the draft',
-          description: 'Freezes the draft into a new immutable version. The next call uses it; no restart.',
+          description:
+            'Freezes the draft into a new immutable version (numbered one past the highest) and makes it ' +
+            'live: the next call uses it, no restart; calls in progress keep their version. Needs the member ' +
+            'role. The body is optional. The draft is checked again (400 if a provider it names was deleted).',
           params: idParams,
-          body: z.strictObject({ note: z.string().max(500).optional() }).nullish(),
+          body: z
+            .strictObject({ note: z.string().max(500).optional() })
+            .nullish()
+            .meta({ examples: [{ note: 'Opening hours in the FAQ' }] }),
           response: { 201: versionView, ...stdErrors },
         },
       },
@@ -192,9 +300,15 @@ export const agentRoutes =
         schema: {
           tags,
           summary: 'Roll back to an earlier version',
-          description: 'Publishes a copy of the given version as the newest one; the draft follows.',
+          description:
+            'Publishes a copy of the given version as a new version (history is never rewritten) and makes ' +
+            'it live for the next call; the draft is replaced by that configuration, so unpublished edits ' +
+            'are dropped. The note defaults to "rollback to version N" and `sourceVersion` records N. Needs ' +
+            'the member role; 404 for an unknown agent or version.',
           params: idParams,
-          body: z.strictObject({ version: z.number().int().min(1), note: z.string().max(500).optional() }),
+          body: z
+            .strictObject({ version: z.number().int().min(1), note: z.string().max(500).optional() })
+            .meta({ examples: [{ version: 2, note: 'Version 3 greeting confused callers' }] }),
           response: { 201: versionView, ...stdErrors },
         },
       },
@@ -213,6 +327,9 @@ export const agentRoutes =
         schema: {
           tags,
           summary: 'List published versions, newest first',
+          description:
+            "The agent's published versions, highest number first, 50 per page by default (`limit` up to " +
+            '200); pass `nextCursor` back as `cursor` for older ones. Any role; 404 for an unknown agent.',
           params: idParams,
           querystring: z.strictObject(pageQuery),
           response: { 200: page(versionView), ...stdErrors },
@@ -230,6 +347,8 @@ export const agentRoutes =
         schema: {
           tags,
           summary: 'Get one published version',
+          description:
+            'One immutable version with its full configuration. Any role; 404 when it does not exist.',
           params: z.strictObject({ id: z.uuid(), version: z.coerce.number().int().min(1) }),
           response: { 200: versionView, ...stdErrors },
         },

@@ -49,13 +49,37 @@ export const authRoutes =
         schema: {
           tags,
           summary: 'Log in with email and password (sets a session cookie)',
-          body: z.strictObject({
-            email: z.email(),
-            password: z.string().min(1).max(200),
-            workspaceId: z.uuid().optional().describe('which workspace to act in; the first one by default'),
-          }),
+          description:
+            'Public. Sets the `sb_session` cookie (HTTP-only, SameSite=Lax) for the dashboard, valid for ' +
+            '`SESSION_TTL_HOURS` (a week by default); cookie-authenticated writes must come from a trusted ' +
+            'origin, so scripts should use an API key instead. Acts in the workspace given, else the ' +
+            'oldest workspace you belong to. A wrong email or password is a 401, a workspace you do not ' +
+            'belong to a 403; attempts are rate limited per client (`LOGIN_RATE_LIMIT_PER_MINUTE`, 429 ' +
+            'beyond it).',
+          body: z
+            .strictObject({
+              email: z.email(),
+              password: z.string().min(1).max(200),
+              workspaceId: z
+                .uuid()
+                .optional()
+                .describe('which workspace to act in; the first one by default'),
+            })
+            .meta({
+              examples: [
+                { email: 'maria.lopez@bayviewdental.com', password: 'correct horse battery staple' },
+              ],
+            }),
           response: {
-            200: z.object({ workspaceId: z.uuid(), role: z.enum(ROLES), expiresAt: z.string() }),
+            200: z.object({ workspaceId: z.uuid(), role: z.enum(ROLES), expiresAt: z.string() }).meta({
+              examples: [
+                {
+                  workspaceId: '9c4f1a2b-3d5e-4f60-8a7b-1c2d3e4f5a6b',
+                  role: 'owner',
+                  expiresAt: '2026-03-09T09:02:11.402Z',
+                },
+              ],
+            }),
             ...stdErrors,
           },
         },
@@ -75,7 +99,14 @@ export const authRoutes =
       '/auth/logout',
       {
         config: { auth: 'session', role: 'viewer' },
-        schema: { tags, summary: 'End the session', response: { 204: z.null(), ...stdErrors } },
+        schema: {
+          tags,
+          summary: 'End the session',
+          description:
+            'Deletes the session and clears its cookie; the cookie stops working at once. Needs a logged-in ' +
+            'session (any role); an API key gets a 401, since keys are revoked under `/v1/api-keys` instead.',
+          response: { 204: z.null(), ...stdErrors },
+        },
       },
       async (req, reply) => {
         const token = req.cookies[SESSION_COOKIE];
@@ -87,7 +118,29 @@ export const authRoutes =
 
     app.get(
       '/auth/me',
-      { schema: { tags, summary: 'Who the credentials belong to', response: { 200: meView, ...stdErrors } } },
+      {
+        schema: {
+          tags,
+          summary: 'Who the credentials belong to',
+          description:
+            'The workspace and role the API key or session acts with, for any role; for a session also the ' +
+            'user and email (null for an API key). A quick way to check a key works.',
+          response: {
+            200: meView.meta({
+              examples: [
+                {
+                  kind: 'session',
+                  workspaceId: '9c4f1a2b-3d5e-4f60-8a7b-1c2d3e4f5a6b',
+                  role: 'owner',
+                  userId: '6a1e2f3b-4c5d-4e7f-8a9b-0c1d2e3f4a5b',
+                  email: 'maria.lopez@bayviewdental.com',
+                },
+              ],
+            }),
+            ...stdErrors,
+          },
+        },
+      },
       async (req) => {
         const a = req.auth!;
         const me = a.userId ? await store.accounts.getMember(a.workspaceId, a.userId) : null;
@@ -111,12 +164,28 @@ export const authRoutes =
         schema: {
           tags,
           summary: 'Create the first owner with the one-time setup token printed at first start',
-          body: z.strictObject({
-            token: z.string().min(10).max(200),
-            email: z.email(),
-            password: z.string().min(12).max(200),
-            workspaceName: z.string().trim().min(1).max(100).optional(),
-          }),
+          description:
+            'Public, and works once: the token is deleted on success, so a second call (or a wrong token) is ' +
+            'a 401. The new owner takes over the workspace created at first start (renamed to ' +
+            '`workspaceName` when given) and is logged in with a session cookie. Passwords need 12 ' +
+            'characters or more. Rate limited like login.',
+          body: z
+            .strictObject({
+              token: z.string().min(10).max(200),
+              email: z.email(),
+              password: z.string().min(12).max(200),
+              workspaceName: z.string().trim().min(1).max(100).optional(),
+            })
+            .meta({
+              examples: [
+                {
+                  token: 'Zq3v8N1xR4mT7pLw2KcY9bHd5sUaG6fE',
+                  email: 'maria.lopez@bayviewdental.com',
+                  password: 'correct horse battery staple',
+                  workspaceName: 'Bayview Dental',
+                },
+              ],
+            }),
           response: { 201: z.object({ workspaceId: z.uuid(), userId: z.uuid() }), ...stdErrors },
         },
       },

@@ -22,7 +22,22 @@ const analysisView = z
     completedAt: timestamp.nullable(),
     updatedAt: timestamp,
   })
-  .meta({ id: 'CallAnalysis' });
+  .meta({
+    id: 'CallAnalysis',
+    examples: [
+      {
+        callId: '8e4a1b2c-3d5f-4a6b-9c7d-0e1f2a3b4c5d',
+        status: 'done',
+        attempts: 1,
+        summary: 'Ana asked to move her cleaning to next Tuesday; the agent booked 10:30 am.',
+        fields: { appointment_booked: true, reason: 'reschedule' },
+        provider: '7c1d2e3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f',
+        error: null,
+        completedAt: '2026-03-02T10:08:12.415Z',
+        updatedAt: '2026-03-02T10:08:12.415Z',
+      },
+    ],
+  });
 
 /** Results coming in from runtimes outside Switchboard, and recordings going out. */
 export const callResultRoutes =
@@ -57,7 +72,9 @@ export const callResultRoutes =
           summary: "A call's post-call analysis",
           description:
             'Present when the agent version that ran the call defines `analysis` (a summary and/or fields). ' +
-            'It is also delivered as the `call.analyzed` event.',
+            'It is also delivered as the `call.analyzed` event. `status` is pending until the analyst ' +
+            'answers, then done or failed (with the last error). Any role; 404 for an unknown call or one ' +
+            'without analysis.',
           params: idParams,
           response: { 200: analysisView, ...stdErrors },
         },
@@ -78,7 +95,9 @@ export const callResultRoutes =
           summary: 'Analyse an ended call (again)',
           description:
             'Queues post-call analysis with the analysis settings of the agent version that ran the call; a new ' +
-            '`call.analyzed` event follows. Use it after a failed analysis or to fill in fields added since.',
+            '`call.analyzed` event follows. Use it after a failed analysis or to fill in fields added since. ' +
+            'Answers 202 with the analysis as pending. Needs the member role; 409 while the call has not ' +
+            'ended or when its agent version defines no analysis; 404 for an unknown call.',
           params: idParams,
           response: { 202: analysisView, ...stdErrors },
         },
@@ -109,8 +128,37 @@ export const callResultRoutes =
           description:
             'The batch array queue-driven calling systems use. Idempotent per (call_id, status): repeating a ' +
             'batch changes nothing. An unknown call_id creates an external call. Each accepted update ' +
-            'publishes the matching call event to webhooks and MQTT.',
-          body: externalUpdatesBody,
+            'publishes the matching call event to webhooks and MQTT. `call_id` is matched against the ' +
+            "call's id, its external id or its `customCallId`. A final outcome as `status` (completed, busy, …) " +
+            'ends the call with that outcome. 1–500 updates per request; the answer lists, by index, the ' +
+            'call each one landed on and whether it changed anything. Needs the member role.',
+          body: externalUpdatesBody.meta({
+            examples: [
+              [
+                {
+                  call_id: 'job-48213',
+                  campaign_id: 'spring-recall',
+                  phone_number: '+14155550187',
+                  status: 'in-progress',
+                  start_time: '2026-03-02T10:05:02Z',
+                },
+                {
+                  call_id: 'job-48213',
+                  status: 'completed',
+                  duration_seconds: 164,
+                  end_time: '2026-03-02T10:07:46Z',
+                  transcript: [
+                    {
+                      role: 'assistant',
+                      text: 'Hi Ana, this is Bayview Dental calling about your cleaning.',
+                    },
+                    { role: 'user', text: 'Oh right, can we move it to Tuesday?' },
+                  ],
+                  variables: { patientName: 'Ana' },
+                },
+              ],
+            ],
+          }),
           response: {
             200: z.object({
               data: z.array(
@@ -139,7 +187,8 @@ export const callResultRoutes =
           summary: "A call's recording (WAV)",
           description:
             'Send an API key or session, or use the signed, expiring link from the call.ended webhook ' +
-            '(`?expires=…&sig=…`).',
+            '(`?expires=…&sig=…`). Any role may fetch a recording. Answers 404 when the call has none ' +
+            '(recording turned off for its agent, or nothing recorded); 401 when the link is invalid or expired.',
           params: idParams,
           querystring: z.object({
             expires: z.string().max(20).optional(),

@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { ws } from '../plugins/auth.js';
-import { e164, idParams, json, page, pageQuery, stdErrors, timestamp } from '../schemas.js';
+import { e164, idParams, json, PAGED, page, pageQuery, stdErrors, timestamp } from '../schemas.js';
 
 const poolName = z
   .string()
@@ -21,7 +21,18 @@ const poolView = z
     createdAt: timestamp,
     updatedAt: timestamp,
   })
-  .meta({ id: 'CallerIdPool' });
+  .meta({
+    id: 'CallerIdPool',
+    examples: [
+      {
+        id: 'b7e3c9a1-2f4d-4e6a-8b0c-3d5f7a9c1e2b',
+        name: 'Bay Area reminders',
+        numbers: ['+14155550123', '+14155550124'],
+        createdAt: '2026-03-01T15:20:00.000Z',
+        updatedAt: '2026-03-01T15:20:00.000Z',
+      },
+    ],
+  });
 
 const view = ({ workspaceId: _w, ...rest }: CallerIdPool) => json(rest);
 
@@ -39,6 +50,7 @@ export const callerIdPoolRoutes =
         schema: {
           tags,
           summary: 'List caller-ID pools, newest first',
+          description: "The workspace's caller-ID pools with their numbers, for any role. " + PAGED,
           querystring: z.strictObject(pageQuery),
           response: { 200: page(poolView), ...stdErrors },
         },
@@ -59,8 +71,12 @@ export const callerIdPoolRoutes =
           description:
             'A named set of numbers the workspace owns. Its id (or name) as `from` of `POST /v1/calls` or ' +
             '`callerId` of a campaign sends calls out on its numbers in turn, each within its calls-per-second ' +
-            'limit. Every number must be registered under `/v1/phone-numbers`.',
-          body: z.strictObject({ name: poolName, numbers: poolNumbers }),
+            'limit. Every number must be registered under `/v1/phone-numbers` and listed once (400 naming ' +
+            'it otherwise), 1–100 of them; the name may not look like a number or an id, and one already ' +
+            'used is a 409. Needs the admin role.',
+          body: z
+            .strictObject({ name: poolName, numbers: poolNumbers })
+            .meta({ examples: [{ name: 'Bay Area reminders', numbers: ['+14155550123', '+14155550124'] }] }),
           response: { 201: poolView, ...stdErrors },
         },
       },
@@ -73,6 +89,7 @@ export const callerIdPoolRoutes =
         schema: {
           tags,
           summary: 'Get a caller-ID pool',
+          description: 'One pool with its numbers; any role. 404 when no pool of this workspace has the id.',
           params: idParams,
           response: { 200: poolView, ...stdErrors },
         },
@@ -89,9 +106,15 @@ export const callerIdPoolRoutes =
           summary: 'Rename a caller-ID pool or replace its numbers',
           description:
             'Campaigns that name the pool follow a rename. Calls already queued keep the numbers they were ' +
-            'queued with.',
+            'queued with. `numbers` replaces the whole list, checked as on create; a refused edit changes ' +
+            'nothing. Needs the admin role; 404 for an unknown pool, 409 for a name already used.',
           params: idParams,
-          body: z.strictObject({ name: poolName.optional(), numbers: poolNumbers.optional() }),
+          body: z.strictObject({ name: poolName.optional(), numbers: poolNumbers.optional() }).meta({
+            examples: [
+              { numbers: ['+14155550123', '+14155550124'] },
+              { name: 'Bay Area reminders - weekdays' },
+            ],
+          }),
           response: { 200: poolView, ...stdErrors },
         },
       },
@@ -105,7 +128,9 @@ export const callerIdPoolRoutes =
         schema: {
           tags,
           summary: 'Delete a caller-ID pool',
-          description: 'Refused (409) while an active or paused campaign dials from it.',
+          description:
+            'Refused (409) while an active or paused campaign dials from it. The numbers themselves stay ' +
+            'registered. Needs the admin role; 404 for an unknown pool.',
           params: idParams,
           response: { 204: z.null(), ...stdErrors },
         },

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { ws } from '../plugins/auth.js';
-import { idParams, json, page, pageQuery, stdErrors, timestamp } from '../schemas.js';
+import { idParams, json, PAGED, page, pageQuery, stdErrors, timestamp } from '../schemas.js';
 
 const callView = z
   .object({
@@ -32,7 +32,40 @@ const callView = z
     durationMs: z.number().nullable(),
     createdAt: timestamp,
   })
-  .meta({ id: 'Call' });
+  .meta({
+    id: 'Call',
+    examples: [
+      {
+        id: '8e4a1b2c-3d5f-4a6b-9c7d-0e1f2a3b4c5d',
+        agentId: '0f8b7c3e-2d4a-4b6e-9c1d-5e7f8a9b0c1d',
+        agentVersion: 3,
+        direction: 'inbound',
+        connector: 'twilio',
+        from: '+14155550187',
+        to: '+14155550123',
+        status: 'ended',
+        statusProgression: [
+          { status: 'ringing', at: '2026-03-02T10:05:01.220Z' },
+          { status: 'in-progress', at: '2026-03-02T10:05:02.031Z' },
+          { status: 'ended', at: '2026-03-02T10:07:45.870Z' },
+        ],
+        outcome: 'completed',
+        endedReason: 'agent-ended',
+        externalId: 'CA5f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c',
+        customCallId: null,
+        variables: { patientName: 'Ana' },
+        providersUsed: { asr: 'local:pocketsphinx', llm: 'local:answerer', tts: 'local:espeak' },
+        hasRecording: true,
+        error: null,
+        queuedAt: '2026-03-02T10:05:01.220Z',
+        startedAt: '2026-03-02T10:05:02.031Z',
+        answeredAt: '2026-03-02T10:05:02.031Z',
+        endedAt: '2026-03-02T10:07:45.870Z',
+        durationMs: 163839,
+        createdAt: '2026-03-02T10:05:01.220Z',
+      },
+    ],
+  });
 
 const view = (c: Call) =>
   json({
@@ -72,6 +105,11 @@ export const callRoutes =
         schema: {
           tags,
           summary: 'List calls, newest first',
+          description:
+            "The workspace's calls, inbound and outbound, including those reported by outside runtimes; any " +
+            'role. Filter by `status`, `direction`, `outcome` or `agentId`; `since` (inclusive) and `until` ' +
+            '(exclusive) bound the creation time. ' +
+            PAGED,
           querystring: z.strictObject({
             ...pageQuery,
             status: z.enum(CALL_STATUSES).optional(),
@@ -98,7 +136,16 @@ export const callRoutes =
     app.get(
       '/calls/:id',
       {
-        schema: { tags, summary: 'Get a call', params: idParams, response: { 200: callView, ...stdErrors } },
+        schema: {
+          tags,
+          summary: 'Get a call',
+          description:
+            'One call with its status history, outcome, the agent version and providers it used, and whether ' +
+            'it has a recording (fetch it from `/v1/calls/{id}/recording`). Any role; 404 when no call of ' +
+            'this workspace has the id.',
+          params: idParams,
+          response: { 200: callView, ...stdErrors },
+        },
       },
       async (req) => view(await store.calls.get(ws(req), req.params.id)),
     );
@@ -109,6 +156,9 @@ export const callRoutes =
         schema: {
           tags,
           summary: "A call's events: transcript, tool calls, DTMF, interruptions",
+          description:
+            'Everything recorded during the call in order (`seq`), each with its type and data; any role. ' +
+            'Not paginated. 404 when no call of this workspace has the id.',
           params: idParams,
           response: {
             200: z.object({
@@ -136,6 +186,10 @@ export const callRoutes =
         schema: {
           tags,
           summary: 'Per-turn latency marks (ms from call start)',
+          description:
+            'For each turn, when the caller stopped speaking, the final transcript arrived, the model produced ' +
+            'its first token, speech synthesis its first audio, and that audio was sent; a mark is null when ' +
+            'the stage did not happen. Any role; 404 when no call of this workspace has the id.',
           params: idParams,
           response: {
             200: z.object({

@@ -14,7 +14,16 @@ const limitsView = z
       callsPerSecondPerNumber: z.number().int(),
     }),
   })
-  .meta({ id: 'DialerLimits' });
+  .meta({
+    id: 'DialerLimits',
+    examples: [
+      {
+        maxConcurrentCalls: 20,
+        callsPerSecondPerNumber: null,
+        effective: { maxConcurrentCalls: 20, callsPerSecondPerNumber: 1 },
+      },
+    ],
+  });
 
 /** The workspace's outbound limits, enforced across every dialer process. */
 export const dialerLimitRoutes =
@@ -32,7 +41,8 @@ export const dialerLimitRoutes =
           description:
             '`null` means the platform default; `effective` is what the dialer applies. Limits hold across ' +
             'every dialer process: concurrent outbound calls in the workspace (campaign calls included; a ' +
-            "campaign's `maxConcurrency` limits it further) and calls started per second on each number.",
+            "campaign's `maxConcurrency` limits it further) and calls started per second on each number. " +
+            'Any role may read them.',
           response: { 200: limitsView, ...stdErrors },
         },
       },
@@ -48,11 +58,13 @@ export const dialerLimitRoutes =
           summary: "Set the workspace's outbound call limits",
           description:
             'Replaces both limits; `null` returns one to the platform default. New calls are claimed under ' +
-            'the new limits at once; calls in progress are not ended.',
-          body: z.strictObject({
-            maxConcurrentCalls: z.number().int().min(1).max(10_000).nullable(),
-            callsPerSecondPerNumber: z.number().int().min(1).max(1000).nullable(),
-          }),
+            'the new limits at once; calls in progress are not ended. Needs the admin role.',
+          body: z
+            .strictObject({
+              maxConcurrentCalls: z.number().int().min(1).max(10_000).nullable(),
+              callsPerSecondPerNumber: z.number().int().min(1).max(1000).nullable(),
+            })
+            .meta({ examples: [{ maxConcurrentCalls: 20, callsPerSecondPerNumber: null }] }),
           response: { 200: limitsView, ...stdErrors },
         },
       },

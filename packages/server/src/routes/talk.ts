@@ -50,11 +50,27 @@ export const talkRoutes =
           tags,
           summary: 'Mint a short-lived token for a browser call to this agent',
           description:
-            'Open `/talk/<agent id>?token=<token>` in a browser, or connect to `/talk/ws?token=<token>`.',
+            'Open `/talk/<agent id>?token=<token>` in a browser, or connect to `/talk/ws?token=<token>`. ' +
+            'The token is good for one agent for 5 minutes and needs no API key, so the link can be shared ' +
+            'for a quick test. The call runs the published version; an agent that was never published is a ' +
+            '404. Needs the member role; the body may be empty.',
           params: idParams,
-          body: z.strictObject({}).nullish(),
+          body: z
+            .strictObject({})
+            .nullish()
+            .meta({ examples: [{}] }),
           response: {
-            201: z.object({ token: z.string(), expiresAt: timestamp, url: z.string() }),
+            201: z.object({ token: z.string(), expiresAt: timestamp, url: z.string() }).meta({
+              examples: [
+                {
+                  token: 'eyJhZ2VudElkIjoiMGY4YjdjM2UifQ.q9X2mB7vT4kL1wR8sN3cY6pZ0aF5dH2jE9uG1oK4',
+                  expiresAt: '2026-03-02T10:20:00.000Z',
+                  url:
+                    'https://switchboard.bayviewdental.com/talk/0f8b7c3e-2d4a-4b6e-9c1d-5e7f8a9b0c1d' +
+                    '?token=eyJhZ2VudElkIjoiMGY4YjdjM2UifQ.q9X2mB7vT4kL1wR8sN3cY6pZ0aF5dH2jE9uG1oK4',
+                },
+              ],
+            }),
             ...stdErrors,
           },
         },
@@ -79,14 +95,24 @@ export const talkRoutes =
           summary: 'Talk to an agent in text: the same model and tools as a call, typed turns',
           description:
             'Start without `sessionId` (optionally with `draft: true` to try unpublished edits); the answer ' +
-            'carries a `sessionId` to continue the conversation.',
+            'carries a `sessionId` to continue the conversation. The first answer holds the greeting; each ' +
+            'message gets the reply and the tools the model called (tools really run, e.g. HTTP tools; a ' +
+            'transfer ends the chat). A session idle for 10 minutes, or ended by the agent, is gone (404 on ' +
+            "reuse, as for another agent's session); too many open sessions is a 429. Needs the member role.",
           params: idParams,
-          body: z.strictObject({
-            sessionId: z.uuid().optional(),
-            message: z.string().min(1).max(4000).optional(),
-            draft: z.boolean().optional(),
-            variables: z.record(z.string(), z.string()).optional(),
-          }),
+          body: z
+            .strictObject({
+              sessionId: z.uuid().optional(),
+              message: z.string().min(1).max(4000).optional(),
+              draft: z.boolean().optional(),
+              variables: z.record(z.string(), z.string()).optional(),
+            })
+            .meta({
+              examples: [
+                { draft: true, message: 'When are you open?', variables: { patientName: 'Ana' } },
+                { sessionId: '4c2e8a1b-6d3f-4e5a-9b7c-1d2e3f4a5b6c', message: 'Thanks, bye!' },
+              ],
+            }),
           response: {
             200: z.object({
               sessionId: z.uuid(),

@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { hashToken } from '@switchboard/store';
+import { SETUP_TOKEN_KEY } from './routes/auth.js';
+import { bearer, createTestApp, type TestApp } from './testing.js';
+
+/**
+ * The operations of agents, api-keys, auth, workspaces, phone-numbers, calls, call-results,
+ * caller-id-pools, dialer-limits, talk and internal routes. Listed in an order in which their
+ * request examples build on each other: the setup example creates the owner the login example
+ * logs in as, the phone number examples register the numbers the caller-ID pool example names.
+ */
+const OPERATIONS = [
+  'POST /v1/setup',
+  'POST /v1/auth/login',
+  'GET /v1/auth/me',
+  'GET /v1/workspaces',
+  'POST /v1/workspaces',
+  'GET /v1/workspaces/{id}',
+  'PATCH /v1/workspaces/{id}',
+  'GET /v1/users',
+  'POST /v1/users',
+  'PATCH /v1/users/{userId}',
+  'DELETE /v1/users/{userId}',
+  'GET /v1/api-keys',
+  'POST /v1/api-keys',
+  'DELETE /v1/api-keys/{id}',
+  'GET /v1/agents',
+  'POST /v1/agents',
+  'GET /v1/agents/{id}',
+  'PATCH /v1/agents/{id}',
+  'POST /v1/agents/{id}/publish',
+  'POST /v1/agents/{id}/rollback',
+  'GET /v1/agents/{id}/versions',
+  'GET /v1/agents/{id}/versions/{version}',
+  'POST /v1/agents/{id}/talk-token',
+  'POST /v1/agents/{id}/test-chat',
+  'DELETE /v1/agents/{id}',
+  'GET /v1/phone-numbers',
+  'POST /v1/phone-numbers',
+  'GET /v1/phone-numbers/{id}',
+  'PATCH /v1/phone-numbers/{id}',
+  'GET /v1/caller-id-pools',
+  'POST /v1/caller-id-pools',
+  'GET /v1/caller-id-pools/{id}',
+  'PATCH /v1/caller-id-pools/{id}',
+  'DELETE /v1/caller-id-pools/{id}',
+  'DELETE /v1/phone-numbers/{id}',
+  'GET /v1/dialer-limits',
+  'PUT /v1/dialer-limits',
+  'GET /v1/calls',
+  'GET /v1/calls/{id}',
+  'GET /v1/calls/{id}/events',
+  'GET /v1/calls/{id}/latencies',
+  'GET /v1/calls/{id}/analysis',
+  'POST /v1/calls/{id}/analysis',
+  'POST /v1/calls/external-updates',
+  'GET /v1/calls/{id}/recording',
+  'POST /internal/agents/resolve',
+  'POST /v1/auth/logout',
+] as const;
+
+interface Operation {
+  description?: string;
+  requestBody?: { content?: Record<string, MediaType> };
+}
+interface MediaType {
+  schema?: { examples?: unknown[] };
+  example?: unknown;
+  examples?: Record<string, { value: unknown }>;
+}
+
+/** Every request example of an operation, wherever the document generator put it. */
+function requestExamples(media: MediaType): unknown[] {
+  return [
+    ...('example' in media ? [media.example] : []),
+    ...Object.values(media.examples ?? {}).map((e) => e.value),
+    ...(media.schema?.examples ?? []),
+  ];
+}
+
+describe('API reference', () => {
+  let t: TestApp;
+  let paths: Record<string, Record<string, Operation>>;
+  before(async () => {
+    t = await createTestApp();
+    paths = (t.app.swagger() as { paths: typeof paths }).paths;
+  });
+  after(() => t.close());
+
+  const operation = (op: string): Operation => {
+    const [method, path] = op.split(' ') as [string, string];
+    const found = paths[path]?.[method.toLowerCase()];
+    assert.ok(found, `${op} is not in /openapi.json`);
+    return found;
+  };
+
+  test('every operation has a description', () => {
+    const missing = OPERATIONS.filter((op) => !operation(op).description?.trim());
+    assert.deepEqual(missing, [], 'operations without a description');
+  });
+
+  test("every JSON request body has an example that passes the route's own validation", async () => {
+    // What the setup and login examples need to succeed; any other example token would be a 401.
+    const setup = requestExamples(operation('POST /v1/setup').requestBody!.content!['application/json']!);
+    const token = (setup[0] as { token?: string } | undefined)?.token;
+    if (token) await t.store.settings.set(SETUP_TOKEN_KEY, hashToken(token));
+
+    /** Ids the examples' own responses hand out, by collection, for the path parameters that follow. */
+    const ids: Record<string, string> = { '/v1/workspaces': t.workspaceId };
+    let session = '';
+    const withoutBody: string[] = [];
+
+    for (const op of OPERATIONS) {
+      const content = operation(op).requestBody?.content;
+      if (!content) continue;
+      const media = content['application/json'];
+      if (!media) continue;
+      const examples = requestExamples(media);
+      if (examples.length === 0) {
+        withoutBody.push(op);
+        continue;
+      }
+      const [method, path] = op.split(' ') as [string, string];
+      const collection = path.replace(/\/\{[^}]+\}.*$/, '');
+      const url = path.replace(/\{[^}]+\}/g, () => ids[collection] ?? randomUUID());
+      const headers: Record<string, string> = path.startsWith('/internal/')
+        ? { 'x-internal-token': t.internalToken }
+        : op === 'POST /v1/workspaces'
+          ? { cookie: session, 'sec-fetch-site': 'same-origin' }
+          : bearer(t.adminKey);
+
+      for (const [i, example] of examples.entries()) {
+        const res = await t.app.inject({
+          method: method as 'POST',
+          url,
+          headers,
+          payload: example as object,
+        });
+        // Auth runs before validation, so 401/403 would mean the example was never checked.
+        assert.ok(
+          res.statusCode < 500 && ![400, 401, 403].includes(res.statusCode),
+          `${op} example ${i + 1} was answered ${res.statusCode}: ${res.body}`,
+        );
+        if (res.statusCode >= 300) continue;
+        const body = res.json() as { id?: string; userId?: string };
+        if (op === 'POST /v1/auth/login') session = String(res.headers['set-cookie']).split(';')[0]!;
+        if (path === collection && method === 'POST') {
+          const id = body.userId ?? body.id;
+          if (id && !ids[collection]) ids[collection] = id;
+        }
+      }
+    }
+    assert.deepEqual(withoutBody, [], 'request bodies without an example');
+    assert.ok(session, 'the login example logged in');
+    assert.ok(ids['/v1/agents'] && ids['/v1/caller-id-pools'], 'the create examples succeeded');
+  });
+});
