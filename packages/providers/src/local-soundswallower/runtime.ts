@@ -131,6 +131,11 @@ export class SoundSwallowerRuntime {
     return out;
   }
 
+  /** The WASM heap: every decoder lives in it, and it never shrinks. */
+  get heapBytes(): number {
+    return this.#module.HEAP8.length;
+  }
+
   /** A fresh decoder with no words and no grammar. */
   async createDecoder(): Promise<RawDecoder> {
     const decoder = new this.#module.Decoder({
