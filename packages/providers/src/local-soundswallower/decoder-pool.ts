@@ -10,8 +10,28 @@ export interface CompiledGrammar {
   skipped: { phrase: string; unknownWords: string[] }[];
 }
 
-/** The grammar for `phrases`, with every word the model's dictionary knows; undefined if none is left. */
+const compiled = new Map<string, CompiledGrammar | undefined>();
+/** Grammars kept compiled (one per agent's phrase list is typical). */
+const COMPILED_LIMIT = 64;
+
+/**
+ * The grammar for `phrases`, with every word the model's dictionary knows; undefined if none is
+ * left. Compiling looks every word up in the 135k-word dictionary, so results are kept per phrase
+ * list and a call of an agent seen before connects at once.
+ */
 export function compileGrammar(
+  runtime: SoundSwallowerRuntime,
+  phrases: readonly string[],
+): CompiledGrammar | undefined {
+  const key = phrases.join('\n');
+  if (compiled.has(key)) return compiled.get(key);
+  const g = compileUncached(runtime, phrases);
+  if (compiled.size >= COMPILED_LIMIT) compiled.delete(compiled.keys().next().value as string);
+  compiled.set(key, g);
+  return g;
+}
+
+function compileUncached(
   runtime: SoundSwallowerRuntime,
   phrases: readonly string[],
 ): CompiledGrammar | undefined {

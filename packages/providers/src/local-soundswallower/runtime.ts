@@ -116,17 +116,24 @@ export class SoundSwallowerRuntime {
     return new SoundSwallowerRuntime(module, join(modelBase, 'en-us'), dictionary);
   }
 
-  /** Pronunciations of `word` in the model's dictionary (alternates as `word(2)`), or none. */
+  /**
+   * Pronunciations of `word` in the model's dictionary, alternates as `word(2)`, or none. The
+   * dictionary is sorted, so alternates are the lines right after the word's own.
+   */
   pronunciations(word: string): [string, string][] {
     const out: [string, string][] = [];
     const d = this.#dictionary;
-    for (const name of [word, ...[2, 3, 4, 5].map((n) => `${word}(${n})`)]) {
-      const key = `\n${name} `;
-      const at = d.startsWith(`${name} `) ? 0 : d.indexOf(key);
-      if (at < 0) break;
-      const start = at === 0 ? name.length + 1 : at + key.length;
-      const end = d.indexOf('\n', start);
-      out.push([name, d.slice(start, end < 0 ? undefined : end).trim()]);
+    let at = d.startsWith(`${word} `) ? 0 : d.indexOf(`\n${word} `);
+    if (at < 0) return out;
+    if (at > 0) at++;
+    while (at >= 0 && at < d.length) {
+      const end = d.indexOf('\n', at);
+      const line = d.slice(at, end < 0 ? undefined : end);
+      const space = line.indexOf(' ');
+      const name = line.slice(0, space);
+      if (name !== word && !(name.startsWith(`${word}(`) && name.endsWith(')'))) break;
+      out.push([name, line.slice(space + 1).trim()]);
+      at = end < 0 ? -1 : end + 1;
     }
     return out;
   }
