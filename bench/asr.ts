@@ -257,16 +257,15 @@ async function concurrentMemory(
     for (const s of streams) s.push(f);
   }
   await new Promise((r) => setTimeout(r, 300));
-  // soundswallower: the WASM heap's growth (it is committed as decoders touch it, so RSS lags);
-  // pocketsphinx: the recogniser processes.
-  let mb =
-    name === 'pocketsphinx'
-      ? descendantsRssMb()
-      : (await soundSwallowerRuntime()).heapBytes / 1e6 - heapBefore;
-  mb = Math.max(mb, name === 'pocketsphinx' ? 0 : process.memoryUsage().rss / 1e6 - before);
+  // pocketsphinx: the recogniser processes, while the calls are open.
+  const children = descendantsRssMb();
   await Promise.all(streams.map((s) => s.close()));
   await Promise.all(readers);
-  return mb / n;
+  if (name === 'pocketsphinx') return children / n;
+  // soundswallower: the WASM heap's high-water growth once every call's utterance was decoded (the
+  // heap never shrinks, and RSS lags it until pages are touched).
+  const heap = (await soundSwallowerRuntime()).heapBytes / 1e6 - heapBefore;
+  return Math.max(heap, process.memoryUsage().rss / 1e6 - before) / n;
 }
 
 /** Latency from the end of speech to the final, feeding in real time (20 ms frames). */
