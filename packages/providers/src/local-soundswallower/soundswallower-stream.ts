@@ -13,7 +13,7 @@ export interface SoundSwallowerStreamOptions {
   logger: Logger | undefined;
   /** The call's signal: aborting it drops the utterance in progress and ends the events. */
   signal: AbortSignal;
-  /** Audio handed to the decoder at once while the caller speaks. Default 200 ms. */
+  /** Audio handed to the decoder at once while the caller speaks. Default 100 ms. */
   batchMs?: number;
   /** Audio kept from before the detector's speech start (it fires ~150 ms late). Default 400 ms. */
   preRollMs?: number;
@@ -90,7 +90,7 @@ export class SoundSwallowerStream implements AsrStream {
     this.#o = opts;
     this.#vad = new EnergyVad({ sampleRate: MODEL_SAMPLE_RATE, minSilenceMs: opts.endSilenceMs ?? 500 });
     this.#preRoll = new Float32Array((opts.preRollMs ?? 400) * SAMPLES_PER_MS);
-    this.#batch = (opts.batchMs ?? 200) * SAMPLES_PER_MS;
+    this.#batch = (opts.batchMs ?? 100) * SAMPLES_PER_MS;
     this.#maxUtterance = (opts.maxUtteranceMs ?? 20_000) * SAMPLES_PER_MS;
     if (opts.signal.aborted) this.#abort();
     else opts.signal.addEventListener('abort', this.#abort, { once: true });
@@ -242,23 +242,32 @@ export class SoundSwallowerStream implements AsrStream {
         this.#lastPartial = '';
       }
       if (utt.length > utt.fed) {
-        slot.process(utt.buf.subarray(utt.fed, utt.length));
-        utt.fed = utt.length;
-      }
-      if (!utt.ended) {
-        const text = slot.grammar.get_text();
-        if (text && text !== this.#lastPartial) {
-          this.#lastPartial = text;
-          this.#queue.push({ type: 'partial', text });
+        // One batch per turn of the event loop: decoding runs on the main thread, and a long
+        // block would delay the RTP packets behind it past their playout time.
+        const to = Math.min(utt.length, utt.fed + this.#batch);
+        slot.process(utt.buf.subarray(utt.fed, to));
+        utt.fed = to;
+        if (!utt.ended) this.#partial(slot);
+        if (utt.fed < utt.length) {
+          await new Promise<void>((resolve) => setImmediate(resolve));
+          continue;
         }
-        return;
       }
+      if (!utt.ended) return;
       slot.stop();
       this.#final(slot, utt.length);
       this.#utterances.shift();
       // Another call may be waiting for a slot; the next utterance takes one again.
       this.#o.pool.release(slot);
       this.#slot = undefined;
+    }
+  }
+
+  #partial(slot: DecoderSlot): void {
+    const text = slot.grammar.get_text();
+    if (text && text !== this.#lastPartial) {
+      this.#lastPartial = text;
+      this.#queue.push({ type: 'partial', text });
     }
   }
 
