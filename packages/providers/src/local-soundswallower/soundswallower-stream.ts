@@ -13,7 +13,7 @@ export interface SoundSwallowerStreamOptions {
   logger: Logger | undefined;
   /** The call's signal: aborting it drops the utterance in progress and ends the events. */
   signal: AbortSignal;
-  /** Audio handed to the decoder at once while the caller speaks. Default 100 ms. */
+  /** Audio handed to the decoder at once while the caller speaks. Default 60 ms. */
   batchMs?: number;
   /** Audio kept from before the detector's speech start (it fires ~150 ms late). Default 400 ms. */
   preRollMs?: number;
@@ -90,7 +90,7 @@ export class SoundSwallowerStream implements AsrStream {
     this.#o = opts;
     this.#vad = new EnergyVad({ sampleRate: MODEL_SAMPLE_RATE, minSilenceMs: opts.endSilenceMs ?? 500 });
     this.#preRoll = new Float32Array((opts.preRollMs ?? 400) * SAMPLES_PER_MS);
-    this.#batch = (opts.batchMs ?? 100) * SAMPLES_PER_MS;
+    this.#batch = (opts.batchMs ?? 60) * SAMPLES_PER_MS;
     this.#maxUtterance = (opts.maxUtteranceMs ?? 20_000) * SAMPLES_PER_MS;
     if (opts.signal.aborted) this.#abort();
     else opts.signal.addEventListener('abort', this.#abort, { once: true });
