@@ -19,7 +19,7 @@ before(async () => {
   await initMedia();
   t = await createTestApp({
     providers: new FakeProviderFactory({
-      asr: { 'local:pocketsphinx': new FakeAsr() },
+      asr: { 'local:soundswallower': new FakeAsr() },
       llm: { 'local:answerer': new FakeLlm({ replies: () => 'Hello.' }) },
       tts: { 'local:espeak': new FakeTts() },
     }),

@@ -102,7 +102,7 @@ export async function start(
     subsystems.push(() => ({
       name: 'local voice stack',
       state: local.ready ? 'up' : 'degraded',
-      ...(local.ready ? {} : { detail: `speech recognition needs: ${local.installCommand}` }),
+      detail: local.summary,
     }));
     subsystems.push(() => {
       const problems = calls.runner.providerProblems();
@@ -231,8 +231,8 @@ export async function start(
         boot,
         demoLink,
         local.ready
-          ? undefined
-          : `speech recognition is off until you run \`${local.installCommand}\`; the demo still answers typed chat and the keypad`,
+          ? local.summary
+          : `speech recognition is off (run \`npm ci\` to install the built-in recogniser); the demo still answers typed chat and the keypad`,
       );
     return {
       app,

@@ -165,7 +165,7 @@ export const agentConfigSchema = z
         llm: providerChain.optional(),
         tts: providerChain.optional(),
       })
-      .default({ asr: ['local:pocketsphinx'], llm: ['local:answerer'], tts: ['local:espeak'] }),
+      .default({ asr: ['local:soundswallower'], llm: ['local:answerer'], tts: ['local:espeak'] }),
     systemPrompt: z.string().max(50_000).default('You are a helpful phone assistant. Keep answers short.'),
     greeting: z.string().max(2000).optional(),
     /** Provider-specific voice name (e.g. `en-us` for espeak, `alloy` for OpenAI). */

@@ -67,6 +67,7 @@ export const PROVIDER_TYPES: readonly ProviderTypeInfo[] = [
     model: z.string().optional(),
   }),
   t('asr', 'avr-asr', 'AVR ASR connector', false, { url: http }),
+  t('asr', 'soundswallower', 'Built-in speech recognition (offline, expected phrases)', false),
   t('asr', 'pocketsphinx', 'PocketSphinx (local, offline)', false),
   t('llm', 'openai-compatible', 'OpenAI-compatible Chat Completions', false, {
     baseUrl: http.default('https://api.openai.com/v1'),

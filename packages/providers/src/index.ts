@@ -21,6 +21,19 @@ export {
   type PocketsphinxOptions,
 } from './local-pocketsphinx/pocketsphinx-asr.js';
 export { registerLocalProviders } from './local-providers.js';
+export {
+  type CompiledGrammar,
+  compileGrammar,
+  DecoderPool,
+  type DecoderPoolOptions,
+  type DecoderPoolStats,
+} from './local-soundswallower/decoder-pool.js';
+export { type SoundSwallowerRuntime, soundSwallowerRuntime } from './local-soundswallower/runtime.js';
+export {
+  SoundSwallowerAsr,
+  type SoundSwallowerOptions,
+  sharedDecoderPool,
+} from './local-soundswallower/soundswallower-asr.js';
 export { OpenAiChatLlm, type OpenAiChatOptions } from './openai-chat/openai-chat-llm.js';
 export { OpenAiRealtime, type OpenAiRealtimeOptions } from './openai-realtime/openai-realtime.js';
 export type { RealtimeSettings } from './openai-realtime/session-config.js';

@@ -3,6 +3,7 @@ import { AnswererLlm } from './local-answerer/answerer-llm.js';
 import { EspeakTts } from './local-espeak/espeak-tts.js';
 import { FliteTts } from './local-flite/flite-tts.js';
 import { PocketsphinxAsr } from './local-pocketsphinx/pocketsphinx-asr.js';
+import { SoundSwallowerAsr } from './local-soundswallower/soundswallower-asr.js';
 import { ProviderRegistry } from './registry.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
@@ -34,6 +35,11 @@ export function registerLocalProviders(
           ...(str(settings.voice) ? { voice: str(settings.voice) } : {}),
           ...(ctx.voice ? { agentVoice: ctx.voice } : {}),
         }),
+    )
+    .register(
+      'asr',
+      'soundswallower',
+      ({ ctx, base }) => new SoundSwallowerAsr({ ...base, logger: ctx.logger }),
     )
     .register('asr', 'pocketsphinx', ({ ctx, base }) => new PocketsphinxAsr({ ...base, logger: ctx.logger }))
     .register('llm', 'answerer', async ({ ref, ctx, base, agentConfig }) => {

@@ -18,14 +18,21 @@ describe('localStackStatus', () => {
     else assert.match(status.installCommand ?? '', /^apt-get install -y /);
   });
 
-  it('reports everything missing on an empty PATH', async () => {
+  it('takes voice calls with the built-in recogniser when no system package is installed', async () => {
     const saved = process.env.PATH;
     process.env.PATH = '/nonexistent';
     try {
       const status = await localStackStatus();
       const bins = status.components.filter((c) => c.name !== 'pocketsphinx en-us model');
       assert.ok(bins.every((c) => !c.present));
-      assert.equal(status.ready, false);
+      assert.equal(status.ready, true);
+      assert.deepEqual(status.speechRecognition, {
+        provider: 'local:soundswallower',
+        label: 'built-in (soundswallower)',
+        ready: true,
+      });
+      assert.equal(status.summary, 'speech recognition: built-in (soundswallower)');
+      // The optional system providers still say how to get them.
       assert.match(status.installCommand ?? '', /pocketsphinx pocketsphinx-en-us/);
       assert.match(status.installCommand ?? '', /flite/);
     } finally {

@@ -1,4 +1,6 @@
 import { access } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { APT_PACKAGES, aptInstallCommand, findBinary, type KnownBinary } from './util/binaries.js';
 
 /** Where Debian's pocketsphinx-en-us puts the model the recogniser loads by default. */
@@ -16,12 +18,36 @@ export interface LocalComponentStatus {
   usedBy: string;
 }
 
-export interface LocalStackStatus {
-  /** True when every local provider can run. */
+/** The recogniser the offline stack uses, for the start-up banner and `/health/ready`. */
+export interface SpeechRecognitionStatus {
+  /** `local:soundswallower` (installed with npm) or `local:pocketsphinx` (Debian's). */
+  provider?: 'local:soundswallower' | 'local:pocketsphinx';
+  /** "built-in (soundswallower)", "system pocketsphinx" or "none". */
+  label: string;
   ready: boolean;
+}
+
+export interface LocalStackStatus {
+  /** True when the offline demo stack can take a voice call (it has a speech recogniser). */
+  ready: boolean;
+  speechRecognition: SpeechRecognitionStatus;
+  /** One line: "speech recognition: built-in (soundswallower)". */
+  summary: string;
+  /** The system pieces of the optional local providers (local:pocketsphinx, local:flite). */
   components: LocalComponentStatus[];
-  /** `apt-get install -y …` for whatever is missing; undefined when nothing is. */
+  /** `apt-get install -y …` for whichever optional system pieces are missing; undefined when none is. */
   installCommand?: string;
+}
+
+/** True when the soundswallower package and the model inside it are installed. */
+async function builtInRecogniserPresent(): Promise<boolean> {
+  try {
+    const dir = dirname(fileURLToPath(import.meta.resolve('soundswallower')));
+    await access(join(dir, 'model', 'en-us', 'mdef'));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const BINARIES: readonly { name: KnownBinary; usedBy: string }[] = [
@@ -32,9 +58,10 @@ const BINARIES: readonly { name: KnownBinary; usedBy: string }[] = [
 ];
 
 /**
- * Which system pieces the offline providers find on this machine, with the command that installs
- * the missing ones. local:espeak and local:answerer need nothing outside npm and are always
- * available, so they are not listed.
+ * Which recogniser the offline stack uses and which system pieces the optional local providers
+ * find on this machine, with the command that installs the missing ones. The built-in recogniser
+ * (local:soundswallower), local:espeak and local:answerer need nothing outside npm, so the demo
+ * takes voice calls on a machine with only Node; pocketsphinx and flite are extras.
  */
 export async function localStackStatus(): Promise<LocalStackStatus> {
   const components: LocalComponentStatus[] = BINARIES.map(({ name, usedBy }) => {
@@ -59,10 +86,16 @@ export async function localStackStatus(): Promise<LocalStackStatus> {
     usedBy: 'local:pocketsphinx (speech recognition)',
   });
   const missing = components.filter((c) => !c.present);
-  // sox and the espeak-ng CLI are conveniences; the providers run without them.
-  const required = new Set(['pocketsphinx_continuous', 'flite', 'pocketsphinx en-us model']);
+  const systemRecogniser = findBinary('pocketsphinx_continuous') !== undefined && model;
+  const speechRecognition: SpeechRecognitionStatus = (await builtInRecogniserPresent())
+    ? { provider: 'local:soundswallower', label: 'built-in (soundswallower)', ready: true }
+    : systemRecogniser
+      ? { provider: 'local:pocketsphinx', label: 'system pocketsphinx', ready: true }
+      : { label: 'none', ready: false };
   return {
-    ready: !missing.some((c) => required.has(c.name)),
+    ready: speechRecognition.ready,
+    speechRecognition,
+    summary: `speech recognition: ${speechRecognition.label}`,
     components,
     ...(missing.length > 0 ? { installCommand: aptInstallCommand(missing.map((c) => c.aptPackage)) } : {}),
   };

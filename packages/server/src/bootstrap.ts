@@ -68,7 +68,9 @@ async function seedDemoAgent(store: Store, workspaceId: string): Promise<string>
     publish: true,
     config: {
       mode: 'cascaded',
-      providers: { asr: ['local:pocketsphinx'], llm: ['local:answerer'], tts: ['local:espeak'] },
+      // Every provider runs in process from npm packages: a fresh machine takes voice calls.
+      // local:pocketsphinx (Debian's) scored lower on phone audio (docs/offline-voice.md).
+      providers: { asr: ['local:soundswallower'], llm: ['local:answerer'], tts: ['local:espeak'] },
       greeting: 'Hello, thanks for calling Switchboard. How can I help you?',
       systemPrompt: 'You are the receptionist of a small restaurant. Answer briefly.',
       expectedPhrases: [

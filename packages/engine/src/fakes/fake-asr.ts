@@ -67,8 +67,10 @@ export class FakeAsrStream implements AsrStream {
     this.events.push({ type: 'partial', text });
   }
 
-  final(text: string): void {
-    this.events.push({ type: 'final', text });
+  final(text: string, confidence?: number): void {
+    this.events.push(
+      confidence === undefined ? { type: 'final', text } : { type: 'final', text, confidence },
+    );
   }
 
   speechStart(): void {

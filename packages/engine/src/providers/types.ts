@@ -39,7 +39,16 @@ export interface ToolDefinition {
 
 export type ChatMessage =
   | { role: 'system'; content: string }
-  | { role: 'user'; content: string }
+  | {
+      role: 'user';
+      content: string;
+      /**
+       * The recogniser's confidence in a spoken message (0–1; the lowest of its utterances), when
+       * it reports one. Wire formats leave it out; a local model can ask before acting on a shaky
+       * transcript (the answerer confirms a low-confidence goodbye before hanging up).
+       */
+      confidence?: number;
+    }
   | { role: 'assistant'; content: string; toolCalls?: ToolCall[] }
   | { role: 'tool'; toolCallId: string; name: string; content: string };
 

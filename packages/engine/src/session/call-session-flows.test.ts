@@ -74,6 +74,20 @@ test('http tool round trip: signed request, result fed back to the model, transc
   assertNoLeaks(h);
 });
 
+test('the model sees how sure the recogniser was of a spoken turn (the lowest of its finals)', async () => {
+  const h = new SessionHarness({ config: { turnTaking: fast }, llm: { replies: ['Sure.'] } });
+  await h.start();
+  await h.speak(300);
+  h.asr.stream?.final('goodbye', 0.9);
+  h.asr.stream?.final('see you', 0.3);
+  await h.silence(20);
+  assert.ok(await h.until(() => h.llm.requests.length > 0, 5000, 20));
+  const user = h.llm.requests[0]?.filter((m) => m.role === 'user');
+  assert.deepEqual(user, [{ role: 'user', content: 'goodbye see you', confidence: 0.3 }]);
+  await h.hangup();
+  assertNoLeaks(h);
+});
+
 test('a slow tool gets a filler phrase, then the answer', async () => {
   let h: SessionHarness | undefined;
   const slowFetch = (async () => {

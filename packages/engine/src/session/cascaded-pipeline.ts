@@ -31,7 +31,7 @@ export class CascadedPipeline implements Pipeline {
   readonly #backchannel: ReadonlySet<string>;
   #queue: Promise<void> = Promise.resolve();
   #current: AgentTurn | undefined;
-  #pendingUser: string[] = [];
+  #pendingUser: { text: string; confidence?: number }[] = [];
   #lastFinalAt: number | undefined;
   #fillerIndex = 0;
 
@@ -45,7 +45,7 @@ export class CascadedPipeline implements Pipeline {
     this.#detector = new TurnDetector({
       endOfTurnSilenceMs: tt.endOfTurnSilenceMs,
       timers: core.timers,
-      onTurn: (text) => this.#callerTurn(text),
+      onTurn: (text, confidence) => this.#callerTurn(text, confidence),
     });
     this.#bargeIn = new BargeIn({
       turnTaking: tt,
@@ -134,7 +134,7 @@ export class CascadedPipeline implements Pipeline {
           this.#bargeIn.callerText(this.#detector.text);
         } else if (ev.type === 'final') {
           this.#lastFinalAt = this.#core.since();
-          this.#detector.final(ev.text);
+          this.#detector.final(ev.text, ev.confidence);
           this.#bargeIn.callerText(ev.text);
         }
         // The session's VAD drives speech start/end; recogniser speech events are advisory.
@@ -144,14 +144,14 @@ export class CascadedPipeline implements Pipeline {
     }
   }
 
-  #callerTurn(text: string): void {
+  #callerTurn(text: string, confidence?: number): void {
     const at = this.#core.since();
     const speaking = this.#current?.interruptible === true;
     this.#core.transcript.add({ role: 'caller', text, startMs: Math.round(at), endMs: Math.round(at) });
     // An acknowledgement while the agent talks is not a question to answer.
     if (speaking && isBackchannel(text, this.#backchannel)) return;
     this.#idle.callerTurn();
-    this.#pendingUser.push(text);
+    this.#pendingUser.push(confidence === undefined ? { text } : { text, confidence });
     this.#enqueue(() => this.#reply());
   }
 
@@ -224,7 +224,13 @@ export class CascadedPipeline implements Pipeline {
 
   async #reply(): Promise<void> {
     if (this.#pendingUser.length === 0) return;
-    this.#history.push({ role: 'user', content: this.#pendingUser.splice(0).join(' ') });
+    const said = this.#pendingUser.splice(0);
+    const scores = said.flatMap((s) => (s.confidence === undefined ? [] : [s.confidence]));
+    this.#history.push({
+      role: 'user',
+      content: said.map((s) => s.text).join(' '),
+      ...(scores.length > 0 ? { confidence: Math.min(...scores) } : {}),
+    });
     const turn = this.#newTurn(true);
     const tt = this.#core.config.turnTaking;
     await turn.reply({

@@ -4,7 +4,7 @@ export interface TurnDetectorOptions {
   endOfTurnSilenceMs: number;
   timers: TimerScope;
   /** The caller finished a turn saying `text`. */
-  onTurn: (text: string) => void;
+  onTurn: (text: string, confidence?: number) => void;
   /** After the silence, how long to wait for a late final transcript before using the partial. */
   finalWaitMs?: number;
 }
@@ -19,6 +19,8 @@ export class TurnDetector {
   #speaking = false;
   #silenceElapsed = false;
   #finals: string[] = [];
+  /** The lowest confidence among the turn's finals; undefined when none reported one. */
+  #confidence: number | undefined;
   #partial = '';
   #cancelSilence: (() => void) | undefined;
   #cancelFinalWait: (() => void) | undefined;
@@ -52,15 +54,19 @@ export class TurnDetector {
     this.#partial = text;
   }
 
-  final(text: string): void {
+  final(text: string, confidence?: number): void {
     this.#partial = '';
-    if (text.trim()) this.#finals.push(text.trim());
+    if (text.trim()) {
+      this.#finals.push(text.trim());
+      if (confidence !== undefined) this.#confidence = Math.min(this.#confidence ?? 1, confidence);
+    }
     this.#tryCommit();
   }
 
   reset(): void {
     this.#cancelTimers();
     this.#finals = [];
+    this.#confidence = undefined;
     this.#partial = '';
     this.#silenceElapsed = false;
   }
@@ -68,7 +74,7 @@ export class TurnDetector {
   #tryCommit(): void {
     if (this.#speaking || !this.#silenceElapsed) return;
     if (this.#finals.length > 0) {
-      this.#commit(this.#finals.join(' '));
+      this.#commit(this.#finals.join(' '), this.#confidence);
       return;
     }
     if (!this.#partial) {
@@ -82,9 +88,9 @@ export class TurnDetector {
     }, this.#o.finalWaitMs ?? 1500);
   }
 
-  #commit(text: string): void {
+  #commit(text: string, confidence?: number): void {
     this.reset();
-    this.#o.onTurn(text);
+    this.#o.onTurn(text, confidence);
   }
 
   #cancelTimers(): void {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { agentConfigSchema } from '@switchboard/core';
 import { type ChatMessage, keypadText, type LlmChunk, toolDefinition } from '@switchboard/engine';
-import { AnswererLlm, chunks } from './answerer-llm.js';
+import { AnswererLlm, CONFIRM_END, chunks } from './answerer-llm.js';
 import { stem } from './matcher.js';
 
 const config = agentConfigSchema.parse({
@@ -123,6 +123,69 @@ describe('AnswererLlm', () => {
     for await (const c of llm.chat({ messages, tools: [], signal: new AbortController().signal }))
       out.push(c);
     assert.deepEqual(out, [{ type: 'done', finishReason: 'stop' }]);
+  });
+
+  /** One reply to a conversation whose last user turn carries a recogniser confidence. */
+  async function reply(turns: ChatMessage[]) {
+    const out: LlmChunk[] = [];
+    const tools = config.tools.map(toolDefinition);
+    for await (const c of llm.chat({ messages: turns, tools, signal: new AbortController().signal }))
+      out.push(c);
+    return {
+      text: out.flatMap((c) => (c.type === 'text' ? [c.text] : [])).join(''),
+      calls: out.flatMap((c) => (c.type === 'tool-call' ? [c.call.name] : [])),
+    };
+  }
+
+  it('does not hang up on one low-confidence goodbye: it asks first', async () => {
+    const first = await reply([{ role: 'user', content: 'goodbye', confidence: 0.3 }]);
+    assert.deepEqual(first, { text: CONFIRM_END, calls: [] });
+  });
+
+  it('hangs up on a confident goodbye without asking', async () => {
+    const r = await reply([{ role: 'user', content: 'goodbye', confidence: 0.9 }]);
+    assert.deepEqual(r.calls, ['end_call']);
+  });
+
+  for (const [second, confidence] of [
+    ['goodbye', 0.3],
+    ['yes', 0.4],
+    ['yes please', 0.9],
+  ] as const) {
+    it(`hangs up on "${second}" (confidence ${confidence}) after asking`, async () => {
+      const r = await reply([
+        { role: 'user', content: 'hang up', confidence: 0.2 },
+        { role: 'assistant', content: CONFIRM_END },
+        { role: 'user', content: second, confidence },
+      ]);
+      assert.deepEqual(r.calls, ['end_call']);
+    });
+  }
+
+  it('carries on when the caller says no to ending the call', async () => {
+    const r = await reply([
+      { role: 'user', content: 'goodbye', confidence: 0.2 },
+      { role: 'assistant', content: CONFIRM_END },
+      { role: 'user', content: 'no thank you', confidence: 0.8 },
+    ]);
+    assert.deepEqual(r.calls, []);
+    assert.notEqual(r.text, CONFIRM_END);
+    assert.match(r.text, /what else/i);
+  });
+
+  it('a "yes" that answers nothing does not end the call', async () => {
+    const r = await reply([
+      { role: 'assistant', content: 'We are open from nine to five, Monday to Saturday.' },
+      { role: 'user', content: 'yes', confidence: 0.9 },
+    ]);
+    assert.deepEqual(r.calls, []);
+  });
+
+  it('gives the fallback answer, not an FAQ entry, to a message the recogniser barely heard', async () => {
+    const shaky = await reply([{ role: 'user', content: 'what are your opening hours', confidence: 0.1 }]);
+    assert.equal(shaky.text, 'Sorry, I can only answer questions about the restaurant.');
+    const clear = await reply([{ role: 'user', content: 'what are your opening hours', confidence: 0.8 }]);
+    assert.equal(clear.text, 'We are open from nine to five, Monday to Saturday.');
   });
 
   it('stops streaming when aborted', async () => {

@@ -7,7 +7,7 @@ import {
   type LlmRequest,
   type ProviderBaseOptions,
 } from '@switchboard/engine';
-import { type FaqEntry, FaqMatcher, isGoodbye, menuChoice } from './matcher.js';
+import { type FaqEntry, FaqMatcher, isGoodbye, isNo, isYes, menuChoice } from './matcher.js';
 
 export interface AnswererOptions extends ProviderBaseOptions {
   faq?: readonly FaqEntry[];
@@ -22,6 +22,17 @@ export interface AnswererOptions extends ProviderBaseOptions {
   farewell?: string;
   /** Minimum score for an FAQ entry to answer (see FaqMatcher.best). */
   threshold?: number;
+  /**
+   * A goodbye heard with a recogniser confidence below this is confirmed before the call ends
+   * ("Do you want to end the call?"); a second goodbye or a yes then ends it. Default 0.5.
+   */
+  confirmEndBelow?: number;
+  /**
+   * Below this confidence a message is not matched against the FAQ (the caller said something
+   * the recogniser could only force into an expected phrase) and gets the fallback answer.
+   * Default 0.25.
+   */
+  answerAbove?: number;
   /** Words per streamed text chunk. */
   chunkWords?: number;
   logger?: Logger;
@@ -29,13 +40,27 @@ export interface AnswererOptions extends ProviderBaseOptions {
 
 const DEFAULT_FALLBACK = "Sorry, I don't know that. Could you ask another way?";
 const DEFAULT_FAREWELL = 'Thank you for calling. Goodbye!';
+/** Asked when a goodbye was heard with low confidence; the reply decides (see `answer`). */
+export const CONFIRM_END = 'Do you want to end the call? Please say yes or no.';
+const NOT_ENDING = 'All right. What else can I help you with?';
+
+/** What the answerer knows about the caller's message besides its words. */
+export interface HeardMessage {
+  /** The recogniser's confidence (0–1), when it reports one. */
+  confidence?: number;
+  /** The answerer's own previous reply, to recognise an answer to its confirmation question. */
+  previousReply?: string;
+}
 
 /**
  * The "LLM" of the offline demo: **a keyword and word-overlap matcher over the agent's FAQ, not a
  * language model.** It reads only the caller's last message and ignores the system prompt.
  *
  * - A goodbye ("bye", "goodbye", "that's all", "hang up") becomes a call to the agent's `end_call`
- *   tool when one is offered, so the engine hangs up gracefully; otherwise a spoken farewell.
+ *   tool when one is offered, so the engine hangs up gracefully; otherwise a spoken farewell. A
+ *   goodbye the recogniser was unsure of is confirmed first: one misheard utterance never ends a
+ *   call; a second goodbye, or "yes" to the question, does.
+ * - A message heard with very low confidence gets the fallback answer rather than an FAQ entry.
  * - A message that is one digit or one digit word ("2", "two") picks the n-th FAQ entry, counting
  *   from 1, as in a phone menu: pair it with a greeting like "press 1 for opening hours".
  * - Otherwise the FAQ entry with the best score (keyword hits + share of the question's words)
@@ -69,9 +94,15 @@ export class AnswererLlm extends LlmBase {
   }
 
   /** The reply to one caller message, without streaming (also used by the bench). */
-  answer(message: string): { text: string; endCall: boolean; matched?: number } {
-    if (isGoodbye(message)) {
-      return { text: this.#o.goodbyeMessage ? '' : (this.#o.farewell ?? DEFAULT_FAREWELL), endCall: true };
+  answer(message: string, heard: HeardMessage = {}): { text: string; endCall: boolean; matched?: number } {
+    const end = { text: this.#o.goodbyeMessage ? '' : (this.#o.farewell ?? DEFAULT_FAREWELL), endCall: true };
+    const confirming = heard.previousReply === CONFIRM_END;
+    const sure = heard.confidence === undefined || heard.confidence >= (this.#o.confirmEndBelow ?? 0.5);
+    if (isGoodbye(message)) return sure || confirming ? end : { text: CONFIRM_END, endCall: false };
+    if (confirming && isYes(message)) return end;
+    if (confirming && isNo(message)) return { text: NOT_ENDING, endCall: false };
+    if (heard.confidence !== undefined && heard.confidence < (this.#o.answerAbove ?? 0.25)) {
+      return { text: this.#o.fallbackAnswer ?? DEFAULT_FALLBACK, endCall: false };
     }
     const faq = this.#matcher.faq;
     // A keypad entry picks a menu item by its digit ("1" or "1#"); other entries match nothing.
@@ -86,13 +117,18 @@ export class AnswererLlm extends LlmBase {
   }
 
   protected async *stream(req: LlmRequest): AsyncGenerator<LlmChunk, void, undefined> {
-    const last = [...req.messages].reverse().find((m) => m.role !== 'system');
+    const turns = req.messages.filter((m) => m.role !== 'system');
+    const last = turns.at(-1);
     // After a tool round (the end_call result) there is nothing left to say.
     if (last?.role !== 'user') {
       yield { type: 'done', finishReason: 'stop' };
       return;
     }
-    const reply = this.answer(last.content);
+    const before = turns.at(-2);
+    const reply = this.answer(last.content, {
+      ...(last.confidence !== undefined ? { confidence: last.confidence } : {}),
+      ...(before?.role === 'assistant' ? { previousReply: before.content.trim() } : {}),
+    });
     const toolName = this.#o.endCallTool ?? 'end_call';
     const canHangUp = reply.endCall && req.tools.some((t) => t.name === toolName);
     // Without an end_call tool a goodbye is only words; the agent's own line (if any) or ours.

@@ -122,6 +122,15 @@ const GOODBYES = [
 ];
 const GOODBYE_WORDS = GOODBYES.map(words);
 
+const YES = new Set(['yes', 'yeah', 'yep', 'sure', 'correct', 'right']);
+const NO = new Set(['no', 'nope', 'not']);
+
+/** A reply that starts with yes ("yes", "yes please", "yeah sure"). */
+export const isYes = (message: string): boolean => YES.has(words(message)[0] ?? '');
+
+/** A reply that starts with no ("no", "no thank you"). */
+export const isNo = (message: string): boolean => NO.has(words(message)[0] ?? '');
+
 /** The caller is ending the conversation ("bye", "goodbye", "that's all", "hang up"). */
 export function isGoodbye(message: string): boolean {
   const w = words(message);
