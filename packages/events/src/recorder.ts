@@ -14,6 +14,8 @@ export interface CallRecorderDeps {
   logger: Logger;
   /** Shared with external updates so targets resolve the same way; defaults to no MQTT. */
   outbox?: OutboxWriter;
+  /** This process's instance id: the owner of the calls it starts, until they end. */
+  instanceId?: string;
 }
 
 export interface CallRecorder {
@@ -68,7 +70,7 @@ export function createCallRecorder(deps: CallRecorderDeps): CallRecorder {
     const repo = new CallStoryRepo(tx);
     const at = new Date(e.at);
     if (e.type === 'call.started') {
-      const row = await repo.started(e);
+      const row = await repo.started(e, deps.instanceId);
       if (!row) {
         logger.warn({ callId: e.callId }, 'call id belongs to another workspace; event dropped');
         return null;
@@ -99,6 +101,7 @@ export function createCallRecorder(deps: CallRecorderDeps): CallRecorder {
           endedReason: d.endedReason,
           endedAt: at,
           durationMs: d.durationMs,
+          owner: null,
           ...(d.providers ? { providersUsed: d.providers as Record<string, string> } : {}),
           ...(d.recordingPath ? { recordingPath: d.recordingPath } : {}),
         });
