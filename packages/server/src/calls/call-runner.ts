@@ -51,7 +51,7 @@ export interface RunOptions {
  */
 export class CallRunner {
   readonly #o: CallRunnerOptions;
-  readonly #live = new Map<string, { leg: CallLeg; done: Promise<CallResult> }>();
+  readonly #live = new Map<string, { session: CallSession; done: Promise<CallResult> }>();
   /** The agent document each live call or chat runs, for providers that read it (the answerer). */
   readonly #configs = new Map<string, AgentConfig>();
   #draining = false;
@@ -154,7 +154,7 @@ export class CallRunner {
         this.#live.delete(callId);
         this.#configs.delete(callId);
       });
-    this.#live.set(callId, { leg, done });
+    this.#live.set(callId, { session, done });
     done.catch((err: unknown) => log.error({ err }, 'call session failed'));
     return { callId, agent: overrides.snapshot as ResolvedAgent, done };
   }
@@ -213,7 +213,10 @@ export class CallRunner {
     const left = [...this.#live.values()];
     this.#o.logger.warn({ calls: left.length }, 'grace over; hanging up the calls still live');
     await raceTimeout(
-      Promise.allSettled(left.map((c) => c.leg.hangup(reason))).then(() => settled(left)),
+      (async () => {
+        for (const c of left) c.session.end(reason);
+        return settled(left);
+      })(),
       hangupMs,
     );
   }
