@@ -164,6 +164,26 @@ for (const backend of testBackends()) {
         "the dialer's queue is its own",
       );
 
+      // The dead process was only stalled: its late call.ended is not reported a second time.
+      const bus = new CallEventBus();
+      const rec = createCallRecorder({ store: a, bus, logger: silentLogger(), instanceId: 'dead-process' });
+      bus.publish({
+        type: 'call.ended',
+        callId: dead[0]!,
+        workspaceId,
+        at: Date.now(),
+        data: {
+          outcome: 'completed',
+          endedReason: 'caller-hangup',
+          durationMs: 10,
+          transcript: [],
+          latencies: [],
+        },
+      } as CallEvent);
+      await rec.stop();
+      assert.equal((await endedEvents(dead[0]!)).length, 1);
+      assert.equal((await a.calls.get(workspaceId, dead[0]!)).endedReason, 'lost');
+
       // Sweeping again finds nothing: each call ends once.
       assert.deepEqual(await sweepLostCalls(b, outboxB, { timeoutMs: 30_000, self: 'sweeper-b' }), []);
     });

@@ -78,7 +78,10 @@ export function createCallRecorder(deps: CallRecorderDeps): CallRecorder {
       return { ...row, payload: callSummary(row, row.agentName) };
     }
     const unknown = () => {
-      logger.warn({ callId: e.callId, event: e.type }, 'event for an unknown call; not persisted');
+      logger.warn(
+        { callId: e.callId, event: e.type },
+        'event for an unknown call (or one already ended as lost); not persisted',
+      );
       return null;
     };
     const base = { callId: e.callId, at: at.toISOString() };

@@ -74,7 +74,10 @@ export class CallStoryRepo {
     return row ?? null;
   }
 
-  /** Moves to `status` (appending to the progression) only when it changes. */
+  /**
+   * Moves to `status` (appending to the progression) only when it changes. Null for an unknown
+   * call, or one already ended as lost.
+   */
   async status(
     workspaceId: string,
     callId: string,
@@ -91,7 +94,15 @@ export class CallStoryRepo {
           else ${calls.statusProgression} || ${step(status, at)}::jsonb end`,
         updatedAt: new Date(),
       })
-      .where(and(eq(calls.workspaceId, workspaceId), eq(calls.id, callId)))
+      // A call another process ended as lost stays so: a stalled owner's late events are not
+      // reported a second time.
+      .where(
+        and(
+          eq(calls.workspaceId, workspaceId),
+          eq(calls.id, callId),
+          sql`${calls.endedReason} is distinct from 'lost'`,
+        ),
+      )
       .returning(withAgentName);
     return row ?? null;
   }
