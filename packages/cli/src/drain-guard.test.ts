@@ -22,7 +22,8 @@ test('while draining, call-intake routes answer 503 with Retry-After; status cal
       });
     }),
   );
-  const post = (url: string, payload: unknown = {}) => app.inject({ method: 'POST', url, payload });
+  const post = (url: string, payload: Record<string, unknown> = {}) =>
+    app.inject({ method: 'POST', url, payload });
   const telnyx = (eventType: string) => post('/telnyx/webhook', { data: { event_type: eventType } });
 
   assert.equal((await post('/twilio/voice')).statusCode, 200);
