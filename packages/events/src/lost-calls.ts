@@ -42,8 +42,8 @@ export async function sweepLostCalls(store: Store, outbox: OutboxWriter, o: Swee
         .orderBy(asc(calls.heartbeatAt))
         .limit(o.batch ?? 100)
         .for('update', { skipLocked: true });
-      // The last heartbeat is the best estimate of when the call ended.
-      const endedAt = sql`coalesce(${calls.heartbeatAt}, now())`;
+      // The last heartbeat is the best estimate of when the call ended (never later than now).
+      const endedAt = sql`least(coalesce(${calls.heartbeatAt}, now()), now())`;
       const rows = await tx
         .update(calls)
         .set({
