@@ -327,6 +327,30 @@ test('SIGTERM: readiness 503 at once, new calls refused, every live call ends wi
     (e: Error) => e.message,
   );
   assert.match(refusedBrowser, /503/);
+  const refusedPlivo = await plivo.answer({
+    CallUUID: randomUUID(),
+    From: '14155550100',
+    To: NUMBERS.plivo.slice(1),
+  });
+  assert.equal(refusedPlivo.status, 503);
+  const refusedTelnyx = await telnyx.webhook('webhook-call-initiated', {
+    to: NUMBERS.telnyx,
+    call_control_id: 'v3:drain-telnyx-0002',
+  });
+  assert.equal(refusedTelnyx.status, 503);
+  // AudioSocket and ARI have no refusal before the call arrives: the new call is hung up at once.
+  const lateAudioSocket = await ScriptedAudioSocket.connect(audioSocketPort).catch(() => undefined);
+  if (lateAudioSocket) {
+    lateAudioSocket.uuid(randomUUID());
+    await lateAudioSocket.closed;
+    assert.ok(
+      lateAudioSocket.received.some((f) => f.type === 'hangup'),
+      'a new AudioSocket call is hung up',
+    );
+  }
+  ari.emit({ type: 'StasisStart', args: [], channel: ariChannel('1735725600.78') });
+  await until('a new ARI call hung up', () => ari.find('DELETE', '/channels/1735725600.78'));
+  assert.equal(receiver.received.length, 0, 'refused calls never started');
 
   // A caller who hangs up during the grace ends the usual way.
   twilioStream2.sendStop();
