@@ -267,7 +267,10 @@ export const calls = pgTable(
   },
   (t) => [
     index('calls_ws_created_idx').on(t.workspaceId, t.createdAt),
-    index('calls_live_heartbeat_idx').on(t.heartbeatAt).where(sql`${t.owner} is not null`),
+    // Only live calls: the sweep for lost ones reads this, and ended calls leave it.
+    index('calls_live_heartbeat_idx')
+      .on(t.heartbeatAt)
+      .where(sql`${t.owner} is not null and ${t.status} <> 'ended'`),
     index('calls_agent_idx').on(t.agentId),
     uniqueIndex('calls_custom_id_uq').on(t.workspaceId, t.customCallId),
     index('calls_external_idx').on(t.connector, t.externalId),
