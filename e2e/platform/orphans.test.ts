@@ -73,7 +73,9 @@ const endedOf = (rx: TestReceiver) =>
   rx.received.map((r) => (r.json as { data: { callId: string; endedReason: string } }).data);
 
 async function seed(env: Record<string, string>, rx: TestReceiver) {
-  return seedPlatform(env, async (store, { workspaceId, demoAgentId }) => {
+  let apiKey = '';
+  const ids = await seedPlatform(env, async (store, { workspaceId, demoAgentId }) => {
+    apiKey = (await store.apiKeys.create(workspaceId, { name: 'e2e', role: 'admin' })).key;
     await store.credentials.create(workspaceId, { name: `twilio:${SID}`, value: TOKEN });
     await store.phoneNumbers.create(workspaceId, {
       number: NUMBER,
@@ -85,6 +87,15 @@ async function seed(env: Record<string, string>, rx: TestReceiver) {
       eventTypes: ['call.ended'],
     });
   });
+  return { ...ids, apiKey };
+}
+
+/** The calls `p` lists as in progress, through the API. */
+async function inProgress(p: SpawnedPlatform, apiKey: string): Promise<number> {
+  const res = await fetch(`${p.url}/v1/calls?status=in-progress`, {
+    headers: { authorization: `Bearer ${apiKey}` },
+  });
+  return ((await res.json()) as { data: unknown[] }).data.length;
 }
 
 describe('calls of a killed process end as lost after a restart', () => {
@@ -93,7 +104,7 @@ describe('calls of a killed process end as lost after a restart', () => {
     const rx = await startReceiver();
     t.after(() => rx.close());
     const env = { DATA_DIR: join(dir, 'data') };
-    const { workspaceId } = await seed(env, rx);
+    const { workspaceId, apiKey } = await seed(env, rx);
     const port = String(await freeTcpPort());
     const first = await spawnPlatform({ ...env, PORT: port, CALL_HEARTBEAT_MS: '500' }, (fn) => t.after(fn));
     await twilioCalls(first, 3, 'A', (fn) => t.after(fn));
@@ -101,6 +112,7 @@ describe('calls of a killed process end as lost after a restart', () => {
       const m = await first.get('/health/ready');
       return m.status === 200 && (await activeCalls(first)) === 3;
     });
+    await until('three call rows in progress', async () => (await inProgress(first, apiKey)) === 3);
     first.child.kill('SIGKILL');
     await first.exited;
     const stuck = (await liveRows(env, workspaceId)).filter((c) => c.status === 'in-progress');
@@ -148,12 +160,21 @@ describe('calls of a killed process end as lost after a restart', () => {
       'live calls on both',
       async () => (await activeCalls(doomed)) === 3 && (await activeCalls(survivor)) === 1,
     );
+    // Each process owns its calls in the database (read while both run, PostgreSQL being shared).
+    const live = await until('four call rows in progress', async () => {
+      const rows = (await liveRows(env, workspaceId)).filter((c) => c.status === 'in-progress');
+      return rows.length === 4 ? rows : undefined;
+    });
+    const owners = new Map<string, string[]>();
+    for (const c of live) owners.set(String(c.owner), [...(owners.get(String(c.owner)) ?? []), c.id]);
+    assert.deepEqual(
+      [...owners.values()].map((ids) => ids.length).sort(),
+      [1, 3],
+      'two owners: three calls and one',
+    );
+    const doomedIds = [...owners.values()].find((ids) => ids.length === 3)!;
     doomed.child.kill('SIGKILL');
     await doomed.exited;
-    const doomedIds = (await liveRows(env, workspaceId))
-      .filter((c) => c.status === 'in-progress' && c.owner !== null)
-      .map((c) => c.id);
-    assert.equal(doomedIds.length, 4, 'four calls in progress: three orphaned, one live');
 
     // The survivor's sweep and the restarted process's race for the orphans.
     const restarted = await spawnOne();
@@ -168,10 +189,15 @@ describe('calls of a killed process end as lost after a restart', () => {
     assert.ok(kept[0]?.isOpen);
     assert.deepEqual(
       ended.map((d) => d.callId).sort(),
+      [...doomedIds].sort(),
+      "exactly the killed process's calls",
+    );
+    assert.deepEqual(
       rows
         .filter((c) => c.endedReason === 'lost')
         .map((c) => c.id)
         .sort(),
+      [...doomedIds].sort(),
     );
 
     for (const p of [survivor, restarted]) p.child.kill('SIGTERM');
