@@ -38,7 +38,8 @@ export interface Running {
   instanceId: string;
   /**
    * Begins shutdown at once: readiness turns 503 and new calls are refused, while live calls go
-   * on. The grace (`SHUTDOWN_GRACE_MS`) counts from the first call.
+   * on (and keep their heartbeat). The grace (`SHUTDOWN_GRACE_MS`) counts from here; call `stop`
+   * straight after, as the dialer's own drain starts its grace there.
    */
   drain(): void;
   /**
