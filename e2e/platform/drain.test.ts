@@ -12,6 +12,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createLogger, type EndedReason } from '@switchboard/core';
+import { WebhooksRepo } from '@switchboard/events';
 import { startReceiver } from '@switchboard/events/testing';
 import { TalkTokens } from '@switchboard/server';
 import { openStore } from '@switchboard/store';
@@ -24,7 +25,6 @@ import {
   ScriptedTelnyx,
   ScriptedTwilio,
 } from '@switchboard/telephony';
-import { WebhooksRepo } from '../../packages/events/src/repos/webhooks.js';
 import { freeUdpPort, needBinaries, rtpRange, sippBase, spawnPeer, tempDir } from '../sip/peers.js';
 import {
   freeTcpPort,

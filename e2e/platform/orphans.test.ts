@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { createLogger } from '@switchboard/core';
+import { WebhooksRepo } from '@switchboard/events';
 import { startReceiver, type TestReceiver } from '@switchboard/events/testing';
 import { openStore } from '@switchboard/store';
 import { createTestPostgresDatabase, testPostgresUrl } from '@switchboard/store/testing';
 import { ScriptedTwilio, type ScriptedTwilioStream } from '@switchboard/telephony';
-import { WebhooksRepo } from '../../packages/events/src/repos/webhooks.js';
 import { tempDir } from '../sip/peers.js';
 import {
   freeTcpPort,
