@@ -100,11 +100,14 @@ async function main(argv: string[]): Promise<number> {
     const shutdown = (signal: string) => {
       if (stopping) return;
       stopping = true;
+      // Out of rotation at once; live calls get the grace, then a goodbye; the exit is forced only
+      // after the grace and the hang-up allowance together.
+      running.drain();
       logger.info({ signal }, 'shutting down');
       const force = setTimeout(() => {
         logger.error('shutdown took too long; exiting');
         process.exit(1);
-      }, config.SHUTDOWN_GRACE_MS);
+      }, config.SHUTDOWN_GRACE_MS + config.SHUTDOWN_HANGUP_MS);
       force.unref();
       running.stop().then(
         () => process.exit(0),

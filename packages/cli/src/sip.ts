@@ -41,6 +41,9 @@ export async function startSip(opts: {
     userAgent: 'Switchboard',
     logger,
     onCall: async (leg, info) => {
+      // Shutting down: the caller's proxy may retry another instance, or this one after a restart.
+      if (runner.draining)
+        throw new SipReject(503, 'Service Unavailable', [{ name: 'Retry-After', value: '5' }]);
       let number: string | undefined;
       for (const candidate of sipNumberCandidates(info.to)) {
         const found = await store.resolver.resolveAgent({ connector: 'sip', number: candidate }).then(

@@ -1,10 +1,11 @@
-import { type Config, createLogger, type Logger } from '@switchboard/core';
+import { type Config, createLogger, type Logger, newId } from '@switchboard/core';
 import { createDialer } from '@switchboard/dialer';
 import { initMedia } from '@switchboard/media';
 import { localStackStatus } from '@switchboard/providers';
 import {
   bootstrap,
   buildApp,
+  CallHeartbeat,
   createMetricsRegistry,
   loadInternalToken,
   registerPlatformMetrics,
@@ -16,6 +17,7 @@ import { webCallPlugin } from '@switchboard/telephony';
 import type { FastifyInstance } from 'fastify';
 import { startAsterisk } from './asterisk.js';
 import { carriers as carrierConnectors } from './carriers.js';
+import { refuseNewCallsWhileDraining } from './drain-guard.js';
 import { startEvents } from './events.js';
 import { ariDialer, type CarrierApiUrls } from './outbound-dialers.js';
 import { OutboundHandoff } from './outbound-handoff.js';
@@ -32,6 +34,18 @@ export interface Running {
   calls: CallRuntime;
   /** The built-in SIP endpoint, when enabled. */
   sip?: { host: string; port: number };
+  /** Identifies this process as the owner of the calls it runs. */
+  instanceId: string;
+  /**
+   * Begins shutdown at once: readiness turns 503 and new calls are refused, while live calls go
+   * on (and keep their heartbeat). The grace (`SHUTDOWN_GRACE_MS`) counts from here; call `stop`
+   * straight after, as the dialer's own drain starts its grace there.
+   */
+  drain(): void;
+  /**
+   * Drains (if not begun), lets live calls finish within what is left of the grace, hangs up the
+   * rest — each with `call.ended` and a goodbye on its own wire — then closes everything.
+   */
   stop(): Promise<void>;
 }
 
@@ -78,6 +92,7 @@ export async function start(
       }));
     }
     const internalToken = loadInternalToken(config);
+    const instanceId = newId();
     const calls = createCallRuntime({ store, config, logger, internalToken });
     const events = await startEvents({
       config,
@@ -86,8 +101,19 @@ export async function start(
       providers: calls.providers,
       logger,
       internalToken,
+      instanceId,
     });
-    stops.unshift(() => events.stop());
+    // The final delivery round gets part of the hang-up allowance, so the exit is never forced.
+    stops.unshift(() => events.stop(Math.floor(config.SHUTDOWN_HANGUP_MS / 4)));
+    const heartbeat = new CallHeartbeat({
+      store,
+      instanceId,
+      liveCallIds: () => calls.runner.liveCallIds(),
+      intervalMs: config.CALL_HEARTBEAT_MS,
+      logger,
+    });
+    heartbeat.start();
+    stops.unshift(() => heartbeat.stop());
     subsystems.push(events.health);
     const metrics = createMetricsRegistry();
     const unsubscribeMetrics = registerPlatformMetrics({
@@ -96,6 +122,7 @@ export async function start(
       store,
       deliveries: events.stats.deliveries,
       analyses: events.stats.analyses,
+      lostCalls: events.stats.lostCalls,
     });
     stops.unshift(unsubscribeMetrics);
     const local = await localStackStatus();
@@ -140,6 +167,7 @@ export async function start(
       handoff,
       apiUrls: outbound.apiUrls,
     });
+    const guard = refuseNewCallsWhileDraining(() => calls.runner.draining);
     const app = await buildApp(
       {
         config,
@@ -156,7 +184,7 @@ export async function start(
         plugins: [
           ...carriers.plugins,
           asterisk.plugin,
-          (scope) =>
+          (scope: FastifyInstance) =>
             webCallPlugin(scope, {
               logger,
               verifyToken: (token) => calls.tokens.verify(token),
@@ -169,7 +197,7 @@ export async function start(
               subscribe: (callId, listener) =>
                 calls.bus.subscribe((e) => (e.callId === callId ? listener(e) : undefined)),
             }),
-        ],
+        ].map(guard),
       },
     );
     const sip = config.SIP_ENABLED
@@ -203,9 +231,22 @@ export async function start(
       drainGraceMs: config.SHUTDOWN_GRACE_MS,
     });
     await dialer.start();
+    // One budget: the dialer's calls and every other live call drain side by side until the same
+    // deadline; the hang-up allowance then covers the goodbyes and closing.
+    let deadline: number | undefined;
+    const drain = () => {
+      if (deadline !== undefined) return deadline;
+      deadline = Date.now() + config.SHUTDOWN_GRACE_MS;
+      calls.runner.stopTaking();
+      logger.info({ calls: calls.runner.activeCalls, graceMs: config.SHUTDOWN_GRACE_MS }, 'draining');
+      return deadline;
+    };
     stops.unshift(async () => {
-      await dialer.stop();
-      await calls.runner.drain(config.SHUTDOWN_GRACE_MS);
+      const until = drain();
+      await Promise.all([
+        dialer.stop(),
+        calls.runner.drain(until, Math.floor(config.SHUTDOWN_HANGUP_MS / 2)),
+      ]);
       await sip?.server.stop();
       await app.close();
     });
@@ -240,6 +281,10 @@ export async function start(
       store,
       calls,
       ...(sipAddress ? { sip: { host: sipAddress.host, port: sipAddress.port } } : {}),
+      instanceId,
+      drain: () => {
+        drain();
+      },
       async stop() {
         for (const s of stops.splice(0)) await s();
       },

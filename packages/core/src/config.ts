@@ -58,7 +58,14 @@ export const envSchema = z.object({
   SESSION_TTL_HOURS: positiveInt.default(24 * 7),
   AGENT_CONFIG_URL_TIMEOUT_MS: positiveInt.default(1500),
   AGENT_CACHE_TTL_MS: positiveInt.default(60_000),
+  /** On SIGTERM: one budget for live calls to finish; what is left is then ended with a goodbye. */
   SHUTDOWN_GRACE_MS: positiveInt.default(30_000),
+  /** After the grace: time to hang up the remaining calls and close, before the exit is forced. */
+  SHUTDOWN_HANGUP_MS: positiveInt.default(10_000),
+  /** How often this process marks its live calls as still running (one statement for all). */
+  CALL_HEARTBEAT_MS: positiveInt.default(5_000),
+  /** A live call whose heartbeat is older than this belongs to a dead process: it ends as `lost`. */
+  CALL_LEASE_TIMEOUT_MS: positiveInt.default(30_000),
   SIP_ENABLED: bool.default(true),
   SIP_HOST: z.string().min(1).default('127.0.0.1'),
   SIP_PORT: port.default(5060),

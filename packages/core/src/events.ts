@@ -39,7 +39,10 @@ export const ENDED_REASONS = [
   'machine-detected',
   'cancelled',
   'failed',
+  /** The process stopped (SIGTERM) and the call outlasted the drain grace. */
   'shutdown',
+  /** The process running the call died: its heartbeat went stale and another process ended it. */
+  'lost',
 ] as const;
 export type EndedReason = (typeof ENDED_REASONS)[number];
 

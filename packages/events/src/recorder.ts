@@ -14,6 +14,8 @@ export interface CallRecorderDeps {
   logger: Logger;
   /** Shared with external updates so targets resolve the same way; defaults to no MQTT. */
   outbox?: OutboxWriter;
+  /** This process's instance id: the owner of the calls it starts, until they end. */
+  instanceId?: string;
 }
 
 export interface CallRecorder {
@@ -68,7 +70,7 @@ export function createCallRecorder(deps: CallRecorderDeps): CallRecorder {
     const repo = new CallStoryRepo(tx);
     const at = new Date(e.at);
     if (e.type === 'call.started') {
-      const row = await repo.started(e);
+      const row = await repo.started(e, deps.instanceId);
       if (!row) {
         logger.warn({ callId: e.callId }, 'call id belongs to another workspace; event dropped');
         return null;
@@ -76,7 +78,10 @@ export function createCallRecorder(deps: CallRecorderDeps): CallRecorder {
       return { ...row, payload: callSummary(row, row.agentName) };
     }
     const unknown = () => {
-      logger.warn({ callId: e.callId, event: e.type }, 'event for an unknown call; not persisted');
+      logger.warn(
+        { callId: e.callId, event: e.type },
+        'event for an unknown call (or one already ended as lost); not persisted',
+      );
       return null;
     };
     const base = { callId: e.callId, at: at.toISOString() };
@@ -99,6 +104,7 @@ export function createCallRecorder(deps: CallRecorderDeps): CallRecorder {
           endedReason: d.endedReason,
           endedAt: at,
           durationMs: d.durationMs,
+          owner: null,
           ...(d.providers ? { providersUsed: d.providers as Record<string, string> } : {}),
           ...(d.recordingPath ? { recordingPath: d.recordingPath } : {}),
           ...(d.error ? { error: d.error } : {}),

@@ -1,5 +1,6 @@
 export * from './app.js';
 export * from './bootstrap.js';
+export * from './calls/call-heartbeat.js';
 export * from './calls/call-runner.js';
 export * from './calls/talk-token.js';
 export type { AppDeps, SubsystemState } from './deps.js';

@@ -255,11 +255,22 @@ export const calls = pgTable(
     answeredAt: timestamp('answered_at', { withTimezone: true }),
     endedAt: timestamp('ended_at', { withTimezone: true }),
     durationMs: bigint('duration_ms', { mode: 'number' }),
+    /**
+     * The process running the call (its instance id) while the call is live; cleared when it ends.
+     * With `heartbeatAt`, refreshed by the owner in one statement for all its calls, it lets any
+     * process end the calls of one that died.
+     */
+    owner: text('owner'),
+    heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (t) => [
     index('calls_ws_created_idx').on(t.workspaceId, t.createdAt),
+    // Only live calls: the sweep for lost ones reads this, and ended calls leave it.
+    index('calls_live_heartbeat_idx')
+      .on(t.heartbeatAt)
+      .where(sql`${t.owner} is not null and ${t.status} <> 'ended'`),
     index('calls_agent_idx').on(t.agentId),
     uniqueIndex('calls_custom_id_uq').on(t.workspaceId, t.customCallId),
     index('calls_external_idx').on(t.connector, t.externalId),

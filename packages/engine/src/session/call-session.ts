@@ -281,6 +281,15 @@ export class CallSession {
     this.#ctrl.signal.removeEventListener('abort', onEnd);
   }
 
+  /**
+   * Ends the call from outside (shutdown, a cancel): the session stops its stages, hangs the leg
+   * up with `reason` — the connector's goodbye on its wire — closes the recording and publishes
+   * `call.ended`. Settles the promise `start()` returned.
+   */
+  end(reason: EndedReason): void {
+    this.#end({ reason, hangup: true });
+  }
+
   since(): number {
     return this.#clock.now() - this.#startedAt;
   }

@@ -8,7 +8,7 @@ const step = (status: string, at: Date) => JSON.stringify([{ status, at: at.toIS
 
 /** A calls row with its agent's current name, read in the same statement as the write. */
 export type CallRowWithAgent = CallRow & { agentName: string | null };
-const withAgentName = {
+export const withAgentName = {
   ...getTableColumns(calls),
   agentName: sql<string | null>`(select ${agents.name} from ${agents} where ${agents.id} = ${calls.agentId})`,
 };
@@ -22,10 +22,11 @@ export class CallStoryRepo {
 
   /**
    * Inbound calls have no row yet; outbound calls were queued by the dialer. Either way the row
-   * ends up in progress with the agent version that answered. Null when the id belongs to another
+   * ends up in progress with the agent version that answered, owned by the process running it
+   * (`owner`, with a fresh heartbeat). Null when the id belongs to another
    * workspace (never overwritten).
    */
-  async started(e: CallEventOf<'call.started'>): Promise<CallRowWithAgent | null> {
+  async started(e: CallEventOf<'call.started'>, owner?: string): Promise<CallRowWithAgent | null> {
     const at = new Date(e.at);
     const d = e.data;
     return withDbErrors(async () => {
@@ -44,6 +45,7 @@ export class CallStoryRepo {
           statusProgression: [{ status: 'in-progress', at: at.toISOString() }],
           queuedAt: at,
           startedAt: at,
+          ...(owner ? { owner, heartbeatAt: sql`now()` } : {}),
         })
         .onConflictDoUpdate({
           target: calls.id,
@@ -54,6 +56,7 @@ export class CallStoryRepo {
             status: 'in-progress',
             statusProgression: sql`${calls.statusProgression} || ${step('in-progress', at)}::jsonb`,
             startedAt: sql`coalesce(${calls.startedAt}, excluded.started_at)`,
+            ...(owner ? { owner, heartbeatAt: sql`now()` } : {}),
             updatedAt: new Date(),
           },
           setWhere: sql`${calls.workspaceId} = excluded.workspace_id`,
@@ -71,7 +74,10 @@ export class CallStoryRepo {
     return row ?? null;
   }
 
-  /** Moves to `status` (appending to the progression) only when it changes. */
+  /**
+   * Moves to `status` (appending to the progression) only when it changes. Null for an unknown
+   * call, or one already ended as lost.
+   */
   async status(
     workspaceId: string,
     callId: string,
@@ -88,7 +94,15 @@ export class CallStoryRepo {
           else ${calls.statusProgression} || ${step(status, at)}::jsonb end`,
         updatedAt: new Date(),
       })
-      .where(and(eq(calls.workspaceId, workspaceId), eq(calls.id, callId)))
+      // A call another process ended as lost stays so: a stalled owner's late events are not
+      // reported a second time.
+      .where(
+        and(
+          eq(calls.workspaceId, workspaceId),
+          eq(calls.id, callId),
+          sql`${calls.endedReason} is distinct from 'lost'`,
+        ),
+      )
       .returning(withAgentName);
     return row ?? null;
   }

@@ -53,7 +53,7 @@ export interface RunOptions {
  */
 export class CallRunner {
   readonly #o: CallRunnerOptions;
-  readonly #live = new Map<string, { leg: CallLeg; done: Promise<CallResult> }>();
+  readonly #live = new Map<string, { session: CallSession; done: Promise<CallResult> }>();
   /** The agent document each live call or chat runs, for providers that read it (the answerer). */
   readonly #configs = new Map<string, AgentConfig>();
   readonly #problems = new Map<string, { message: string; at: Date }>();
@@ -65,6 +65,21 @@ export class CallRunner {
 
   get activeCalls(): number {
     return this.#live.size;
+  }
+
+  /** The ids of the calls running now (for the heartbeat that marks them alive). */
+  liveCallIds(): string[] {
+    return [...this.#live.keys()];
+  }
+
+  /** True once shutdown began: new calls are refused. */
+  get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** Refuses new calls from now on; live calls go on. */
+  stopTaking(): void {
+    this.#draining = true;
   }
 
   /** The configuration a running call or chat uses (with per-call overrides applied). */
@@ -144,7 +159,7 @@ export class CallRunner {
         this.#live.delete(callId);
         this.#configs.delete(callId);
       });
-    this.#live.set(callId, { leg, done });
+    this.#live.set(callId, { session, done });
     done.catch((err: unknown) => log.error({ err }, 'call session failed'));
     return { callId, agent: overrides.snapshot as ResolvedAgent, done };
   }
@@ -206,24 +221,40 @@ export class CallRunner {
     return chat;
   }
 
-  /** Stops taking calls; waits for live ones up to `graceMs`, then hangs up what is left. */
-  async drain(graceMs: number, reason: EndedReason = 'shutdown'): Promise<void> {
+  /**
+   * Stops taking calls and waits for live ones until `deadline` (epoch ms); then hangs up what is
+   * left with `reason` — each connector says goodbye on its own wire — and waits up to
+   * `hangupMs` for those calls to publish their `call.ended`.
+   */
+  async drain(deadline: number, hangupMs: number, reason: EndedReason = 'shutdown'): Promise<void> {
     this.#draining = true;
     const all = [...this.#live.values()];
     if (all.length === 0) return;
     this.#o.logger.info({ calls: all.length }, 'waiting for live calls to end');
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<'timeout'>((r) => {
-      timer = setTimeout(() => r('timeout'), graceMs);
-    });
-    const finished = await Promise.race([
-      Promise.allSettled(all.map((c) => c.done)).then(() => 'done' as const),
-      timeout,
-    ]);
+    const settled = (calls: { done: Promise<CallResult> }[]) =>
+      Promise.allSettled(calls.map((c) => c.done)).then(() => 'done' as const);
+    if ((await raceTimeout(settled(all), deadline - Date.now())) === 'done') return;
+    const left = [...this.#live.values()];
+    this.#o.logger.warn({ calls: left.length }, 'grace over; hanging up the calls still live');
+    await raceTimeout(
+      (async () => {
+        for (const c of left) c.session.end(reason);
+        return settled(left);
+      })(),
+      hangupMs,
+    );
+  }
+}
+
+/** `work`'s result, or 'timeout' after `ms` (the timer is cleared either way). */
+async function raceTimeout<T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((r) => {
+    timer = setTimeout(() => r('timeout'), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
     clearTimeout(timer);
-    if (finished === 'timeout') {
-      await Promise.allSettled([...this.#live.values()].map((c) => c.leg.hangup(reason)));
-      await Promise.allSettled([...this.#live.values()].map((c) => c.done));
-    }
   }
 }

@@ -21,6 +21,8 @@ export function registerPlatformMetrics(o: {
   store: Store;
   deliveries?: () => Stats;
   analyses?: () => Stats;
+  /** Calls this process's sweep ended as lost (their process died). */
+  lostCalls?: () => number;
 }): () => void {
   const registers = [o.registry];
   const active = new Gauge({
@@ -66,6 +68,21 @@ export function registerPlatformMetrics(o: {
     'Post-call analysis attempts by this process',
     o.analyses,
   );
+
+  if (o.lostCalls) {
+    const read = o.lostCalls;
+    let seen = 0;
+    new Counter({
+      name: 'switchboard_calls_lost_total',
+      help: 'Calls of a process that died (stale heartbeat), ended as lost by this process',
+      registers,
+      collect() {
+        const n = read();
+        if (n > seen) this.inc(n - seen);
+        seen = n;
+      },
+    });
+  }
 
   const deliveryRepo = new DeliveriesRepo(o.store.database.db);
   const analysisRepo = new AnalysesRepo(o.store.database.db);

@@ -9,7 +9,7 @@ const subsystem = z.object({
 });
 
 export const healthRoutes =
-  ({ store, subsystems = [] }: AppDeps): FastifyPluginAsyncZod =>
+  ({ store, subsystems = [], calls }: AppDeps): FastifyPluginAsyncZod =>
   async (app) => {
     const tags = ['health'];
     app.get(
@@ -31,14 +31,25 @@ export const healthRoutes =
         config: { auth: 'public', rateLimit: false },
         schema: {
           tags,
-          summary: 'Ready to take traffic: database reachable, migrations applied, optional subsystems',
+          summary:
+            'Ready to take traffic: database reachable, migrations applied, optional subsystems; 503 `draining` once shutdown began',
           response: {
             200: z.object({ status: z.enum(['ready', 'not-ready']), checks: z.array(subsystem) }),
-            503: z.object({ status: z.enum(['ready', 'not-ready']), checks: z.array(subsystem) }),
+            503: z.object({
+              status: z.enum(['ready', 'not-ready', 'draining']),
+              checks: z.array(subsystem),
+            }),
           },
         },
       },
       async (_req, reply) => {
+        // Shutting down: out of the load balancer at once, while live calls finish.
+        if (calls?.runner.draining) {
+          return reply.status(503).send({
+            status: 'draining',
+            checks: [{ name: 'calls', state: 'down', detail: 'shutting down: live calls are finishing' }],
+          });
+        }
         const checks: SubsystemState[] = [];
         try {
           await store.database.ping();

@@ -1,6 +1,6 @@
 import type { CallStatus } from '@switchboard/core';
 import { notFound } from '@switchboard/core';
-import { and, asc, eq, gte, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { withDbErrors } from '../errors.js';
 import { keyset, type PageQuery, toPage } from '../pagination.js';
@@ -48,6 +48,18 @@ export class CallsRepo {
       .returning();
     if (!row) throw notFound('call', id);
     return row;
+  }
+
+  /**
+   * Marks the live calls `owner` runs as alive, in one statement for all of them (never one per
+   * call). Calls that ended, or that another process already ended as lost, are left alone.
+   */
+  async heartbeat(owner: string, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .update(calls)
+      .set({ heartbeatAt: sql`now()` })
+      .where(and(eq(calls.owner, owner), inArray(calls.id, [...ids])));
   }
 
   /**

@@ -73,10 +73,14 @@ export async function handleInvite(
   const media = negotiatedMedia(choice);
   const queue = new FrameQueue<AudioFrame>();
   let final = false;
-  const finalResponse = (status: number, reason?: string) => {
+  const finalResponse = (
+    status: number,
+    reason?: string,
+    headers: ReadonlyArray<{ name: string; value: string }> = [],
+  ) => {
     if (final) return;
     final = true;
-    ctx.respond(req, makeResponse(req, status, reason, { toTag: localTag }));
+    ctx.respond(req, makeResponse(req, status, reason, { toTag: localTag, headers: [...headers] }));
   };
   const info = callInfo(req);
   const leg = new SipCallLeg({
@@ -109,7 +113,7 @@ export async function handleInvite(
   } catch (err) {
     track(undefined);
     if (leg.state === 'ended') return;
-    if (err instanceof SipReject) finalResponse(err.status, err.reason);
+    if (err instanceof SipReject) finalResponse(err.status, err.reason, err.headers);
     else {
       ctx.logger.error({ err, callId }, 'onCall failed; rejecting the call');
       finalResponse(500);

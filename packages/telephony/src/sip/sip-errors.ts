@@ -9,6 +9,8 @@ export class SipReject extends Error {
   constructor(
     readonly status: number,
     readonly reason: string = REASON_PHRASES[status] ?? 'Rejected',
+    /** Extra headers for the response, e.g. `Retry-After` with a 503. */
+    readonly headers: ReadonlyArray<{ name: string; value: string }> = [],
   ) {
     super(`call rejected with ${status} ${reason}`);
     this.name = 'SipReject';
