@@ -1,4 +1,4 @@
-import type { CallEventBus, Config, Logger } from '@switchboard/core';
+import type { CallEventBus, Config, Logger, OutboundGuard } from '@switchboard/core';
 import { analyzeCall, type ProviderFactory } from '@switchboard/engine';
 import {
   AnalysisWorker,
@@ -26,6 +26,8 @@ export async function startEvents(opts: {
   providers: ProviderFactory;
   logger: Logger;
   internalToken: string;
+  /** Webhook and agent webhookUrl deliveries go through it. */
+  outbound: OutboundGuard;
 }): Promise<{
   health: () => SubsystemState;
   /** This process's delivery and analysis tallies, for metrics. */
@@ -42,6 +44,7 @@ export async function startEvents(opts: {
   const worker = new DeliveryWorker({
     store,
     logger,
+    outbound: opts.outbound,
     links: createRecordingLinks({ publicUrl: config.publicUrl, internalToken: opts.internalToken }),
     ...(mqtt ? { mqtt } : {}),
   });

@@ -1,4 +1,4 @@
-import { type Config, createLogger, type Logger } from '@switchboard/core';
+import { type Config, createLogger, type Logger, OutboundGuard } from '@switchboard/core';
 import { createDialer } from '@switchboard/dialer';
 import { initMedia } from '@switchboard/media';
 import { localStackStatus } from '@switchboard/providers';
@@ -78,7 +78,11 @@ export async function start(
       }));
     }
     const internalToken = loadInternalToken(config);
-    const calls = createCallRuntime({ store, config, logger, internalToken });
+    // One guard for every request a workspace can aim; operator-set URLs (carriers, MQTT, the
+    // database) are configuration, not user input, and do not go through it.
+    const outboundGuard = OutboundGuard.fromConfig(config);
+    stops.push(() => outboundGuard.close());
+    const calls = createCallRuntime({ store, config, logger, internalToken, outbound: outboundGuard });
     const events = await startEvents({
       config,
       store,
@@ -86,6 +90,7 @@ export async function start(
       providers: calls.providers,
       logger,
       internalToken,
+      outbound: outboundGuard,
     });
     stops.unshift(() => events.stop());
     subsystems.push(events.health);
