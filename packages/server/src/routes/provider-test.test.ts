@@ -32,7 +32,9 @@ async function closedPort(): Promise<number> {
 function lookupIn(store: () => Store) {
   return async (workspaceId: string, id: string): Promise<ResolvedProvider> => {
     const p = await store().providers.get(workspaceId, id);
-    const c = p.credentialId ? await store().credentials.revealForUse(workspaceId, p.credentialId) : undefined;
+    const c = p.credentialId
+      ? await store().credentials.revealForUse(workspaceId, p.credentialId)
+      : undefined;
     return {
       kind: p.kind,
       type: p.type,
