@@ -108,7 +108,8 @@ export class OutboundGuard {
     if (range === undefined) return undefined;
     if (this.#allowPrivate || anyRuleMatches(this.#allowed, target, address)) return undefined;
     return (
-      `${targetText(target)} resolves to ${address}, ${rangeWords(range)}; outbound requests to private ` +
+      `${targetText(target)} ${target.host === address ? 'is' : `resolves to ${address},`} ${rangeWords(range)}; ` +
+      'outbound requests to private ' +
       'networks are refused unless the operator sets OUTBOUND_ALLOW_PRIVATE_NETWORKS=true or lists the host in ' +
       'OUTBOUND_ALLOWED_HOSTS'
     );
