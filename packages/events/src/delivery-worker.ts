@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Logger, type OutboundGuard, outboundRefusal } from '@switchboard/core';
+import type { Logger, OutboundGuard } from '@switchboard/core';
 import type { Store } from '@switchboard/store';
 import { DEFAULT_RETRY_SCHEDULE, type RetrySchedule, retryDelayMs } from './backoff.js';
 import { formatBody, type StoredEvent, switchboardEnvelope } from './formats.js';
@@ -210,14 +210,7 @@ export class DeliveryWorker {
     try {
       return await this.#send(d);
     } catch (e) {
-      // A refused target is refused again on every retry: dead-letter it now, with our reason.
-      const refused = outboundRefusal(e);
-      return {
-        ok: false,
-        status: null,
-        error: refused ? refused.message : errorFields(e).err.message,
-        permanent: !!refused,
-      };
+      return { ok: false, status: null, error: errorFields(e).err.message, permanent: false };
     }
   }
 
