@@ -1,4 +1,4 @@
-import type { CallEventBus, Config, Logger } from '@switchboard/core';
+import type { CallEventBus, Config, Logger, OutboundGuard } from '@switchboard/core';
 import { analyzeCall, type ProviderFactory } from '@switchboard/engine';
 import {
   AnalysisWorker,
@@ -29,6 +29,8 @@ export async function startEvents(opts: {
   internalToken: string;
   /** This process's instance id: the owner written on the calls it runs. */
   instanceId: string;
+  /** Webhook and agent webhookUrl deliveries go through it. */
+  outbound: OutboundGuard;
 }): Promise<{
   health: () => SubsystemState;
   /** This process's delivery and analysis tallies, for metrics. */
@@ -50,6 +52,7 @@ export async function startEvents(opts: {
   const worker = new DeliveryWorker({
     store,
     logger,
+    outbound: opts.outbound,
     links: createRecordingLinks({ publicUrl: config.publicUrl, internalToken: opts.internalToken }),
     ...(mqtt ? { mqtt } : {}),
   });

@@ -6,7 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { type CallEvent, createLogger, loadConfig } from '@switchboard/core';
+import { TEST_OUTBOUND_ALLOWED_HOSTS } from '@switchboard/server/testing';
 import type { Call } from '@switchboard/store';
 import { ScriptedTwilio } from '@switchboard/telephony';
 import { type OutboundOptions, type Running, start } from './start.js';
@@ -56,7 +58,12 @@ export interface TestPlatform {
  */
 export async function startTestPlatform(
   env: Record<string, string> = {},
-  options: { outbound?: OutboundOptions; logLevel?: 'warn' | 'error' } = {},
+  options: {
+    outbound?: OutboundOptions;
+    logLevel?: 'warn' | 'error' | 'debug';
+    /** Receives every log line the platform writes (raw JSON), at `logLevel`. */
+    logs?: string[];
+  } = {},
 ): Promise<TestPlatform> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-platform-'));
   let platform: Running | undefined;
@@ -76,9 +83,15 @@ export async function startTestPlatform(
         PUBLIC_URL,
         SIP_ENABLED: 'false',
         INTERNAL_TOKEN: 'platform-internal-token-0123456789',
+        // Tests aim providers, webhooks and config URLs at fakes on loopback: allowed explicitly,
+        // as an operator would; `env` may close it again.
+        OUTBOUND_ALLOWED_HOSTS: TEST_OUTBOUND_ALLOWED_HOSTS,
         ...env,
       }),
-      createLogger({ level: options.logLevel ?? 'error' }),
+      createLogger({
+        level: options.logLevel ?? 'error',
+        ...(options.logs ? { destination: lineSink(options.logs) } : {}),
+      }),
       { banner: false, outbound: options.outbound },
     );
     const events: CallEvent[] = [];
@@ -139,4 +152,14 @@ export async function feedSilenceUntil(stream: ScriptedMediaStream, frames: numb
   } finally {
     clearInterval(feeder);
   }
+}
+
+/** A log destination that keeps each line. */
+function lineSink(lines: string[]): Writable {
+  return new Writable({
+    write(chunk, _enc, cb) {
+      lines.push(String(chunk));
+      cb();
+    },
+  });
 }

@@ -1,4 +1,4 @@
-import { CallEventBus, type Config, type Logger } from '@switchboard/core';
+import { CallEventBus, type Config, type Logger, type OutboundGuard } from '@switchboard/core';
 import type { ProviderFactory } from '@switchboard/engine';
 import {
   createProviderFactory,
@@ -32,8 +32,10 @@ export function createCallRuntime(opts: {
   config: Config;
   logger: Logger;
   internalToken: string;
+  /** Every request a workspace can aim (providers, config URLs, HTTP tools) goes through it. */
+  outbound: OutboundGuard;
 }): CallRuntime {
-  const { store, config, logger } = opts;
+  const { store, config, logger, outbound } = opts;
   const bus = new CallEventBus((err, event) =>
     logger.error({ err, event: event.type, callId: event.callId }, 'call event subscriber failed'),
   );
@@ -51,12 +53,20 @@ export function createCallRuntime(opts: {
   const registry = registerCascadedProviders(registerStsProviders(registerLocalProviders()));
   const lookup = async (workspaceId: string, ref: string): Promise<ResolvedProvider> => {
     const row = await store.providers.get(workspaceId, ref);
-    const secret = row.credentialId
-      ? await store.credentials.reveal(workspaceId, row.credentialId)
+    const cred = row.credentialId
+      ? await store.credentials.revealForUse(workspaceId, row.credentialId)
       : undefined;
-    return { kind: row.kind, type: row.type, settings: row.settings, ...(secret ? { secret } : {}) };
+    return {
+      kind: row.kind,
+      type: row.type,
+      settings: row.settings,
+      ...(cred
+        ? { secret: cred.secret, credential: { name: cred.name, allowedHosts: cred.allowedHosts } }
+        : {}),
+    };
   };
   const providers = createProviderFactory({
+    outbound,
     logger,
     registry,
     resolveProvider: (ref, ctx) => lookup(ctx.workspaceId, ref).catch(() => null),
@@ -72,12 +82,13 @@ export function createCallRuntime(opts: {
     configUrlTimeoutMs: config.AGENT_CONFIG_URL_TIMEOUT_MS,
     // eSpeak NG is WebAssembly installed by npm: it speaks even when nothing else can start.
     unavailableTts: 'local:espeak',
+    outbound,
   });
   return {
     bus,
     providers,
     runner,
     tokens: new TalkTokens(opts.internalToken),
-    providerTester: createProviderTester(lookup, { timeoutMs: 8000 }),
+    providerTester: createProviderTester(lookup, { timeoutMs: 8000, outbound }),
   };
 }

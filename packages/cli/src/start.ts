@@ -1,4 +1,4 @@
-import { type Config, createLogger, type Logger, newId } from '@switchboard/core';
+import { type Config, createLogger, type Logger, newId, OutboundGuard } from '@switchboard/core';
 import { createDialer } from '@switchboard/dialer';
 import { initMedia } from '@switchboard/media';
 import { localStackStatus } from '@switchboard/providers';
@@ -93,7 +93,11 @@ export async function start(
     }
     const internalToken = loadInternalToken(config);
     const instanceId = newId();
-    const calls = createCallRuntime({ store, config, logger, internalToken });
+    // One guard for every request a workspace can aim; operator-set URLs (carriers, MQTT, the
+    // database) are configuration, not user input, and do not go through it.
+    const outboundGuard = OutboundGuard.fromConfig(config);
+    stops.push(() => outboundGuard.close());
+    const calls = createCallRuntime({ store, config, logger, internalToken, outbound: outboundGuard });
     const events = await startEvents({
       config,
       store,
@@ -102,6 +106,7 @@ export async function start(
       logger,
       internalToken,
       instanceId,
+      outbound: outboundGuard,
     });
     // The final delivery round gets part of the hang-up allowance, so the exit is never forced.
     stops.unshift(() => events.stop(Math.floor(config.SHUTDOWN_HANGUP_MS / 4)));

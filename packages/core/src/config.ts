@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseHostRule } from './outbound/host-rules.js';
 
 /**
  * Every environment variable Switchboard reads, in one schema. `.env.example` and the README's
@@ -104,6 +105,21 @@ export const envSchema = z.object({
   TWILIO_API_URL: urlWithScheme(['http', 'https']).optional(),
   PLIVO_API_URL: urlWithScheme(['http', 'https']).optional(),
   TELNYX_API_URL: urlWithScheme(['http', 'https']).optional(),
+  /**
+   * Requests a workspace user can aim (provider endpoints, webhooks, config URLs, HTTP tools) never
+   * go to loopback, private, link-local or other non-public addresses unless one of these allows it.
+   */
+  OUTBOUND_ALLOW_PRIVATE_NETWORKS: bool.default(false),
+  OUTBOUND_ALLOWED_HOSTS: csv
+    .pipe(
+      z.array(z.string()).superRefine((rules, ctx) => {
+        for (const r of rules) {
+          const parsed = parseHostRule(r);
+          if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: `"${r}" ${parsed}` });
+        }
+      }),
+    )
+    .default([]),
   /** How long an outbound carrier call may ring before it counts as no-answer. */
   OUTBOUND_RING_TIMEOUT_SECONDS: positiveInt.default(30),
 });

@@ -5,4 +5,5 @@ export * from './event-bus.js';
 export * from './events.js';
 export * from './ids.js';
 export * from './logger.js';
+export * from './outbound/index.js';
 export * from './provider-types.js';

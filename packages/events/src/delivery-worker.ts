@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '@switchboard/core';
+import type { Logger, OutboundGuard } from '@switchboard/core';
 import type { Store } from '@switchboard/store';
 import { DEFAULT_RETRY_SCHEDULE, type RetrySchedule, retryDelayMs } from './backoff.js';
 import { formatBody, type StoredEvent, switchboardEnvelope } from './formats.js';
@@ -35,6 +35,8 @@ export interface DeliveryWorkerOptions {
   pollIntervalMs?: number;
   timeoutMs?: number;
   fetch?: typeof fetch;
+  /** Checks every target (network policy); a refused one is dead-lettered at once, never retried. */
+  outbound?: OutboundGuard;
   /** Names this worker's claims; unique per process by default. */
   id?: string;
 }
@@ -79,7 +81,7 @@ export class DeliveryWorker {
     if (options.fetch) {
       this.#post = postWithFetch(options.fetch);
     } else {
-      const http = createHttpPost();
+      const http = createHttpPost({ outbound: options.outbound });
       this.#post = http.post;
       this.#closeHttp = http.close;
     }

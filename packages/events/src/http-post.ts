@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import type { OutboundGuard } from '@switchboard/core';
 
 /** One POST and the status it got; the response body is drained, never kept. */
 export type HttpPost = (
@@ -15,9 +16,10 @@ class TimeoutError extends Error {
 /**
  * POSTs over keep-alive connection pools, one per protocol: a burst of deliveries to one
  * receiver reuses a few warm connections instead of opening one per request. Idle pooled sockets
- * do not keep the process alive. `close()` ends the pools.
+ * do not keep the process alive. `close()` ends the pools. With `outbound`, each target is checked
+ * (network policy) and connections go to the address that was checked.
  */
-export function createHttpPost(options: { maxSockets?: number } = {}): {
+export function createHttpPost(options: { maxSockets?: number; outbound?: OutboundGuard | undefined } = {}): {
   post: HttpPost;
   close(): void;
 } {
@@ -29,9 +31,16 @@ export function createHttpPost(options: { maxSockets?: number } = {}): {
     new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
       const secure = u.protocol === 'https:';
       if (!secure && u.protocol !== 'http:') return reject(new Error(`unsupported protocol ${u.protocol}`));
+      let checked = {};
+      try {
+        checked = options.outbound ? options.outbound.socketOptions(u) : {};
+      } catch (e) {
+        return reject(e);
+      }
       const req = (secure ? https : http).request(
         u,
         {
+          ...checked,
           method: 'POST',
           agent: secure ? httpsAgent : httpAgent,
           headers: { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) },

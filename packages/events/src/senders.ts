@@ -1,3 +1,4 @@
+import { outboundRefusal } from '@switchboard/core';
 import type { HttpPost } from './http-post.js';
 import { EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, signatureHeader } from './signature.js';
 import { truncate } from './util.js';
@@ -44,6 +45,10 @@ export async function sendHttp(
       permanent: permanentStatus(res.status),
     };
   } catch (e) {
+    // A target the outbound guard refuses is refused again on every retry: dead-letter it now,
+    // with the reason (which names the setting that would allow it).
+    const refused = outboundRefusal(e);
+    if (refused) return { ok: false, status: null, error: truncate(refused.message), permanent: true };
     const err = e as Error & { code?: string; cause?: { code?: string } };
     const what =
       err.name === 'TimeoutError'

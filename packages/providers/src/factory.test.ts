@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { agentConfigSchema, silentLogger } from '@switchboard/core';
-import { FakeTts, isProviderError, type ProviderContext, ProviderError } from '@switchboard/engine';
+import { agentConfigSchema, OutboundGuard, silentLogger } from '@switchboard/core';
+import { FakeLlm, FakeTts, isProviderError, type ProviderContext, ProviderError } from '@switchboard/engine';
 import { createProviderFactory, type ResolvedProvider } from './factory.js';
 import { AnswererLlm } from './local-answerer/answerer-llm.js';
 import { EspeakTts } from './local-espeak/espeak-tts.js';
 import { FliteTts } from './local-flite/flite-tts.js';
 import { PocketsphinxAsr } from './local-pocketsphinx/pocketsphinx-asr.js';
 import { registerLocalProviders } from './local-providers.js';
+import type { BuildArgs } from './registry.js';
+
+/** These tests build local providers and stand-ins only; no connection is checked against a network. */
+const outbound = new OutboundGuard({ allowPrivateNetworks: true, allowedHosts: [] });
 
 const ctx: ProviderContext = {
   callId: 'call-1',
@@ -24,6 +28,7 @@ const config = agentConfigSchema.parse({
 
 function factory(rows: Record<string, ResolvedProvider> = {}) {
   return createProviderFactory({
+    outbound,
     resolveProvider: async (ref) => rows[ref] ?? null,
     getAgentConfig: async (agentId) => (agentId === 'agent-1' ? config : undefined),
     logger: silentLogger(),
@@ -97,6 +102,7 @@ describe('createProviderFactory', () => {
       '1b8a3c52-3a3e-4d7c-9a55-2f1f6c1e9d11': { kind: 'tts', type: 'elevenlabs', settings: { voiceId: 'v' } },
     };
     const f = createProviderFactory({
+      outbound,
       resolveProvider: async (ref) => rows[ref] ?? null,
       logger: silentLogger(),
       registry: registerLocalProviders().register('tts', 'elevenlabs', () => new FakeTts()),
@@ -107,6 +113,7 @@ describe('createProviderFactory', () => {
 
   it('reports a failed lookup as retryable', async () => {
     const f = createProviderFactory({
+      outbound,
       resolveProvider: async () => {
         throw new Error('connection refused');
       },
@@ -122,6 +129,7 @@ describe('createProviderFactory', () => {
       return new FakeTts({ name: 'elevenlabs' });
     });
     const f = createProviderFactory({
+      outbound,
       resolveProvider: async () => ({
         kind: 'tts',
         type: 'elevenlabs',
@@ -136,8 +144,47 @@ describe('createProviderFactory', () => {
     assert.throws(() => registry.register('tts', 'espeak', () => new FakeTts()), /already registered/);
   });
 
+  it('refuses at use a provider whose endpoint is outside its credential hosts, however it was saved', async () => {
+    const built: BuildArgs[] = [];
+    const registry = registerLocalProviders().register('llm', 'openai-compatible', (args) => {
+      built.push(args);
+      return new FakeLlm();
+    });
+    let allowedHosts: string[] = [];
+    const f = createProviderFactory({
+      outbound,
+      resolveProvider: async () => ({
+        kind: 'llm',
+        type: 'openai-compatible',
+        settings: { baseUrl: 'http://127.0.0.1:9/v1', model: 'm' },
+        secret: 'sk-admin-secret',
+        credential: { name: 'OpenAI', allowedHosts },
+      }),
+      logger: silentLogger(),
+      registry,
+    });
+    await rejectsWith(
+      Promise.resolve(f.llm(ID, ctx)),
+      /settings\.baseUrl: 127\.0\.0\.1:9 is not an allowed host for credential "OpenAI"; an admin can add it/,
+    );
+    assert.equal(built.length, 0, 'nothing is built, so nothing connects');
+
+    // Once an admin allows the host, the provider is built with a guard pinned to the allowed hosts.
+    allowedHosts = ['127.0.0.1:9'];
+    await f.llm(ID, ctx);
+    const guard = built[0]?.base.outbound;
+    assert.ok(guard);
+    assert.doesNotThrow(() => guard.checkUrl('http://127.0.0.1:9/v1/chat/completions'));
+    assert.doesNotThrow(() => guard.checkUrl('https://api.openai.com/v1/chat/completions'));
+    assert.throws(
+      () => guard.checkUrl('https://collector.example/v1'),
+      /not an allowed host for credential "OpenAI"/,
+    );
+  });
+
   it('never throws anything but ProviderError', async () => {
     const f = createProviderFactory({
+      outbound,
       resolveProvider: async () => {
         throw new ProviderError('unavailable', 'store down');
       },

@@ -1,4 +1,13 @@
-import { type AgentConfig, findProviderType, type Logger } from '@switchboard/core';
+import {
+  type AgentConfig,
+  credentialHostRules,
+  endpointsOutsideCredential,
+  findProviderType,
+  type Logger,
+  type OutboundGuard,
+  type ProviderTypeInfo,
+  targetText,
+} from '@switchboard/core';
 import {
   type ProviderBaseOptions,
   type ProviderContext,
@@ -15,6 +24,36 @@ export interface ResolvedProvider {
   type: string;
   settings: Record<string, unknown>;
   secret?: string;
+  /** The attached credential's name and the hosts an admin allowed it to go to (besides the vendor's). */
+  credential?: { name: string; allowedHosts: readonly string[] };
+}
+
+/**
+ * The guard a provider connects through: with a credential, limited to the hosts that credential
+ * may be sent to (the type's vendor hosts and the credential's own list), so neither a provider
+ * edited after it was saved nor a credential narrowed later sends the secret anywhere else.
+ * Returns an explanation instead when the provider's configured endpoint is already outside them.
+ */
+export function guardFor(
+  outbound: OutboundGuard,
+  info: ProviderTypeInfo,
+  p: Pick<ResolvedProvider, 'settings' | 'secret' | 'credential'>,
+): OutboundGuard | { refused: string } {
+  if (!p.secret) return outbound;
+  const allowed = p.credential?.allowedHosts ?? [];
+  const name = p.credential ? `credential "${p.credential.name}"` : 'its credential';
+  const outside = endpointsOutsideCredential(info, p.settings, allowed)[0];
+  if (outside) {
+    return {
+      refused:
+        `settings.${outside.setting}: ${targetText(outside.target)} is not an allowed host for ${name}; ` +
+        "an admin can add it to the credential's allowedHosts",
+    };
+  }
+  return outbound.pinned({
+    rules: credentialHostRules(info, allowed),
+    explain: `${name} (an admin can add hosts to the credential's allowedHosts)`,
+  });
 }
 
 export interface ProviderFactoryOptions {
@@ -31,6 +70,8 @@ export interface ProviderFactoryOptions {
   registry?: ProviderRegistry;
   /** Passed to every provider base (metrics sink, time limits). */
   baseOptions?: ProviderBaseOptions;
+  /** Every connection a provider opens goes through this (network policy); see `guardFor`. */
+  outbound: OutboundGuard;
 }
 
 const LOCAL_REF = /^local:([a-z0-9-]+)$/;
@@ -76,13 +117,18 @@ export function createProviderFactory(opts: ProviderFactoryOptions): ProviderFac
         });
       }
     }
+    // Checked at every use, not only when saved: either side may have changed since.
+    const outbound = info ? guardFor(opts.outbound, info, { ...resolved, settings }) : opts.outbound;
+    if ('refused' in outbound) {
+      throw new ProviderError('bad_request', `provider ${ref}: ${outbound.refused}`, { provider: ref });
+    }
     const provider: ProviderByKind[K] = await build({
       ref,
       settings,
       ...(resolved.secret ? { secret: resolved.secret } : {}),
       ctx,
       agentConfig: () => agentConfig(ctx),
-      base: opts.baseOptions ?? {},
+      base: { ...opts.baseOptions, outbound },
       logger: ctx.logger,
     });
     return provider;

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { agentConfigSchema, type CallEvent, silentLogger } from '@switchboard/core';
+import { agentConfigSchema, type CallEvent, OutboundGuard, silentLogger } from '@switchboard/core';
 import { CallSession, FakeCallLeg } from '@switchboard/engine';
 import { type AudioFrame, EnergyVad, initMedia, MULAW_8K, silence } from '@switchboard/media';
 import { createProviderFactory } from './factory.js';
 import { EspeakTts } from './local-espeak/espeak-tts.js';
 import { needBinary } from './util/test-binaries.js';
+
+/** These tests build local providers and stand-ins only; no connection is checked against a network. */
+const outbound = new OutboundGuard({ allowPrivateNetworks: true, allowedHosts: [] });
 
 async function speak(text: string): Promise<AudioFrame[]> {
   const frames: AudioFrame[] = [];
@@ -95,6 +98,7 @@ async function spokenCall(asr: string): Promise<void> {
     leg,
     snapshot: { agentId: 'agent-1', workspaceId: 'ws-1', name: 'Demo', version: 1, config },
     providers: createProviderFactory({
+      outbound,
       resolveProvider: async () => null,
       getAgentConfig: async () => config,
       logger: silentLogger(),

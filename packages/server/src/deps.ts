@@ -30,7 +30,15 @@ export interface AppDeps {
 /** What a provider check answers; the checks themselves live in @switchboard/providers. */
 export interface ProviderTestOutcome {
   ok: boolean;
-  code: 'ok' | 'bad_credentials' | 'no_access' | 'unreachable' | 'timeout' | 'bad_settings' | 'unsupported';
+  code:
+    | 'ok'
+    | 'bad_credentials'
+    | 'no_access'
+    | 'unreachable'
+    | 'timeout'
+    | 'bad_settings'
+    | 'not_allowed'
+    | 'unsupported';
   message: string;
   latencyMs: number;
 }

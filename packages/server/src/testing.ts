@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { CallEventBus, createLogger, loadConfig } from '@switchboard/core';
+import { CallEventBus, createLogger, loadConfig, OutboundGuard } from '@switchboard/core';
 import { FakeLlm, FakeProviderFactory, type ProviderFactory } from '@switchboard/engine';
 import type { Store } from '@switchboard/store';
 import { type Backend, openTestStore } from '@switchboard/store/testing';
@@ -20,6 +20,8 @@ export interface TestApp {
   store: Store;
   /** Every log line the app wrote, raw JSON. */
   logs: string[];
+  /** The app's outbound guard, from its configuration (loopback allowed unless `env` says otherwise). */
+  outbound: OutboundGuard;
   internalToken: string;
   workspaceId: string;
   /** An admin API key of `workspaceId`. */
@@ -28,6 +30,9 @@ export interface TestApp {
 }
 
 export const TEST_INTERNAL_TOKEN = 'internal-token-for-tests-0123456789';
+
+/** `OUTBOUND_ALLOWED_HOSTS` for test apps: the loopback range, where the tests' fake services listen. */
+export const TEST_OUTBOUND_ALLOWED_HOSTS = '127.0.0.0/8,::1,localhost';
 
 /** A full app on a throwaway database, with captured logs and one workspace + admin key. */
 export async function createTestApp(
@@ -55,8 +60,12 @@ export async function createTestApp(
     DATA_DIR: ownDir,
     LOG_LEVEL: 'debug',
     INTERNAL_TOKEN: TEST_INTERNAL_TOKEN,
+    // Tests aim providers, webhooks and config URLs at fakes on this machine: loopback only is
+    // allowed, explicitly, as an operator would; the production default stays closed.
+    OUTBOUND_ALLOWED_HOSTS: TEST_OUTBOUND_ALLOWED_HOSTS,
     ...options.env,
   });
+  const outbound = OutboundGuard.fromConfig(config);
   const logger = createLogger({ level: 'debug', destination: sink });
   const bus = new CallEventBus();
   // The default agent document names local:answerer; a scripted model stands in for it.
@@ -81,6 +90,7 @@ export async function createTestApp(
     logger,
     dataDir: config.DATA_DIR,
     configUrlTimeoutMs: 500,
+    outbound,
   });
   const app = await buildApp({
     config,
@@ -100,12 +110,14 @@ export async function createTestApp(
     bus,
     store,
     logs,
+    outbound,
     internalToken: TEST_INTERNAL_TOKEN,
     workspaceId: ws.id,
     adminKey: key,
     async close() {
       await app.close();
       await store.close();
+      await outbound.close();
       rmSync(ownDir, { recursive: true, force: true });
     },
   };

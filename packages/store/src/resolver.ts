@@ -5,6 +5,7 @@ import {
   type Logger,
   mergeConfig,
   notFound,
+  outboundRefusal,
 } from '@switchboard/core';
 import type { Database } from './database.js';
 import type { AgentsRepo } from './repos/agents.js';
@@ -209,8 +210,15 @@ export async function applyCallOverrides(
       overridden: true,
     };
   } catch (e) {
-    const error =
-      e instanceof Error ? (e.name === 'TimeoutError' ? 'config URL timed out' : e.message) : String(e);
+    // A refused target says why (the network policy), not only `fetch failed`.
+    const refused = outboundRefusal(e);
+    const error = refused
+      ? `config URL refused: ${refused.message}`
+      : e instanceof Error
+        ? e.name === 'TimeoutError'
+          ? 'config URL timed out'
+          : e.message
+        : String(e);
     options.logger?.warn(
       { agentId: agent.agentId, callId: call.callId, error },
       'per-call config failed; using published version',

@@ -118,6 +118,11 @@ export const credentials = pgTable(
     ciphertext: text('ciphertext').notNull(),
     /** A few trailing characters of the secret, so people can tell keys apart. */
     hint: text('hint').notNull(),
+    /**
+     * Hosts (host, host:port, *.suffix) this secret may be sent to besides the vendor hosts of the
+     * provider type it is used with. Set by admins only; see docs/security.md.
+     */
+    allowedHosts: text('allowed_hosts').array().notNull().default(sql`'{}'::text[]`),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -1,3 +1,4 @@
+import type { OutboundGuard } from '@switchboard/core';
 import { type Clock, systemClock } from '../util/clock.js';
 import type { ProviderKind } from './provider-error.js';
 import { DEFAULT_RETRY, type RetryPolicy, withRetry, withTimeout } from './retry.js';
@@ -11,6 +12,12 @@ export interface ProviderBaseOptions {
   /** Limit for the first token / audio / transcript after a request. */
   firstResultTimeoutMs?: number;
   onMark?: ProviderMetricsSink;
+  /**
+   * The checked way out: every connection the adapter opens goes through it (the network policy,
+   * and for a provider with a credential, the hosts that credential may be sent to). The provider
+   * factory always sets it; an adapter built without one (its own unit tests) connects directly.
+   */
+  outbound?: OutboundGuard;
 }
 
 /**
@@ -24,6 +31,7 @@ export abstract class ProviderBase {
   protected readonly retry: RetryPolicy;
   protected readonly connectTimeoutMs: number;
   protected readonly firstResultTimeoutMs: number;
+  protected readonly outbound: OutboundGuard | undefined;
   /** The most recent value of each mark, for health reports and tests. */
   readonly marks: Partial<Record<ProviderMark['mark'], number>> = {};
   readonly #onMark: ProviderMetricsSink | undefined;
@@ -34,6 +42,7 @@ export abstract class ProviderBase {
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 5000;
     this.firstResultTimeoutMs = opts.firstResultTimeoutMs ?? 10_000;
     this.#onMark = opts.onMark;
+    this.outbound = opts.outbound;
   }
 
   protected mark(mark: ProviderMark['mark'], ms: number): void {

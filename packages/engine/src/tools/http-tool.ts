@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { ToolConfig } from '@switchboard/core';
+import { outboundRefusal, type ToolConfig } from '@switchboard/core';
 import type { Clock } from '../util/clock.js';
 
 type HttpToolConfig = Extract<ToolConfig, { type: 'http' }>;
@@ -70,6 +70,9 @@ export async function callHttpTool(req: HttpToolRequest): Promise<unknown> {
     }
   } catch (e) {
     if (ctrl.signal.aborted && ctrl.signal.reason instanceof Error) throw ctrl.signal.reason;
+    // A refused target says why (the network policy), not only `fetch failed`.
+    const refused = outboundRefusal(e);
+    if (refused) throw new Error(`refused: ${refused.message}`);
     throw e;
   } finally {
     cancelTimer();

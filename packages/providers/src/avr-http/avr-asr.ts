@@ -70,7 +70,7 @@ export class AvrAsr extends AsrBase {
         // Node's fetch streams a request body only in half-duplex mode.
         duplex: 'half',
       } as RequestInit & { signal: AbortSignal },
-      this.#o.fetch,
+      this.#o.fetch ?? this.outbound?.fetch,
     );
     let waitTimer: ReturnType<typeof setTimeout> | undefined;
     const early = await Promise.race([

@@ -43,7 +43,7 @@ export class AvrLlm extends LlmBase {
         body: JSON.stringify({ uuid: this.#o.uuid, message: last?.content ?? '', messages }),
         signal: req.signal,
       },
-      this.#o.fetch,
+      this.#o.fetch ?? this.outbound?.fetch,
     );
     const it = bodyBytes(this.name, res, req.signal)[Symbol.asyncIterator]();
     const first = await it.next();

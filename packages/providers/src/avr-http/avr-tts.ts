@@ -35,7 +35,7 @@ export class AvrTts extends TtsBase {
         body: JSON.stringify({ text }),
         signal,
       },
-      this.#o.fetch,
+      this.#o.fetch ?? this.outbound?.fetch,
     );
     yield* audioFrames(bodyBytes(this.name, res, signal), format);
   }

@@ -31,7 +31,7 @@ export class AvrSts extends StsBase {
   }
 
   protected async openSession(opts: StsOptions, signal: AbortSignal): Promise<StsSession> {
-    const socket = await openSocket(this.#o.url, { provider: this.name, signal });
+    const socket = await openSocket(this.#o.url, { provider: this.name, signal, outbound: this.outbound });
     const session = new AvrStsSession(
       socket,
       opts,

@@ -151,7 +151,8 @@ test('deepgram agent: 401 at connect is an auth error, tried once', async () => 
     (e: unknown) => {
       assert.ok(e instanceof ProviderError);
       assert.equal(e.kind, 'auth');
-      assert.match(e.message, /Invalid credentials/);
+      assert.match(e.message, /HTTP 401: the service rejected the credential$/);
+      assert.doesNotMatch(e.message, /Invalid credentials/);
       return true;
     },
   );

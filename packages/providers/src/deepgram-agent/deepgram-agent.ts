@@ -41,6 +41,7 @@ export class DeepgramAgent extends StsBase {
       provider: this.name,
       headers: { Authorization: `Token ${this.#apiKey}` },
       signal,
+      outbound: this.outbound,
     });
     return new AgentSession(socket, this.settings, opts, this.clock, this.name, this.#logger).opened(signal);
   }

@@ -70,6 +70,7 @@ export class DeepgramAsr extends AsrBase {
       this.listenUrl(format, opts),
       { authorization: `Token ${this.#o.apiKey}` },
       signal,
+      this.outbound,
     );
     return new DeepgramStream(ws, {
       provider: this.name,

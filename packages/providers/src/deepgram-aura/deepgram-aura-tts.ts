@@ -58,7 +58,7 @@ export class DeepgramAuraTts extends TtsBase {
         body: JSON.stringify({ text }),
         signal,
       },
-      this.#o.fetch,
+      this.#o.fetch ?? this.outbound?.fetch,
     );
     yield* audioFrames(bodyBytes(this.name, res, signal), format);
   }

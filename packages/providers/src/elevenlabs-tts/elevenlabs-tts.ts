@@ -82,6 +82,7 @@ export class ElevenLabsTts extends TtsBase {
       this.streamUrl(format),
       { 'xi-api-key': this.#o.apiKey },
       signal,
+      this.outbound,
     );
     const frames = new AsyncQueue<AudioFrame>();
     const reframer = new Reframer(format, 20);

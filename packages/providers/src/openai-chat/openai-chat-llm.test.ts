@@ -125,13 +125,20 @@ describe('OpenAiChatLlm', () => {
     assert.equal(s.requests[0]?.headers.authorization, undefined);
   });
 
-  it('fails a 401 at once with the vendor explanation, without retrying', async () => {
-    const s = await server((_req, res) => sendJson(res, 401, fixture('openai/error-401.json')));
+  it('fails a 401 at once without retrying, never quoting the body that repeats the key', async () => {
+    const s = await server((req, res) =>
+      sendJson(
+        res,
+        401,
+        JSON.stringify({ error: { message: `Incorrect API key provided: ${req.headers.authorization}` } }),
+      ),
+    );
     await assert.rejects(chat(llm(s.url), [user('hi')]), (e: unknown) => {
       assert.ok(e instanceof ProviderError);
       assert.equal(e.kind, 'auth');
       assert.equal(e.retryable, false);
-      assert.match(e.message, /HTTP 401 Incorrect API key/);
+      assert.match(e.message, /HTTP 401: the service rejected the credential$/);
+      assert.doesNotMatch(e.message, /Incorrect API key|sk-test/);
       return true;
     });
     assert.equal(s.requests.length, 1);

@@ -79,7 +79,7 @@ export class OpenAiChatLlm extends LlmBase {
         body: JSON.stringify(this.requestBody(req)),
         signal: req.signal,
       },
-      this.#o.fetch,
+      this.#o.fetch ?? this.outbound?.fetch,
     );
     const tools = new ToolCallAssembler();
     let finishReason: string | undefined;

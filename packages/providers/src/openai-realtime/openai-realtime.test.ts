@@ -238,7 +238,8 @@ test('openai realtime: 401 at connect is an auth error, tried exactly once', asy
     assert.ok(e instanceof ProviderError);
     assert.equal(e.kind, 'auth');
     assert.equal(e.retryable, false);
-    assert.match(e.message, /HTTP 401: Incorrect API key/);
+    assert.match(e.message, /HTTP 401: the service rejected the credential$/);
+    assert.doesNotMatch(e.message, /Incorrect API key/);
     return true;
   });
   assert.equal(server.attempts.length, 1);

@@ -45,7 +45,12 @@ export class OpenAiRealtime extends StsBase {
     url.searchParams.set('model', this.settings.model);
     const headers: Record<string, string> = { Authorization: `Bearer ${this.#apiKey}` };
     if (this.settings.api === 'beta') headers['OpenAI-Beta'] = 'realtime=v1';
-    const socket = await openSocket(url.toString(), { provider: this.name, headers, signal });
+    const socket = await openSocket(url.toString(), {
+      provider: this.name,
+      headers,
+      signal,
+      outbound: this.outbound,
+    });
     return new RealtimeSession(socket, this.settings, opts, this.name, this.#logger).opened(signal);
   }
 }

@@ -49,7 +49,7 @@ export class OpenAiTts extends TtsBase {
         }),
         signal,
       },
-      this.#o.fetch,
+      this.#o.fetch ?? this.outbound?.fetch,
     );
     yield* audioFrames(bodyBytes(this.name, res, signal), format);
   }

@@ -1,5 +1,5 @@
-import { findProviderType } from '@switchboard/core';
-import type { ResolvedProvider } from '../factory.js';
+import { findProviderType, type OutboundGuard, outboundRefusal } from '@switchboard/core';
+import { guardFor, type ResolvedProvider } from '../factory.js';
 import { causeText, type FetchLike, joinUrl, originOf } from '../util/http-stream.js';
 import { WyomingConnection } from '../wyoming/wyoming-client.js';
 
@@ -10,6 +10,7 @@ export type ProviderTestCode =
   | 'unreachable'
   | 'timeout'
   | 'bad_settings'
+  | 'not_allowed'
   | 'unsupported';
 
 export interface ProviderTestResult {
@@ -20,7 +21,8 @@ export interface ProviderTestResult {
 }
 
 export interface ProviderTestOptions {
-  fetch?: FetchLike;
+  /** The network policy; a provider with a credential is further pinned to that credential's hosts. */
+  outbound: OutboundGuard;
   timeoutMs: number;
 }
 
@@ -28,6 +30,7 @@ type Check = { code: ProviderTestCode; message: string };
 type Probe = (p: ResolvedProvider, s: Record<string, string>, o: ProbeOptions) => Promise<Check>;
 interface ProbeOptions {
   fetch: FetchLike;
+  outbound: OutboundGuard;
   signal: AbortSignal;
 }
 
@@ -37,7 +40,10 @@ const httpOf = (url: string) => url.replace(/^ws(s?):/, 'http$1:');
 /**
  * Checks a stored provider against its service the way a team expects when saving keys: one cheap
  * authenticated read (models, projects, a voice), never a billed synthesis or completion, and an
- * answer that says precisely what is wrong.
+ * answer that says what is wrong in our own words. The service's response body is never quoted
+ * (whatever the URL points at may echo the key back), and the secret is cut out of every message.
+ * A provider with a credential is checked only against the hosts that credential may go to
+ * (`not_allowed` otherwise), and every connection passes the outbound guard.
  */
 export async function testProvider(
   p: ResolvedProvider,
@@ -46,7 +52,8 @@ export async function testProvider(
   const started = performance.now();
   const done = (c: Check): ProviderTestResult => ({
     ok: c.code === 'ok',
-    ...c,
+    code: c.code,
+    message: redact(c.message, p.secret),
     latencyMs: Math.round(performance.now() - started),
   });
   const info = findProviderType(p.kind, p.type);
@@ -63,6 +70,8 @@ export async function testProvider(
   }
   if (info.needsCredential && !p.secret)
     return done({ code: 'bad_credentials', message: 'no credential is attached' });
+  const outbound = guardFor(opts.outbound, info, { ...p, settings: parsed.data });
+  if ('refused' in outbound) return done({ code: 'not_allowed', message: outbound.refused });
   const ctrl = new AbortController();
   const timer = setTimeout(() => ctrl.abort(new Error('timeout')), opts.timeoutMs);
   try {
@@ -71,11 +80,11 @@ export async function testProvider(
         .filter(([, v]) => v !== undefined)
         .map(([k, v]) => [k, String(v)]),
     ) as Record<string, string>;
-    return done(await probe(p, settings, { fetch: opts.fetch ?? fetch, signal: ctrl.signal }));
+    return done(await probe(p, settings, { fetch: outbound.fetch, outbound, signal: ctrl.signal }));
   } catch (e) {
     if (ctrl.signal.aborted)
       return done({ code: 'timeout', message: `no answer within ${opts.timeoutMs} ms` });
-    return done({ code: 'unreachable', message: causeText(e) });
+    return done(failure(e, 'the service'));
   } finally {
     clearTimeout(timer);
   }
@@ -93,35 +102,30 @@ async function getCheck(
     res = await o.fetch(url, { headers, signal: o.signal });
   } catch (e) {
     if (o.signal.aborted) throw e;
-    return { code: 'unreachable', message: `cannot reach ${originOf(url)}: ${causeText(e)}` };
+    return failure(e, originOf(url));
   }
-  const body = await res.text().catch(() => '');
+  // The body is discarded unread: it is the service's text, and may repeat the key.
+  await res.body?.cancel().catch(() => {});
+  const s = res.status;
   if (res.ok) return { code: 'ok', message: `${originOf(url)} accepted the credentials` };
-  const detail = vendorMessage(body);
-  if (res.status === 401) return { code: 'bad_credentials', message: `the key was rejected${detail}` };
-  if (res.status === 403) return { code: 'no_access', message: `the key has no access${detail}` };
-  if (res.status === 404 && what.notFound) return { code: 'no_access', message: `${what.notFound}${detail}` };
-  if (res.status === 429) return { code: 'no_access', message: `rate limited or out of quota${detail}` };
-  return { code: 'unreachable', message: `${originOf(url)} answered HTTP ${res.status}${detail}` };
+  if (s === 401) return { code: 'bad_credentials', message: `HTTP 401: ${originOf(url)} rejected the key` };
+  if (s === 403) return { code: 'no_access', message: 'HTTP 403: the key has no access' };
+  if (s === 404 && what.notFound) return { code: 'no_access', message: `HTTP 404: ${what.notFound}` };
+  if (s === 429) return { code: 'no_access', message: 'HTTP 429: rate limited or out of quota' };
+  return { code: 'unreachable', message: `${originOf(url)} answered HTTP ${s}` };
 }
 
-function vendorMessage(body: string): string {
-  try {
-    const j = JSON.parse(body) as {
-      error?: { message?: string } | string;
-      detail?: { message?: string };
-      message?: string;
-      err_msg?: string;
-    };
-    const m =
-      (typeof j.error === 'string' ? j.error : j.error?.message) ??
-      j.detail?.message ??
-      j.message ??
-      j.err_msg;
-    return m ? `: ${m}` : '';
-  } catch {
-    return '';
-  }
+/** A connection that failed: refused by the outbound guard, or not made. */
+function failure(e: unknown, where: string): Check {
+  const refused = outboundRefusal(e);
+  if (refused) return { code: 'not_allowed', message: refused.message };
+  return { code: 'unreachable', message: `cannot reach ${where}: ${causeText(e)}` };
+}
+
+/** Cuts an exact secret out of a message: a last line of defence for text that came from elsewhere. */
+export function redact(message: string, secret: string | undefined): string {
+  if (!secret || secret.length < 4) return message;
+  return message.split(secret).join('[redacted]');
 }
 
 const bearer = (secret: string | undefined): Record<string, string> =>
@@ -164,18 +168,18 @@ const reachable: Probe = async (_p, s, o) => {
     return { code: 'ok', message: `${originOf(url)} answered (HTTP ${res.status})` };
   } catch (e) {
     if (o.signal.aborted) throw e;
-    return { code: 'unreachable', message: `cannot reach ${originOf(url)}: ${causeText(e)}` };
+    return failure(e, originOf(url));
   }
 };
 
 const wyoming: Probe = async (p, s, o) => {
-  const conn = await WyomingConnection.open(p.type, s.host ?? '', Number(s.port), o.signal).catch(
+  const conn = await WyomingConnection.open(p.type, s.host ?? '', Number(s.port), o.signal, o.outbound).catch(
     (e: unknown) => {
       if (o.signal.aborted) throw e;
-      return causeText(e);
+      return failure(e, `${s.host}:${s.port}`);
     },
   );
-  if (typeof conn === 'string') return { code: 'unreachable', message: conn };
+  if ('code' in conn) return conn;
   const onAbort = () => conn.close();
   o.signal.addEventListener('abort', onAbort, { once: true });
   try {

@@ -1,16 +1,16 @@
+import { outboundRefusal } from '@switchboard/core';
 import { ProviderError } from '@switchboard/engine';
 import { type AudioFormat, type AudioFrame, Reframer } from '@switchboard/media';
 
 export type FetchLike = typeof fetch;
 
-/** How much of a vendor's error body goes into the message: enough to say what is wrong. */
-const ERROR_BODY_CHARS = 300;
-
 /**
  * One HTTP request to a vendor, classified at the boundary: a non-2xx status becomes
- * `ProviderError.fromStatus` (401/403 auth and final, 429/5xx retryable) carrying the vendor's own
- * explanation, and a failure to connect becomes `unavailable`. An abort is rethrown as it is, so the
- * base can tell a cancelled turn from a failure.
+ * `ProviderError.fromStatus` (401/403 auth and final, 429/5xx retryable) saying the status in our
+ * own words, and a failure to connect becomes `unavailable`. The vendor's error body is read and
+ * dropped, never quoted: a vendor (or whatever the URL points at) may repeat the key in it, and
+ * these messages reach logs and API answers. A request the outbound guard refuses is final
+ * (`bad_request`). An abort is rethrown as it is, so the base can tell a cancelled turn from a failure.
  */
 export async function vendorFetch(
   provider: string,
@@ -23,23 +23,36 @@ export async function vendorFetch(
     res = await fetchImpl(url, init);
   } catch (e) {
     if (init.signal.aborted) throw init.signal.reason ?? e;
-    throw new ProviderError('unavailable', `${provider}: cannot reach ${originOf(url)}: ${causeText(e)}`, {
-      provider,
-      cause: e,
-    });
+    throw connectError(provider, url, e);
   }
   if (!res.ok) {
-    const detail = await res.text().then(
-      (t) => t.slice(0, ERROR_BODY_CHARS),
-      () => '',
-    );
-    throw ProviderError.fromStatus(
-      res.status,
-      `${provider}: HTTP ${res.status}${detail ? ` ${errorText(detail)}` : ''}`,
-      { provider },
-    );
+    await res.body?.cancel().catch(() => {});
+    throw ProviderError.fromStatus(res.status, `${provider}: ${statusWords(res.status)}`, { provider });
   }
   return res;
+}
+
+/** A failure to connect: refused by the outbound guard (final), or the network's (retryable). */
+export function connectError(provider: string, url: string, e: unknown): ProviderError {
+  const refused = outboundRefusal(e);
+  if (refused) {
+    return new ProviderError('bad_request', `${provider}: ${refused.message}`, { provider, cause: e });
+  }
+  return new ProviderError('unavailable', `${provider}: cannot reach ${originOf(url)}: ${causeText(e)}`, {
+    provider,
+    cause: e,
+  });
+}
+
+/** What an HTTP status from a vendor means, in our words (its body is never quoted). */
+export function statusWords(status: number): string {
+  if (status === 401) return 'HTTP 401: the service rejected the credential';
+  if (status === 403) return 'HTTP 403: the credential has no access to this resource';
+  if (status === 404) return 'HTTP 404: the service does not know this model, voice or path';
+  if (status === 408) return 'HTTP 408: the service timed out';
+  if (status === 429) return 'HTTP 429: rate limited or out of quota';
+  if (status >= 500) return `HTTP ${status}: the service failed`;
+  return `HTTP ${status}: the service refused the request`;
 }
 
 /** The body's bytes as they arrive; a connection lost mid-body is `unavailable`. */
@@ -69,19 +82,6 @@ export async function* bodyBytes(
     // Cancelling releases the socket when the consumer stops early (barge-in, timeout).
     reader.cancel().catch(() => {});
   }
-}
-
-/** The vendor's `error.message` when the body is the usual JSON error, else the raw text. */
-function errorText(body: string): string {
-  try {
-    const j = JSON.parse(body) as { error?: { message?: unknown } | string; message?: unknown };
-    if (typeof j.error === 'string') return j.error;
-    if (j.error && typeof j.error.message === 'string') return j.error.message;
-    if (typeof j.message === 'string') return j.message;
-  } catch {
-    // Not JSON: the text itself is the explanation.
-  }
-  return body.trim();
 }
 
 export function causeText(e: unknown): string {

@@ -71,12 +71,12 @@ export function httpTtsCases(c: HttpTtsCase): void {
     c.checkRequest(s.requests[0] as RecordedRequest);
   });
 
-  it('fails a 401 at once with the vendor reason', async () => {
+  it('fails a 401 at once, in our words: the vendor body (which may repeat the key) is not quoted', async () => {
     const s = await server((_q, res) => sendJson(res, 401, c.error401));
     await assert.rejects(speak(c.build(s.url, { retry: TEST_RETRY })), (e: unknown) => {
       assert.ok(e instanceof ProviderError);
       assert.equal(e.kind, 'auth');
-      assert.match(e.message, /HTTP 401 ./);
+      assert.match(e.message, /HTTP 401: the service rejected the credential$/);
       return true;
     });
     assert.equal(s.requests.length, 1);

@@ -1,25 +1,35 @@
+import type { OutboundGuard } from '@switchboard/core';
 import { ProviderError } from '@switchboard/engine';
 import WebSocket from 'ws';
-import { causeText, originOf } from './http-stream.js';
+import { connectError, statusWords } from './http-stream.js';
 
 /**
  * Opens a vendor WebSocket and classifies a refused upgrade once: the handshake's HTTP status goes
  * through `ProviderError.fromStatus` (401/403 final, 429/5xx retryable) and a failure to connect
- * is `unavailable`. Aborting `signal` (the base's connect timeout, or the call ending) tears the
- * half-open socket down.
+ * is `unavailable`. The refusal's body is never quoted (it may repeat the key). With `outbound`,
+ * the connection is checked (network policy, credential hosts) and goes to the checked address.
+ * Aborting `signal` (the base's connect timeout, or the call ending) tears the half-open socket down.
  */
 export function openWebSocket(
   provider: string,
   url: string,
   headers: Record<string, string>,
   signal: AbortSignal,
+  outbound?: OutboundGuard,
 ): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) {
       reject(signal.reason);
       return;
     }
-    const ws = new WebSocket(url, { headers, perMessageDeflate: false });
+    let checked: { lookup?: ReturnType<OutboundGuard['lookupFor']> } = {};
+    try {
+      checked = outbound ? outbound.socketOptions(url) : {};
+    } catch (e) {
+      reject(connectError(provider, url, e));
+      return;
+    }
+    const ws = new WebSocket(url, { headers, perMessageDeflate: false, ...checked });
     const settle = (err?: unknown) => {
       signal.removeEventListener('abort', onAbort);
       ws.off('open', onOpen);
@@ -36,25 +46,12 @@ export function openWebSocket(
     };
     const onAbort = () => settle(signal.reason);
     const onOpen = () => settle();
-    const onError = (e: Error) =>
-      settle(
-        new ProviderError('unavailable', `${provider}: cannot reach ${originOf(url)}: ${causeText(e)}`, {
-          provider,
-          cause: e,
-        }),
-      );
+    const onError = (e: Error) => settle(connectError(provider, url, e));
     const onResponse = (_req: unknown, res: import('node:http').IncomingMessage) => {
-      const chunks: Buffer[] = [];
-      const done = () => {
-        const body = Buffer.concat(chunks).toString('utf8').slice(0, 300).trim();
-        const status = res.statusCode ?? 502;
-        settle(
-          ProviderError.fromStatus(status, `${provider}: HTTP ${status}${body ? ` ${body}` : ''}`, {
-            provider,
-          }),
-        );
-      };
-      res.on('data', (c: Buffer) => chunks.push(c));
+      const status = res.statusCode ?? 502;
+      const done = () =>
+        settle(ProviderError.fromStatus(status, `${provider}: ${statusWords(status)}`, { provider }));
+      res.resume();
       res.on('end', done);
       res.on('error', done);
     };

@@ -1,5 +1,7 @@
+import type { OutboundGuard } from '@switchboard/core';
 import { ProviderError } from '@switchboard/engine';
 import WebSocket from 'ws';
+import { connectError, statusWords } from '../util/http-stream.js';
 
 export interface OpenSocketOptions {
   provider: string;
@@ -7,23 +9,30 @@ export interface OpenSocketOptions {
   protocols?: string[];
   /** Aborting closes the socket (used by the base's connect time limit). */
   signal: AbortSignal;
+  /** Checks the connection (network policy, credential hosts) and pins it to the checked address. */
+  outbound?: OutboundGuard | undefined;
 }
-
-const MAX_BODY = 2048;
 
 /**
  * Opens a WebSocket and classifies a refused upgrade once, here: the HTTP status of the upgrade
  * response becomes a ProviderError (401/403 auth and final, 429/5xx retryable), and a network
- * failure becomes `unavailable`. The vendor's error text is kept from a JSON body when present.
+ * failure becomes `unavailable`. The refusal's body is never quoted: it may repeat the key.
  * The socket comes back paused: whoever takes it attaches listeners, then calls `resume()`.
  */
 export function openSocket(url: string, opts: OpenSocketOptions): Promise<WebSocket> {
   const { provider, signal } = opts;
   if (signal.aborted) return Promise.reject(ProviderError.from(signal.reason, provider));
+  let checked: { lookup?: ReturnType<OutboundGuard['lookupFor']> };
+  try {
+    checked = opts.outbound ? opts.outbound.socketOptions(url) : {};
+  } catch (e) {
+    return Promise.reject(connectError(provider, url, e));
+  }
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, opts.protocols ?? [], {
       headers: opts.headers ?? {},
       perMessageDeflate: false,
+      ...checked,
     });
     let settled = false;
     const settle = (err: ProviderError | undefined) => {
@@ -39,8 +48,7 @@ export function openSocket(url: string, opts: OpenSocketOptions): Promise<WebSoc
       } else resolve(socket);
     };
     const onAbort = () => settle(ProviderError.from(signal.reason, provider));
-    const onError = (e: Error) =>
-      settle(new ProviderError('unavailable', `${provider} connect: ${e.message}`, { provider, cause: e }));
+    const onError = (e: Error) => settle(connectError(provider, url, e));
     signal.addEventListener('abort', onAbort, { once: true });
     socket.on('error', onError);
     socket.once('open', () => {
@@ -51,39 +59,14 @@ export function openSocket(url: string, opts: OpenSocketOptions): Promise<WebSoc
     });
     socket.once('unexpected-response', (req, res) => {
       const status = res.statusCode ?? 0;
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        if (body.length < MAX_BODY) body += chunk;
-      });
+      res.resume();
       const done = () => {
         req.destroy();
-        settle(
-          ProviderError.fromStatus(status, `${provider} connect: HTTP ${status}${vendorMessage(body)}`, {
-            provider,
-          }),
-        );
+        settle(ProviderError.fromStatus(status, `${provider} connect: ${statusWords(status)}`, { provider }));
       };
       res.once('end', done);
       res.once('error', done);
       res.once('close', done);
     });
   });
-}
-
-/** The vendor's own explanation from an error body (`{"error":{"message"}}` or `{"err_msg"}`). */
-function vendorMessage(body: string): string {
-  if (!body) return '';
-  try {
-    const parsed = JSON.parse(body) as {
-      error?: { message?: unknown } | string;
-      err_msg?: unknown;
-      message?: unknown;
-    };
-    const e = parsed.error;
-    const text = typeof e === 'string' ? e : (e?.message ?? parsed.err_msg ?? parsed.message);
-    return typeof text === 'string' ? `: ${text.slice(0, 300)}` : '';
-  } catch {
-    return `: ${body.slice(0, 200)}`;
-  }
 }

@@ -50,7 +50,7 @@ export class WyomingAsr extends AsrBase {
 
   protected async openStream(format: AudioFormat, opts: AsrOptions, signal: AbortSignal): Promise<AsrStream> {
     // The first connection proves the service is there and serves the first utterance.
-    const first = await WyomingConnection.open(this.name, this.#o.host, this.#o.port, signal);
+    const first = await WyomingConnection.open(this.name, this.#o.host, this.#o.port, signal, this.outbound);
     return new WyomingAsrStream(first, format, opts, this.#o, this.name);
   }
 }
@@ -172,7 +172,13 @@ class WyomingAsrStream implements AsrStream {
 
   #openNext(): void {
     if (this.#next || this.#closed) return;
-    WyomingConnection.open(this.#provider, this.#o.host, this.#o.port, this.#opts.signal).then(
+    WyomingConnection.open(
+      this.#provider,
+      this.#o.host,
+      this.#o.port,
+      this.#opts.signal,
+      this.#o.outbound,
+    ).then(
       (c) => {
         if (this.#closed) c.close();
         else this.#next = c;

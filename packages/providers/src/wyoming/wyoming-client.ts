@@ -1,7 +1,8 @@
-import { connect, type Socket } from 'node:net';
+import { connect, type NetConnectOpts, type Socket } from 'node:net';
+import { type OutboundGuard, outboundRefusal } from '@switchboard/core';
 import { ProviderError } from '@switchboard/engine';
 import { AsyncQueue } from '../util/async-queue.js';
-import { causeText } from '../util/http-stream.js';
+import { causeText, connectError } from '../util/http-stream.js';
 import { encodeWyoming, WyomingDecoder, type WyomingEvent } from './wyoming-codec.js';
 
 /**
@@ -42,13 +43,27 @@ export class WyomingConnection {
     });
   }
 
-  static open(provider: string, host: string, port: number, signal: AbortSignal): Promise<WyomingConnection> {
+  /** With `outbound`, the address is checked (network policy) and the socket goes to the checked one. */
+  static open(
+    provider: string,
+    host: string,
+    port: number,
+    signal: AbortSignal,
+    outbound?: OutboundGuard,
+  ): Promise<WyomingConnection> {
     return new Promise((resolve, reject) => {
       if (signal.aborted) {
         reject(signal.reason);
         return;
       }
-      const socket = connect({ host, port });
+      let options: NetConnectOpts = { host, port };
+      try {
+        if (outbound) options = outbound.connectOptions(host, port);
+      } catch (e) {
+        reject(connectError(provider, `tcp://${host}:${port}`, e));
+        return;
+      }
+      const socket = connect(options);
       socket.setNoDelay(true);
       const onAbort = () => {
         socket.destroy();
@@ -63,10 +78,12 @@ export class WyomingConnection {
       socket.once('error', (e) => {
         signal.removeEventListener('abort', onAbort);
         reject(
-          new ProviderError('unavailable', `${provider}: cannot reach ${host}:${port}: ${causeText(e)}`, {
-            provider,
-            cause: e,
-          }),
+          outboundRefusal(e)
+            ? connectError(provider, `tcp://${host}:${port}`, e)
+            : new ProviderError('unavailable', `${provider}: cannot reach ${host}:${port}: ${causeText(e)}`, {
+                provider,
+                cause: e,
+              }),
         );
       });
     });

@@ -41,7 +41,7 @@ export class WyomingTts extends TtsBase {
     format: AudioFormat,
     signal: AbortSignal,
   ): AsyncGenerator<AudioFrame, void, undefined> {
-    const conn = await WyomingConnection.open(this.name, this.#o.host, this.#o.port, signal);
+    const conn = await WyomingConnection.open(this.name, this.#o.host, this.#o.port, signal, this.outbound);
     const onAbort = () => conn.close();
     signal.addEventListener('abort', onAbort, { once: true });
     let resampler: Resampler | undefined;

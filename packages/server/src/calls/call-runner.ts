@@ -7,6 +7,7 @@ import {
   type EndedReason,
   type Logger,
   newId,
+  type OutboundGuard,
 } from '@switchboard/core';
 import {
   type CallLeg,
@@ -25,6 +26,8 @@ export interface CallRunnerOptions {
   logger: Logger;
   dataDir: string;
   configUrlTimeoutMs: number;
+  /** Per-call config URLs and HTTP tools (the agent's own URLs) go through it. */
+  outbound: OutboundGuard;
   vadFactory?: VadFactory;
   /** A synthesiser needing nothing outside the process, for "this line is unavailable". */
   unavailableTts?: string;
@@ -117,7 +120,7 @@ export class CallRunner {
         connector: leg.connector,
         ...(options.variables ? { variables: options.variables } : {}),
       },
-      { timeoutMs: this.#o.configUrlTimeoutMs, logger: log },
+      { timeoutMs: this.#o.configUrlTimeoutMs, logger: log, fetchImpl: this.#o.outbound.fetch },
     );
     const recordingDir = join(this.#o.dataDir, 'recordings', agent.workspaceId);
     await mkdir(recordingDir, { recursive: true, mode: 0o700 });
@@ -132,6 +135,7 @@ export class CallRunner {
       logger: log,
       resolveSecret: (credentialId) =>
         store.credentials.reveal(agent.workspaceId, credentialId).catch(() => undefined),
+      fetch: this.#o.outbound.fetch,
       ...(this.#o.vadFactory ? { vadFactory: this.#o.vadFactory } : {}),
       ...(this.#o.unavailableTts ? { unavailableTts: this.#o.unavailableTts } : {}),
     });
@@ -209,6 +213,7 @@ export class CallRunner {
       logger: this.#o.logger.child({ agentId, mode: 'chat' }),
       resolveSecret: (credentialId) =>
         store.credentials.reveal(workspaceId, credentialId).catch(() => undefined),
+      fetch: this.#o.outbound.fetch,
     }).catch((e: unknown) => {
       this.#configs.delete(callId);
       throw e;

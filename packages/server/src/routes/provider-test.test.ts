@@ -32,8 +32,15 @@ async function closedPort(): Promise<number> {
 function lookupIn(store: () => Store) {
   return async (workspaceId: string, id: string): Promise<ResolvedProvider> => {
     const p = await store().providers.get(workspaceId, id);
-    const secret = p.credentialId ? await store().credentials.reveal(workspaceId, p.credentialId) : undefined;
-    return { kind: p.kind, type: p.type, settings: p.settings, ...(secret ? { secret } : {}) };
+    const c = p.credentialId
+      ? await store().credentials.revealForUse(workspaceId, p.credentialId)
+      : undefined;
+    return {
+      kind: p.kind,
+      type: p.type,
+      settings: p.settings,
+      ...(c ? { secret: c.secret, credential: { name: c.name, allowedHosts: c.allowedHosts } } : {}),
+    };
   };
 }
 
@@ -43,10 +50,12 @@ describe('POST /v1/providers/:id/test', () => {
   before(async () => {
     vendor = await fakeOpenAi();
     t = await createTestApp({
-      providerTester: createProviderTester(
-        lookupIn(() => t.store),
-        { timeoutMs: 5000 },
-      ),
+      // The tester needs the app's guard, which exists once the app does.
+      providerTester: (workspaceId, id) =>
+        createProviderTester(
+          lookupIn(() => t.store),
+          { timeoutMs: 5000, outbound: t.outbound },
+        )(workspaceId, id),
     });
   });
   after(async () => {
@@ -55,7 +64,12 @@ describe('POST /v1/providers/:id/test', () => {
   });
 
   async function provider(key: string, baseUrl: string) {
-    const cred = await t.store.credentials.create(t.workspaceId, { name: `k-${key}`, value: key });
+    // The fake vendor is on this machine: an admin allowed the key to go there.
+    const cred = await t.store.credentials.create(t.workspaceId, {
+      name: `k-${key}`,
+      value: key,
+      allowedHosts: ['127.0.0.1'],
+    });
     const p = await t.store.providers.create(t.workspaceId, {
       name: `llm ${key}`,
       kind: 'llm',
@@ -78,13 +92,14 @@ describe('POST /v1/providers/:id/test', () => {
     assert.equal(typeof body.latencyMs, 'number');
   });
 
-  it('says bad_credentials for a rejected key, with the vendor reason', async () => {
+  it('says bad_credentials for a rejected key, in our words, never quoting the vendor', async () => {
     const res = await test(await provider('sk-bad', `${vendor.url}/v1`));
     assert.equal(res.statusCode, 200);
     const body = res.json();
     assert.equal(body.ok, false);
     assert.equal(body.code, 'bad_credentials');
-    assert.match(body.message, /Incorrect API key/);
+    assert.match(body.message, /HTTP 401/);
+    assert.doesNotMatch(body.message, /Incorrect API key/);
     assert.doesNotMatch(body.message, /sk-bad/);
   });
 

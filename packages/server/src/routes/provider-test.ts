@@ -14,6 +14,7 @@ const testResult = z
       'unreachable',
       'timeout',
       'bad_settings',
+      'not_allowed',
       'unsupported',
     ]),
     message: z.string(),
@@ -34,7 +35,11 @@ export const providerTestRoutes =
           description:
             'One cheap authenticated read against the service (never a billed request). A failed check is ' +
             'still a 200: `code` says what is wrong (`bad_credentials`, `no_access`, `unreachable`, `timeout`, ' +
-            '`bad_settings`, `unsupported`).',
+            '`bad_settings`, `not_allowed`, `unsupported`). `not_allowed`: the endpoint is not a host the ' +
+            "provider's credential may be sent to (an admin adds it to the credential's `allowedHosts`), or it " +
+            'is a private address the server does not reach (`OUTBOUND_ALLOW_PRIVATE_NETWORKS`, ' +
+            "`OUTBOUND_ALLOWED_HOSTS`); nothing was sent. `message` is in our own words: the service's " +
+            'response body is never quoted, and the secret never appears in it.',
           params: idParams,
           response: { 200: testResult, 501: errorResponse, ...stdErrors },
         },

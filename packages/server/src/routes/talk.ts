@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '@switchboard/core';
-import type { ChatSession } from '@switchboard/engine';
+import { type ChatSession, isProviderError } from '@switchboard/engine';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { CallRunner } from '../calls/call-runner.js';
 import type { TalkTokens } from '../calls/talk-token.js';
 import type { AppDeps } from '../deps.js';
 import { ws } from '../plugins/auth.js';
-import { idParams, stdErrors, timestamp } from '../schemas.js';
+import { errorResponse, idParams, stdErrors, timestamp } from '../schemas.js';
 
 export interface TalkDeps {
   runner: CallRunner;
@@ -98,7 +98,11 @@ export const talkRoutes =
             'carries a `sessionId` to continue the conversation. The first answer holds the greeting; each ' +
             'message gets the reply and the tools the model called (tools really run, e.g. HTTP tools; a ' +
             'transfer ends the chat). A session idle for 10 minutes, or ended by the agent, is gone (404 on ' +
-            "reuse, as for another agent's session); too many open sessions is a 429. Needs the member role.",
+            "reuse, as for another agent's session); too many open sessions is a 429. Needs the member role. " +
+            "A 422 `provider_error` says the agent's model provider failed for a reason a retry will not fix " +
+            '(a rejected key, an endpoint its credential may not be sent to, an address the server does not ' +
+            "reach), in our words: the vendor's response is never quoted. HTTP tools go through the same " +
+            'outbound checks; a refused one is a failed tool call (`ok: false`).',
           params: idParams,
           body: z
             .strictObject({
@@ -123,6 +127,7 @@ export const talkRoutes =
               ),
               ended: z.boolean(),
             }),
+            422: errorResponse,
             ...stdErrors,
           },
         },
@@ -141,17 +146,21 @@ export const talkRoutes =
         if (!entry) {
           if (chats.size >= MAX_CHATS)
             throw new AppError('rate_limited', 'too many open test chats; try again later');
-          const chat = await talk.runner.chat(workspaceId, req.params.id, {
-            ...(req.body.draft !== undefined ? { draft: req.body.draft } : {}),
-            ...(req.body.variables ? { variables: req.body.variables } : {}),
-          });
+          const chat = await talk.runner
+            .chat(workspaceId, req.params.id, {
+              ...(req.body.draft !== undefined ? { draft: req.body.draft } : {}),
+              ...(req.body.variables ? { variables: req.body.variables } : {}),
+            })
+            .catch(providerFailure);
           sessionId = randomUUID();
           entry = { chat, agentId: req.params.id, workspaceId, touched: Date.now() };
           chats.set(sessionId, entry);
           greeting = chat.greeting ?? null;
         }
         entry.touched = Date.now();
-        const r = req.body.message ? await entry.chat.send(req.body.message) : undefined;
+        const r = req.body.message
+          ? await entry.chat.send(req.body.message).catch(providerFailure)
+          : undefined;
         if (r?.ended || entry.chat.ended) {
           chats.delete(sessionId!);
           await entry.chat.close();
@@ -166,3 +175,15 @@ export const talkRoutes =
       },
     );
   };
+
+/**
+ * A provider the agent names failed in a way the same request will not fix (a refused key, a host
+ * its credential may not go to, an address the server does not reach): a 422 that says so in our
+ * words, which never quote the vendor's body. Transient failures stay 5xx.
+ */
+function providerFailure(e: unknown): never {
+  if (isProviderError(e) && !e.retryable) {
+    throw new AppError('provider_error', `the agent's provider failed: ${e.message}`, { status: 422 });
+  }
+  throw e;
+}

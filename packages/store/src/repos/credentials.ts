@@ -13,6 +13,8 @@ export interface CredentialView {
   name: string;
   /** `••••abcd`, or `••••` for short secrets. */
   masked: string;
+  /** Hosts an admin allowed this secret to be sent to besides its vendor's (see docs/security.md). */
+  allowedHosts: string[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -24,6 +26,7 @@ const view = (r: typeof credentials.$inferSelect): CredentialView => ({
   workspaceId: r.workspaceId,
   name: r.name,
   masked: `••••${r.hint}`,
+  allowedHosts: r.allowedHosts,
   createdAt: r.createdAt,
   updatedAt: r.updatedAt,
 });
@@ -34,7 +37,10 @@ export class CredentialsRepo {
     private readonly box: SecretBox,
   ) {}
 
-  async create(workspaceId: string, input: { name: string; value: string }): Promise<CredentialView> {
+  async create(
+    workspaceId: string,
+    input: { name: string; value: string; allowedHosts?: string[] | undefined },
+  ): Promise<CredentialView> {
     const id = newId();
     return withDbErrors(async () => {
       const [row] = await this.db
@@ -45,6 +51,7 @@ export class CredentialsRepo {
           name: input.name,
           ciphertext: this.box.seal(input.value, aad(workspaceId, id)),
           hint: secretHint(input.value),
+          allowedHosts: input.allowedHosts ?? [],
         })
         .returning();
       return view(row!);
@@ -70,7 +77,7 @@ export class CredentialsRepo {
   async update(
     workspaceId: string,
     id: string,
-    input: { name?: string; value?: string },
+    input: { name?: string | undefined; value?: string | undefined; allowedHosts?: string[] | undefined },
   ): Promise<CredentialView> {
     await this.row(workspaceId, id);
     return withDbErrors(async () => {
@@ -78,6 +85,7 @@ export class CredentialsRepo {
         .update(credentials)
         .set({
           ...(input.name !== undefined ? { name: input.name } : {}),
+          ...(input.allowedHosts !== undefined ? { allowedHosts: input.allowedHosts } : {}),
           ...(input.value !== undefined
             ? { ciphertext: this.box.seal(input.value, aad(workspaceId, id)), hint: secretHint(input.value) }
             : {}),
@@ -144,6 +152,19 @@ export class CredentialsRepo {
   async reveal(workspaceId: string, id: string): Promise<string> {
     const row = await this.row(workspaceId, id);
     return this.box.open(row.ciphertext, aad(workspaceId, id));
+  }
+
+  /** The secret with the hosts it may go to: what a provider needs to connect, and nothing to return. */
+  async revealForUse(
+    workspaceId: string,
+    id: string,
+  ): Promise<{ name: string; secret: string; allowedHosts: string[] }> {
+    const row = await this.row(workspaceId, id);
+    return {
+      name: row.name,
+      secret: this.box.open(row.ciphertext, aad(workspaceId, id)),
+      allowedHosts: row.allowedHosts,
+    };
   }
 
   private async row(workspaceId: string, id: string) {
