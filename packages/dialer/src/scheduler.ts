@@ -7,7 +7,7 @@ import { finishCall } from './finish.js';
 import type { DialQueue } from './queue.js';
 import { insertQueuedCalls } from './repos/calls.js';
 import { pauseIn } from './repos/campaigns.js';
-import { countPending, countQueued, markContactsQueued, takeDue } from './repos/contacts.js';
+import { contactProgress, countQueued, isComplete, markContactsQueued, takeDue } from './repos/contacts.js';
 import { expiredLeases } from './repos/slots.js';
 
 const { campaigns } = schema;
@@ -64,7 +64,9 @@ async function fillCampaign(
     const want = open ? c.maxConcurrency * 2 - inFlight : 0;
     const due = want > 0 ? await takeDue(tx, c.id, now, want) : [];
     if (due.length === 0) {
-      if (inFlight === 0 && (await countPending(tx, c.id)) === 0) {
+      // Derived from the contacts, under the campaign's row lock, which an import also takes: a
+      // campaign with no contacts yet waits for them, and one that gets more later reopens.
+      if (inFlight === 0 && isComplete(await contactProgress(tx, c.id))) {
         await tx.update(campaigns).set({ status: 'completed', updatedAt: now }).where(eq(campaigns.id, c.id));
       }
       return 0;

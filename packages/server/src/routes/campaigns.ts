@@ -1,3 +1,4 @@
+import { validationFailed } from '@switchboard/core';
 import {
   CAMPAIGN_STATUSES,
   type Campaign,
@@ -120,6 +121,15 @@ const contactView = z.object({
 const view = ({ workspaceId: _w, ...c }: Campaign) => json(c);
 const contact = ({ workspaceId: _w, campaignId: _c, updatedAt: _u, ...c }: CampaignContact) => json(c);
 const isValidPhone = (v: string) => e164.safeParse(v).success;
+/** A CSV body carries no settings: they come in the query string, each one named when missing. */
+function csvSettings(query: unknown) {
+  const r = z.object(settings).safeParse(query);
+  if (r.success) return r.data;
+  throw validationFailed(
+    'a CSV body needs the campaign settings in the query string',
+    r.error.issues.map((i) => ({ path: ['querystring', ...i.path].join('.'), message: i.message })),
+  );
+}
 const rawContacts = (body: string | { contacts?: z.infer<typeof contactIn>[] | undefined }): RawContact[] =>
   typeof body === 'string' ? parseContactsCsv(body) : (body.contacts ?? []);
 
@@ -139,7 +149,8 @@ export const campaignRoutes =
           description:
             'JSON with the settings and optional `contacts`, or a CSV (`text/csv` or a multipart file; a `phone` ' +
             'column plus one column per variable) with the settings in the query string. Invalid rows are ' +
-            'reported by row and field; the valid ones are added.',
+            'reported by row and field; the valid ones are added, in the same transaction that creates the ' +
+            'campaign. A campaign created without contacts waits for them (`POST /campaigns/{id}/contacts`).',
           querystring: z.strictObject({
             agentId: z.uuid().optional(),
             name: z.string().min(1).max(200).optional(),
@@ -155,10 +166,12 @@ export const campaignRoutes =
       },
       async (req, reply) => {
         const b = req.body;
-        const s = typeof b === 'string' ? z.object(settings).parse(req.query) : b;
-        const raw = rawContacts(b);
-        const campaign = await campaigns.create(ws(req), s);
-        const result = await campaigns.importContacts(ws(req), campaign.id, raw, { isValidPhone });
+        const csv = typeof b === 'string';
+        const s = csv ? csvSettings(req.query) : b;
+        const { campaign, import: result } = await campaigns.createWithContacts(ws(req), s, rawContacts(b), {
+          isValidPhone,
+          settingsIn: csv ? 'querystring' : 'body',
+        });
         return reply.status(201).send({ campaign: view(campaign), import: result });
       },
     );
@@ -237,7 +250,9 @@ export const campaignRoutes =
           summary: 'Add contacts (CSV or JSON)',
           description:
             'Rows are numbered from `firstRow` (default 1); a row number the campaign already has is skipped, so a ' +
-            're-sent chunk adds nothing twice.',
+            're-sent chunk adds nothing twice. A campaign completes once every contact it has is done or ' +
+            'cancelled; contacts added to a completed campaign make it active again. A cancelled campaign ' +
+            'takes no more contacts (409).',
           params: idParams,
           querystring: z.strictObject({ firstRow: z.coerce.number().int().min(1).optional() }),
           body: z.union([z.strictObject({ contacts: z.array(contactIn) }), z.string()]),
@@ -282,6 +297,10 @@ export const campaignRoutes =
         },
       );
     action('pause', 'Pause: calls not dialled yet are withdrawn; calls in progress finish');
-    action('resume', 'Resume a paused campaign (its circuit breaker counts only calls made from now on)');
+    action(
+      'resume',
+      'Resume a paused campaign (its circuit breaker counts only calls made from now on); also reopens a ' +
+        'campaign marked completed while some of its contacts were never called',
+    );
     action('cancel', 'Cancel: queued contacts stop; calls in progress finish');
   };
