@@ -6,6 +6,7 @@ import {
   MAX_CONTACTS_PER_REQUEST,
   type RawContact,
   type RowError,
+  refuseUnstorableContacts,
   validateContacts,
 } from './contacts-import.js';
 import type { CallingWindow, Campaign, CircuitBreaker, RetryPolicy } from './model.js';
@@ -155,6 +156,8 @@ export class CampaignService {
         { path: 'body', message: 'send the list in chunks (firstRow numbers each chunk)' },
       ]);
     }
+    // CSV text was checked as it was read, naming row and column; JSON contacts are checked here.
+    refuseUnstorableContacts(raw, 'body.contacts');
     return validateContacts(raw, { firstRow: o.firstRow ?? 1, required, isValidPhone: o.isValidPhone });
   }
 

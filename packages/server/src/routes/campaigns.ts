@@ -14,6 +14,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { ws } from '../plugins/auth.js';
 import { e164, idParams, json, page, pageQuery, stdErrors, timestamp } from '../schemas.js';
+import { namedUnionValidatorCompiler } from '../union-errors.js';
 import { acceptCsvBodies } from './campaign-uploads.js';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24 h)');
@@ -130,13 +131,17 @@ function csvSettings(query: unknown) {
     r.error.issues.map((i) => ({ path: ['querystring', ...i.path].join('.'), message: i.message })),
   );
 }
-const rawContacts = (body: string | { contacts?: z.infer<typeof contactIn>[] | undefined }): RawContact[] =>
-  typeof body === 'string' ? parseContactsCsv(body) : (body.contacts ?? []);
+const rawContacts = (
+  body: string | { contacts?: z.infer<typeof contactIn>[] | undefined },
+  firstRow?: number,
+): RawContact[] => (typeof body === 'string' ? parseContactsCsv(body, firstRow) : (body.contacts ?? []));
 
 export const campaignRoutes =
   ({ store }: AppDeps): FastifyPluginAsyncZod =>
   async (app) => {
     acceptCsvBodies(app);
+    // Bodies here are JSON or CSV text (a union): report the JSON's own field errors.
+    app.setValidatorCompiler(namedUnionValidatorCompiler);
     const tags = ['campaigns'];
     const campaigns = new CampaignService(store);
 
@@ -260,7 +265,7 @@ export const campaignRoutes =
         },
       },
       async (req) =>
-        campaigns.importContacts(ws(req), req.params.id, rawContacts(req.body), {
+        campaigns.importContacts(ws(req), req.params.id, rawContacts(req.body, req.query.firstRow), {
           firstRow: req.query.firstRow,
           isValidPhone,
         }),
