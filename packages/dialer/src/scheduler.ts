@@ -3,7 +3,7 @@ import { type Db, schema } from '@switchboard/store';
 import { and, eq } from 'drizzle-orm';
 import { resolveCallerIds } from './caller-id.js';
 import { isOpen } from './calling-window.js';
-import { finishCall } from './finish.js';
+import { sweepExpiredLease } from './finish.js';
 import type { DialQueue } from './queue.js';
 import { insertQueuedCalls } from './repos/calls.js';
 import { pauseIn } from './repos/campaigns.js';
@@ -101,7 +101,8 @@ async function fillCampaign(
 }
 
 /**
- * Ends calls whose worker stopped renewing their lease (a crash), freeing their slots.
+ * Settles calls whose worker stopped renewing their lease (a crash), freeing their slots: a call
+ * the worker never handed to the carrier is queued again (no attempt used), one it did is ended.
  *
  * `isRunningHere`: calls this process is still running are left to their runner, which always
  * ends them (maximum duration, then the abort grace). An expired lease of a live local call only
@@ -110,6 +111,7 @@ async function fillCampaign(
  */
 export async function sweepExpiredLeases(
   db: Db,
+  queue: DialQueue,
   now: Date,
   logger: Logger,
   isRunningHere: (callId: string) => boolean = () => false,
@@ -117,17 +119,12 @@ export async function sweepExpiredLeases(
   let swept = 0;
   for (const callId of await expiredLeases(db, now)) {
     if (isRunningHere(callId)) continue;
-    const r = await finishCall(
-      db,
-      callId,
-      { outcome: 'failed', endedReason: 'failed', error: 'the worker running the call stopped' },
-      now,
-      { expiredAt: now },
-    );
-    if (r.call) {
-      swept++;
-      logger.warn({ callId }, 'ended a call whose worker stopped renewing its lease');
-    }
+    const r = await sweepExpiredLease(db, queue, callId, now);
+    if (!r) continue;
+    swept++;
+    if (r === 'requeued')
+      logger.warn({ callId }, 'queued again a call whose worker stopped before placing it');
+    else logger.warn({ callId }, 'ended a call whose worker stopped renewing its lease');
   }
   return swept;
 }

@@ -245,6 +245,16 @@ export async function releaseLeases(tx: Tx, callIds: string[]): Promise<void> {
   if (callIds.length > 0) await tx.delete(dialerLeases).where(inArray(dialerLeases.callId, callIds));
 }
 
+/** Whether `holder` holds the call's lease; locks the lease row for the rest of the transaction. */
+export async function holdsLease(tx: Tx, callId: string, holder: string): Promise<boolean> {
+  const rows = await tx
+    .select({ callId: dialerLeases.callId })
+    .from(dialerLeases)
+    .where(and(eq(dialerLeases.callId, callId), eq(dialerLeases.holder, holder)))
+    .for('update');
+  return rows.length > 0;
+}
+
 /** Leases whose worker stopped renewing them. */
 export async function expiredLeases(db: Db, now: Date, limit = 100): Promise<string[]> {
   const rows = await db
