@@ -33,14 +33,19 @@ describe('campaigns on the started platform', () => {
       lastCallId: string | null;
     }[];
   const everyoneCalled = (id: string, n: number) =>
-    waitFor('every contact called', async () => {
-      const cs = await contacts(id);
-      return cs.length === n && cs.every((c) => c.status === 'done' && c.attempts === 1 && c.lastCallId);
-    });
+    waitFor(
+      'every contact called',
+      async () => {
+        const cs = await contacts(id);
+        return cs.length === n && cs.every((c) => c.status === 'done' && c.attempts === 1 && c.lastCallId);
+      },
+      90_000,
+    );
   const completed = (id: string) =>
     waitFor(
       'the campaign to complete',
       async () => (await api('GET', `/v1/campaigns/${id}`)).json().status === 'completed',
+      90_000,
     );
 
   test('a campaign created from a CSV calls every row, then completes', async () => {
