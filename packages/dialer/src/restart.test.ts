@@ -78,6 +78,65 @@ for (const backend of testBackends()) {
       }
     });
 
+    test('a call the stopping dialer had claimed but not placed goes back to the queue, and is placed after restart', async () => {
+      const clock = new ManualClock(Date.now());
+      const stopping = createDialer({
+        store,
+        placer: carrier,
+        logger: silentLogger(),
+        clock,
+        drainGraceMs: 0,
+        // The claimed call waits a minute for its placement time: the dialer stops during it.
+        limits: { callsPerSecondPerNumber: 50, placeDelayMs: 60_000 },
+      });
+      await stopping.start();
+      const { call } = await stopping.calls.create(w.workspaceId, {
+        agentId: w.agentId,
+        to: '+14155558201',
+        from: w.numbers[0]!,
+        variables: { name: 'S' },
+      });
+      await eventually(
+        async () => (await store.calls.get(w.workspaceId, call.id)).status === 'ringing',
+        20_000,
+        'the call to be claimed',
+      );
+      let stopped = false;
+      const stop = stopping.stop().then(() => {
+        stopped = true;
+      });
+      // The drain's grace runs on the hand-moved clock.
+      while (!stopped) {
+        await clock.advance(10);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await stop;
+      const back = await store.calls.get(w.workspaceId, call.id);
+      assert.equal(back.status, 'queued', `${back.status} ${back.error ?? ''}`);
+      assert.equal((await store.database.db.query.dialerLeases.findMany()).length, 0);
+      assert.equal(carrier.placements.filter((p) => p.callId === call.id).length, 0);
+
+      dialer = createDialer({
+        store,
+        placer: carrier,
+        logger: silentLogger(),
+        limits: { callsPerSecondPerNumber: 50 },
+      });
+      try {
+        await dialer.start();
+        await eventually(
+          async () => (await store.calls.get(w.workspaceId, call.id)).status === 'ended',
+          20_000,
+          'the call to be placed after restart',
+        );
+        assert.equal((await store.calls.get(w.workspaceId, call.id)).outcome, 'completed');
+        assert.equal(carrier.placements.filter((p) => p.callId === call.id).length, 1);
+      } finally {
+        await dialer.stop();
+        dialer = undefined;
+      }
+    });
+
     test('calls a campaign contact whose call the dead process claimed but never placed, without using an attempt', async () => {
       const clock = new ManualClock(Date.now());
       const campaigns = new CampaignService(store, clock);
