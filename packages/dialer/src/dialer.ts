@@ -281,6 +281,15 @@ export function createDialer(o: DialerOptions): Dialer {
           if (runner.stop(callId, 'cancelled')) logger.info({ callId }, 'cancelling a call in progress');
         }),
       );
+      // PGlite has one process at a time: leases left by another holder are a dead process's.
+      // Its calls are settled now (queued again when never placed) rather than on lease expiry.
+      if (database.kind === 'pglite') {
+        await gate
+          .run(() =>
+            sweepExpiredLeases(db, queue, new Date(clock.now()), logger, (id) => runner.has(id), holder),
+          )
+          .catch((err: unknown) => logger.warn({ err }, 'could not settle leases left by a stopped process'));
+      }
       // Calls whose jobs the process this one replaces was holding go out now, not on expiry.
       const reclaimed = await queue.reclaimOrphaned().catch((err: unknown) => {
         logger.warn({ err }, 'could not hand back dispatch jobs left by a stopped process');

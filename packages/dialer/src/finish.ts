@@ -6,7 +6,7 @@ import type { DialQueue } from './queue.js';
 import { type CallEnd, endCalls, getCalls, requeueCalls } from './repos/calls.js';
 import { pauseIn, recentOutcomes } from './repos/campaigns.js';
 import { contactForCall, setContact } from './repos/contacts.js';
-import { holdsLease, releaseLeases, type Tx, takeExpiredLease } from './repos/slots.js';
+import { holdsLease, releaseLeases, type Tx, takeExpiredLease, takeLeaseNotHeldBy } from './repos/slots.js';
 
 export const SLOTS_CHANNEL = 'dialer_slots';
 
@@ -121,9 +121,14 @@ export async function sweepExpiredLease(
   queue: DialQueue,
   callId: string,
   now: Date,
+  /** Take the lease whatever its expiry when another holder has it (PGlite at start). */
+  o: { notHeldBy?: string } = {},
 ): Promise<'requeued' | 'ended' | undefined> {
   return db.transaction(async (tx) => {
-    if (!(await takeExpiredLease(tx, callId, now))) return undefined;
+    const taken = o.notHeldBy
+      ? await takeLeaseNotHeldBy(tx, callId, o.notHeldBy)
+      : await takeExpiredLease(tx, callId, now);
+    if (!taken) return undefined;
     const r = await requeueOrEnd(tx, queue, { callId }, now, {
       outcome: 'failed',
       endedReason: 'failed',

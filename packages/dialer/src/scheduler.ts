@@ -8,7 +8,7 @@ import type { DialQueue } from './queue.js';
 import { insertQueuedCalls } from './repos/calls.js';
 import { pauseIn } from './repos/campaigns.js';
 import { contactProgress, countQueued, isComplete, markContactsQueued, takeDue } from './repos/contacts.js';
-import { expiredLeases } from './repos/slots.js';
+import { expiredLeases, leasesNotHeldBy } from './repos/slots.js';
 
 const { campaigns } = schema;
 
@@ -115,11 +115,17 @@ export async function sweepExpiredLeases(
   now: Date,
   logger: Logger,
   isRunningHere: (callId: string) => boolean = () => false,
+  /**
+   * On PGlite, which one process opens at a time, a starting dialer passes its holder: every
+   * other holder's lease is a dead process's, settled now instead of once it expires.
+   */
+  soleHolder?: string,
 ): Promise<number> {
   let swept = 0;
-  for (const callId of await expiredLeases(db, now)) {
+  const ids = soleHolder ? await leasesNotHeldBy(db, soleHolder) : await expiredLeases(db, now);
+  for (const callId of ids) {
     if (isRunningHere(callId)) continue;
-    const r = await sweepExpiredLease(db, queue, callId, now);
+    const r = await sweepExpiredLease(db, queue, callId, now, soleHolder ? { notHeldBy: soleHolder } : {});
     if (!r) continue;
     swept++;
     if (r === 'requeued')

@@ -1,5 +1,5 @@
 import { type Db, schema } from '@switchboard/store';
-import { and, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, eq, inArray, lt, ne, sql } from 'drizzle-orm';
 
 const { dialerLeases, dialerRateGrants } = schema;
 
@@ -263,6 +263,28 @@ export async function expiredLeases(db: Db, now: Date, limit = 100): Promise<str
     .where(lt(dialerLeases.expiresAt, now))
     .limit(limit);
   return rows.map((r) => r.callId);
+}
+
+/**
+ * Leases of holders other than `holder`. Only for PGlite, which one process opens at a time: a
+ * lease another holder left there belongs to a process that no longer runs.
+ */
+export async function leasesNotHeldBy(db: Db, holder: string, limit = 100): Promise<string[]> {
+  const rows = await db
+    .select({ callId: dialerLeases.callId })
+    .from(dialerLeases)
+    .where(ne(dialerLeases.holder, holder))
+    .limit(limit);
+  return rows.map((r) => r.callId);
+}
+
+/** Takes a lease of another holder (see `leasesNotHeldBy`); null when there is none. */
+export async function takeLeaseNotHeldBy(tx: Tx, callId: string, holder: string): Promise<string | null> {
+  const rows = await tx
+    .delete(dialerLeases)
+    .where(and(eq(dialerLeases.callId, callId), ne(dialerLeases.holder, holder)))
+    .returning({ callId: dialerLeases.callId });
+  return rows[0]?.callId ?? null;
 }
 
 /** Claims an expired lease for ending its call; null when it was renewed or taken meanwhile. */
