@@ -159,7 +159,7 @@ describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => 
       '20 ms μ-law frames',
     );
     stream.sendStop();
-    await expectEnded(callId, 'completed', 'caller-hangup');
+    await expectEnded(callId, 'completed', 'callee-hangup');
   });
 
   test('Twilio: a busy status callback before any stream ends the call busy', async () => {
@@ -253,7 +253,7 @@ describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => 
     const ev = await started(callId);
     assert.ok(ev.type === 'call.started' && ev.data.connector === 'plivo');
     stream.close();
-    await expectEnded(callId, 'completed', 'caller-hangup');
+    await expectEnded(callId, 'completed', 'callee-hangup');
   });
 
   test('Plivo: a busy hangup callback ends the call busy; cancelling a ringing call cancels its request', async () => {
@@ -312,7 +312,7 @@ describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => 
     const ev = await started(callId);
     assert.ok(ev.type === 'call.started' && ev.data.connector === 'telnyx');
     stream.sendStop();
-    await expectEnded(callId, 'completed', 'caller-hangup');
+    await expectEnded(callId, 'completed', 'callee-hangup');
   });
 
   test('Telnyx: call.hangup with user_busy before the stream ends the call busy', async () => {
@@ -360,7 +360,7 @@ describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => 
       '20 ms μ-law RTP packets',
     );
     ari.emit({ type: 'StasisEnd', channel: { id: channelId } });
-    await expectEnded(callId, 'completed', 'caller-hangup');
+    await expectEnded(callId, 'completed', 'callee-hangup');
   });
 
   test('ARI: a channel destroyed busy before it answered ends the call busy', async () => {

@@ -107,7 +107,7 @@ describe('outbound carrier calls across processes', { skip }, () => {
     stream.sendStop();
     const row = await endedRow(callId);
     assert.equal(row.outcome, 'completed');
-    assert.equal(row.endedReason, 'caller-hangup');
+    assert.equal(row.endedReason, 'callee-hangup', 'the callee hung up');
     assert.equal(
       placer.rest.requests.some((r) => r.path.endsWith(`/Calls/${callSid}.json`)),
       false,

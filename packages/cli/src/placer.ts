@@ -78,7 +78,7 @@ export function createCallPlacer(opts: {
         headers: { 'X-Switchboard-Call-Id': req.callId },
       });
     } catch (e) {
-      if (e instanceof SipDialError) return dialFailure(e.outcome);
+      if (e instanceof SipDialError) return dialFailure(e);
       logger.warn({ callId: req.callId, err: (e as Error).message }, 'outbound SIP call failed');
       return { outcome: 'failed', endedReason: 'failed', answered: false, error: (e as Error).message };
     }
@@ -184,7 +184,9 @@ export function createCallPlacer(opts: {
   };
 }
 
-function dialFailure(outcome: SipDialError['outcome']): PlaceResult {
+/** A SIP dial that did not connect; a failure or refusal keeps the dial's words in `error`. */
+function dialFailure(e: SipDialError): PlaceResult {
+  const { outcome } = e;
   const map: Record<SipDialError['outcome'], [CallOutcome, EndedReason]> = {
     busy: ['busy', 'busy'],
     rejected: ['failed', 'rejected'],
@@ -193,5 +195,6 @@ function dialFailure(outcome: SipDialError['outcome']): PlaceResult {
     failed: ['failed', 'failed'],
   };
   const [o, r] = map[outcome];
-  return { outcome: o, endedReason: r, answered: false };
+  const said = outcome === 'failed' || outcome === 'rejected';
+  return { outcome: o, endedReason: r, answered: false, ...(said ? { error: e.message } : {}) };
 }

@@ -25,7 +25,10 @@ export type CallOutcome = (typeof CALL_OUTCOMES)[number];
 
 /** Why a call ended: a fixed vocabulary, so reports and retries can rely on it. */
 export const ENDED_REASONS = [
+  /** The party that placed the call hung up: the caller of an inbound call. */
   'caller-hangup',
+  /** The party that was called hung up: the callee of an outbound call. */
+  'callee-hangup',
   'agent-ended',
   'max-duration',
   'silence-timeout',
@@ -48,6 +51,13 @@ export type EndedReason = (typeof ENDED_REASONS)[number];
 
 export const CALL_DIRECTIONS = ['inbound', 'outbound'] as const;
 export type CallDirection = (typeof CALL_DIRECTIONS)[number];
+
+/**
+ * The reason for a call the far end hung up: the far end is the caller of an inbound call and the
+ * callee of an outbound one.
+ */
+export const farEndHangup = (direction: CallDirection): EndedReason =>
+  direction === 'outbound' ? 'callee-hangup' : 'caller-hangup';
 
 export interface CallEventBase<T extends CallEventType, D> {
   type: T;

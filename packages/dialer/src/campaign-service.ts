@@ -1,16 +1,17 @@
-import { validationFailed } from '@switchboard/core';
-import type { Store } from '@switchboard/store';
+import { AppError, validationFailed } from '@switchboard/core';
+import { type Store, withDbErrors } from '@switchboard/store';
 import { resolveCallerIds } from './caller-id.js';
 import { isValidTimeZone, nextOpening, parseHhMm } from './calling-window.js';
 import {
   MAX_CONTACTS_PER_REQUEST,
   type RawContact,
   type RowError,
+  refuseUnstorableContacts,
   validateContacts,
 } from './contacts-import.js';
 import type { CallingWindow, Campaign, CircuitBreaker, RetryPolicy } from './model.js';
 import { DEFAULT_BREAKER, DEFAULT_RETRY, requiredVariables } from './policy.js';
-import { CampaignsRepo } from './repos/campaigns.js';
+import { CampaignsRepo, insertCampaign, lockCampaign, reopenCampaign } from './repos/campaigns.js';
 import { addContacts } from './repos/contacts.js';
 import { type Clock, systemClock } from './types.js';
 
@@ -27,6 +28,12 @@ export interface CampaignInput {
 export type CampaignPatch = Partial<Pick<CampaignInput, 'name' | 'maxConcurrency' | 'retry' | 'breaker'>> & {
   callingWindow?: CallingWindow | null | undefined;
 };
+
+export interface ImportOptions {
+  /** The number of the first row given (1 = the file's first data row). */
+  firstRow?: number | undefined;
+  isValidPhone: (v: string) => boolean;
+}
 
 export interface ImportResult {
   received: number;
@@ -48,18 +55,47 @@ export class CampaignService {
   }
 
   async create(workspaceId: string, input: CampaignInput): Promise<Campaign> {
-    await this.agentVariables(workspaceId, input.agentId);
-    await resolveCallerIds(this.store.database.db, workspaceId, input.callerId, 'body.callerId');
+    return (await this.createWithContacts(workspaceId, input, [], { isValidPhone: () => true })).campaign;
+  }
+
+  /**
+   * Creates a campaign and adds its contacts in one transaction: the dialer never sees it without
+   * the contacts it was created with. Everything is checked first; invalid rows are reported and
+   * the valid ones added, as by `importContacts`.
+   */
+  async createWithContacts(
+    workspaceId: string,
+    input: CampaignInput,
+    raw: RawContact[],
+    o: ImportOptions & {
+      /** Where the settings came from, for error paths: `body` (JSON) or `querystring` (CSV). */
+      settingsIn?: 'body' | 'querystring';
+    },
+  ): Promise<{ campaign: Campaign; import: ImportResult }> {
+    const at = o.settingsIn ?? 'body';
+    const required = await this.agentVariables(workspaceId, input.agentId, `${at}.agentId`);
+    await resolveCallerIds(this.store.database.db, workspaceId, input.callerId, `${at}.callerId`);
     if (input.callingWindow) checkWindow(input.callingWindow);
-    return this.repo.create(workspaceId, {
-      agentId: input.agentId,
-      name: input.name,
-      callerId: input.callerId,
-      maxConcurrency: input.maxConcurrency ?? 5,
-      callingWindow: input.callingWindow ?? null,
-      retry: { ...DEFAULT_RETRY, ...input.retry },
-      breaker: { ...DEFAULT_BREAKER, ...input.breaker },
-    });
+    const { valid, errors } = this.validate(raw, required, o);
+    const now = new Date(this.clock.now());
+    return withDbErrors(() =>
+      this.store.database.db.transaction(async (tx) => {
+        const campaign = await insertCampaign(tx, workspaceId, {
+          agentId: input.agentId,
+          name: input.name,
+          callerId: input.callerId,
+          maxConcurrency: input.maxConcurrency ?? 5,
+          callingWindow: input.callingWindow ?? null,
+          retry: { ...DEFAULT_RETRY, ...input.retry },
+          breaker: { ...DEFAULT_BREAKER, ...input.breaker },
+        });
+        const added = await addContacts(tx, workspaceId, campaign.id, valid, now);
+        return {
+          campaign,
+          import: { received: raw.length, added, duplicates: valid.length - added, errors },
+        };
+      }),
+    );
   }
 
   /**
@@ -87,39 +123,52 @@ export class CampaignService {
     return at === null || at === now ? null : new Date(at);
   }
 
-  /** Adds contacts; invalid rows are reported one by one and the valid ones are added. */
+  /**
+   * Adds contacts; invalid rows are reported one by one and the valid ones are added. Under the
+   * campaign's row lock, which the dialer's fill also takes before it completes a campaign: new
+   * contacts reopen a completed campaign, and a fill never completes one in the middle of an import.
+   */
   async importContacts(
     workspaceId: string,
     campaignId: string,
     raw: RawContact[],
-    o: { firstRow?: number | undefined; isValidPhone: (v: string) => boolean },
+    o: ImportOptions,
   ): Promise<ImportResult> {
+    const campaign = await this.repo.get(workspaceId, campaignId);
+    const required = await this.agentVariables(workspaceId, campaign.agentId);
+    const { valid, errors } = this.validate(raw, required, o);
+    const now = new Date(this.clock.now());
+    const added = await this.store.database.db.transaction(async (tx) => {
+      const c = await lockCampaign(tx, workspaceId, campaignId);
+      if (c.status === 'cancelled' && valid.length > 0) {
+        throw new AppError('conflict', 'the campaign is cancelled; create a new one for these contacts');
+      }
+      const n = await addContacts(tx, workspaceId, campaignId, valid, now);
+      if (n > 0) await reopenCampaign(tx, c, now);
+      return n;
+    });
+    return { received: raw.length, added, duplicates: valid.length - added, errors };
+  }
+
+  private validate(raw: RawContact[], required: string[], o: ImportOptions) {
     if (raw.length > MAX_CONTACTS_PER_REQUEST) {
       throw validationFailed(`at most ${MAX_CONTACTS_PER_REQUEST} contacts per request`, [
         { path: 'body', message: 'send the list in chunks (firstRow numbers each chunk)' },
       ]);
     }
-    const campaign = await this.repo.get(workspaceId, campaignId);
-    const required = await this.agentVariables(workspaceId, campaign.agentId);
-    const { valid, errors } = validateContacts(raw, {
-      firstRow: o.firstRow ?? 1,
-      required,
-      isValidPhone: o.isValidPhone,
-    });
-    const added = await addContacts(
-      this.store.database.db,
-      workspaceId,
-      campaignId,
-      valid,
-      new Date(this.clock.now()),
-    );
-    return { received: raw.length, added, duplicates: valid.length - added, errors };
+    // CSV text was checked as it was read, naming row and column; JSON contacts are checked here.
+    refuseUnstorableContacts(raw, 'body.contacts');
+    return validateContacts(raw, { firstRow: o.firstRow ?? 1, required, isValidPhone: o.isValidPhone });
   }
 
-  private async agentVariables(workspaceId: string, agentId: string): Promise<string[]> {
+  private async agentVariables(
+    workspaceId: string,
+    agentId: string,
+    path = 'body.agentId',
+  ): Promise<string[]> {
     const snap = await this.store.resolver.resolveAgent({ agentId, workspaceId }).catch(() => {
       throw validationFailed('agent not found or not published', [
-        { path: 'body.agentId', message: 'expected a published agent of this workspace' },
+        { path, message: 'expected a published agent of this workspace' },
       ]);
     });
     return requiredVariables(snap.config);

@@ -1,4 +1,4 @@
-import { AppError } from '@switchboard/core';
+import { AppError, validationFailed } from '@switchboard/core';
 import { parse } from 'csv-parse/sync';
 import type { ContactInput } from './repos/contacts.js';
 
@@ -17,8 +17,21 @@ export interface RawContact {
 const VARIABLE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 export const MAX_CONTACTS_PER_REQUEST = 10_000;
 
-/** Reads a CSV with a `phone` column; every other column is a variable. */
-export function parseContactsCsv(text: string): RawContact[] {
+/**
+ * Why the database could not store `text` as given, or undefined: PostgreSQL text refuses NUL,
+ * and a lone UTF-16 surrogate has no UTF-8 form (it would be stored as something else).
+ */
+export function unstorableText(text: string): string | undefined {
+  if (text.includes('\0')) return 'contains a NUL character';
+  if (/\p{Cs}/u.test(text)) return 'contains a lone UTF-16 surrogate';
+  return undefined;
+}
+
+/**
+ * Reads a CSV with a `phone` column; every other column is a variable. `firstRow` numbers the
+ * first data row (as in `validateContacts`), for errors.
+ */
+export function parseContactsCsv(text: string, firstRow = 1): RawContact[] {
   let records: Record<string, string>[];
   try {
     records = parse(text, {
@@ -37,7 +50,40 @@ export function parseContactsCsv(text: string): RawContact[] {
       details: [{ path: 'body.phone', message: 'add a column named phone' }],
     });
   }
+  records.forEach((record, i) => {
+    for (const [column, cell] of Object.entries(record)) {
+      const why = unstorableText(column) ?? unstorableText(cell);
+      if (!why) continue;
+      const row = unstorableText(column) ? 0 : firstRow + i;
+      const where = `row ${row}, column ${column.replace(/[\0\p{Cs}]/gu, '?')}`;
+      throw validationFailed(`invalid CSV: ${where} ${why}`, [
+        { path: 'body', message: `${where}: ${why}; the database cannot store it` },
+      ]);
+    }
+  });
   return records.map(({ phone, ...variables }) => ({ phone, variables }));
+}
+
+/** The first text of JSON contacts the database could not store, as a 400 naming its field. */
+export function refuseUnstorableContacts(raw: RawContact[], path: string): void {
+  raw.forEach((r, i) => {
+    const fields: [string, unknown][] = [
+      ['phone', r.phone],
+      ...Object.entries(r.variables && typeof r.variables === 'object' ? r.variables : {}).flatMap(
+        ([k, v]): [string, unknown][] => [
+          [`variables.${k}`, k],
+          [`variables.${k}`, v],
+        ],
+      ),
+    ];
+    for (const [field, value] of fields) {
+      const why = typeof value === 'string' ? unstorableText(value) : undefined;
+      if (why) {
+        const at = `${path}.${i}.${field.replace(/[\0\p{Cs}]/gu, '?')}`;
+        throw validationFailed(`invalid contact: ${at} ${why}`, [{ path: at, message: why }]);
+      }
+    }
+  });
 }
 
 /**

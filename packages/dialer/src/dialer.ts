@@ -4,11 +4,12 @@ import type { Database, Store } from '@switchboard/store';
 import type { Job } from 'pg-boss';
 import { DbGate, GroupCommit, yieldToLoop } from './batching.js';
 import { claimCalls, DEFAULT_PLAN_AHEAD_MS, type LimitDefaults } from './claim.js';
-import { type CallEnding, finishCalls, SLOTS_CHANNEL } from './finish.js';
+import { type CallEnding, finishCalls, putBack, SLOTS_CHANNEL } from './finish.js';
 import { DEFAULT_LIMITS } from './limits.js';
 import { CANCEL_CHANNEL, OutboundCalls } from './outbound-calls.js';
 import { awaitPlacementTime, type ClaimedCall } from './pacing.js';
 import { acquireDialQueue, type DialJob, type DialQueue, type DialQueueOptions } from './queue.js';
+import { markPlacing } from './repos/calls.js';
 import { type Retake, retakeGrants } from './repos/slots.js';
 import { CallRunner } from './runner.js';
 import { fillCampaigns, sweepExpiredLeases } from './scheduler.js';
@@ -90,8 +91,26 @@ export function createDialer(o: DialerOptions): Dialer {
     (items: Retake[]) => gate.run(() => retakeGrants(db, items, () => new Date(clock.now()), leaseTtlMs)),
     50,
   );
+  // Calls about to go to the carrier are marked in batches too (see `markPlacing`).
+  const marks = new GroupCommit(async (callIds: string[]) => {
+    const marked = await gate.run(() => markPlacing(db, callIds, holder, new Date(clock.now())));
+    return callIds.map((id) => marked.has(id));
+  }, 50);
+  // The numbers each running call's job offered, for giving it back to the queue unplaced.
+  const offered = new Map<string, DialJob['callerIds']>();
   const runner = new CallRunner({
     finish: (ending) => endings.add(ending),
+    requeue: (call, otherwise) =>
+      gate.run(() =>
+        putBack(
+          db,
+          queue,
+          { callId: call.id, callerIds: offered.get(call.id) },
+          holder,
+          new Date(clock.now()),
+          otherwise,
+        ),
+      ),
     db,
     placer: o.placer,
     clock,
@@ -132,18 +151,20 @@ export function createDialer(o: DialerOptions): Dialer {
     return ((snap?.config.maxDurationSeconds ?? 900) + 60) * 1000;
   };
 
-  const launch = async (r: ClaimedCall): Promise<void> => {
+  const launch = async (r: ClaimedCall, callerIds: DialJob['callerIds']): Promise<void> => {
     const maxMs = await maxDurationFor(r.call.agentId);
+    offered.set(r.call.id, callerIds);
     runner.start(
       r.call,
       r.from,
       maxMs,
       // A finished campaign call may make its contact's next attempt, or the next contact, due.
       () => {
+        offered.delete(r.call.id);
         if (r.call.campaignId) kick();
       },
       async (signal) => {
-        const retaken = await awaitPlacementTime({
+        const { retakes: retaken, placeable } = await awaitPlacementTime({
           clock,
           placeDelayMs: defaults.placeDelayMs,
           // The rate window's margin over one second absorbs the lateness: half of it before
@@ -151,6 +172,7 @@ export function createDialer(o: DialerOptions): Dialer {
           toleranceMs: defaults.rateMarginMs / 2,
           claimed: r,
           retake: (grant) => retakes.add({ callId: r.call.id, holder, grant, limits: r.rate }),
+          mark: () => marks.add(r.call.id),
           signal,
         });
         if (retaken > 0) {
@@ -160,6 +182,7 @@ export function createDialer(o: DialerOptions): Dialer {
             'call fell behind its rate grant; took a new one',
           );
         }
+        return placeable;
       },
     );
   };
@@ -182,7 +205,7 @@ export function createDialer(o: DialerOptions): Dialer {
       let full = false;
       for (const d of waiting) {
         const r = results.get(d.callId);
-        if (r?.kind === 'claimed') await launch(r);
+        if (r?.kind === 'claimed') await launch(r, d.callerIds);
         else if (r?.kind === 'rate') {
           left.push(d);
           rateWaitMs = Math.min(rateWaitMs, r.waitMs);
@@ -212,7 +235,7 @@ export function createDialer(o: DialerOptions): Dialer {
       await gate.run(async () => {
         // Read once the gate is ours: a window check on a stale time could queue calls late.
         const now = new Date(clock.now());
-        await sweepExpiredLeases(db, now, logger, (callId) => runner.has(callId));
+        await sweepExpiredLeases(db, queue, now, logger, (callId) => runner.has(callId));
         if (!stopping) await fillCampaigns(db, queue, now, logger);
       });
     } catch (err) {
@@ -258,6 +281,21 @@ export function createDialer(o: DialerOptions): Dialer {
           if (runner.stop(callId, 'cancelled')) logger.info({ callId }, 'cancelling a call in progress');
         }),
       );
+      // PGlite has one process at a time: leases left by another holder are a dead process's.
+      // Its calls are settled now (queued again when never placed) rather than on lease expiry.
+      if (database.kind === 'pglite') {
+        await gate
+          .run(() =>
+            sweepExpiredLeases(db, queue, new Date(clock.now()), logger, (id) => runner.has(id), holder),
+          )
+          .catch((err: unknown) => logger.warn({ err }, 'could not settle leases left by a stopped process'));
+      }
+      // Calls whose jobs the process this one replaces was holding go out now, not on expiry.
+      const reclaimed = await queue.reclaimOrphaned().catch((err: unknown) => {
+        logger.warn({ err }, 'could not hand back dispatch jobs left by a stopped process');
+        return 0;
+      });
+      if (reclaimed > 0) logger.info({ jobs: reclaimed }, 'dispatching calls a stopped process had taken');
       workId = await queue.work(o.dispatchConcurrency ?? 10, handleBatch);
       schedule();
       logger.info({ holder, backend: database.kind }, 'dialer started');

@@ -2,10 +2,11 @@ import type { CallOutcome } from '@switchboard/core';
 import { type Call, type Db, schema } from '@switchboard/store';
 import { eq, sql } from 'drizzle-orm';
 import { breakerTrips, nextForContact } from './policy.js';
-import { type CallEnd, endCalls, getCalls } from './repos/calls.js';
+import type { DialQueue } from './queue.js';
+import { type CallEnd, endCalls, getCalls, requeueCalls } from './repos/calls.js';
 import { pauseIn, recentOutcomes } from './repos/campaigns.js';
 import { contactForCall, setContact } from './repos/contacts.js';
-import { releaseLeases, type Tx, takeExpiredLease } from './repos/slots.js';
+import { holdsLease, releaseLeases, type Tx, takeExpiredLease, takeLeaseNotHeldBy } from './repos/slots.js';
 
 export const SLOTS_CHANNEL = 'dialer_slots';
 
@@ -55,6 +56,86 @@ export async function finishCall(
     }
     const r = await finishIn(tx, [{ callId, end, at: now }]);
     return r.get(callId) ?? { call: undefined, wrote: false };
+  });
+}
+
+/** The numbers a put-back call may go out on (its job's), or its claimed number when unknown. */
+export interface PutBack {
+  callId: string;
+  callerIds?: { number: string; connector: string }[] | undefined;
+}
+
+/**
+ * A claimed call that never reached the carrier goes back to the queue with a new dispatch job:
+ * it is dialled again and uses no attempt (its campaign contact stays queued on the same call).
+ * One that may have reached it (`markPlacing` ran) is ended with `otherwise` instead, never
+ * dialled twice. The caller's transaction holds the call's lease, which this frees.
+ */
+async function requeueOrEnd(
+  tx: Tx,
+  queue: DialQueue,
+  item: PutBack,
+  now: Date,
+  otherwise: CallEnd,
+): Promise<{ requeued: boolean; finished?: Finished | undefined }> {
+  const [moved] = await requeueCalls(tx, [item.callId], now);
+  if (!moved) {
+    const r = await finishIn(tx, [{ callId: item.callId, end: otherwise, at: now }]);
+    return { requeued: false, finished: r.get(item.callId) };
+  }
+  await releaseLeases(tx, [item.callId]);
+  const callerIds = item.callerIds?.length
+    ? item.callerIds
+    : [{ number: moved.fromNumber, connector: moved.connector }];
+  await queue.sendInTx(tx, [{ callId: item.callId, callerIds }]);
+  await tx.execute(sql`select pg_notify(${SLOTS_CHANNEL}, '')`);
+  return { requeued: true };
+}
+
+/**
+ * Gives back a call this holder claimed and did not place (the dialer stopping, pacing that could
+ * not be done): see `requeueOrEnd`. Nothing happens when the lease is no longer this holder's
+ * (another process swept it and decided).
+ */
+export async function putBack(
+  db: Db,
+  queue: DialQueue,
+  item: PutBack,
+  holder: string,
+  now: Date,
+  otherwise: CallEnd,
+): Promise<{ requeued: boolean; finished?: Finished | undefined }> {
+  return db.transaction(async (tx) => {
+    if (!(await holdsLease(tx, item.callId, holder))) return { requeued: false };
+    return requeueOrEnd(tx, queue, item, now, otherwise);
+  });
+}
+
+/**
+ * The sweeper's path for a lease its worker stopped renewing (a crash): a call the worker never
+ * handed to the carrier is queued again; one it did is ended failed. Nothing when the lease was
+ * renewed or taken meanwhile.
+ */
+export async function sweepExpiredLease(
+  db: Db,
+  queue: DialQueue,
+  callId: string,
+  now: Date,
+  /** Take the lease whatever its expiry when another holder has it (PGlite at start). */
+  o: { notHeldBy?: string } = {},
+): Promise<'requeued' | 'ended' | undefined> {
+  return db.transaction(async (tx) => {
+    const taken = o.notHeldBy
+      ? await takeLeaseNotHeldBy(tx, callId, o.notHeldBy)
+      : await takeExpiredLease(tx, callId, now);
+    if (!taken) return undefined;
+    const r = await requeueOrEnd(tx, queue, { callId }, now, {
+      outcome: 'failed',
+      endedReason: 'failed',
+      error: 'the worker running the call stopped',
+    });
+    if (r.requeued) return 'requeued';
+    return r.finished?.call ? 'ended' : undefined;
   });
 }
 

@@ -9,10 +9,13 @@ export type ClaimedCall = Extract<ClaimResult, { kind: 'claimed' }>;
  * carrier sees calls spaced as their grants were. When the process is later than that by more
  * than `toleranceMs` (a slow commit, a stalled event loop), placing now could bunch the call with
  * ones granted after it, beyond the rate: its grant is re-taken at the next free time instead and
- * the wait starts over. Returns how many grants had to be re-taken; returns early (unplaced) when
- * the signal aborts.
+ * the wait starts over.
  *
- * With `placeDelayMs` 0 nothing is paced (tests on a hand-moved clock): the rate is not held.
+ * `mark` records that the call is being handed to the carrier (`markPlacing`). It starts
+ * `markLeadMs` before the placement time, so its write rarely makes the call late, and a call
+ * whose mark did not take (no longer this process's) is not placed: `placeable` is false.
+ * Returns early when the signal aborts. With `placeDelayMs` 0 nothing is paced (tests on a
+ * hand-moved clock): the rate is not held.
  */
 export async function awaitPlacementTime(o: {
   clock: Clock;
@@ -21,17 +24,30 @@ export async function awaitPlacementTime(o: {
   claimed: ClaimedCall;
   /** Re-takes the call's grant (`retakeGrants`) and returns the new one. */
   retake: (grant: Grant) => Promise<Grant>;
+  mark?: (() => Promise<boolean>) | undefined;
+  markLeadMs?: number | undefined;
   signal?: AbortSignal | undefined;
-}): Promise<number> {
+}): Promise<{ retakes: number; placeable: boolean }> {
   const { clock, claimed } = o;
-  if (o.placeDelayMs <= 0) return 0;
+  const mark = o.mark ?? (async () => true);
+  if (o.placeDelayMs <= 0) return { retakes: 0, placeable: await mark() };
+  const lead = o.markLeadMs ?? 50;
   let grant = claimed.grant;
   let retakes = 0;
+  let marking: Promise<boolean> | undefined;
   for (;;) {
-    const wait = grant.at + o.placeDelayMs - clock.now();
+    const at = grant.at + o.placeDelayMs;
+    if (!marking) {
+      const early = at - lead - clock.now();
+      if (early > 0) await sleep(clock, early, o.signal);
+      if (o.signal?.aborted) return { retakes, placeable: false };
+      marking = mark();
+    }
+    const wait = at - clock.now();
     if (wait > 0) await sleep(clock, wait, o.signal);
-    if (o.signal?.aborted) return retakes;
-    if (clock.now() - (grant.at + o.placeDelayMs) <= o.toleranceMs) return retakes;
+    if (!(await marking)) return { retakes, placeable: false };
+    if (o.signal?.aborted) return { retakes, placeable: true };
+    if (clock.now() - at <= o.toleranceMs) return { retakes, placeable: true };
     retakes++;
     grant = await o.retake(grant);
   }

@@ -1,9 +1,11 @@
 import type { Logger } from '@switchboard/core';
-import type { Database } from '@switchboard/store';
+import { type Database, schema } from '@switchboard/store';
 import { type SQL, sql } from 'drizzle-orm';
 import { fromDrizzle, fromPglite, type Job, PgBoss } from 'pg-boss';
 
 export const DIAL_QUEUE = 'dialer-calls';
+/** pg-boss's schema (its default, which the queue does not change). */
+const PGBOSS_SCHEMA = 'pgboss';
 
 export interface DialJob {
   callId: string;
@@ -36,7 +38,10 @@ export class DialQueue {
   private started: Promise<void> | undefined;
   readonly expireInSeconds: number;
 
-  constructor(database: Database, options: DialQueueOptions = {}) {
+  constructor(
+    private readonly database: Database,
+    options: DialQueueOptions = {},
+  ) {
     // Dispatch holds a job only until the call is claimed (or briefly waits for a slot), so a short
     // expiry returns a crashed worker's jobs quickly.
     this.expireInSeconds = options.expireInSeconds ?? 90;
@@ -91,6 +96,29 @@ export class DialQueue {
     for (let i = 0; i < toInsert.length; i += 500) {
       await this.boss.insert(DIAL_QUEUE, toInsert.slice(i, i + 500), { db });
     }
+  }
+
+  /**
+   * Hands back the dispatch jobs of calls still queued that a worker fetched and never settled,
+   * so they are dispatched again within a second or so instead of when pg-boss expires them
+   * (`expireInSeconds` plus up to a monitor pass later). A starting dialer calls this: the
+   * process it replaces died holding them. A live process's job handed back meanwhile (PostgreSQL,
+   * several processes) is only dispatched twice, which is harmless: the claim under the call's row
+   * lock lets one dispatch place it and the other finds it gone. Returns how many it handed back.
+   */
+  async reclaimOrphaned(): Promise<number> {
+    await this.start();
+    const q = await this.boss.getQueue(DIAL_QUEUE);
+    if (!q) return 0;
+    const { calls } = schema;
+    // pg-boss has no query for active jobs by state; this reads its job table, read-only.
+    const r = await this.database.db.execute(sql`
+      select j.id from ${sql.identifier(PGBOSS_SCHEMA)}.${sql.identifier(q.table)} j
+      join ${calls} c on c.id::text = j.data->>'callId'
+      where j.name = ${DIAL_QUEUE} and j.state = 'active' and c.status = 'queued'`);
+    const ids = (r as unknown as { rows: { id: string }[] }).rows.map((row) => row.id);
+    if (ids.length > 0) await this.boss.fail(DIAL_QUEUE, ids, { reason: 'its worker is gone' });
+    return ids.length;
   }
 
   /** Outside a transaction: a later dispatch of an already queued call. */

@@ -19,7 +19,19 @@ export interface RunnerOptions {
   abortGraceMs: number;
   /** Records a call's end (batched by the dialer); defaults to one transaction per call. */
   finish?: (ending: CallEnding) => Promise<Finished>;
+  /**
+   * Gives back a call stopped before it was handed to the carrier (`putBack`): it is queued
+   * again, or ended with `otherwise` if it may have reached the carrier after all. Without it such
+   * a call is ended with `otherwise`.
+   */
+  requeue?: (
+    call: Call,
+    otherwise: CallEnd,
+  ) => Promise<{ requeued: boolean; finished?: Finished | undefined }>;
 }
+
+/** What a run comes to: an end to record, a call to give back, or a call no longer this runner's. */
+type RunEnd = CallEnd | 'requeue' | 'not-ours';
 
 const END_ON_STOP: Record<StopReason, CallEnd> = {
   cancelled: { outcome: 'cancelled', endedReason: 'cancelled' },
@@ -33,10 +45,11 @@ const END_ON_STOP: Record<StopReason, CallEnd> = {
   'lease-lost': { outcome: 'failed', endedReason: 'failed', error: 'the call lost its slot lease' },
 };
 
+/** For a call given back that may have reached the carrier after all (marked, then stopped). */
 const NOT_PLACED: CallEnd = {
   outcome: 'failed',
   endedReason: 'shutdown',
-  error: 'the dialer stopped before placing the call',
+  error: 'the dialer stopped while placing the call',
 };
 
 interface Running {
@@ -62,15 +75,16 @@ export class CallRunner {
   }
 
   /**
-   * `beforePlace` runs first, while the lease is renewed (placement pacing); when the call is
-   * stopped during it, the call ends without being placed.
+   * `beforePlace` runs first, while the lease is renewed (placement pacing and marking the call as
+   * handed over); it resolves false when the call is no longer this runner's to place. A call
+   * stopped before it is placed is given back to the queue (cancelled: ended cancelled).
    */
   start(
     call: Call,
     from: RateCandidate,
     maxDurationMs: number,
     onDone: () => void,
-    beforePlace?: (signal: AbortSignal) => Promise<void>,
+    beforePlace?: (signal: AbortSignal) => Promise<boolean>,
   ): void {
     const controller = new AbortController();
     const done = this.run(call, from, maxDurationMs, controller, beforePlace).finally(() => {
@@ -107,7 +121,7 @@ export class CallRunner {
     from: RateCandidate,
     maxDurationMs: number,
     controller: AbortController,
-    beforePlace?: (signal: AbortSignal) => Promise<void>,
+    beforePlace?: (signal: AbortSignal) => Promise<boolean>,
   ) {
     const { clock, logger } = this.o;
     const signal = controller.signal;
@@ -144,23 +158,23 @@ export class CallRunner {
         { once: true },
       );
     });
-    const place = async (): Promise<CallEnd> => {
+    const place = async (): Promise<RunEnd> => {
       if (beforePlace) {
+        let placeable: boolean;
         try {
-          await beforePlace(signal);
+          placeable = await beforePlace(signal);
         } catch (err) {
-          // Without its grant the call cannot go out within the rate.
-          logger.warn({ err, callId: call.id }, 'could not pace the call; not placing it');
-          return {
-            outcome: 'failed',
-            endedReason: 'failed',
-            error: 'the dialer could not schedule the call',
-          };
+          // Without its grant or its mark the call cannot go out: it waits in the queue again.
+          logger.warn({ err, callId: call.id }, 'could not pace the call; queueing it again');
+          return 'requeue';
         }
         if (signal.aborted) {
           const reason = (signal.reason as StopReason) ?? 'cancelled';
-          return reason === 'cancelled' ? END_ON_STOP.cancelled : NOT_PLACED;
+          if (reason === 'cancelled') return END_ON_STOP.cancelled;
+          // A swept lease was settled by the process that took it.
+          return reason === 'lease-lost' ? 'not-ours' : 'requeue';
         }
+        if (!placeable) return 'not-ours';
       }
       return this.o.placer
         .place(
@@ -193,12 +207,25 @@ export class CallRunner {
         );
     };
     const placed = place();
-    const end = await Promise.race([placed, stopped]);
+    const end: RunEnd = await Promise.race([placed, stopped]);
     clock.clearTimeout(renewTimer);
     clock.clearTimeout(maxTimer);
     clock.clearTimeout(graceTimer);
     if (!signal.aborted) controller.abort('cancelled');
-    await this.finish(call, end);
+    if (end === 'not-ours') return;
+    if (end === 'requeue') await this.giveBack(call);
+    else await this.finish(call, end);
+  }
+
+  private async giveBack(call: Call): Promise<void> {
+    if (!this.o.requeue) return this.finish(call, NOT_PLACED);
+    try {
+      const r = await this.o.requeue(call, NOT_PLACED);
+      if (r.finished?.wrote && r.finished.call) this.publishEnded(r.finished.call);
+    } catch (err) {
+      // Its lease expires and the sweeper queues it again.
+      this.o.logger.warn({ err, callId: call.id }, 'could not queue a call again; its lease will expire');
+    }
   }
 
   private async finish(call: Call, end: CallEnd): Promise<void> {

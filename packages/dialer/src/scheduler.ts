@@ -3,12 +3,12 @@ import { type Db, schema } from '@switchboard/store';
 import { and, eq } from 'drizzle-orm';
 import { resolveCallerIds } from './caller-id.js';
 import { isOpen } from './calling-window.js';
-import { finishCall } from './finish.js';
+import { sweepExpiredLease } from './finish.js';
 import type { DialQueue } from './queue.js';
 import { insertQueuedCalls } from './repos/calls.js';
 import { pauseIn } from './repos/campaigns.js';
-import { countPending, countQueued, markContactsQueued, takeDue } from './repos/contacts.js';
-import { expiredLeases } from './repos/slots.js';
+import { contactProgress, countQueued, isComplete, markContactsQueued, takeDue } from './repos/contacts.js';
+import { expiredLeases, leasesNotHeldBy } from './repos/slots.js';
 
 const { campaigns } = schema;
 
@@ -64,7 +64,9 @@ async function fillCampaign(
     const want = open ? c.maxConcurrency * 2 - inFlight : 0;
     const due = want > 0 ? await takeDue(tx, c.id, now, want) : [];
     if (due.length === 0) {
-      if (inFlight === 0 && (await countPending(tx, c.id)) === 0) {
+      // Derived from the contacts, under the campaign's row lock, which an import also takes: a
+      // campaign with no contacts yet waits for them, and one that gets more later reopens.
+      if (inFlight === 0 && isComplete(await contactProgress(tx, c.id))) {
         await tx.update(campaigns).set({ status: 'completed', updatedAt: now }).where(eq(campaigns.id, c.id));
       }
       return 0;
@@ -99,7 +101,8 @@ async function fillCampaign(
 }
 
 /**
- * Ends calls whose worker stopped renewing their lease (a crash), freeing their slots.
+ * Settles calls whose worker stopped renewing their lease (a crash), freeing their slots: a call
+ * the worker never handed to the carrier is queued again (no attempt used), one it did is ended.
  *
  * `isRunningHere`: calls this process is still running are left to their runner, which always
  * ends them (maximum duration, then the abort grace). An expired lease of a live local call only
@@ -108,24 +111,26 @@ async function fillCampaign(
  */
 export async function sweepExpiredLeases(
   db: Db,
+  queue: DialQueue,
   now: Date,
   logger: Logger,
   isRunningHere: (callId: string) => boolean = () => false,
+  /**
+   * On PGlite, which one process opens at a time, a starting dialer passes its holder: every
+   * other holder's lease is a dead process's, settled now instead of once it expires.
+   */
+  soleHolder?: string,
 ): Promise<number> {
   let swept = 0;
-  for (const callId of await expiredLeases(db, now)) {
+  const ids = soleHolder ? await leasesNotHeldBy(db, soleHolder) : await expiredLeases(db, now);
+  for (const callId of ids) {
     if (isRunningHere(callId)) continue;
-    const r = await finishCall(
-      db,
-      callId,
-      { outcome: 'failed', endedReason: 'failed', error: 'the worker running the call stopped' },
-      now,
-      { expiredAt: now },
-    );
-    if (r.call) {
-      swept++;
-      logger.warn({ callId }, 'ended a call whose worker stopped renewing its lease');
-    }
+    const r = await sweepExpiredLease(db, queue, callId, now, soleHolder ? { notHeldBy: soleHolder } : {});
+    if (!r) continue;
+    swept++;
+    if (r === 'requeued')
+      logger.warn({ callId }, 'queued again a call whose worker stopped before placing it');
+    else logger.warn({ callId }, 'ended a call whose worker stopped renewing its lease');
   }
   return swept;
 }

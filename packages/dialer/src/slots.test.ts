@@ -7,7 +7,7 @@ import { claimCall } from './claim.js';
 import { createDialer, type Dialer } from './dialer.js';
 import { FakeCarrier, type Script } from './fake-carrier.js';
 import { eventually, seedWorkspace, type TestWorkspace } from './fixtures/workspace.js';
-import { getCall } from './repos/calls.js';
+import { getCall, markPlacing } from './repos/calls.js';
 import { liveLeases } from './repos/slots.js';
 import { ManualClock } from './testing.js';
 
@@ -121,50 +121,69 @@ for (const backend of testBackends()) {
       });
     }
 
-    test('worker crash: the lease expires and the sweeper ends the call, freeing the slot', async () => {
+    const deadWorkerClaims = async (to: string) => {
       const { call } = await dialer.calls.create(w.workspaceId, {
         agentId: w.agentId,
-        to: '+14155550299',
+        to,
         from: w.numbers[0]!,
         variables: { name: 'X' },
         // Keep the live dialer off it: a "dead worker" claims it below.
         scheduledAt: new Date(Date.now() + 3600_000),
       });
-      const r = await claimCall(store.database.db, {
-        callId: call.id,
-        candidates: [{ number: w.numbers[0]!, connector: 'sip' }],
-        holder: 'worker-that-died',
-        now,
-        leaseTtlMs: LEASE_MS,
-        defaults: {
-          maxConcurrentCallsPerWorkspace: 1,
-          callsPerSecondPerNumber: 1000,
-          rateMarginMs: 20,
-          placeDelayMs: 0,
-        },
-      });
-      assert.equal(r.kind, 'claimed');
+      const claim = (holder: string) =>
+        claimCall(store.database.db, {
+          callId: call.id,
+          candidates: [{ number: w.numbers[0]!, connector: 'sip' }],
+          holder,
+          now,
+          leaseTtlMs: LEASE_MS,
+          defaults: {
+            maxConcurrentCallsPerWorkspace: 1,
+            callsPerSecondPerNumber: 1000,
+            rateMarginMs: 20,
+            placeDelayMs: 0,
+          },
+        });
+      assert.equal((await claim('worker-that-died')).kind, 'claimed');
       assert.equal(await liveLeases(store.database.db, now(), { workspaceId: w.workspaceId }), 1);
       // The slot is full: the workspace allows one call.
-      const blocked = await claimCall(store.database.db, {
-        callId: call.id,
-        candidates: [{ number: w.numbers[0]!, connector: 'sip' }],
-        holder: 'other',
-        now,
-        leaseTtlMs: LEASE_MS,
-        defaults: {
-          maxConcurrentCallsPerWorkspace: 1,
-          callsPerSecondPerNumber: 1000,
-          rateMarginMs: 20,
-          placeDelayMs: 0,
-        },
-      });
-      assert.equal(blocked.kind, 'gone', 'a claimed call is never claimed twice');
+      assert.equal((await claim('other')).kind, 'gone', 'a claimed call is never claimed twice');
+      return call;
+    };
+
+    test('worker crash before placing: the sweeper queues the call again and it is placed, once', async () => {
+      // Regression: the crash used the call up (ended failed), so a campaign contact without
+      // retryFailed was never called.
+      const call = await deadWorkerClaims('+14155550299');
+      await clock.advance(LEASE_MS + 1000);
+      await dialer.tick();
+      await eventually(
+        async () => (await getCall(store.database.db, call.id))?.status === 'ended',
+        20_000,
+        'the call placed again and ended',
+      );
+      const ended = await getCall(store.database.db, call.id);
+      assert.equal(ended?.outcome, 'completed');
+      assert.equal(carrier.placements.filter((p) => p.callId === call.id).length, 1);
+      assert.deepEqual(
+        ended?.statusProgression.map((s) => s.status),
+        ['queued', 'queued', 'ringing', 'ended'],
+      );
+      await eventually(async () => (await store.database.db.query.dialerLeases.findMany()).length === 0);
+    });
+
+    test('worker crash after handing the call over: the sweeper ends it failed and it is never placed again', async () => {
+      const call = await deadWorkerClaims('+14155550298');
+      assert.deepEqual(
+        [...(await markPlacing(store.database.db, [call.id], 'worker-that-died', now()))],
+        [call.id],
+      );
       await clock.advance(LEASE_MS + 1000);
       await dialer.tick();
       const ended = await getCall(store.database.db, call.id);
       assert.equal(ended?.status, 'ended');
       assert.equal(ended?.outcome, 'failed');
+      assert.equal(ended?.error, 'the worker running the call stopped');
       assert.equal(await liveLeases(store.database.db, now(), { workspaceId: w.workspaceId }), 0);
       assert.equal((await store.database.db.query.dialerLeases.findMany()).length, 0);
       assert.equal(carrier.placements.filter((p) => p.callId === call.id).length, 0);

@@ -3,7 +3,7 @@ import { type Call, type Db, schema } from '@switchboard/store';
 import { and, asc, eq, inArray, ne, type SQL, sql } from 'drizzle-orm';
 import type { Tx } from './slots.js';
 
-const { calls } = schema;
+const { calls, dialerLeases } = schema;
 
 export interface QueuedCallInput {
   /** Chosen by the caller when it must link the row before the insert returns. */
@@ -85,7 +85,10 @@ export async function lockCalls(tx: Tx, ids: string[]): Promise<LockedCall[]> {
     .for('update');
 }
 
-/** Moves claimed calls to `ringing`, each on its caller ID, in one statement. */
+/**
+ * Moves claimed calls to `ringing`, each on its caller ID, in one statement. The `ringing` step of
+ * the status progression is written later, by `markPlacing`, when the call goes to the carrier.
+ */
 export async function markDialing(
   tx: Tx,
   dialing: { callId: string; from: string; connector: string }[],
@@ -103,7 +106,6 @@ export async function markDialing(
       status: 'ringing',
       fromNumber: pick((d) => d.from),
       connector: pick((d) => d.connector),
-      statusProgression: step('ringing', at),
       updatedAt: at,
     })
     .where(
@@ -112,6 +114,47 @@ export async function markDialing(
         dialing.map((d) => d.callId),
       ),
     )
+    .returning();
+}
+
+/** SQL: the call's latest status step is `queued`, i.e. it was claimed but never handed over. */
+export const notPlaced = sql`(${calls.statusProgression} -> -1 ->> 'status') = 'queued'`;
+
+/**
+ * Records, before a claimed call is handed to the carrier, that it is: the `ringing` step of its
+ * status progression. A call whose worker died without it never reached the carrier and is put
+ * back in the queue; one with it may have, and is never dialled again.
+ */
+export async function markPlacing(
+  tx: Tx | Db,
+  callIds: string[],
+  holder: string,
+  at: Date,
+): Promise<Set<string>> {
+  if (callIds.length === 0) return new Set();
+  // Only calls still claimed under this holder's lease: one swept meanwhile is no longer ours.
+  const rows = await tx
+    .update(calls)
+    .set({ statusProgression: step('ringing', at), updatedAt: at })
+    .where(
+      and(
+        inArray(calls.id, callIds),
+        eq(calls.status, 'ringing'),
+        notPlaced,
+        sql`exists (select 1 from ${dialerLeases} where ${dialerLeases.callId} = ${calls.id} and ${dialerLeases.holder} = ${holder})`,
+      ),
+    )
+    .returning({ id: calls.id });
+  return new Set(rows.map((r) => r.id));
+}
+
+/** Puts claimed calls that never reached the carrier back to `queued`; returns the rows it moved. */
+export async function requeueCalls(tx: Tx, callIds: string[], at: Date): Promise<Call[]> {
+  if (callIds.length === 0) return [];
+  return tx
+    .update(calls)
+    .set({ status: 'queued', statusProgression: step('queued', at), updatedAt: at })
+    .where(and(inArray(calls.id, callIds), eq(calls.status, 'ringing'), notPlaced))
     .returning();
 }
 

@@ -3,6 +3,7 @@ import { type Db, keyset, type PageQuery, schema, toPage, withDbErrors } from '@
 import { and, desc, eq, gte, ne, sql } from 'drizzle-orm';
 import type { CallingWindow, Campaign, CampaignStatus, CircuitBreaker, RetryPolicy } from '../model.js';
 import { cancelQueuedCalls } from './calls.js';
+import { contactProgress } from './contacts.js';
 import type { Tx } from './slots.js';
 
 const { campaigns, campaignContacts, calls } = schema;
@@ -21,13 +22,7 @@ export class CampaignsRepo {
   constructor(private readonly db: Db) {}
 
   async create(workspaceId: string, input: CampaignCreate): Promise<Campaign> {
-    return withDbErrors(async () => {
-      const [row] = await this.db
-        .insert(campaigns)
-        .values({ workspaceId, ...input })
-        .returning();
-      return row!;
-    });
+    return withDbErrors(() => insertCampaign(this.db, workspaceId, input));
   }
 
   async get(workspaceId: string, id: string): Promise<Campaign> {
@@ -86,10 +81,15 @@ export class CampaignsRepo {
     });
   }
 
+  /**
+   * Resumes a paused campaign. A campaign marked completed while some of its contacts were still
+   * to be called (possible before completion followed the contacts) is reopened too.
+   */
   async resume(workspaceId: string, id: string, now: Date): Promise<Campaign> {
     return this.db.transaction(async (tx) => {
       const c = await lockCampaign(tx, workspaceId, id);
-      if (c.status !== 'paused')
+      const reopen = c.status === 'completed' && (await contactProgress(tx, id)).open > 0;
+      if (c.status !== 'paused' && !reopen)
         throw new AppError('conflict', `only a paused campaign resumes; it is ${c.status}`);
       const [row] = await tx
         .update(campaigns)
@@ -152,6 +152,32 @@ export class CampaignsRepo {
     }
     return { contacts, inProgress: live?.n ?? 0, attempts, outcomes };
   }
+}
+
+export async function insertCampaign(
+  tx: Db | Tx,
+  workspaceId: string,
+  input: CampaignCreate,
+): Promise<Campaign> {
+  const [row] = await tx
+    .insert(campaigns)
+    .values({ workspaceId, ...input })
+    .returning();
+  return row!;
+}
+
+/**
+ * Marks a completed campaign active again, inside the transaction that gave it contacts to call
+ * (under its row lock, like the fill that completes it).
+ */
+export async function reopenCampaign(tx: Tx, c: Campaign, now: Date): Promise<Campaign> {
+  if (c.status !== 'completed') return c;
+  const [row] = await tx
+    .update(campaigns)
+    .set({ status: 'active', updatedAt: now })
+    .where(eq(campaigns.id, c.id))
+    .returning();
+  return row!;
 }
 
 export async function lockCampaign(tx: Tx, workspaceId: string, id: string): Promise<Campaign> {

@@ -13,7 +13,7 @@ export interface ContactInput {
 
 /** Adds contacts; a row number already present is skipped, so re-sending a chunk adds nothing twice. */
 export async function addContacts(
-  db: Db,
+  db: Db | Tx,
   workspaceId: string,
   campaignId: string,
   rows: ContactInput[],
@@ -64,13 +64,26 @@ export async function countQueued(tx: Tx, campaignId: string): Promise<number> {
   return row?.n ?? 0;
 }
 
-export async function countPending(tx: Tx, campaignId: string): Promise<number> {
+/**
+ * All of a campaign's contacts and those not final yet (pending or queued), in one statement so
+ * both counts come from one snapshot.
+ */
+export async function contactProgress(
+  tx: Db | Tx,
+  campaignId: string,
+): Promise<{ total: number; open: number }> {
   const [row] = await tx
-    .select({ n: sql<number>`count(*)::int` })
+    .select({
+      total: sql<number>`count(*)::int`,
+      open: sql<number>`(count(*) filter (where ${campaignContacts.status} in ('pending', 'queued')))::int`,
+    })
     .from(campaignContacts)
-    .where(and(eq(campaignContacts.campaignId, campaignId), eq(campaignContacts.status, 'pending')));
-  return row?.n ?? 0;
+    .where(eq(campaignContacts.campaignId, campaignId));
+  return { total: row?.total ?? 0, open: row?.open ?? 0 };
 }
+
+/** A campaign is complete when it has contacts and every one of them is final (done or cancelled). */
+export const isComplete = (p: { total: number; open: number }) => p.total > 0 && p.open === 0;
 
 /** Due contacts, locked; another process filling the same campaign skips them. */
 export async function takeDue(

@@ -1,5 +1,5 @@
 import { type Db, schema } from '@switchboard/store';
-import { and, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, eq, inArray, lt, ne, sql } from 'drizzle-orm';
 
 const { dialerLeases, dialerRateGrants } = schema;
 
@@ -245,6 +245,16 @@ export async function releaseLeases(tx: Tx, callIds: string[]): Promise<void> {
   if (callIds.length > 0) await tx.delete(dialerLeases).where(inArray(dialerLeases.callId, callIds));
 }
 
+/** Whether `holder` holds the call's lease; locks the lease row for the rest of the transaction. */
+export async function holdsLease(tx: Tx, callId: string, holder: string): Promise<boolean> {
+  const rows = await tx
+    .select({ callId: dialerLeases.callId })
+    .from(dialerLeases)
+    .where(and(eq(dialerLeases.callId, callId), eq(dialerLeases.holder, holder)))
+    .for('update');
+  return rows.length > 0;
+}
+
 /** Leases whose worker stopped renewing them. */
 export async function expiredLeases(db: Db, now: Date, limit = 100): Promise<string[]> {
   const rows = await db
@@ -253,6 +263,28 @@ export async function expiredLeases(db: Db, now: Date, limit = 100): Promise<str
     .where(lt(dialerLeases.expiresAt, now))
     .limit(limit);
   return rows.map((r) => r.callId);
+}
+
+/**
+ * Leases of holders other than `holder`. Only for PGlite, which one process opens at a time: a
+ * lease another holder left there belongs to a process that no longer runs.
+ */
+export async function leasesNotHeldBy(db: Db, holder: string, limit = 100): Promise<string[]> {
+  const rows = await db
+    .select({ callId: dialerLeases.callId })
+    .from(dialerLeases)
+    .where(ne(dialerLeases.holder, holder))
+    .limit(limit);
+  return rows.map((r) => r.callId);
+}
+
+/** Takes a lease of another holder (see `leasesNotHeldBy`); null when there is none. */
+export async function takeLeaseNotHeldBy(tx: Tx, callId: string, holder: string): Promise<string | null> {
+  const rows = await tx
+    .delete(dialerLeases)
+    .where(and(eq(dialerLeases.callId, callId), ne(dialerLeases.holder, holder)))
+    .returning({ callId: dialerLeases.callId });
+  return rows[0]?.callId ?? null;
 }
 
 /** Claims an expired lease for ending its call; null when it was renewed or taken meanwhile. */

@@ -4,6 +4,7 @@ import {
   type CallEvent,
   type CallOutcome,
   type EndedReason,
+  farEndHangup,
   type Logger,
   renderTemplate,
   silentLogger,
@@ -343,7 +344,7 @@ export class CallSession {
       this.#logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'caller audio failed');
       return this.#end({ reason: 'connector-error', hangup: true });
     }
-    this.#end({ reason: 'caller-hangup', hangup: false });
+    this.#end({ reason: farEndHangup(this.#o.leg.direction), hangup: false });
   }
 
   async #providerFailed(err: ProviderError): Promise<void> {

@@ -1,4 +1,4 @@
-import { CALL_DIRECTIONS, CALL_OUTCOMES, CALL_STATUSES } from '@switchboard/core';
+import { CALL_DIRECTIONS, CALL_OUTCOMES, CALL_STATUSES, ENDED_REASONS } from '@switchboard/core';
 import type { Call } from '@switchboard/store';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -18,13 +18,19 @@ const callView = z
     status: z.string(),
     statusProgression: z.array(z.object({ status: z.string(), at: z.string() })),
     outcome: z.string().nullable(),
-    endedReason: z.string().nullable(),
+    endedReason: z
+      .string()
+      .nullable()
+      .describe(
+        `Why the call ended: ${ENDED_REASONS.join(', ')}. The far end hanging up is \`caller-hangup\` on ` +
+          'an inbound call and `callee-hangup` on an outbound one.',
+      ),
     externalId: z.string().nullable(),
     customCallId: z.string().nullable(),
     variables: z.record(z.string(), z.string()),
     providersUsed: z.record(z.string(), z.string()),
     hasRecording: z.boolean(),
-    error: z.string().nullable(),
+    error: z.string().nullable().describe('Why the call failed, in words, when it did'),
     queuedAt: timestamp,
     startedAt: timestamp.nullable(),
     answeredAt: timestamp.nullable(),

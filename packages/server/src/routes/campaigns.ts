@@ -1,3 +1,4 @@
+import { validationFailed } from '@switchboard/core';
 import {
   CAMPAIGN_STATUSES,
   type Campaign,
@@ -13,6 +14,7 @@ import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { ws } from '../plugins/auth.js';
 import { e164, idParams, json, page, pageQuery, stdErrors, timestamp } from '../schemas.js';
+import { namedUnionValidatorCompiler } from '../union-errors.js';
 import { acceptCsvBodies } from './campaign-uploads.js';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24 h)');
@@ -120,13 +122,26 @@ const contactView = z.object({
 const view = ({ workspaceId: _w, ...c }: Campaign) => json(c);
 const contact = ({ workspaceId: _w, campaignId: _c, updatedAt: _u, ...c }: CampaignContact) => json(c);
 const isValidPhone = (v: string) => e164.safeParse(v).success;
-const rawContacts = (body: string | { contacts?: z.infer<typeof contactIn>[] | undefined }): RawContact[] =>
-  typeof body === 'string' ? parseContactsCsv(body) : (body.contacts ?? []);
+/** A CSV body carries no settings: they come in the query string, each one named when missing. */
+function csvSettings(query: unknown) {
+  const r = z.object(settings).safeParse(query);
+  if (r.success) return r.data;
+  throw validationFailed(
+    'a CSV body needs the campaign settings in the query string',
+    r.error.issues.map((i) => ({ path: ['querystring', ...i.path].join('.'), message: i.message })),
+  );
+}
+const rawContacts = (
+  body: string | { contacts?: z.infer<typeof contactIn>[] | undefined },
+  firstRow?: number,
+): RawContact[] => (typeof body === 'string' ? parseContactsCsv(body, firstRow) : (body.contacts ?? []));
 
 export const campaignRoutes =
   ({ store }: AppDeps): FastifyPluginAsyncZod =>
   async (app) => {
     acceptCsvBodies(app);
+    // Bodies here are JSON or CSV text (a union): report the JSON's own field errors.
+    app.setValidatorCompiler(namedUnionValidatorCompiler);
     const tags = ['campaigns'];
     const campaigns = new CampaignService(store);
 
@@ -139,7 +154,8 @@ export const campaignRoutes =
           description:
             'JSON with the settings and optional `contacts`, or a CSV (`text/csv` or a multipart file; a `phone` ' +
             'column plus one column per variable) with the settings in the query string. Invalid rows are ' +
-            'reported by row and field; the valid ones are added.',
+            'reported by row and field; the valid ones are added, in the same transaction that creates the ' +
+            'campaign. A campaign created without contacts waits for them (`POST /campaigns/{id}/contacts`).',
           querystring: z.strictObject({
             agentId: z.uuid().optional(),
             name: z.string().min(1).max(200).optional(),
@@ -155,10 +171,12 @@ export const campaignRoutes =
       },
       async (req, reply) => {
         const b = req.body;
-        const s = typeof b === 'string' ? z.object(settings).parse(req.query) : b;
-        const raw = rawContacts(b);
-        const campaign = await campaigns.create(ws(req), s);
-        const result = await campaigns.importContacts(ws(req), campaign.id, raw, { isValidPhone });
+        const csv = typeof b === 'string';
+        const s = csv ? csvSettings(req.query) : b;
+        const { campaign, import: result } = await campaigns.createWithContacts(ws(req), s, rawContacts(b), {
+          isValidPhone,
+          settingsIn: csv ? 'querystring' : 'body',
+        });
         return reply.status(201).send({ campaign: view(campaign), import: result });
       },
     );
@@ -237,7 +255,9 @@ export const campaignRoutes =
           summary: 'Add contacts (CSV or JSON)',
           description:
             'Rows are numbered from `firstRow` (default 1); a row number the campaign already has is skipped, so a ' +
-            're-sent chunk adds nothing twice.',
+            're-sent chunk adds nothing twice. A campaign completes once every contact it has is done or ' +
+            'cancelled; contacts added to a completed campaign make it active again. A cancelled campaign ' +
+            'takes no more contacts (409).',
           params: idParams,
           querystring: z.strictObject({ firstRow: z.coerce.number().int().min(1).optional() }),
           body: z.union([z.strictObject({ contacts: z.array(contactIn) }), z.string()]),
@@ -245,7 +265,7 @@ export const campaignRoutes =
         },
       },
       async (req) =>
-        campaigns.importContacts(ws(req), req.params.id, rawContacts(req.body), {
+        campaigns.importContacts(ws(req), req.params.id, rawContacts(req.body, req.query.firstRow), {
           firstRow: req.query.firstRow,
           isValidPhone,
         }),
@@ -282,6 +302,10 @@ export const campaignRoutes =
         },
       );
     action('pause', 'Pause: calls not dialled yet are withdrawn; calls in progress finish');
-    action('resume', 'Resume a paused campaign (its circuit breaker counts only calls made from now on)');
+    action(
+      'resume',
+      'Resume a paused campaign (its circuit breaker counts only calls made from now on); also reopens a ' +
+        'campaign marked completed while some of its contacts were never called',
+    );
     action('cancel', 'Cancel: queued contacts stop; calls in progress finish');
   };

@@ -4,7 +4,7 @@
  * mixing bridge, and the call runs as an `AriCallLeg`. Outbound calls are originated into the
  * same application. Channel events are translated; everything else is ignored.
  */
-import type { EndedReason, Logger } from '@switchboard/core';
+import { type EndedReason, farEndHangup, type Logger } from '@switchboard/core';
 import { type AudioFormat, MULAW_8K, PCM16_16K, systemClock } from '@switchboard/media';
 import { MediaTicker } from '../sip/media-ticker.js';
 import { RtpPortAllocator } from '../sip/rtp-ports.js';
@@ -223,7 +223,8 @@ export class AriStasisApp {
           this.#legs.get(id.slice(MEDIA_PREFIX.length))?.remoteEnded('connector-error');
           return;
         }
-        this.#legs.get(id)?.remoteEnded('caller-hangup');
+        const leg = this.#legs.get(id);
+        leg?.remoteEnded(farEndHangup(leg.direction));
         return;
       }
       default:

@@ -5,7 +5,7 @@
  * agent answers. A connection that breaks the protocol is ended on its own; the others go on.
  */
 import net from 'node:net';
-import type { Logger } from '@switchboard/core';
+import { farEndHangup, type Logger } from '@switchboard/core';
 import {
   type AudioSocketFrame,
   AudioSocketKind,
@@ -152,12 +152,12 @@ export class AudioSocketServer {
           leg.deliverDtmf(f.digit);
           return;
         case 'hangup':
-          leg.remoteEnded('caller-hangup');
+          leg.remoteEnded(farEndHangup(leg.direction));
           return;
         case 'error':
           // Bit 0x01 is the calling party hanging up; anything else is a failure in Asterisk.
           leg.remoteEnded(
-            f.code === undefined || (f.code & 0x01) !== 0 ? 'caller-hangup' : 'connector-error',
+            f.code === undefined || (f.code & 0x01) !== 0 ? farEndHangup(leg.direction) : 'connector-error',
           );
           return;
         case 'uuid':
@@ -185,7 +185,7 @@ export class AudioSocketServer {
       if (startTimer) clearTimeout(startTimer);
       this.#sockets.delete(socket);
       this.stats.active--;
-      if (leg && !leg.endedReason) leg.remoteEnded('caller-hangup');
+      if (leg && !leg.endedReason) leg.remoteEnded(farEndHangup(leg.direction));
     });
   }
 }

@@ -3,7 +3,7 @@
  * `dtmf`, `playedStream` (a checkpoint echo), `clearedAudio`. There is no documented `stop`: the
  * socket's close ends the call (a `stop`, should one come, is honoured).
  */
-import type { CallDirection, Logger } from '@switchboard/core';
+import { type CallDirection, farEndHangup, type Logger } from '@switchboard/core';
 import type { WebSocket } from 'ws';
 import { decodeBase64 } from '../ws-media/base64.js';
 import { callTokenOk } from '../ws-media/call-token.js';
@@ -114,7 +114,7 @@ export function handlePlivoMedia(socket: WebSocket, o: PlivoMediaOptions): void 
           return true;
         }
         case 'stop':
-          leg.carrierEnded('caller-hangup');
+          leg.carrierEnded(farEndHangup(leg.direction));
           return true;
         case 'clearedAudio':
         case 'start':

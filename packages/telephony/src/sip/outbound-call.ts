@@ -20,6 +20,7 @@ import { SipCallLeg } from './sip-call-leg.js';
 import { type DialOutcome, outcomeForStatus, SipDialError } from './sip-errors.js';
 import type { SipTrunk } from './sip-server-options.js';
 import { ALLOW, type NegotiatedMedia, negotiatedMedia, type SipCallContext } from './stack.js';
+import { SipTransactionError } from './transactions.js';
 import type { SipPeer, SipTransportName } from './transport.js';
 import { parseUri } from './uri.js';
 
@@ -66,7 +67,10 @@ export async function dial(
   try {
     peer = await resolvePeer(trunk?.uri ?? requestUri, trunk?.transport ?? 'udp');
   } catch (err) {
-    throw new SipDialError('failed', `bad or unresolvable destination: ${(err as Error).message}`);
+    throw new SipDialError(
+      'failed',
+      `bad or unresolvable destination ${trunk?.uri ?? requestUri}: ${(err as Error).message}`,
+    );
   }
   const socket = await ctx.allocateRtp();
   try {
@@ -144,7 +148,14 @@ class Attempt {
         res = await this.ctx.request(this.invite, this.peer, { onProvisional: (r) => this.onProvisional(r) });
       } catch (err) {
         if (this.cancelWith) throw new SipDialError(this.cancelWith, `call ${this.cancelWith}`);
-        throw new SipDialError('failed', `no response from the callee: ${(err as Error).message}`);
+        // Said in the call row: which peer, and whether it stayed silent or could not be reached.
+        const target = this.trunk?.uri ?? this.requestUri;
+        throw new SipDialError(
+          'failed',
+          err instanceof SipTransactionError
+            ? `no answer from ${target} (${err.message})`
+            : `could not reach ${target}: ${(err as Error).message}`,
+        );
       }
       if (res.status >= 200 && res.status < 300) return this.connected(res);
       if (this.cancelWith) throw new SipDialError(this.cancelWith, `call ${this.cancelWith}`, res.status);

@@ -4,7 +4,7 @@
  * RTP socket of the call: `finish` releases them all, whichever side ends the call.
  */
 import { EventEmitter } from 'node:events';
-import type { CallDirection, EndedReason } from '@switchboard/core';
+import { type CallDirection, type EndedReason, farEndHangup } from '@switchboard/core';
 import type { CallLeg } from '@switchboard/engine';
 import type { AudioFormat, AudioFrame } from '@switchboard/media';
 import { type Dialog, dialogRequest } from './dialog.js';
@@ -229,7 +229,7 @@ export class SipCallLeg extends EventEmitter implements CallLeg {
     this.dialog.remoteSeq = seq;
     if (m === 'BYE') {
       this.reply(req, 200);
-      this.finish(this.transferring ? 'transfer' : 'caller-hangup', true);
+      this.finish(this.transferring ? 'transfer' : farEndHangup(this.direction), true);
     } else if (m === 'INVITE') {
       handleReInvite(this, req);
     } else if (m === 'NOTIFY') {

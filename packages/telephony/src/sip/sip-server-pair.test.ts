@@ -96,6 +96,21 @@ describe('two SipServers: UAC calls UAS over loopback', () => {
     });
   }
 
+  test('the callee hanging up ends our outbound leg with callee-hangup', async () => {
+    const answered = new Promise<SipCallLeg>((resolve) => {
+      onCall = (leg) => {
+        resolve(leg);
+        return undefined;
+      };
+    });
+    const leg = await caller.dial({ to: '+15550002', from: 'bot', trunk: trunk('s3cret'), timeoutMs: 5000 });
+    const far = await answered;
+    const ended = new Promise((r) => leg.once('hangup', r));
+    await far.hangup();
+    assert.equal(leg.direction, 'outbound');
+    assert.equal(await ended, 'callee-hangup');
+  });
+
   test('wrong password fails with a typed error', async () => {
     await assert.rejects(
       caller.dial({ to: '+15550001', trunk: trunk('wrong'), timeoutMs: 3000 }),

@@ -183,7 +183,7 @@ export class ClientTransactions {
         this.clock.schedule(() => {
           // Timer B stops counting once the callee rang: ringing time is the caller's decision.
           if (method === 'INVITE' && tx.provisional) return;
-          fail(new SipTransactionError(`${method} timed out`));
+          fail(new SipTransactionError(`${method} timed out after ${(64 * t1Ms) / 1000} s`));
         }, 64 * t1Ms),
       );
     });

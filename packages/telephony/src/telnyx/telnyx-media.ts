@@ -4,7 +4,7 @@
  * upgrade; `start` supplies the call control id. Media is relayed in arrival order: Telnyx does
  * not guarantee order, and reordering would need a jitter buffer the engine does not ask for.
  */
-import type { Logger } from '@switchboard/core';
+import { farEndHangup, type Logger } from '@switchboard/core';
 import type { WebSocket } from 'ws';
 import { decodeBase64 } from '../ws-media/base64.js';
 import { type JsonMessage, relayMediaFrame, runMediaSession } from '../ws-media/media-session.js';
@@ -80,7 +80,7 @@ export function handleTelnyxMedia(socket: WebSocket, o: TelnyxMediaOptions): voi
           log.warn({ connector: 'telnyx', error: JSON.stringify(m).slice(0, 300) }, 'Telnyx stream error');
           return true;
         case 'stop':
-          leg.carrierEnded('caller-hangup');
+          leg.carrierEnded(farEndHangup(leg.direction));
           return true;
         case 'connected':
         case 'start':

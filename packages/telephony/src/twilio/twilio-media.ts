@@ -3,7 +3,7 @@
  * `mark`, `stop`. `start` must carry the call token the voice webhook issued; media is relayed
  * as μ-law bytes without decoding.
  */
-import type { CallDirection, Logger } from '@switchboard/core';
+import { type CallDirection, farEndHangup, type Logger } from '@switchboard/core';
 import type { WebSocket } from 'ws';
 import { decodeBase64 } from '../ws-media/base64.js';
 import { callTokenOk } from '../ws-media/call-token.js';
@@ -103,7 +103,7 @@ export function handleTwilioMedia(socket: WebSocket, o: TwilioMediaOptions): voi
           return true;
         }
         case 'stop':
-          leg.carrierEnded('caller-hangup');
+          leg.carrierEnded(farEndHangup(leg.direction));
           return true;
         case 'connected':
         case 'start':

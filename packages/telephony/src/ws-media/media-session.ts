@@ -5,7 +5,7 @@
  * Malformed and unknown messages are counted and logged (rate-limited) and never thrown; the
  * socket's close ends the leg. Everything here belongs to the socket and stops with it.
  */
-import type { EndedReason, Logger } from '@switchboard/core';
+import { type EndedReason, farEndHangup, type Logger } from '@switchboard/core';
 import type { RawData, WebSocket } from 'ws';
 import { decodeBase64 } from './base64.js';
 import { CLEAN_CLOSE_CODES, mediaPayloadText, parseJsonObject } from './media-socket.js';
@@ -105,7 +105,7 @@ export function runMediaSession<L extends WsMediaLeg>(
     }
     if (isClosed()) {
       // The carrier hung up while we were starting: the leg is born ended.
-      made?.carrierEnded('caller-hangup');
+      made?.carrierEnded(farEndHangup(made.direction));
       return;
     }
     if (!made) return close(1008, 'stream refused');
@@ -157,7 +157,9 @@ export function runMediaSession<L extends WsMediaLeg>(
     clearTimeout(startTimer);
     if (wasLive && leg) {
       // A clean close is the carrier ending the stream; anything else is a peer that vanished.
-      const reason: EndedReason = CLEAN_CLOSE_CODES.has(code) ? 'caller-hangup' : 'connector-error';
+      const reason: EndedReason = CLEAN_CLOSE_CODES.has(code)
+        ? farEndHangup(leg.direction)
+        : 'connector-error';
       leg.carrierEnded(reason);
     }
   });
