@@ -65,10 +65,12 @@ export function findUnstorableInput(value: unknown, root: string): ErrorDetail |
  */
 export function registerInputGuard(app: FastifyInstance): void {
   app.addHook('preValidation', async (req, reply) => {
+    // CSV uploads are checked cell by cell by the import, which can name the row and column.
+    const csv = typeof req.body === 'string' && /^text\/csv\b/i.test(req.headers['content-type'] ?? '');
     const parts: [unknown, string][] = [
       [req.params, 'params'],
       [req.query, 'query'],
-      [req.body, 'body'],
+      [csv ? undefined : req.body, 'body'],
     ];
     for (const [value, root] of parts) {
       const bad = findUnstorableInput(value, root);
