@@ -3,7 +3,7 @@
  * `dtmf`, `playedStream` (a checkpoint echo), `clearedAudio`. There is no documented `stop`: the
  * socket's close ends the call (a `stop`, should one come, is honoured).
  */
-import { type CallDirection, farEndHangup, type Logger } from '@switchboard/core';
+import { bindLogger, type CallDirection, farEndHangup, type Logger } from '@switchboard/core';
 import type { WebSocket } from 'ws';
 import { decodeBase64 } from '../ws-media/base64.js';
 import { callTokenOk } from '../ws-media/call-token.js';
@@ -50,7 +50,7 @@ export interface PlivoMediaOptions {
 }
 
 export function handlePlivoMedia(socket: WebSocket, o: PlivoMediaOptions): void {
-  const log = o.logger;
+  const log = bindLogger(o.logger, { connector: 'plivo' });
   runMediaSession<PlivoCallLeg>(socket, {
     connector: 'plivo',
     logger: log,
@@ -62,7 +62,7 @@ export function handlePlivoMedia(socket: WebSocket, o: PlivoMediaOptions): void 
       const streamId = str(start?.streamId) ?? str(m.streamId);
       const authId = str(start?.accountId);
       if (!start || !callUuid || !streamId) {
-        log.warn({ connector: 'plivo' }, 'start without callId/streamId');
+        log.warn('start without callId/streamId');
         return undefined;
       }
       const { [PX.token]: token, ...signed } = parseExtraHeaders(m.extra_headers ?? start.extra_headers);
@@ -72,7 +72,7 @@ export function handlePlivoMedia(socket: WebSocket, o: PlivoMediaOptions): void 
       const ours = direction === 'inbound' ? fields[PX.to] : fields[PX.from];
       const creds = await o.credentials({ ...(authId ? { authId } : {}), ...(ours ? { number: ours } : {}) });
       if (!creds || !callTokenOk(creds.authToken, { callUuid, ...fields }, token)) {
-        log.warn({ connector: 'plivo', callUuid }, 'media stream refused: missing or invalid call token');
+        log.warn({ callUuid }, 'media stream refused: missing or invalid call token');
         return undefined;
       }
       const parameters: Record<string, string> = {};

@@ -5,6 +5,7 @@
  * extraHeaders.
  */
 import type { CallDirection, Logger } from '@switchboard/core';
+import { bindLogger } from '@switchboard/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CarrierStatusUpdate } from '../ws-media/call-status.js';
 import { callToken } from '../ws-media/call-token.js';
@@ -63,7 +64,7 @@ export interface PlivoPluginOptions {
 export function plivoPlugin(o: PlivoPluginOptions): (app: FastifyInstance) => Promise<void> {
   const prefix = o.prefix ?? '/plivo';
   const base = o.publicUrl.replace(/\/$/, '');
-  const log = o.logger;
+  const log = bindLogger(o.logger, { connector: 'plivo' });
   const credentials = cachedLookup(o.getCredentials, (l) => `${l.authId ?? ''}|${l.number ?? ''}`);
 
   const ourNumber = (p: FormParams) =>
@@ -75,10 +76,7 @@ export function plivoPlugin(o: PlivoPluginOptions): (app: FastifyInstance) => Pr
     const sig = first(req.headers['x-plivo-signature-v3']);
     const nonce = first(req.headers['x-plivo-signature-v3-nonce']);
     if (!creds || !validatePlivoSignature(creds.authToken, sig, nonce, url, params)) {
-      log.warn(
-        { connector: 'plivo', url: req.url },
-        'rejected a webhook with an invalid X-Plivo-Signature-V3',
-      );
+      log.warn({ url: req.url }, 'rejected a webhook with an invalid X-Plivo-Signature-V3');
       sendError(reply, 403, 'forbidden', 'invalid X-Plivo-Signature-V3');
       return undefined;
     }
@@ -91,7 +89,7 @@ export function plivoPlugin(o: PlivoPluginOptions): (app: FastifyInstance) => Pr
     try {
       await o.onStatus?.(update);
     } catch (err) {
-      log.error({ connector: 'plivo', callUuid: update.callId, err }, 'onStatus failed');
+      log.error({ callUuid: update.callId, err }, 'onStatus failed');
     }
   }
 
@@ -119,7 +117,7 @@ export function plivoPlugin(o: PlivoPluginOptions): (app: FastifyInstance) => Pr
       try {
         decision = (await o.resolveCall?.(answer)) ?? { accept: true };
       } catch (err) {
-        log.error({ connector: 'plivo', callUuid, err }, 'resolveCall failed; refusing the call');
+        log.error({ callUuid, err }, 'resolveCall failed; refusing the call');
         decision = { accept: false };
       }
       reply.type('text/xml');
@@ -128,11 +126,7 @@ export function plivoPlugin(o: PlivoPluginOptions): (app: FastifyInstance) => Pr
       const fields: Record<string, string> = {};
       for (const [k, v] of Object.entries(decision.parameters ?? {})) {
         if (/^[A-Za-z0-9]+$/.test(k) && !k.startsWith('sb')) fields[k] = v;
-        else
-          log.warn(
-            { connector: 'plivo', parameter: k },
-            'dropped a parameter: Plivo allows alphanumeric names only',
-          );
+        else log.warn({ parameter: k }, 'dropped a parameter: Plivo allows alphanumeric names only');
       }
       fields[PX.from] = answer.from;
       fields[PX.to] = answer.to;
@@ -167,8 +161,8 @@ export function plivoPlugin(o: PlivoPluginOptions): (app: FastifyInstance) => Pr
       if (!(await verified(req, reply, params))) return reply;
       // The fields of this callback are not fully documented: log the event only.
       const event = first(params.Event);
-      if (event === 'DroppedStream') log.warn({ connector: 'plivo', event }, 'media stream dropped');
-      else log.debug({ connector: 'plivo', event }, 'media stream status');
+      if (event === 'DroppedStream') log.warn({ event }, 'media stream dropped');
+      else log.debug({ event }, 'media stream status');
       return reply.status(204).send();
     });
 

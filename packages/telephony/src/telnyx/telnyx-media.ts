@@ -4,7 +4,7 @@
  * upgrade; `start` supplies the call control id. Media is relayed in arrival order: Telnyx does
  * not guarantee order, and reordering would need a jitter buffer the engine does not ask for.
  */
-import { farEndHangup, type Logger } from '@switchboard/core';
+import { bindLogger, farEndHangup, type Logger } from '@switchboard/core';
 import type { WebSocket } from 'ws';
 import { decodeBase64 } from '../ws-media/base64.js';
 import { type JsonMessage, relayMediaFrame, runMediaSession } from '../ws-media/media-session.js';
@@ -26,7 +26,7 @@ export interface TelnyxMediaOptions {
 }
 
 export function handleTelnyxMedia(socket: WebSocket, o: TelnyxMediaOptions): void {
-  const log = o.logger;
+  const log = bindLogger(o.logger, { connector: 'telnyx' });
   runMediaSession<TelnyxCallLeg>(socket, {
     connector: 'telnyx',
     logger: log,
@@ -37,7 +37,7 @@ export function handleTelnyxMedia(socket: WebSocket, o: TelnyxMediaOptions): voi
       const start = obj(m.start);
       const callControlId = str(start?.call_control_id);
       if (!start || !callControlId) {
-        log.warn({ connector: 'telnyx' }, 'start without call_control_id');
+        log.warn('start without call_control_id');
         return undefined;
       }
       const c = o.context;
@@ -77,7 +77,7 @@ export function handleTelnyxMedia(socket: WebSocket, o: TelnyxMediaOptions): voi
         }
         case 'error':
           // The shape of error frames is not documented; keep what is safe to log.
-          log.warn({ connector: 'telnyx', error: JSON.stringify(m).slice(0, 300) }, 'Telnyx stream error');
+          log.warn({ error: JSON.stringify(m).slice(0, 300) }, 'Telnyx stream error');
           return true;
         case 'stop':
           leg.carrierEnded(farEndHangup(leg.direction));

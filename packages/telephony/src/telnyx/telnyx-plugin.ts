@@ -4,6 +4,7 @@
  * whose URL carries the signed call context.
  */
 import type { Logger } from '@switchboard/core';
+import { bindLogger } from '@switchboard/core';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { CarrierStatusUpdate } from '../ws-media/call-status.js';
 import { cachedLookup } from '../ws-media/credential-cache.js';
@@ -50,7 +51,7 @@ export interface TelnyxPluginOptions {
 export function telnyxPlugin(o: TelnyxPluginOptions): (app: FastifyInstance) => Promise<void> {
   const prefix = o.prefix ?? '/telnyx';
   const base = o.publicUrl.replace(/\/$/, '');
-  const log = o.logger;
+  const log = bindLogger(o.logger, { connector: 'telnyx' });
   const credentials = cachedLookup(o.getCredentials, (l) => l.number);
 
   return async (app) => {
@@ -81,7 +82,7 @@ export function telnyxPlugin(o: TelnyxPluginOptions): (app: FastifyInstance) => 
         const sig = first(req.headers['telnyx-signature-ed25519']);
         const ts = first(req.headers['telnyx-timestamp']);
         if (!creds || !validateTelnyxSignature(creds.publicKey, sig, ts, raw)) {
-          log.warn({ connector: 'telnyx', eventType }, 'rejected a webhook with an invalid Telnyx signature');
+          log.warn({ eventType }, 'rejected a webhook with an invalid Telnyx signature');
           return sendError(reply, 403, 'forbidden', 'invalid telnyx-signature-ed25519');
         }
         const rest = new TelnyxRestClient(creds, o.rest);
@@ -90,11 +91,11 @@ export function telnyxPlugin(o: TelnyxPluginOptions): (app: FastifyInstance) => 
           try {
             await o.onStatus?.(update);
           } catch (err) {
-            log.error({ connector: 'telnyx', err }, 'onStatus failed');
+            log.error({ err }, 'onStatus failed');
           }
         }
         if (eventType === 'call.initiated' && !outgoing) await answer(rest, creds, payload);
-        else if (!update) log.debug({ connector: 'telnyx', eventType }, 'ignored a webhook event');
+        else if (!update) log.debug({ eventType }, 'ignored a webhook event');
         return reply.status(204).send();
       });
     });
@@ -114,7 +115,7 @@ export function telnyxPlugin(o: TelnyxPluginOptions): (app: FastifyInstance) => 
       try {
         decision = (await o.resolveCall?.(call)) ?? { accept: true };
       } catch (err) {
-        log.error({ connector: 'telnyx', err }, 'resolveCall failed; refusing the call');
+        log.error({ err }, 'resolveCall failed; refusing the call');
         decision = { accept: false };
       }
       try {
@@ -130,7 +131,7 @@ export function telnyxPlugin(o: TelnyxPluginOptions): (app: FastifyInstance) => 
         });
         await rest.answer(call.callControlId, wsUrl(base, `${prefix}/media/${ctx}`));
       } catch (err) {
-        log.error({ connector: 'telnyx', err }, 'answering the call failed');
+        log.error({ err }, 'answering the call failed');
       }
     }
 
@@ -150,7 +151,7 @@ export function telnyxPlugin(o: TelnyxPluginOptions): (app: FastifyInstance) => 
           const ours = ctx ? (ctx.direction === 'inbound' ? ctx.to : ctx.from) : '';
           const creds = ours ? await credentials({ number: ours }) : undefined;
           if (!ctx || !creds || !verifyStreamContext(creds.apiKey, data, sig)) {
-            log.warn({ connector: 'telnyx' }, 'media socket refused: invalid stream context');
+            log.warn('media socket refused: invalid stream context');
             return sendError(reply, 403, 'forbidden', 'invalid stream URL');
           }
           streamState.set(req, { ctx, creds });

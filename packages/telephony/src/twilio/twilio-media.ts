@@ -3,7 +3,7 @@
  * `mark`, `stop`. `start` must carry the call token the voice webhook issued; media is relayed
  * as μ-law bytes without decoding.
  */
-import { type CallDirection, farEndHangup, type Logger } from '@switchboard/core';
+import { bindLogger, type CallDirection, farEndHangup, type Logger } from '@switchboard/core';
 import type { WebSocket } from 'ws';
 import { decodeBase64 } from '../ws-media/base64.js';
 import { callTokenOk } from '../ws-media/call-token.js';
@@ -34,7 +34,7 @@ export interface TwilioMediaOptions {
 }
 
 export function handleTwilioMedia(socket: WebSocket, o: TwilioMediaOptions): void {
-  const log = o.logger;
+  const log = bindLogger(o.logger, { connector: 'twilio' });
   runMediaSession<TwilioCallLeg>(socket, {
     connector: 'twilio',
     logger: log,
@@ -47,14 +47,14 @@ export function handleTwilioMedia(socket: WebSocket, o: TwilioMediaOptions): voi
       const callSid = str(start?.callSid);
       const accountSid = str(start?.accountSid);
       if (!start || !streamSid || !callSid || !accountSid) {
-        log.warn({ connector: 'twilio' }, 'start without streamSid/callSid/accountSid');
+        log.warn('start without streamSid/callSid/accountSid');
         return undefined;
       }
       const custom = stringRecord(start.customParameters);
       const creds = await o.credentials(accountSid);
       const { [P.token]: token, ...signed } = custom;
       if (!creds || !callTokenOk(creds.authToken, { callSid, ...signed }, token)) {
-        log.warn({ connector: 'twilio', callSid }, 'media stream refused: missing or invalid call token');
+        log.warn({ callSid }, 'media stream refused: missing or invalid call token');
         return undefined;
       }
       const parameters: Record<string, string> = {};
@@ -72,10 +72,7 @@ export function handleTwilioMedia(socket: WebSocket, o: TwilioMediaOptions): voi
       };
       const format = obj(start.mediaFormat);
       if (format && (str(format.encoding) !== 'audio/x-mulaw' || str(format.sampleRate) !== '8000')) {
-        log.warn(
-          { connector: 'twilio', callSid, mediaFormat: format },
-          'unexpected media format; relaying as μ-law 8 kHz',
-        );
+        log.warn({ callSid, mediaFormat: format }, 'unexpected media format; relaying as μ-law 8 kHz');
       }
       return new TwilioCallLeg(info, socket, o.restClient(creds), log.child({ callSid }), {
         ...(o.markEveryMs ? { markEveryMs: o.markEveryMs } : {}),

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { type EndedReason, silentLogger } from '@switchboard/core';
+import { createLogger, type EndedReason } from '@switchboard/core';
 import type { AudioFrame } from '@switchboard/media';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { CarrierStatusUpdate } from '../ws-media/call-status.js';
@@ -23,6 +24,16 @@ let rest: FakeRestServer;
 let twilio: ScriptedTwilio;
 const legs: TwilioCallLeg[] = [];
 const statuses: CarrierStatusUpdate[] = [];
+const logLines: string[] = [];
+// As the composition root does: the connector's logger already carries `connector`.
+const logger = createLogger({
+  destination: new Writable({
+    write(chunk, _enc, done) {
+      logLines.push(String(chunk));
+      done();
+    },
+  }),
+}).child({ connector: 'twilio' });
 
 before(async () => {
   rest = await FakeRestServer.start();
@@ -30,7 +41,7 @@ before(async () => {
   await app.register(
     twilioPlugin({
       publicUrl: PUBLIC,
-      logger: silentLogger(),
+      logger,
       getCredentials: async ({ accountSid }) =>
         accountSid === ACC ? { accountSid: ACC, authToken: TOKEN } : null,
       resolveCall: (req) =>
@@ -343,4 +354,9 @@ test('status callbacks map to core statuses and outcomes', async () => {
     'x',
   );
   assert.equal(forged.status, 403);
+});
+
+test('log lines name the connector once, though the composition root bound it already', () => {
+  assert.ok(logLines.length > 0, 'the refused webhooks were logged');
+  for (const line of logLines) assert.equal(line.match(/"connector"/g)?.length, 1, line);
 });

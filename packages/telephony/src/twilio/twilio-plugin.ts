@@ -4,6 +4,7 @@
  * X-Twilio-Signature (webhooks) or the call token issued in the answer (media socket).
  */
 import type { CallDirection, Logger } from '@switchboard/core';
+import { bindLogger } from '@switchboard/core';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { CarrierStatusUpdate } from '../ws-media/call-status.js';
 import { callToken } from '../ws-media/call-token.js';
@@ -76,7 +77,7 @@ export interface TwilioPluginOptions {
 
 export function twilioPlugin(o: TwilioPluginOptions): (app: FastifyInstance) => Promise<void> {
   const prefix = o.prefix ?? '/twilio';
-  const log = o.logger;
+  const log = bindLogger(o.logger, { connector: 'twilio' });
   const credentials = cachedLookup(o.getCredentials, (l) => l.accountSid);
   const restClient = (c: TwilioCredentials) => new TwilioRestClient(c, o.rest);
 
@@ -87,7 +88,7 @@ export function twilioPlugin(o: TwilioPluginOptions): (app: FastifyInstance) => 
     // An unknown account gets the same answer as a bad signature, so outsiders cannot probe
     // which AccountSids this instance serves; the log says which it was.
     const refuse = (why: string) => {
-      log.warn({ connector: 'twilio', url: req.url }, why);
+      log.warn({ url: req.url }, why);
       sendError(reply, 403, 'forbidden', 'invalid X-Twilio-Signature');
       return undefined;
     };
@@ -126,7 +127,7 @@ export function twilioPlugin(o: TwilioPluginOptions): (app: FastifyInstance) => 
       try {
         decision = (await o.resolveCall?.(voice)) ?? { accept: true };
       } catch (err) {
-        log.error({ connector: 'twilio', callSid, err }, 'resolveCall failed; refusing the call');
+        log.error({ callSid, err }, 'resolveCall failed; refusing the call');
         decision = { accept: false };
       }
       reply.type('text/xml');
@@ -152,12 +153,12 @@ export function twilioPlugin(o: TwilioPluginOptions): (app: FastifyInstance) => 
       if (!(await verified(req, reply, params))) return reply;
       const update = twilioStatusUpdate(params, refOf(req));
       if (!update) {
-        log.info({ connector: 'twilio', callStatus: first(params.CallStatus) }, 'ignored a status callback');
+        log.info({ callStatus: first(params.CallStatus) }, 'ignored a status callback');
       } else {
         try {
           await o.onStatus?.(update);
         } catch (err) {
-          log.error({ connector: 'twilio', callSid: update.callId, err }, 'onStatus failed');
+          log.error({ callSid: update.callId, err }, 'onStatus failed');
           return sendError(reply, 500, 'internal', 'internal error');
         }
       }
@@ -169,7 +170,6 @@ export function twilioPlugin(o: TwilioPluginOptions): (app: FastifyInstance) => 
       if (!(await verified(req, reply, params))) return reply;
       const event = first(params.StreamEvent);
       const fields = {
-        connector: 'twilio',
         callSid: first(params.CallSid),
         event,
         error: first(params.StreamError),

@@ -5,7 +5,7 @@
  * Malformed and unknown messages are counted and logged (rate-limited) and never thrown; the
  * socket's close ends the leg. Everything here belongs to the socket and stops with it.
  */
-import { type EndedReason, farEndHangup, type Logger } from '@switchboard/core';
+import { bindLogger, type EndedReason, farEndHangup, type Logger } from '@switchboard/core';
 import type { RawData, WebSocket } from 'ws';
 import { decodeBase64 } from './base64.js';
 import { CLEAN_CLOSE_CODES, mediaPayloadText, parseJsonObject } from './media-socket.js';
@@ -49,7 +49,7 @@ export function runMediaSession<L extends WsMediaLeg>(
   socket: WebSocket,
   spec: MediaSessionSpec<L>,
 ): MediaSessionStats {
-  const log = spec.logger;
+  const log = bindLogger(spec.logger, { connector: spec.connector });
   const stats: MediaSessionStats = { malformed: 0, unknown: 0, beforeStart: 0 };
   let state: 'waiting' | 'starting' | 'live' | 'closed' = 'waiting';
   let leg: L | undefined;
@@ -58,13 +58,12 @@ export function runMediaSession<L extends WsMediaLeg>(
   const note = (what: keyof MediaSessionStats, extra: Record<string, unknown> = {}) => {
     const n = ++stats[what];
     // The first few and then every thousandth: a broken peer must not flood the log.
-    if (n <= 3 || n % 1000 === 0)
-      log.warn({ connector: spec.connector, count: n, ...extra }, `ignored ${what} message`);
+    if (n <= 3 || n % 1000 === 0) log.warn({ count: n, ...extra }, `ignored ${what} message`);
   };
 
   const startTimer = setTimeout(() => {
     if (state === 'waiting' || state === 'starting') {
-      log.warn({ connector: spec.connector }, 'no valid start message; closing the media socket');
+      log.warn('no valid start message; closing the media socket');
       close(1008, 'no start');
     }
   }, spec.startTimeoutMs ?? 10_000);
@@ -91,7 +90,7 @@ export function runMediaSession<L extends WsMediaLeg>(
       if (!spec.dispatch(l, event, msg)) note('unknown', { event: event.slice(0, 40) });
     } catch (err) {
       // A dispatcher bug must cost one message, not the process or the other calls.
-      log.error({ connector: spec.connector, err }, 'media message handler failed');
+      log.error({ err }, 'media message handler failed');
     }
   }
 
@@ -101,7 +100,7 @@ export function runMediaSession<L extends WsMediaLeg>(
     try {
       made = await spec.startLeg(msg);
     } catch (err) {
-      log.error({ connector: spec.connector, err }, 'could not start the media stream');
+      log.error({ err }, 'could not start the media stream');
     }
     if (isClosed()) {
       // The carrier hung up while we were starting: the leg is born ended.
@@ -115,7 +114,7 @@ export function runMediaSession<L extends WsMediaLeg>(
     try {
       spec.onLeg(made);
     } catch (err) {
-      log.error({ connector: spec.connector, err }, 'onCall failed');
+      log.error({ err }, 'onCall failed');
     }
     const queued = held;
     held = [];
@@ -130,7 +129,7 @@ export function runMediaSession<L extends WsMediaLeg>(
       try {
         if (fast(leg, data, isBinary)) return;
       } catch (err) {
-        log.error({ connector: spec.connector, err }, 'media message handler failed');
+        log.error({ err }, 'media message handler failed');
         return;
       }
     }
@@ -165,7 +164,7 @@ export function runMediaSession<L extends WsMediaLeg>(
   });
 
   socket.on('error', (err: Error) => {
-    log.warn({ connector: spec.connector, err: err.message }, 'media socket error');
+    log.warn({ err: err.message }, 'media socket error');
   });
 
   return stats;
