@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { start } from '@switchboard/cli';
 import { createLogger, loadConfig } from '@switchboard/core';
 import type { Store } from '@switchboard/store';
+import { waitFor } from '../../packages/cli/src/platform-testkit.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const MAIN = join(ROOT, 'packages/cli/src/main.ts');
@@ -134,17 +135,9 @@ export async function spawnPlatform(
   return { child, url, output: () => out, exited, get };
 }
 
-/** Polls `check` every 25 ms until it returns something other than undefined or false. */
-export async function until<T>(
+/** Polls `check` until it holds (the platform testkit's `waitFor`), with a longer default. */
+export const until = <T>(
   what: string,
   check: () => T | undefined | false | Promise<T | undefined | false>,
   ms = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+): Promise<T> => waitFor(what, check, ms);

@@ -8,6 +8,19 @@ import {
   targetOf,
 } from './outbound/host-rules.js';
 
+/** What a provider's connection check answers, from the API to the checks themselves. */
+export const PROVIDER_TEST_CODES = [
+  'ok',
+  'bad_credentials',
+  'no_access',
+  'unreachable',
+  'timeout',
+  'bad_settings',
+  'not_allowed',
+  'unsupported',
+] as const;
+export type ProviderTestCode = (typeof PROVIDER_TEST_CODES)[number];
+
 /**
  * The catalogue of provider types a workspace can configure. Each declares its kind, whether it
  * needs a credential, and the schema of its settings. Adapters live in packages/providers; this

@@ -1,4 +1,4 @@
-import type { CallEventBus, Config, Logger } from '@switchboard/core';
+import type { CallEventBus, Config, Logger, ProviderTestCode } from '@switchboard/core';
 import type { Store } from '@switchboard/store';
 import type { Registry } from 'prom-client';
 import type { CallRunner } from './calls/call-runner.js';
@@ -30,15 +30,7 @@ export interface AppDeps {
 /** What a provider check answers; the checks themselves live in @switchboard/providers. */
 export interface ProviderTestOutcome {
   ok: boolean;
-  code:
-    | 'ok'
-    | 'bad_credentials'
-    | 'no_access'
-    | 'unreachable'
-    | 'timeout'
-    | 'bad_settings'
-    | 'not_allowed'
-    | 'unsupported';
+  code: ProviderTestCode;
   message: string;
   latencyMs: number;
 }

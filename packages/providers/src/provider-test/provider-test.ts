@@ -1,17 +1,14 @@
-import { findProviderType, type OutboundGuard, outboundRefusal } from '@switchboard/core';
+import {
+  findProviderType,
+  type OutboundGuard,
+  outboundRefusal,
+  type ProviderTestCode,
+} from '@switchboard/core';
 import { guardFor, type ResolvedProvider } from '../factory.js';
 import { causeText, type FetchLike, joinUrl, originOf } from '../util/http-stream.js';
 import { WyomingConnection } from '../wyoming/wyoming-client.js';
 
-export type ProviderTestCode =
-  | 'ok'
-  | 'bad_credentials'
-  | 'no_access'
-  | 'unreachable'
-  | 'timeout'
-  | 'bad_settings'
-  | 'not_allowed'
-  | 'unsupported';
+export type { ProviderTestCode } from '@switchboard/core';
 
 export interface ProviderTestResult {
   ok: boolean;

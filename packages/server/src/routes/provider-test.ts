@@ -1,3 +1,4 @@
+import { PROVIDER_TEST_CODES } from '@switchboard/core';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
@@ -7,16 +8,7 @@ import { errorResponse, idParams, stdErrors } from '../schemas.js';
 const testResult = z
   .object({
     ok: z.boolean(),
-    code: z.enum([
-      'ok',
-      'bad_credentials',
-      'no_access',
-      'unreachable',
-      'timeout',
-      'bad_settings',
-      'not_allowed',
-      'unsupported',
-    ]),
+    code: z.enum(PROVIDER_TEST_CODES),
     message: z.string(),
     latencyMs: z.number().int().nonnegative(),
   })
