@@ -209,7 +209,8 @@ export const campaignRoutes =
             'otherwise); every variable the agent uses without a default is required on each contact. At most ' +
             '10,000 contacts per request. Defaults: `maxConcurrency` 5, retry 3 attempts (busy after 5 min, ' +
             'no answer after 30 min, failed calls not retried), breaker pauses the campaign when at least 80% of the ' +
-            'last 20 ended calls failed. Dialling starts at once, inside the calling window if there is one.',
+            'last 20 ended calls failed. The campaign is `active` from creation: the dialer calls its contacts, inside the calling window ' +
+            'if there is one.',
           querystring: z.strictObject({
             agentId: z.uuid().optional(),
             name: z.string().min(1).max(200).optional(),

@@ -173,8 +173,9 @@ export const credentialRoutes =
           tags,
           summary: 'Delete a credential',
           description:
-            'Admins only. Removes the secret for good. A credential still attached to a provider is a 409: ' +
-            'detach it from the provider or delete the provider first. 404 for an unknown credential.',
+            'Admins only. Removes the secret for good. A credential still attached to a provider is a 409 ' +
+            '(detach it from the provider or delete the provider first), and so is the signing secret of a ' +
+            'webhook (deleting the webhook deletes it). 404 for an unknown credential.',
           params: idParams,
           response: { 204: z.null(), ...stdErrors },
         },
