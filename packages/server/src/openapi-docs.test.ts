@@ -3,13 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { hashToken } from '@switchboard/store';
 import { SETUP_TOKEN_KEY } from './routes/auth.js';
+import { EXAMPLE_CREDENTIAL_ID } from './routes/credentials.js';
 import { bearer, createTestApp, type TestApp } from './testing.js';
 
 /**
- * The operations of agents, api-keys, auth, workspaces, phone-numbers, calls, call-results,
- * caller-id-pools, dialer-limits, talk and internal routes. Listed in an order in which their
- * request examples build on each other: the setup example creates the owner the login example
- * logs in as, the phone number examples register the numbers the caller-ID pool example names.
+ * The operations of every route file. Listed in an order in which their request examples build on
+ * each other: the setup example creates the owner the login example logs in as, the phone number
+ * examples register the numbers the caller-ID pool, campaign and outbound call examples call from,
+ * the credential example is the one the provider examples use.
  */
 const OPERATIONS = [
   'POST /v1/setup',
@@ -58,8 +59,53 @@ const OPERATIONS = [
   'POST /v1/calls/external-updates',
   'GET /v1/calls/{id}/recording',
   'POST /internal/agents/resolve',
+  'GET /v1/credentials',
+  'POST /v1/credentials',
+  'GET /v1/credentials/{id}',
+  'PATCH /v1/credentials/{id}',
+  'GET /v1/provider-types',
+  'GET /v1/providers',
+  'POST /v1/providers',
+  'GET /v1/providers/{id}',
+  'PATCH /v1/providers/{id}',
+  'POST /v1/providers/{id}/test',
+  'DELETE /v1/providers/{id}',
+  'DELETE /v1/credentials/{id}',
+  'POST /v1/campaigns',
+  'GET /v1/campaigns',
+  'GET /v1/campaigns/{id}',
+  'PATCH /v1/campaigns/{id}',
+  'POST /v1/campaigns/{id}/contacts',
+  'GET /v1/campaigns/{id}/contacts',
+  'POST /v1/campaigns/{id}/pause',
+  'POST /v1/campaigns/{id}/resume',
+  'POST /v1/campaigns/{id}/cancel',
+  'POST /v1/calls',
+  'POST /v1/calls/{id}/cancel',
+  'GET /v1/webhooks',
+  'POST /v1/webhooks',
+  'GET /v1/webhooks/{id}',
+  'PATCH /v1/webhooks/{id}',
+  'POST /v1/webhooks/{id}/rotate-secret',
+  'POST /v1/webhooks/default-secret',
+  'GET /v1/webhooks/{id}/deliveries',
+  'POST /v1/webhooks/{id}/replay',
+  'GET /v1/deliveries',
+  'POST /v1/deliveries/{id}/replay',
+  'DELETE /v1/webhooks/{id}',
+  'GET /health/live',
+  'GET /health/ready',
   'POST /v1/auth/logout',
 ] as const;
+
+/**
+ * Ids the examples name for things an earlier example creates, by the collection that creates them:
+ * an example that points at the example agent is posted with the agent the agent examples created.
+ */
+const EXAMPLE_IDS: Record<string, string> = {
+  '0f8b7c3e-2d4a-4b6e-9c1d-5e7f8a9b0c1d': '/v1/agents',
+  [EXAMPLE_CREDENTIAL_ID]: '/v1/credentials',
+};
 
 interface Operation {
   description?: string;
@@ -132,11 +178,15 @@ describe('API reference', () => {
           : bearer(t.adminKey);
 
       for (const [i, example] of examples.entries()) {
+        let payload = JSON.stringify(example);
+        for (const [exampleId, from] of Object.entries(EXAMPLE_IDS)) {
+          if (ids[from]) payload = payload.replaceAll(exampleId, ids[from]);
+        }
         const res = await t.app.inject({
           method: method as 'POST',
           url,
-          headers,
-          payload: example as object,
+          headers: { ...headers, 'content-type': 'application/json' },
+          payload,
         });
         // Auth runs before validation, so 401/403 would mean the example was never checked.
         assert.ok(
@@ -144,16 +194,28 @@ describe('API reference', () => {
           `${op} example ${i + 1} was answered ${res.statusCode}: ${res.body}`,
         );
         if (res.statusCode >= 300) continue;
-        const body = res.json() as { id?: string; userId?: string };
+        const body = res.json() as { id?: string; userId?: string; campaign?: { id?: string } };
         if (op === 'POST /v1/auth/login') session = String(res.headers['set-cookie']).split(';')[0]!;
         if (path === collection && method === 'POST') {
-          const id = body.userId ?? body.id;
+          const id = body.userId ?? body.id ?? body.campaign?.id;
           if (id && !ids[collection]) ids[collection] = id;
         }
       }
     }
     assert.deepEqual(withoutBody, [], 'request bodies without an example');
     assert.ok(session, 'the login example logged in');
-    assert.ok(ids['/v1/agents'] && ids['/v1/caller-id-pools'], 'the create examples succeeded');
+    for (const collection of ['/v1/agents', '/v1/caller-id-pools', '/v1/credentials', '/v1/campaigns']) {
+      assert.ok(ids[collection], `the ${collection} create example succeeded`);
+    }
+  });
+
+  // Last, so that a route added anywhere later is held to the same rule as the ones listed above.
+  test('every operation in the document has a description', () => {
+    const missing = Object.entries(paths).flatMap(([path, methods]) =>
+      Object.entries(methods)
+        .filter(([, op]) => !op.description?.trim())
+        .map(([method]) => `${method.toUpperCase()} ${path}`),
+    );
+    assert.deepEqual(missing, [], 'operations without a description');
   });
 });

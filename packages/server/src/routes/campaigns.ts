@@ -13,7 +13,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { ws } from '../plugins/auth.js';
-import { e164, idParams, json, page, pageQuery, stdErrors, timestamp } from '../schemas.js';
+import { e164, idParams, json, PAGED, page, pageQuery, stdErrors, timestamp } from '../schemas.js';
 import { namedUnionValidatorCompiler } from '../union-errors.js';
 import { acceptCsvBodies } from './campaign-uploads.js';
 
@@ -70,6 +70,13 @@ const settings = {
   breaker: breaker.optional(),
 };
 
+/** The agent the examples name; the API reference test stands the agent its examples created in for it. */
+const EXAMPLE_AGENT_ID = '0f8b7c3e-2d4a-4b6e-9c1d-5e7f8a9b0c1d';
+const exampleContacts = [
+  { phone: '+14155552671', variables: { firstName: 'Maria', appointmentTime: 'Thursday at 10:30' } },
+  { phone: '+14155552672', variables: { firstName: 'James', appointmentTime: 'Friday at 14:00' } },
+];
+
 const campaignView = z
   .object({
     id: z.uuid(),
@@ -85,7 +92,36 @@ const campaignView = z
     createdAt: timestamp,
     updatedAt: timestamp,
   })
-  .meta({ id: 'Campaign' });
+  .meta({
+    id: 'Campaign',
+    examples: [
+      {
+        id: '1f2e3d4c-5b6a-4978-8a9b-0c1d2e3f4a5b',
+        agentId: EXAMPLE_AGENT_ID,
+        name: 'March appointment reminders',
+        status: 'active',
+        pausedReason: null,
+        callerId: '+14155550123',
+        maxConcurrency: 5,
+        callingWindow: {
+          timeZone: 'America/Los_Angeles',
+          days: [1, 2, 3, 4, 5],
+          start: '09:00',
+          end: '18:00',
+        },
+        retry: {
+          maxAttempts: 3,
+          busyDelaySeconds: 300,
+          noAnswerDelaySeconds: 1800,
+          retryFailed: false,
+          failedDelaySeconds: 600,
+        },
+        breaker: { window: 20, failureRatio: 0.8 },
+        createdAt: '2026-03-01T17:20:44.902Z',
+        updatedAt: '2026-03-01T17:20:44.902Z',
+      },
+    ],
+  });
 const progressView = z.object({
   contacts: z.object({
     total: z.number(),
@@ -105,7 +141,17 @@ const importView = z
     duplicates: z.number(),
     errors: z.array(z.object({ row: z.number(), field: z.string(), message: z.string() })),
   })
-  .meta({ id: 'ContactImport' });
+  .meta({
+    id: 'ContactImport',
+    examples: [
+      {
+        received: 3,
+        added: 2,
+        duplicates: 0,
+        errors: [{ row: 3, field: 'phone', message: 'not a valid E.164 phone number' }],
+      },
+    ],
+  });
 const contactView = z.object({
   id: z.uuid(),
   rowNumber: z.number(),
@@ -155,17 +201,42 @@ export const campaignRoutes =
             'JSON with the settings and optional `contacts`, or a CSV (`text/csv` or a multipart file; a `phone` ' +
             'column plus one column per variable) with the settings in the query string. Invalid rows are ' +
             'reported by row and field; the valid ones are added, in the same transaction that creates the ' +
-            'campaign. A campaign created without contacts waits for them (`POST /campaigns/{id}/contacts`).',
+            'campaign. A campaign created without contacts waits for them (`POST /campaigns/{id}/contacts`). ' +
+            'With a CSV only `agentId`, `name`, `callerId` and `maxConcurrency` can be given (in the query ' +
+            'string; a missing one is a 400 naming `querystring.<field>`); set the calling window, retry and ' +
+            'breaker afterwards with `PATCH /campaigns/{id}`. Needs the member role. `agentId` must be a ' +
+            'published agent of the workspace and `callerId` a number or caller-ID pool it owns (400 ' +
+            'otherwise); every variable the agent uses without a default is required on each contact. At most ' +
+            '10,000 contacts per request. Defaults: `maxConcurrency` 5, retry 3 attempts (busy after 5 min, ' +
+            'no answer after 30 min, failed calls not retried), breaker pauses the campaign when at least 80% of the ' +
+            'last 20 ended calls failed. The campaign is `active` from creation: the dialer calls its contacts, inside the calling window ' +
+            'if there is one.',
           querystring: z.strictObject({
             agentId: z.uuid().optional(),
             name: z.string().min(1).max(200).optional(),
             callerId: z.string().min(1).max(100).optional(),
             maxConcurrency: z.coerce.number().int().min(1).max(1000).optional(),
           }),
-          body: z.union([
-            z.strictObject({ ...settings, contacts: z.array(contactIn).optional() }),
-            z.string(),
-          ]),
+          body: z
+            .union([z.strictObject({ ...settings, contacts: z.array(contactIn).optional() }), z.string()])
+            .meta({
+              examples: [
+                {
+                  agentId: EXAMPLE_AGENT_ID,
+                  name: 'March appointment reminders',
+                  callerId: '+14155550123',
+                  maxConcurrency: 5,
+                  callingWindow: {
+                    timeZone: 'America/Los_Angeles',
+                    days: [1, 2, 3, 4, 5],
+                    start: '09:00',
+                    end: '18:00',
+                  },
+                  retry: { maxAttempts: 4, noAnswerDelaySeconds: 3600 },
+                  contacts: exampleContacts,
+                },
+              ],
+            }),
           response: { 201: z.object({ campaign: campaignView, import: importView }), ...stdErrors },
         },
       },
@@ -187,6 +258,7 @@ export const campaignRoutes =
         schema: {
           tags,
           summary: 'List campaigns, newest first',
+          description: "The workspace's campaigns for any role; filter by `status`. " + PAGED,
           querystring: z.strictObject({ ...pageQuery, status: z.enum(CAMPAIGN_STATUSES).optional() }),
           response: { 200: page(campaignView), ...stdErrors },
         },
@@ -204,7 +276,8 @@ export const campaignRoutes =
           tags,
           summary: 'Get a campaign with its progress and per-outcome counts',
           description:
-            '`windowOpensAt`: when the calling window next opens, while it is closed (contacts due meanwhile ' +
+            'For any role; 404 for an unknown campaign. `progress` counts contacts by status, calls in ' +
+            'progress, attempts made and calls by outcome. `windowOpensAt`: when the calling window next opens, while it is closed (contacts due meanwhile ' +
             'are called from then on); null while it is open or when the campaign has none. `pausedReason` ' +
             'says why a paused campaign stopped, e.g. its circuit breaker.',
           params: idParams,
@@ -231,16 +304,25 @@ export const campaignRoutes =
           tags,
           summary: 'Edit a campaign',
           description:
-            '`retry` and `breaker` change only the fields given. A refused edit changes nothing. Contacts ' +
-            'already waiting for a retry keep the time they were given.',
+            'Needs the member role. Changes only the fields given; `retry` and `breaker` change only the fields ' +
+            'given inside them, and `callingWindow: null` removes the window. An unknown time zone or an empty ' +
+            'window (end equals start) is a 400. A refused edit changes nothing. Contacts already waiting for ' +
+            'a retry keep the time they were given. 404 for an unknown campaign.',
           params: idParams,
-          body: z.strictObject({
-            name: settings.name.optional(),
-            maxConcurrency: settings.maxConcurrency,
-            callingWindow: settings.callingWindow,
-            retry: settings.retry,
-            breaker: settings.breaker,
-          }),
+          body: z
+            .strictObject({
+              name: settings.name.optional(),
+              maxConcurrency: settings.maxConcurrency,
+              callingWindow: settings.callingWindow,
+              retry: settings.retry,
+              breaker: settings.breaker,
+            })
+            .meta({
+              examples: [
+                { maxConcurrency: 10, retry: { retryFailed: true, failedDelaySeconds: 900 } },
+                { callingWindow: null, breaker: { failureRatio: 0.5 } },
+              ],
+            }),
           response: { 200: campaignView, ...stdErrors },
         },
       },
@@ -254,13 +336,27 @@ export const campaignRoutes =
           tags,
           summary: 'Add contacts (CSV or JSON)',
           description:
-            'Rows are numbered from `firstRow` (default 1); a row number the campaign already has is skipped, so a ' +
+            'JSON `{ contacts }`, or a CSV (`text/csv` or a multipart file) with a `phone` column and one ' +
+            'column per variable. Needs the member role; 404 for an unknown campaign. Invalid rows are reported ' +
+            'in `errors` by row and field and the valid ones added; at most 10,000 contacts per request, so send ' +
+            'longer lists in chunks. Rows are numbered from `firstRow` (default 1); a row number the campaign already has is skipped, so a ' +
             're-sent chunk adds nothing twice. A campaign completes once every contact it has is done or ' +
             'cancelled; contacts added to a completed campaign make it active again. A cancelled campaign ' +
             'takes no more contacts (409).',
           params: idParams,
           querystring: z.strictObject({ firstRow: z.coerce.number().int().min(1).optional() }),
-          body: z.union([z.strictObject({ contacts: z.array(contactIn) }), z.string()]),
+          body: z.union([z.strictObject({ contacts: z.array(contactIn) }), z.string()]).meta({
+            examples: [
+              {
+                contacts: [
+                  {
+                    phone: '+14155552673',
+                    variables: { firstName: 'Aiko', appointmentTime: 'Monday at 09:15' },
+                  },
+                ],
+              },
+            ],
+          }),
           response: { 200: importView, ...stdErrors },
         },
       },
@@ -277,6 +373,10 @@ export const campaignRoutes =
         schema: {
           tags,
           summary: "List a campaign's contacts",
+          description:
+            'For any role: each contact with its status (`pending`, `queued`, `done`, `cancelled`), attempts, ' +
+            'last outcome and call, and when it is next due; filter by `status`. 404 for an unknown campaign. ' +
+            PAGED,
           params: idParams,
           querystring: z.strictObject({ ...pageQuery, status: z.enum(CONTACT_STATUSES).optional() }),
           response: { 200: page(contactView), ...stdErrors },
@@ -289,10 +389,18 @@ export const campaignRoutes =
       },
     );
 
-    const action = (name: 'pause' | 'resume' | 'cancel', summary: string) =>
+    const action = (name: 'pause' | 'resume' | 'cancel', summary: string, description: string) =>
       app.post(
         `/campaigns/:id/${name}`,
-        { schema: { tags, summary, params: idParams, response: { 200: campaignView, ...stdErrors } } },
+        {
+          schema: {
+            tags,
+            summary,
+            description: `Needs the member role; 404 for an unknown campaign. ${description}`,
+            params: idParams,
+            response: { 200: campaignView, ...stdErrors },
+          },
+        },
         async (req) => {
           const now = new Date();
           if (name === 'pause')
@@ -301,11 +409,23 @@ export const campaignRoutes =
           return view(await campaigns.repo.cancel(ws(req), req.params.id, now));
         },
       );
-    action('pause', 'Pause: calls not dialled yet are withdrawn; calls in progress finish');
+    action(
+      'pause',
+      'Pause: calls not dialled yet are withdrawn; calls in progress finish',
+      '`pausedReason` becomes `paused by request`; nothing more is dialled until it is resumed. A cancelled ' +
+        'or completed campaign is a 409.',
+    );
     action(
       'resume',
       'Resume a paused campaign (its circuit breaker counts only calls made from now on); also reopens a ' +
         'campaign marked completed while some of its contacts were never called',
+      'Dialling picks up where it stopped, inside the calling window. Any other campaign is a 409.',
     );
-    action('cancel', 'Cancel: queued contacts stop; calls in progress finish');
+    action(
+      'cancel',
+      'Cancel: queued contacts stop; calls in progress finish',
+      'Contacts still to be called, and those whose call was not dialled yet, become `cancelled`; the ' +
+        'campaign takes no more contacts. Final: a cancelled campaign cannot be resumed. Cancelling it ' +
+        'again answers it unchanged.',
+    );
   };

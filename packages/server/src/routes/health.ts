@@ -19,6 +19,10 @@ export const healthRoutes =
         schema: {
           tags,
           summary: 'The process is up',
+          description:
+            'Liveness for an orchestrator: answers 200 while the process can serve HTTP at all, checking ' +
+            'nothing else, so a database outage does not get the process restarted. Public (no key) and not ' +
+            'rate limited.',
           response: { 200: z.object({ status: z.literal('ok') }) },
         },
       },
@@ -33,12 +37,39 @@ export const healthRoutes =
           tags,
           summary:
             'Ready to take traffic: database reachable, migrations applied, optional subsystems; 503 `draining` once shutdown began',
+          description:
+            'Readiness for a load balancer; public (no key) and not rate limited. 200 `ready` when the database ' +
+            'answers, every migration is applied and no optional subsystem reports `down` (`degraded` and ' +
+            '`disabled` still count as ready). Otherwise 503 `not-ready`, with `checks` saying which part is ' +
+            'down. Once shutdown has begun it answers 503 `draining` at once, without checking anything, so ' +
+            'the instance leaves the pool while its live calls finish.',
           response: {
-            200: z.object({ status: z.enum(['ready', 'not-ready']), checks: z.array(subsystem) }),
-            503: z.object({
-              status: z.enum(['ready', 'not-ready', 'draining']),
-              checks: z.array(subsystem),
+            200: z.object({ status: z.enum(['ready', 'not-ready']), checks: z.array(subsystem) }).meta({
+              examples: [
+                {
+                  status: 'ready',
+                  checks: [
+                    { name: 'database (postgres)', state: 'up' },
+                    { name: 'migrations', state: 'up', detail: '14/14 applied' },
+                  ],
+                },
+              ],
             }),
+            503: z
+              .object({
+                status: z.enum(['ready', 'not-ready', 'draining']),
+                checks: z.array(subsystem),
+              })
+              .meta({
+                examples: [
+                  {
+                    status: 'draining',
+                    checks: [
+                      { name: 'calls', state: 'down', detail: 'shutting down: live calls are finishing' },
+                    ],
+                  },
+                ],
+              }),
           },
         },
       },

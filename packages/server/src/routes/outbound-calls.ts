@@ -26,7 +26,30 @@ export const outboundCallView = z
     endedAt: timestamp.nullable(),
     createdAt: timestamp,
   })
-  .meta({ id: 'OutboundCall' });
+  .meta({
+    id: 'OutboundCall',
+    examples: [
+      {
+        id: '2b7e9f4c-6d1a-4e3b-8c5f-9a0d1e2f3b4c',
+        agentId: '0f8b7c3e-2d4a-4b6e-9c1d-5e7f8a9b0c1d',
+        campaignId: null,
+        direction: 'outbound',
+        connector: 'twilio',
+        from: '+14155550123',
+        to: '+14155552671',
+        status: 'queued',
+        statusProgression: [{ status: 'queued', at: '2026-03-04T15:02:11.480Z' }],
+        outcome: null,
+        endedReason: null,
+        customCallId: 'appt-reminder-88213',
+        variables: { firstName: 'Maria', appointmentTime: 'Thursday at 10:30' },
+        error: null,
+        queuedAt: '2026-03-04T15:02:11.480Z',
+        endedAt: null,
+        createdAt: '2026-03-04T15:02:11.480Z',
+      },
+    ],
+  });
 
 export const outboundView = (c: Call) =>
   json({
@@ -68,20 +91,41 @@ export const outboundCallRoutes =
           tags,
           summary: 'Place an outbound call',
           description:
-            'Queues a call and returns at once (202). `from` is a number the workspace owns, a list of them, or ' +
+            'Needs the member role. Queues a call and returns at once (202); follow it with `GET /v1/calls/{id}` ' +
+            'or webhooks. `agent` must be a published agent of the workspace (400 otherwise). `scheduledAt` ' +
+            'holds the call until then. `from` is a number the workspace owns, a list of them, or ' +
             'the id or name of a caller-ID pool (`/v1/caller-id-pools`); with several numbers the call goes out ' +
             'on the next one in turn that has room under its calls-per-second limit (`/v1/dialer-limits`). ' +
             "`variables` fill the agent's `{{…}}` placeholders; each one the agent uses " +
             'without a default is required. Repeating a request with the same `customCallId` returns the same ' +
-            'call and never places a second one.',
-          body: z.strictObject({
-            agent: z.uuid(),
-            to: e164,
-            from: z.union([z.string().min(1).max(100), z.array(e164).min(1).max(100)]),
-            variables: z.record(variableName, z.string().max(2000)).optional(),
-            scheduledAt: timestamp.optional(),
-            customCallId: z.string().min(1).max(200).optional(),
-          }),
+            'call and never places a second one (with the `idempotent-replayed: true` header). 400 also when ' +
+            '`from` names a number or pool the workspace does not own.',
+          body: z
+            .strictObject({
+              agent: z.uuid(),
+              to: e164,
+              from: z.union([z.string().min(1).max(100), z.array(e164).min(1).max(100)]),
+              variables: z.record(variableName, z.string().max(2000)).optional(),
+              scheduledAt: timestamp.optional(),
+              customCallId: z.string().min(1).max(200).optional(),
+            })
+            .meta({
+              examples: [
+                {
+                  agent: '0f8b7c3e-2d4a-4b6e-9c1d-5e7f8a9b0c1d',
+                  to: '+14155552671',
+                  from: '+14155550123',
+                  variables: { firstName: 'Maria', appointmentTime: 'Thursday at 10:30' },
+                  customCallId: 'appt-reminder-88213',
+                },
+                {
+                  agent: '0f8b7c3e-2d4a-4b6e-9c1d-5e7f8a9b0c1d',
+                  to: '+14155552672',
+                  from: ['+14155550123', '+14155550124'],
+                  scheduledAt: '2030-03-05T17:00:00.000Z',
+                },
+              ],
+            }),
           response: { 202: outboundCallView, ...stdErrors },
         },
       },
@@ -109,7 +153,9 @@ export const outboundCallRoutes =
           tags,
           summary: 'Cancel an outbound call',
           description:
-            'A call not dialled yet ends at once as cancelled; one in progress is hung up and ends shortly after.',
+            'Needs the member role. A call not dialled yet ends at once as cancelled (a campaign contact it was ' +
+            'for is cancelled too); one in progress is hung up and ends shortly after, with its own outcome. ' +
+            '404 for an unknown or inbound call; 409 when the call has already ended.',
           params: idParams,
           response: { 202: outboundCallView, ...stdErrors },
         },

@@ -16,7 +16,8 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { ws } from '../plugins/auth.js';
-import { idParams, json, page, pageQuery, stdErrors, timestamp } from '../schemas.js';
+import { idParams, json, PAGED, page, pageQuery, stdErrors, timestamp } from '../schemas.js';
+import { EXAMPLE_CREDENTIAL_ID } from './credentials.js';
 
 const providerView = z
   .object({
@@ -29,7 +30,21 @@ const providerView = z
     createdAt: timestamp,
     updatedAt: timestamp,
   })
-  .meta({ id: 'Provider' });
+  .meta({
+    id: 'Provider',
+    examples: [
+      {
+        id: '8e4f1a2b-3c5d-4e6f-9a7b-1c2d3e4f5a6b',
+        name: 'OpenAI gpt-4o-mini',
+        kind: 'llm',
+        type: 'openai-compatible',
+        settings: { baseUrl: 'https://api.openai.com/v1', model: 'gpt-4o-mini', temperature: 0.4 },
+        credentialId: EXAMPLE_CREDENTIAL_ID,
+        createdAt: '2026-02-11T16:47:30.004Z',
+        updatedAt: '2026-02-11T16:47:30.004Z',
+      },
+    ],
+  });
 
 const view = ({ workspaceId: _w, ...rest }: Provider) => json(rest);
 
@@ -114,6 +129,10 @@ export const providerRoutes =
         schema: {
           tags,
           summary: 'The provider types this instance supports',
+          description:
+            'Every speech-to-speech (`sts`), speech recognition (`asr`), language model (`llm`) and speech ' +
+            'synthesis (`tts`) type a provider can have, for any role: whether it needs a credential and the ' +
+            'JSON Schema its `settings` are checked against on create and edit. Not paged.',
           response: {
             200: z.object({
               data: z.array(
@@ -150,6 +169,10 @@ export const providerRoutes =
         schema: {
           tags,
           summary: 'List providers',
+          description:
+            "The workspace's providers for any role; filter by `kind` or `type`. Settings are shown as stored " +
+            '(defaults filled in); a credential appears only as its id. ' +
+            PAGED,
           querystring: z.strictObject({
             ...pageQuery,
             kind: z.enum(PROVIDER_KINDS).optional(),
@@ -171,18 +194,42 @@ export const providerRoutes =
           tags,
           summary: 'Configure a provider',
           description:
-            'Members and admins. With a `credentialId`, the endpoint setting (`baseUrl`, `url`) must be one of ' +
+            "Needs the member role. `settings` are checked against the type's schema (`GET /provider-types`): an " +
+            'unknown `type` or a bad setting is a 400 naming `body.type` or `body.settings.<field>`, and types ' +
+            'that need a credential without `credentialId` are a 400 too; the stored settings have the defaults ' +
+            'filled in. A `credentialId` not in the workspace is a 400 naming it. A name already used in the ' +
+            'workspace is a 409. With a `credentialId`, the endpoint setting (`baseUrl`, `url`) must be one of ' +
             "the type's vendor hosts (e.g. api.openai.com) or a host an admin listed in the credential's " +
             '`allowedHosts`; otherwise the answer is a 400 naming `body.settings.baseUrl`. Loopback and private ' +
             'addresses are refused unless the server allows them (`OUTBOUND_ALLOW_PRIVATE_NETWORKS`, ' +
             '`OUTBOUND_ALLOWED_HOSTS`).',
-          body: z.strictObject({
-            name: z.string().trim().min(1).max(100),
-            kind: z.enum(PROVIDER_KINDS),
-            type: z.string().min(1).max(50),
-            settings: z.record(z.string(), z.unknown()).default({}),
-            credentialId: z.uuid().nullable().optional(),
-          }),
+          body: z
+            .strictObject({
+              name: z.string().trim().min(1).max(100),
+              kind: z.enum(PROVIDER_KINDS),
+              type: z.string().min(1).max(50),
+              settings: z.record(z.string(), z.unknown()).default({}),
+              credentialId: z.uuid().nullable().optional(),
+            })
+            .meta({
+              examples: [
+                {
+                  name: 'OpenAI gpt-4o-mini',
+                  kind: 'llm',
+                  type: 'openai-compatible',
+                  settings: { model: 'gpt-4o-mini', temperature: 0.4 },
+                  credentialId: EXAMPLE_CREDENTIAL_ID,
+                },
+                {
+                  name: 'OpenAI voice',
+                  kind: 'tts',
+                  type: 'openai',
+                  settings: { voice: 'coral' },
+                  credentialId: EXAMPLE_CREDENTIAL_ID,
+                },
+                { name: 'Offline recognizer', kind: 'asr', type: 'soundswallower' },
+              ],
+            }),
           response: { 201: providerView, ...stdErrors },
         },
       },
@@ -204,6 +251,7 @@ export const providerRoutes =
         schema: {
           tags,
           summary: 'Get a provider',
+          description: 'One provider, for any role; 404 when no provider of this workspace has the id.',
           params: idParams,
           response: { 200: providerView, ...stdErrors },
         },
@@ -218,14 +266,31 @@ export const providerRoutes =
           tags,
           summary: 'Edit a provider',
           description:
+            'Needs the member role; changes only the fields given, and `kind` and `type` cannot change. ' +
             '`settings` replaces the settings object as a whole and is validated for the type. The endpoint is ' +
-            'checked against the credential (the one sent, or the one attached) as on create.',
+            'checked against the credential (the one sent, or the one attached) as on create; ' +
+            '`credentialId: null` detaches it (a 400 for types that need one). 404' +
+            ' for an unknown provider, 409 for a name already used.',
           params: idParams,
-          body: z.strictObject({
-            name: z.string().trim().min(1).max(100).optional(),
-            settings: z.record(z.string(), z.unknown()).optional(),
-            credentialId: z.uuid().nullable().optional(),
-          }),
+          body: z
+            .strictObject({
+              name: z.string().trim().min(1).max(100).optional(),
+              settings: z.record(z.string(), z.unknown()).optional(),
+              credentialId: z.uuid().nullable().optional(),
+            })
+            .meta({
+              examples: [
+                { name: 'OpenAI gpt-4o-mini (calm)' },
+                {
+                  settings: {
+                    baseUrl: 'https://llm-proxy.bayviewdental.com/v1',
+                    model: 'gpt-4o-mini',
+                    temperature: 0.2,
+                  },
+                  credentialId: EXAMPLE_CREDENTIAL_ID,
+                },
+              ],
+            }),
           response: { 200: providerView, ...stdErrors },
         },
       },
@@ -250,6 +315,9 @@ export const providerRoutes =
         schema: {
           tags,
           summary: 'Delete a provider',
+          description:
+            "Needs the member role. A provider that an agent's draft or published version still names is a 409 " +
+            'listing those agents; the credential it used is kept. 404 for an unknown provider.',
           params: idParams,
           response: { 204: z.null(), ...stdErrors },
         },

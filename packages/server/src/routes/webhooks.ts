@@ -11,7 +11,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { ws } from '../plugins/auth.js';
-import { idParams, json, page, pageQuery, stdErrors, timestamp } from '../schemas.js';
+import { idParams, json, PAGED, page, pageQuery, stdErrors, timestamp } from '../schemas.js';
 
 const webhookView = z
   .object({
@@ -25,7 +25,22 @@ const webhookView = z
     createdAt: timestamp,
     updatedAt: timestamp,
   })
-  .meta({ id: 'Webhook' });
+  .meta({
+    id: 'Webhook',
+    examples: [
+      {
+        id: '7c1d4e9a-2b3f-4a6c-8d5e-0f1a2b3c4d5e',
+        agentId: null,
+        url: 'https://crm.bayviewdental.com/hooks/switchboard',
+        eventTypes: ['call.ended', 'call.analyzed'],
+        format: 'switchboard',
+        description: 'CRM call log',
+        enabled: true,
+        createdAt: '2026-02-12T10:03:55.201Z',
+        updatedAt: '2026-02-12T10:03:55.201Z',
+      },
+    ],
+  });
 
 const deliveryView = z
   .object({
@@ -43,7 +58,26 @@ const deliveryView = z
     deliveredAt: timestamp.nullable(),
     createdAt: timestamp,
   })
-  .meta({ id: 'Delivery' });
+  .meta({
+    id: 'Delivery',
+    examples: [
+      {
+        id: '4a5b6c7d-8e9f-4a0b-9c1d-2e3f4a5b6c7d',
+        eventId: '9e8d7c6b-5a4f-4e3d-8c2b-1a0f9e8d7c6b',
+        type: 'call.ended',
+        callId: '2b7e9f4c-6d1a-4e3b-8c5f-9a0d1e2f3b4c',
+        target: 'webhook',
+        webhookId: '7c1d4e9a-2b3f-4a6c-8d5e-0f1a2b3c4d5e',
+        status: 'dead',
+        attempts: 14,
+        nextAttemptAt: '2026-03-05T15:04:12.930Z',
+        lastStatus: 503,
+        lastError: 'HTTP 503',
+        deliveredAt: null,
+        createdAt: '2026-03-04T15:06:40.118Z',
+      },
+    ],
+  });
 
 const view = (w: WebhookRow) =>
   json({
@@ -75,13 +109,34 @@ const deliveryOut = (d: DeliveryRow) =>
     createdAt: d.createdAt,
   });
 
-const webhookBody = z.strictObject({
+const webhookFields = z.strictObject({
   url: z.url({ protocol: /^https?$/ }).max(2000),
   eventTypes: z.array(z.enum(SUBSCRIBABLE_EVENT_TYPES)).min(1).max(SUBSCRIBABLE_EVENT_TYPES.length),
   format: z.enum(WEBHOOK_FORMATS).default('switchboard'),
   agentId: z.uuid().nullable().optional(),
   description: z.string().max(500).nullable().optional(),
   enabled: z.boolean().default(true),
+});
+const webhookBody = webhookFields.meta({
+  examples: [
+    {
+      url: 'https://crm.bayviewdental.com/hooks/switchboard',
+      eventTypes: ['call.ended', 'call.analyzed'],
+      description: 'CRM call log',
+    },
+    {
+      url: 'https://avr.bayviewdental.com/webhook',
+      eventTypes: ['call.started', 'transcript.final', 'call.ended'],
+      format: 'avr',
+      agentId: '0f8b7c3e-2d4a-4b6e-9c1d-5e7f8a9b0c1d',
+    },
+  ],
+});
+const webhookPatch = webhookFields.partial().meta({
+  examples: [
+    { enabled: false, format: 'switchboard' },
+    { eventTypes: ['call.started', 'call.ended', 'call.analyzed'], format: 'switchboard', enabled: true },
+  ],
 });
 
 /** Webhooks, their deliveries and the dead-letter queue. */
@@ -106,6 +161,7 @@ export const webhookRoutes =
         schema: {
           tags,
           summary: 'List webhooks',
+          description: "The workspace's webhooks for any role, without their secrets. " + PAGED,
           querystring: z.strictObject(pageQuery),
           response: { 200: page(webhookView), ...stdErrors },
         },
@@ -124,8 +180,17 @@ export const webhookRoutes =
           tags,
           summary: 'Create a webhook',
           description:
-            'Deliveries are signed: `X-Switchboard-Signature: t=<unix s>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. ' +
-            'The secret is in this response only.',
+            'Admins only. Each event of a subscribed type (`transcript.partial` cannot be subscribed) is ' +
+            "POSTed as JSON to `url`, for every call, or only `agentId`'s calls (404 for an agent not in the " +
+            'workspace). `format`: `switchboard` (`{ id, type, createdAt, workspaceId, data }`), `avr` (the ' +
+            "AVR webhook envelope, for AVR's event types only, with the secret also in `X-AVR-WEBHOOK-SECRET`) " +
+            'or `external-updates` (a one-item array in the shape `POST /v1/calls/external-updates` takes). ' +
+            'Every delivery carries `X-Switchboard-Event-Id` (receivers dedupe on it) and is signed: ' +
+            '`X-Switchboard-Signature: t=<unix s>,v1=<hex HMAC-SHA256 of "<t>.<body>">`. The secret is in this ' +
+            'response only (stored encrypted). A 2xx answer is delivered; a 4xx other than 408 and 429, or a ' +
+            "target the server's network policy refuses, dead-letters the delivery at once; anything else is " +
+            'retried with exponential backoff (from 5 s, up to an hour apart) for 24 hours, then dead-lettered. ' +
+            'Events of one call are delivered in order: later ones wait behind a failing one.',
           body: webhookBody,
           response: { 201: withSecret, ...stdErrors },
         },
@@ -143,6 +208,8 @@ export const webhookRoutes =
         schema: {
           tags,
           summary: 'Get a webhook',
+          description:
+            'One webhook without its secret, for any role; 404 when no webhook of this workspace has the id.',
           params: idParams,
           response: { 200: webhookView, ...stdErrors },
         },
@@ -157,8 +224,13 @@ export const webhookRoutes =
         schema: {
           tags,
           summary: 'Change a webhook',
+          description:
+            'Admins only; keeps the secret (`POST /webhooks/{id}/rotate-secret` replaces it). Fields left out ' +
+            'keep their values, except `enabled` and `format`: left out, they return to `true` and ' +
+            '`switchboard`, so send them with every change. `enabled: false` stops new events from being queued for it. 404 for an unknown ' +
+            'webhook or an `agentId` not in the workspace.',
           params: idParams,
-          body: webhookBody.partial(),
+          body: webhookPatch,
           response: { 200: webhookView, ...stdErrors },
         },
       },
@@ -175,6 +247,8 @@ export const webhookRoutes =
         schema: {
           tags,
           summary: 'Delete a webhook and its pending deliveries',
+          description:
+            'Admins only. The webhook, its deliveries and its signing secret go together. 404 for an unknown webhook.',
           params: idParams,
           response: { 204: z.null(), ...stdErrors },
         },
@@ -192,6 +266,10 @@ export const webhookRoutes =
         schema: {
           tags,
           summary: 'Replace the signing secret (the old one stops working)',
+          description:
+            'Admins only. The new secret is in this response only; deliveries are signed with it within about ' +
+            'ten seconds (delivery workers cache secrets that long), so accept both briefly. 404 for an unknown ' +
+            'webhook.',
           params: idParams,
           response: { 200: withSecret, ...stdErrors },
         },
@@ -209,7 +287,10 @@ export const webhookRoutes =
         schema: {
           tags,
           summary: "Create or replace the secret that signs agents' webhookUrl deliveries",
-          description: "Until one exists, deliveries to an agent config's `webhookUrl` are unsigned.",
+          description:
+            "Admins only. Until one exists, deliveries to an agent config's `webhookUrl` (`call.started`, " +
+            '`call.answered`, `call.ended`, `call.analyzed`, in the `switchboard` format) are unsigned. The ' +
+            'secret is in this response only; calling again replaces it (within about ten seconds, as on rotation).',
           response: { 200: z.object({ secret: z.string() }), ...stdErrors },
         },
       },
@@ -222,6 +303,11 @@ export const webhookRoutes =
         schema: {
           tags,
           summary: "A webhook's deliveries, newest first",
+          description:
+            'For any role: one row per event sent (or to be sent) to this webhook, with attempts and the last ' +
+            'HTTP status or error; filter by `status` (`pending`, `delivered`, `dead`). 404 for an unknown ' +
+            'webhook. ' +
+            PAGED,
           params: idParams,
           querystring: z.strictObject({ ...pageQuery, status: z.enum(DELIVERY_STATUSES).optional() }),
           response: { 200: page(deliveryView), ...stdErrors },
@@ -241,6 +327,10 @@ export const webhookRoutes =
         schema: {
           tags,
           summary: "Replay all of a webhook's dead-lettered deliveries",
+          description:
+            'Admins only. Puts every dead delivery of this webhook back in the queue with a fresh retry ' +
+            'window and the same event ids; `replayed` counts them (0 when there were none). Delivery ' +
+            'happens in the background: follow it in the deliveries list. 404 for an unknown webhook.',
           params: idParams,
           response: { 200: z.object({ replayed: z.number().int() }), ...stdErrors },
         },
@@ -259,6 +349,10 @@ export const webhookRoutes =
         schema: {
           tags,
           summary: 'Deliveries of every target; `status=dead` lists the dead letters',
+          description:
+            "For any role: deliveries to webhooks, agents' `webhookUrl` (`target: agent`) and MQTT, filtered " +
+            'by `status` and `webhookId`. ' +
+            PAGED,
           querystring: z.strictObject({
             ...pageQuery,
             status: z.enum(DELIVERY_STATUSES).optional(),
@@ -280,6 +374,10 @@ export const webhookRoutes =
         schema: {
           tags,
           summary: 'Replay one dead-lettered delivery (same event id)',
+          description:
+            'Admins only. Queues the delivery again at once with a fresh retry window and returns it as ' +
+            '`pending`; the events of the same call held behind it follow in order. 409 unless it is `dead`; ' +
+            '404 for an unknown delivery.',
           params: idParams,
           response: { 200: deliveryView, ...stdErrors },
         },
