@@ -57,6 +57,15 @@ describe('webhooks, deliveries and call results API', () => {
       payload: { enabled: false },
     });
     assert.equal(patched.json().enabled, false);
+    // An edit that leaves `enabled` and `format` out keeps them: no default sneaks back in.
+    const renamed = await t.app.inject({
+      method: 'PATCH',
+      url: `/v1/webhooks/${created.id}`,
+      headers: h(),
+      payload: { description: 'still off' },
+    });
+    assert.equal(renamed.json().enabled, false, 'a disabled webhook stays disabled');
+    assert.equal(renamed.json().format, created.format);
     const list = await t.app.inject({ url: '/v1/webhooks', headers: h() });
     assert.equal(list.json().data.length, 1);
     const del = await t.app.inject({ method: 'DELETE', url: `/v1/webhooks/${created.id}`, headers: h() });

@@ -132,12 +132,14 @@ const webhookBody = webhookFields.meta({
     },
   ],
 });
-const webhookPatch = webhookFields.partial().meta({
-  examples: [
-    { enabled: false, format: 'switchboard' },
-    { eventTypes: ['call.started', 'call.ended', 'call.analyzed'], format: 'switchboard', enabled: true },
-  ],
-});
+// Without defaults: a field left out of an edit keeps its stored value (a default here would
+// switch a disabled webhook back on, or an AVR one back to the switchboard format).
+const webhookPatch = webhookFields
+  .extend({ format: z.enum(WEBHOOK_FORMATS), enabled: z.boolean() })
+  .partial()
+  .meta({
+    examples: [{ enabled: false }, { eventTypes: ['call.started', 'call.ended', 'call.analyzed'] }],
+  });
 
 /** Webhooks, their deliveries and the dead-letter queue. */
 export const webhookRoutes =
@@ -226,8 +228,7 @@ export const webhookRoutes =
           summary: 'Change a webhook',
           description:
             'Admins only; keeps the secret (`POST /webhooks/{id}/rotate-secret` replaces it). Fields left out ' +
-            'keep their values, except `enabled` and `format`: left out, they return to `true` and ' +
-            '`switchboard`, so send them with every change. `enabled: false` stops new events from being queued for it. 404 for an unknown ' +
+            'keep their values. `enabled: false` stops new events from being queued for it. 404 for an unknown ' +
             'webhook or an `agentId` not in the workspace.',
           params: idParams,
           body: webhookPatch,
