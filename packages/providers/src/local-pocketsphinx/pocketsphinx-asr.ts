@@ -12,10 +12,10 @@ import {
 import { type AudioFormat, PCM16_16K } from '@switchboard/media';
 import { CMUDICT_PATH } from '../status.js';
 import { requireBinary } from '../util/binaries.js';
+import { WhiteNoise } from '../util/white-noise.js';
 import { loadDictionaryWords } from './cmudict.js';
 import { buildJsgf } from './jsgf.js';
 import { PocketsphinxStream } from './pocketsphinx-stream.js';
-import { WhiteNoise } from './white-noise.js';
 
 export interface PocketsphinxOptions extends ProviderBaseOptions {
   logger?: Logger;

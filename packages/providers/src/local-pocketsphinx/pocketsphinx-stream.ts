@@ -4,7 +4,7 @@ import type { Logger } from '@switchboard/core';
 import { type AsrEvent, type AsrStream, ProviderError } from '@switchboard/engine';
 import { type AudioFrame, EnergyVad, pcm16ToSamples, samplesToPcm16 } from '@switchboard/media';
 import { AsyncQueue } from '../util/async-queue.js';
-import type { WhiteNoise } from './white-noise.js';
+import type { WhiteNoise } from '../util/white-noise.js';
 
 export interface PocketsphinxStreamOptions {
   provider: string;

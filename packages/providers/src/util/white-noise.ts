@@ -1,8 +1,8 @@
 /**
- * Adds low-level white noise to 16 kHz audio that came from an 8 kHz call. The wideband en-us
- * model expects energy above 4 kHz; upsampled telephone audio has none there and the recogniser
- * then returns almost nothing. A -40 dBFS noise floor fixes that (peers.md §2, asr8k.sh). The
- * generator is seeded so a call's audio is recognised the same way every time.
+ * A faint, seeded noise floor for recognisers that fail on digital silence: PocketSphinx's front
+ * end takes log energies, so silence between words (μ-law 0xFF, synthetic prompts) or upsampled
+ * telephone audio with nothing above 4 kHz leaves it hearing almost nothing (peers.md §2,
+ * asr8k.sh). Seeded, so a call's audio is recognised the same way every time.
  */
 export class WhiteNoise {
   #state: number;
@@ -30,5 +30,23 @@ export class WhiteNoise {
     }
     this.#state = x;
     return out;
+  }
+
+  /**
+   * `samples` as floats in [-1, 1] with the noise added, written into `out` (no allocation: this
+   * runs on every caller frame).
+   */
+  addToFloat(samples: Int16Array, out: Float32Array): void {
+    const peak = this.#peak / 32767;
+    let x = this.#state;
+    for (let i = 0; i < samples.length; i++) {
+      x ^= x << 13;
+      x >>>= 0;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      x >>>= 0;
+      out[i] = (samples[i] as number) / 32768 + ((x / 0xffffffff) * 2 - 1) * peak;
+    }
+    this.#state = x;
   }
 }
