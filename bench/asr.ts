@@ -22,7 +22,7 @@ import {
   sharedDecoderPool,
   soundSwallowerRuntime,
 } from '@switchboard/providers';
-import { printTable } from './stats.js';
+import { lcs, printTable } from './stats.js';
 
 const SHORT = process.env.SHORT === '1';
 
@@ -147,21 +147,6 @@ async function corpus(texts: string[]): Promise<Clip[]> {
     }
   }
   return clips;
-}
-
-/** Longest common subsequence of two word lists: the words recognised in order. */
-function lcs(a: string[], b: string[]): number {
-  const dp = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const row = dp[i] as number[];
-      row[j] =
-        a[i - 1] === b[j - 1]
-          ? (dp[i - 1]?.[j - 1] ?? 0) + 1
-          : Math.max(dp[i - 1]?.[j] ?? 0, row[j - 1] ?? 0);
-    }
-  }
-  return dp[a.length]?.[b.length] ?? 0;
 }
 
 interface Heard {

@@ -8,6 +8,7 @@ import { agentConfigSchema } from '@switchboard/core';
 import type { AsrEvent, TtsProvider } from '@switchboard/engine';
 import { type AudioFrame, frameDurationMs, initMedia, MULAW_8K, PCM16_8K, silence } from '@switchboard/media';
 import { AnswererLlm, EspeakTts, FliteTts, findBinary, PocketsphinxAsr } from '@switchboard/providers';
+import { lcs } from './stats.js';
 
 const SENTENCES = [
   'Thank you for calling Harbour Street Dental.',
@@ -32,21 +33,6 @@ const pct = (xs: number[], p: number) => {
 };
 const fmt = (n: number, d = 1) => (Number.isFinite(n) ? n.toFixed(d) : '-');
 const rows: Record<string, string>[] = [];
-
-/** Longest common subsequence of two word lists: a rough count of correctly recognised words. */
-function lcs(a: string[], b: string[]): number {
-  const dp = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0));
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const row = dp[i] as number[];
-      row[j] =
-        a[i - 1] === b[j - 1]
-          ? (dp[i - 1]?.[j - 1] ?? 0) + 1
-          : Math.max(dp[i - 1]?.[j] ?? 0, row[j - 1] ?? 0);
-    }
-  }
-  return dp[a.length]?.[b.length] ?? 0;
-}
 
 async function synthBench(name: string, tts: TtsProvider) {
   const signal = new AbortController().signal;
