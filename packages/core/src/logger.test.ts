@@ -56,9 +56,3 @@ test('bindLogger never writes a key twice into one line', () => {
   assert.equal(JSON.parse(line).turn, 3);
   assert.equal(bindLogger(call, { callId: 'c1' }), call, 'nothing new to bind: the same logger');
 });
-
-test('a plain child would repeat the key (why bindLogger exists)', () => {
-  const { lines, logger } = capture();
-  logger.child({ callId: 'c1' }).child({ callId: 'c1' }).info('twice');
-  assert.equal(lines.join('').match(/"callId"/g)?.length, 2);
-});

@@ -60,10 +60,6 @@ const DATA: Record<string, { summary: string; data: z.ZodType }> = {
     summary: 'The call was answered and the agent is live',
     data: z.object({ ...callSummary, at: iso, answeredAt: iso }),
   },
-  'transcript.partial': {
-    summary: 'Not delivered to webhooks (live view only)',
-    data: z.object({ callId: z.uuid(), role: z.enum(['caller', 'agent']), text: z.string() }),
-  },
   'transcript.final': {
     summary: 'A final line of the transcript',
     data: z.object({ ...story, ...transcriptEntry.shape }),
@@ -147,7 +143,7 @@ function jsonSchema(schema: z.ZodType): Record<string, unknown> {
 export function webhookDocs(): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const type of CALL_EVENT_TYPES) {
-    if (type === 'transcript.partial') continue;
+    // transcript.partial is for the live view only; webhooks cannot subscribe to it.
     const entry = DATA[type];
     if (!entry) continue;
     const envelope = z.object({

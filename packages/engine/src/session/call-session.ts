@@ -107,7 +107,6 @@ export class CallSession {
   #activeTurn: number | undefined;
   #ending = false;
   #ended = false;
-  #startError: string | undefined;
   #startFailure: CallResult['startFailure'];
   #softFailures = 0;
   #stopInput: (() => void) | undefined;
@@ -159,7 +158,6 @@ export class CallSession {
         { err: err.message, kind: err.kind, provider: err.provider },
         'call could not start',
       );
-      this.#startError = `call could not start: ${err.message}`;
       this.#startFailure = { ...(err.provider ? { provider: err.provider } : {}), message: err.message };
       await this.#sayUnavailable();
       this.#end({ reason: 'provider-error', hangup: true }, 'failed');
@@ -415,7 +413,7 @@ export class CallSession {
       latencies: result.latencies,
       providers: result.providers,
       ...(recording ? { recordingPath: recording.path } : {}),
-      ...(this.#startError ? { error: this.#startError } : {}),
+      ...(this.#startFailure ? { error: `call could not start: ${this.#startFailure.message}` } : {}),
     };
     this.#events.send('call.ended', data);
     this.#resolve?.(result);
