@@ -53,6 +53,12 @@ describe('parseNameAddr', () => {
     assert.equal(formatNameAddr(c), '<sip:carol@chicago.com>;tag=887s');
   });
 
+  test('an empty quoted display name is no display name, and writes back the same', () => {
+    const na = parseNameAddr('"" <sip:a@b>;tag=1');
+    assert.equal(na.displayName, undefined);
+    assert.deepEqual(parseNameAddr(formatNameAddr(na)), na);
+  });
+
   test('rejects broken quoting and brackets', () => {
     for (const bad of ['"open <sip:a@b>', '<sip:a@b', 'x <sip:a@b> junk', '<>', 'a"b <sip:a@b>']) {
       assert.throws(() => parseNameAddr(bad), SipParseError, bad);

@@ -114,7 +114,9 @@ export function parseNameAddr(text: string): NameAddr {
       if (closingQuote(display) !== display.length - 1) {
         throw new SipParseError('bad quoted display name');
       }
-      result.displayName = unquote(display);
+      const name = unquote(display);
+      // `"" <sip:a@b>` carries no name: the same as leaving it out, which is how it is written back.
+      if (name !== '') result.displayName = name;
     } else {
       if (display.split(/\s+/).some((w) => !isToken(w))) throw new SipParseError('bad display name');
       result.displayName = display;
