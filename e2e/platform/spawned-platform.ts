@@ -92,11 +92,20 @@ export interface SpawnedPlatform {
 export async function spawnPlatform(
   env: Record<string, string>,
   cleanup: (fn: () => void) => void,
+  opts: {
+    /** The production start (`npm start`: compiled JavaScript, built when stale) instead of tsx. */
+    production?: boolean;
+    /** PATH for the process (by default this process's). */
+    path?: string;
+  } = {},
 ): Promise<SpawnedPlatform> {
   const full = platformEnv(env);
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start'], {
+  const args = opts.production
+    ? ['--conditions=switchboard-dist', join(ROOT, 'scripts/start.mjs'), 'start']
+    : ['--import', 'tsx', MAIN, 'start'];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...full },
+    env: { PATH: opts.path ?? process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...full },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
