@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Running, start } from '@switchboard/cli';
@@ -149,7 +150,7 @@ describe('the Demo receptionist over built-in SIP', () => {
 
 let dirOnce: string | undefined;
 function tempDirOnce(): string {
-  dirOnce ??= execFileSync('mktemp', ['-d', '/tmp/sb-e2e-XXXXXX']).toString().trim();
+  dirOnce ??= mkdtempSync(join(tmpdir(), 'sb-e2e-'));
   return dirOnce;
 }
 
@@ -184,7 +185,7 @@ describe('outbound: the platform places a call through a SIP trunk', () => {
     platform = await start(
       loadConfig({
         NODE_ENV: 'test',
-        DATA_DIR: join(execFileSync('mktemp', ['-d', '/tmp/sb-e2e-XXXXXX']).toString().trim(), 'data'),
+        DATA_DIR: join(mkdtempSync(join(tmpdir(), 'sb-e2e-')), 'data'),
         PORT: '0',
         SIP_PORT: '0',
         RTP_PORT_MIN: String(rtpMin),

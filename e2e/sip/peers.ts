@@ -5,10 +5,11 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { findBinary } from '@switchboard/providers';
 
 /** Debian packages of the peers, for the skip message. */
 const APT_PACKAGES: Record<string, string> = {
@@ -22,8 +23,8 @@ const APT_PACKAGES: Record<string, string> = {
 /** Resolves a binary; skips the test when it is missing, unless CI is set (then it fails). */
 export function needBinaries(t: TestContext, ...names: string[]): boolean {
   for (const name of names) {
-    const found = ['/usr/bin', '/usr/local/bin', '/bin'].some((d) => existsSync(join(d, name)));
-    if (found) continue;
+    // On PATH, as the test will spawn it: a binary elsewhere on disk is not what a user has.
+    if (findBinary(name)) continue;
     const pkg = APT_PACKAGES[name] ?? name;
     if (process.env.CI)
       throw new Error(`${name} is required in CI but not installed (apt-get install -y ${pkg})`);
