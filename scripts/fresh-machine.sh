@@ -3,7 +3,7 @@
 # run with only node, npm and a shell on PATH (no sipp, baresip, pocketsphinx, espeak-ng, sox or
 # chromium) and no DATABASE_URL, REDIS_URL or MQTT_URL, so every suite that needs one of them
 # skips with its reason and the rest, the demo agent's calls included, must pass.
-#   bash scripts/fresh-machine.sh            (uses a clone of the current commit)
+#   bash scripts/fresh-machine.sh [filter ...]   (a clone of the current commit; filters as npm test's)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/switchboard-fresh-XXXXXX")"
@@ -24,4 +24,4 @@ clean() {
 cd "$work/switchboard"
 printf 'PATH for this run: %s (%s)\n' "$work/bin" "$(ls "$work/bin" | tr '\n' ' ')"
 clean npm ci --no-audit --no-fund
-clean npm test
+clean npm test -- "$@"
