@@ -2,7 +2,10 @@ import type { Logger } from '@switchboard/core';
 import { ProviderError, type StsOptions } from '@switchboard/engine';
 import type { AudioFrame, Clock } from '@switchboard/media';
 import type WebSocket from 'ws';
-import { type JsonMessage, str, toBase64, WsStsSession } from '../ws/ws-sts-session.js';
+import { type JsonMessage, jsonWithBase64, str, WsStsSession } from '../ws/ws-sts-session.js';
+
+const AUDIO_HEAD = Buffer.from('{"type":"audio","audio":"');
+const AUDIO_TAIL = Buffer.from('"}');
 
 /**
  * One call on an AVR speech-to-speech connector. The contract has no response boundaries, so a
@@ -44,7 +47,7 @@ export class AvrStsSession extends WsStsSession {
   }
 
   push(frame: AudioFrame): void {
-    if (this.isOpen) this.socket.send(`{"type":"audio","audio":"${toBase64(frame.data)}"}`);
+    if (this.isOpen) this.socket.send(jsonWithBase64(AUDIO_HEAD, frame.data, AUDIO_TAIL), { binary: false });
   }
 
   /** Keypad digits, for connectors that act on them (AVR core 1.9+). */
