@@ -174,9 +174,11 @@ async function main(a: LoadArgs): Promise<LoadResult> {
     await sleep(1000 / a.rampPerSecond);
   }
   await Promise.all(connecting);
+  progress(`${calls.filter((c) => c.socket).length}/${a.calls} connected`);
   const setupDeadline = Date.now() + a.setupTimeoutMs;
   while (Date.now() < setupDeadline && calls.some((c) => c.socket && Number.isNaN(c.firstBackAt)))
     await sleep(50);
+  progress(`${calls.filter((c) => !Number.isNaN(c.firstBackAt)).length}/${a.calls} hear audio back`);
   await sleep(a.warmupMs);
 
   for (const c of calls) c.windowFrom = c.seq;
@@ -189,6 +191,7 @@ async function main(a: LoadArgs): Promise<LoadResult> {
   await sleep(a.tailMs);
   stopped = true;
   const lateness = await paced;
+  progress('sending stopped');
   const cpu = process.cpuUsage(cpu0);
   const wall = performance.now() - t0;
 
@@ -223,6 +226,9 @@ async function main(a: LoadArgs): Promise<LoadResult> {
   };
 }
 
+const progress = (what: string) => {
+  if (process.env.PLATFORM_LOAD_VERBOSE) process.stderr.write(`  load: ${what}\n`);
+};
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const args = JSON.parse(process.argv[2] ?? '{}') as LoadArgs;

@@ -73,6 +73,7 @@ async function step(
   calls: number,
   echo: EchoSts,
   idle: () => Promise<void>,
+  heapMb: () => Promise<number> = async () => Number.NaN,
 ): Promise<Row> {
   echo.reset();
   const args: LoadArgs = {
@@ -96,6 +97,7 @@ async function step(
   let peakRss = 0;
   let sampler: NodeJS.Timeout | undefined;
   let result: LoadResult | undefined;
+  let heapInWindow: Promise<number> = Promise.resolve(Number.NaN);
   for await (const line of createInterface({ input: child.stdout as NodeJS.ReadableStream })) {
     if (line === 'measure-start') {
       cpu0 = procUsage(pid);
@@ -112,6 +114,7 @@ async function step(
       cpuPct = ((u.cpuMs - cpu0.cpuMs) / wall) * 100;
       runqPct = ((runQueueMs(pid) - runq0) / wall) * 100;
       peakRss = Math.max(peakRss, u.rssMb);
+      heapInWindow = heapMb();
     } else if (line.startsWith('{')) result = JSON.parse(line) as LoadResult;
   }
   clearInterval(sampler);
@@ -125,6 +128,7 @@ async function step(
   const back = summarize(result.firstBackMs.filter((x) => !Number.isNaN(x)));
   await idle();
   const after = procUsage(pid).rssMb;
+  const heapAfter = await heapMb();
   const load = loadavg();
   process.stderr.write(
     `  ${label} N=${calls}: generator late p99 ${result.latenessP99.toFixed(1)} ms, cpu ${result.cpuPct.toFixed(0)}%, garbled ${result.garbled}; load ${load}\n`,
@@ -137,6 +141,8 @@ async function step(
     'runq %': runqPct,
     'RSS MB': Math.round(peakRss),
     'RSS after': Math.round(after),
+    'heap MB': Math.round(await heapInWindow),
+    'heap after': Math.round(heapAfter),
     sent: result.sent,
     lost: result.lost,
     'jitter p99': result.jitterP99,
@@ -206,11 +212,17 @@ async function platformRows(db: 'postgres' | 'pglite', echo: EchoSts): Promise<R
     const idle = async () => {
       await waitEchoIdle(echo);
       const deadline = Date.now() + 30_000;
-      while ((await platform.activeCalls()) > 0 && Date.now() < deadline)
+      while ((await platform.metrics()).activeCalls > 0 && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 200));
     };
+    const heapMb = async () => (await platform.metrics()).heapMb;
+    // The platform at rest, ready and provisioned: what every step's memory is measured against.
+    const rest = procUsage(platform.pid).rssMb;
+    process.stderr.write(
+      `  ${db}: RSS ${Math.round(rest)} MB, heap ${Math.round(await heapMb())} MB before any call\n`,
+    );
     for (const n of db === 'pglite' ? PGLITE_STEPS : STEPS) {
-      rows.push(await step(db, platform.pid, AUDIOSOCKET_PORT, n, echo, idle));
+      rows.push(await step(db, platform.pid, AUDIOSOCKET_PORT, n, echo, idle, heapMb));
     }
     if (HEAP_DIR) {
       platform.heapSnapshot();

@@ -153,13 +153,18 @@ export class Platform {
     await this.api('POST', `/v1/agents/${agent.id}/publish`, { note: 'platform-load' });
   }
 
-  /** Live calls, from /metrics. */
-  async activeCalls(): Promise<number> {
+  /** Live calls and the JS heap in use (MB), from /metrics. */
+  async metrics(): Promise<{ activeCalls: number; heapMb: number }> {
     const res = await fetch(`${this.url}/metrics`, {
       headers: { authorization: 'Bearer platform-load-internal-token-0123456789' },
     });
-    const m = /^switchboard_calls_active(?:\{[^}]*\})? (\d+)/m.exec(await res.text());
-    return Number(m?.[1] ?? Number.NaN);
+    const text = await res.text();
+    const value = (name: string) =>
+      Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+]+)`, 'm').exec(text)?.[1] ?? Number.NaN);
+    return {
+      activeCalls: value('switchboard_calls_active'),
+      heapMb: value('switchboard_nodejs_heap_size_used_bytes') / 1024 / 1024,
+    };
   }
 
   /** Writes a heap snapshot into the heap directory (needs `heapDir`). */

@@ -35,6 +35,7 @@ export abstract class WsStsSession implements StsSession {
         this.onBinary(data);
         return;
       }
+      if (this.onText(data)) return;
       let msg: unknown;
       try {
         msg = JSON.parse(data.toString('utf8'));
@@ -89,6 +90,14 @@ export abstract class WsStsSession implements StsSession {
 
   protected get isOpen(): boolean {
     return this.socket.readyState === WebSocket.OPEN && !this.#closing;
+  }
+
+  /**
+   * A text frame before it is parsed: an adapter may handle its hot message (audio, 50 a second
+   * per call) without JSON.parse and return true; anything else goes on to `onJson`.
+   */
+  protected onText(_data: Buffer): boolean {
+    return false;
   }
 
   protected sendJson(msg: JsonMessage): void {
