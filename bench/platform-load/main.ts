@@ -74,6 +74,7 @@ async function step(
   echo: EchoSts,
   idle: () => Promise<void>,
   heapMb: () => Promise<number> = async () => Number.NaN,
+  atWindowEnd?: () => void,
 ): Promise<Row> {
   echo.reset();
   const args: LoadArgs = {
@@ -115,6 +116,7 @@ async function step(
       runqPct = ((runQueueMs(pid) - runq0) / wall) * 100;
       peakRss = Math.max(peakRss, u.rssMb);
       heapInWindow = heapMb();
+      atWindowEnd?.();
     } else if (line.startsWith('{')) result = JSON.parse(line) as LoadResult;
   }
   clearInterval(sampler);
@@ -221,12 +223,15 @@ async function platformRows(db: 'postgres' | 'pglite', echo: EchoSts): Promise<R
     process.stderr.write(
       `  ${db}: RSS ${Math.round(rest)} MB, heap ${Math.round(await heapMb())} MB before any call\n`,
     );
-    for (const n of db === 'pglite' ? PGLITE_STEPS : STEPS) {
-      rows.push(await step(db, platform.pid, AUDIOSOCKET_PORT, n, echo, idle, heapMb));
+    const steps = db === 'pglite' ? PGLITE_STEPS : STEPS;
+    for (const [i, n] of steps.entries()) {
+      // With --heap: one snapshot with the last step's calls live, one after they ended.
+      const live = HEAP_DIR && i === steps.length - 1 ? () => platform.heapSnapshot() : undefined;
+      rows.push(await step(db, platform.pid, AUDIOSOCKET_PORT, n, echo, idle, heapMb, live));
     }
     if (HEAP_DIR) {
       platform.heapSnapshot();
-      await new Promise((r) => setTimeout(r, 5000));
+      await new Promise((r) => setTimeout(r, 10_000));
     }
   } finally {
     await platform.stop();
