@@ -15,7 +15,9 @@
  * ended) of the platform process; lost = frames sent in the window that never came back; jitter
  * p99 = |gap between consecutive frames back − 20 ms|; round trip = marker send time → frame back;
  * setup = TCP accepted → first caller frame at the echo connector; first audio = accepted → first
- * frame back. `runq %` is time the platform's main thread waited for a CPU (the machine was busy).
+ * frame back. `runq %` is time the platform's main thread waited for a CPU (the machine was busy);
+ * `gen late p99` is how late the load generator sent (above a few ms, the machine, not the platform,
+ * set the numbers); `load1` is the 1-minute load average after the step.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -154,6 +156,7 @@ async function step(
     'setup p99': s.p99,
     'first audio p50': back.p50,
     'first audio p99': back.p99,
+    'gen late p99': result.latenessP99,
     load1: load.split(' ')[0] ?? '',
   };
 }
