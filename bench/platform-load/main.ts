@@ -3,13 +3,14 @@
  * start, its own process, pinned to one core with taskset), on PostgreSQL and on the embedded
  * PGlite, with AudioSocket on and recording on; provisions an `avr-sts` provider pointing at an
  * echo connector this process runs (echo-sts.ts) as the default inbound agent's provider; then, per
- * step, drives N paced AudioSocket calls from a separate load process (audiosocket-load.ts) whose
- * frames carry markers, and samples the platform's CPU and RSS from /proc. A floor row runs the
+ * step, drives N paced AudioSocket calls (and, with --transport=twilio, Twilio Media Streams) from
+ * a separate load process (call-load.ts) whose frames carry markers, and samples the platform's CPU and RSS from /proc. A floor row runs the
  * same load through the least possible relay (floor-relay.ts): the machine's own cost.
  *
  *   npm run bench -- platform-load [--n=50,100,200,400] [--seconds=10] [--db=postgres,pglite]
  *     [--pglite-n=50,100] [--core=1] [--no-floor] [--profile=DIR] [--heap=DIR]
  *     [--ramp=100] [--transcript-ms=4000] [--postgres=postgres://postgres@127.0.0.1:5432]
+ *     [--transport=audiosocket,twilio]
  *
  * Columns: CPU % of one core and RSS (MB, peak in the window; `RSS after` once the step's calls
  * ended) of the platform process; lost = frames sent in the window that never came back; jitter
@@ -23,7 +24,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { printTable, procUsage, summarize } from '../stats.js';
-import type { LoadArgs, LoadResult } from './audiosocket-load.js';
+import type { LoadArgs, LoadResult, TwilioTarget } from './call-load.js';
 import { EchoSts } from './echo-sts.js';
 import { hasTaskset, Platform } from './platform.js';
 
@@ -46,6 +47,12 @@ const CORE = opt('core', '1') === 'none' ? undefined : Number(opt('core', '1'));
 const RAMP = Number(opt('ramp', '100'));
 const TRANSCRIPT_MS = Number(opt('transcript-ms', '4000'));
 const POSTGRES = opt('postgres', 'postgres://postgres@127.0.0.1:5432');
+const TRANSPORTS = opt('transport', 'audiosocket').split(',').filter(Boolean) as LoadArgs['transport'][];
+const TWILIO = {
+  accountSid: `AC${'5'.repeat(32)}`,
+  authToken: 'platform-load-twilio-token-0001',
+  to: '+14155550123',
+};
 const PROFILE_DIR = opt('profile', '') || undefined;
 const HEAP_DIR = opt('heap', '') || undefined;
 const HTTP_PORT = 4400;
@@ -77,20 +84,23 @@ async function step(
   idle: () => Promise<void>,
   heapMb: () => Promise<number> = async () => Number.NaN,
   atWindowEnd?: () => void,
+  twilio?: TwilioTarget,
 ): Promise<Row> {
   echo.reset();
   const args: LoadArgs = {
+    transport: twilio ? 'twilio' : 'audiosocket',
+    ...(twilio ? { twilio } : {}),
     host: '127.0.0.1',
     port,
     calls,
     seconds: SECONDS,
     rampPerSecond: RAMP,
     warmupMs: 1000,
-    tailMs: 1000,
+    tailMs: 5000,
     setupTimeoutMs: 20_000,
   };
   // The generator gets the other core, so the platform's core is its own.
-  const cmd = [process.execPath, '--import', 'tsx', `${here}audiosocket-load.ts`, JSON.stringify(args)];
+  const cmd = [process.execPath, '--import', 'tsx', `${here}call-load.ts`, JSON.stringify(args)];
   const child: ChildProcess = spawnPinned(CORE === undefined ? undefined : CORE === 0 ? 1 : 0, cmd);
   let cpu0 = { cpuMs: 0, rssMb: 0 };
   let wall0 = 0;
@@ -227,10 +237,16 @@ async function platformRows(db: 'postgres' | 'pglite', echo: EchoSts): Promise<R
       `  ${db}: RSS ${Math.round(rest)} MB, heap ${Math.round(await heapMb())} MB before any call\n`,
     );
     const steps = db === 'pglite' ? PGLITE_STEPS : STEPS;
-    for (const [i, n] of steps.entries()) {
-      // With --heap: one snapshot with the last step's calls live, one after they ended.
-      const live = HEAP_DIR && i === steps.length - 1 ? () => platform.heapSnapshot() : undefined;
-      rows.push(await step(db, platform.pid, AUDIOSOCKET_PORT, n, echo, idle, heapMb, live));
+    if (TRANSPORTS.includes('twilio')) await platform.useTwilio(TWILIO);
+    for (const transport of TRANSPORTS) {
+      const twilio =
+        transport === 'twilio' ? { ...TWILIO, appUrl: platform.url, publicUrl: platform.url } : undefined;
+      const label = transport === 'audiosocket' ? db : `${db} ${transport}`;
+      for (const [i, n] of steps.entries()) {
+        // With --heap: one snapshot with the last step's calls live, one after they ended.
+        const live = HEAP_DIR && i === steps.length - 1 ? () => platform.heapSnapshot() : undefined;
+        rows.push(await step(label, platform.pid, AUDIOSOCKET_PORT, n, echo, idle, heapMb, live, twilio));
+      }
     }
     if (HEAP_DIR) {
       platform.heapSnapshot();
@@ -252,7 +268,7 @@ try {
   await echo.close();
 }
 printTable(
-  `Platform under AudioSocket → echo STS load, ${SECONDS} s per step, recording on, platform ${
+  `Platform under ${TRANSPORTS.join(' and ')} → echo STS load, ${SECONDS} s per step, recording on, platform ${
     CORE === undefined ? 'unpinned' : `on core ${CORE}`
   } (load average ${startLoad} at start, ${loadavg()} at end)`,
   rows,

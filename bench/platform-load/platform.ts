@@ -136,10 +136,8 @@ export class Platform {
       type: 'avr-sts',
       settings: { url: echoUrl },
     });
-    const agents = await this.api<{ data: { id: string; defaultInbound: boolean }[] }>('GET', '/v1/agents');
-    const agent = agents.data.find((a) => a.defaultInbound);
-    if (!agent) throw new Error('no default inbound agent');
-    await this.api('PATCH', `/v1/agents/${agent.id}`, {
+    const agentId = await this.#defaultInbound();
+    await this.api('PATCH', `/v1/agents/${agentId}`, {
       config: {
         mode: 'sts',
         providers: { sts: [provider.id] },
@@ -150,7 +148,27 @@ export class Platform {
         maxDurationSeconds: 3600,
       },
     });
-    await this.api('POST', `/v1/agents/${agent.id}/publish`, { note: 'platform-load' });
+    await this.api('POST', `/v1/agents/${agentId}/publish`, { note: 'platform-load' });
+  }
+
+  /**
+   * A Twilio account (its auth token as the `twilio:<AccountSid>` credential, which signs the
+   * webhooks) and a number on it routed to the default inbound agent.
+   */
+  async useTwilio(o: { accountSid: string; authToken: string; to: string }): Promise<void> {
+    await this.api('POST', '/v1/credentials', { name: `twilio:${o.accountSid}`, value: o.authToken });
+    await this.api('POST', '/v1/phone-numbers', {
+      number: o.to,
+      connector: 'twilio',
+      agentId: await this.#defaultInbound(),
+    });
+  }
+
+  async #defaultInbound(): Promise<string> {
+    const agents = await this.api<{ data: { id: string; defaultInbound: boolean }[] }>('GET', '/v1/agents');
+    const agent = agents.data.find((a) => a.defaultInbound);
+    if (!agent) throw new Error('no default inbound agent');
+    return agent.id;
   }
 
   /** Live calls and the JS heap in use (MB), from /metrics. */

@@ -1,26 +1,41 @@
 /**
- * AudioSocket load generator for bench/platform-load, run as its own process so its work is not
- * counted as the platform's: N calls as Asterisk's AudioSocket() places them (UUID frame, then
- * slin 8 kHz), connected at `rampPerSecond`, each sending one 20 ms frame every 20 ms on a
- * drift-free clock (calls spread over the period in 1 ms slots). Every frame carries a marker
+ * Load generator for bench/platform-load, run as its own process so its work is not counted as
+ * the platform's: N calls, connected at `rampPerSecond`, each sending one 20 ms frame every 20 ms
+ * on a drift-free clock (calls spread over the period in 1 ms slots). Every frame carries a marker
  * (marker.ts), so what comes back gives per-frame loss, round trip and output jitter.
+ * Transports: `audiosocket`, as Asterisk's AudioSocket() places calls (UUID frame, then slin
+ * 8 kHz), and `twilio`, as Twilio Media Streams does (signed voice webhook, then `connected`,
+ * `start` and μ-law `media` messages on a WebSocket; the marker survives the μ-law round trip).
  *
  * Timeline: connect every call; wait until each has heard audio back (or `setupTimeoutMs`); settle
  * `warmupMs`; measure `seconds` (prints `measure-start` / `measure-end` so the caller can sample
- * the server between them); keep sending `tailMs` so the echoes of the window's last frames can
- * arrive; hang up. Frames sent inside the window are the ones counted: lost = sent − echoed.
- * Prints one JSON line at the end. Usage: audiosocket-load.ts '<json LoadArgs>'
+ * the server between them); keep sending until the echoes of the window's frames are back (at most
+ * `tailMs`); hang up. Frames sent inside the window are the ones counted: lost = sent − echoed.
+ * Prints one JSON line at the end. Usage: call-load.ts '<json LoadArgs>'
  */
-
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
-import { AudioSocketKind, encodeAudioSocketFrame, uuidToBytes } from '@switchboard/telephony';
+import { mulawDecode, mulawEncode } from '@switchboard/media';
+import { AudioSocketKind, encodeAudioSocketFrame, ScriptedTwilio, uuidToBytes } from '@switchboard/telephony';
+import { WebSocket } from 'ws';
 import { monotonicMs, runSlots, summarize } from '../stats.js';
 import { MARKER_SAMPLES, readMarker, writeMarker } from './marker.js';
 
+export interface TwilioTarget {
+  appUrl: string;
+  publicUrl: string;
+  accountSid: string;
+  authToken: string;
+  /** The number the calls dial (routed to the agent under test). */
+  to: string;
+}
+
 export interface LoadArgs {
+  transport: 'audiosocket' | 'twilio';
+  /** AudioSocket server (transport audiosocket). */
   host: string;
   port: number;
+  twilio?: TwilioTarget;
   calls: number;
   seconds: number;
   rampPerSecond: number;
@@ -56,6 +71,8 @@ const FRAME_BYTES = MARKER_SAMPLES * 2;
 interface Call {
   index: number;
   socket: net.Socket | undefined;
+  ws: WebSocket | undefined;
+  streamSid: string;
   acceptedAt: number;
   firstBackAt: number;
   seq: number;
@@ -75,6 +92,8 @@ async function main(a: LoadArgs): Promise<LoadResult> {
   const calls: Call[] = Array.from({ length: a.calls }, (_, index) => ({
     index,
     socket: undefined,
+    ws: undefined,
+    streamSid: '',
     acceptedAt: Number.NaN,
     firstBackAt: Number.NaN,
     seq: 0,
@@ -125,7 +144,7 @@ async function main(a: LoadArgs): Promise<LoadResult> {
     if (off < buf.length) c.carry = Buffer.from(buf.subarray(off));
   };
 
-  const connect = (c: Call) =>
+  const connectAudioSocket = (c: Call) =>
     new Promise<void>((resolve) => {
       const s = net.connect({ host: a.host, port: a.port });
       s.setNoDelay(true);
@@ -145,6 +164,74 @@ async function main(a: LoadArgs): Promise<LoadResult> {
       });
     });
 
+  const t = a.twilio;
+  const twilio = t ? new ScriptedTwilio(t) : undefined;
+  const onTwilioMessage = (c: Call, d: Buffer) => {
+    // Only media counts; a cheap look before parsing (marks and clears are not audio).
+    if (!d.toString('latin1', 0, 20).includes('"media"')) return;
+    const payload = (JSON.parse(d.toString('utf8')) as { media?: { payload?: string } }).media?.payload;
+    if (!payload) return;
+    const pcm = mulawDecode(Buffer.from(payload, 'base64'));
+    onAudio(c, Buffer.from(pcm.buffer, pcm.byteOffset, pcm.byteLength), 0, pcm.byteLength);
+  };
+  const connectTwilio = async (c: Call) => {
+    if (!t || !twilio) return;
+    const callSid = `CA${run}${c.index.toString(16).padStart(24, '0')}`;
+    c.streamSid = `MZ${run}${c.index.toString(16).padStart(24, '0')}`;
+    const answer = await twilio.voice({ CallSid: callSid, To: t.to });
+    if (answer.status !== 200 || !answer.streamUrl) return;
+    const ws = new WebSocket(`${t.appUrl.replace(/^http/, 'ws')}/twilio/media`, { perMessageDeflate: false });
+    await new Promise<void>((resolve) => {
+      ws.once('open', () => resolve());
+      ws.once('error', () => resolve());
+    });
+    if (ws.readyState !== WebSocket.OPEN) return;
+    c.acceptedAt = monotonicMs();
+    c.ws = ws;
+    ws.on('message', (d: Buffer) => onTwilioMessage(c, d));
+    ws.on('close', () => {
+      c.closed = true;
+      c.ws = undefined;
+    });
+    ws.send(JSON.stringify({ event: 'connected', protocol: 'Call', version: '1.0.0' }));
+    ws.send(
+      JSON.stringify({
+        event: 'start',
+        sequenceNumber: '1',
+        streamSid: c.streamSid,
+        start: {
+          streamSid: c.streamSid,
+          accountSid: t.accountSid,
+          callSid,
+          tracks: ['inbound'],
+          customParameters: answer.parameters,
+          mediaFormat: { encoding: 'audio/x-mulaw', sampleRate: 8000, channels: 1 },
+        },
+      }),
+    );
+  };
+  const connect = (c: Call) =>
+    a.transport === 'twilio' ? connectTwilio(c).catch(() => {}) : connectAudioSocket(c);
+
+  const pcm = Buffer.alloc(FRAME_BYTES);
+  const send = (c: Call) => {
+    if (c.socket) {
+      const frame = Buffer.allocUnsafe(3 + FRAME_BYTES);
+      frame[0] = AudioSocketKind.Audio;
+      frame.writeUInt16BE(FRAME_BYTES, 1);
+      writeMarker(frame, 3, c.index, c.seq, monotonicMs());
+      c.socket.write(frame);
+    } else if (c.ws) {
+      writeMarker(pcm, 0, c.index, c.seq, monotonicMs());
+      const mu = mulawEncode(new Int16Array(pcm.buffer, pcm.byteOffset, MARKER_SAMPLES));
+      const payload = Buffer.from(mu.buffer, mu.byteOffset, mu.byteLength).toString('base64');
+      c.ws.send(
+        `{"event":"media","sequenceNumber":"${c.seq + 2}","streamSid":"${c.streamSid}","media":{"track":"inbound","chunk":"${c.seq + 1}","timestamp":"${c.seq * FRAME_MS}","payload":"${payload}"}}`,
+      );
+    } else return;
+    c.seq++;
+  };
+
   // Call i sends in slot i mod 20 of each 20 ms period.
   const slots: Call[][] = Array.from({ length: FRAME_MS }, () => []);
   for (const c of calls) slots[c.index % FRAME_MS]!.push(c);
@@ -155,16 +242,7 @@ async function main(a: LoadArgs): Promise<LoadResult> {
     slots: Number.MAX_SAFE_INTEGER,
     stop: () => stopped,
     onSlot: (k) => {
-      for (const c of slots[k % FRAME_MS]!) {
-        const s = c.socket;
-        if (!s || c.closed) continue;
-        const frame = Buffer.allocUnsafe(3 + FRAME_BYTES);
-        frame[0] = AudioSocketKind.Audio;
-        frame.writeUInt16BE(FRAME_BYTES, 1);
-        writeMarker(frame, 3, c.index, c.seq, monotonicMs());
-        s.write(frame);
-        c.seq++;
-      }
+      for (const c of slots[k % FRAME_MS]!) if (!c.closed) send(c);
     },
   });
 
@@ -174,9 +252,9 @@ async function main(a: LoadArgs): Promise<LoadResult> {
     await sleep(1000 / a.rampPerSecond);
   }
   await Promise.all(connecting);
-  progress(`${calls.filter((c) => c.socket).length}/${a.calls} connected`);
+  progress(`${calls.filter((c) => c.socket || c.ws).length}/${a.calls} connected`);
   const setupDeadline = Date.now() + a.setupTimeoutMs;
-  while (Date.now() < setupDeadline && calls.some((c) => c.socket && Number.isNaN(c.firstBackAt)))
+  while (Date.now() < setupDeadline && calls.some((c) => (c.socket || c.ws) && Number.isNaN(c.firstBackAt)))
     await sleep(50);
   progress(`${calls.filter((c) => !Number.isNaN(c.firstBackAt)).length}/${a.calls} hear audio back`);
   await sleep(a.warmupMs);
@@ -188,7 +266,14 @@ async function main(a: LoadArgs): Promise<LoadResult> {
   for (const c of calls) c.windowTo = c.seq;
   window = 'after';
   process.stdout.write('measure-end\n');
-  await sleep(a.tailMs);
+  // Frames of the window still on their way back are late, not lost: wait for them (sending on,
+  // so the platform's output keeps flowing) until all are back or `tailMs` has passed.
+  const tailEnd = Date.now() + a.tailMs;
+  do await sleep(100);
+  while (
+    Date.now() < tailEnd &&
+    calls.some((c) => c.windowFrom >= 0 && !c.closed && c.echoedInWindow < c.windowTo - c.windowFrom)
+  );
   stopped = true;
   const lateness = await paced;
   progress('sending stopped');
@@ -200,9 +285,23 @@ async function main(a: LoadArgs): Promise<LoadResult> {
       c.socket.write(encodeAudioSocketFrame(AudioSocketKind.Hangup));
       c.socket.end();
     }
+    if (c.ws && !c.closed) {
+      c.ws.send(
+        JSON.stringify({
+          event: 'stop',
+          sequenceNumber: String(c.seq + 2),
+          streamSid: c.streamSid,
+          stop: {},
+        }),
+      );
+      c.ws.close();
+    }
   }
   await sleep(200);
-  for (const c of calls) c.socket?.destroy();
+  for (const c of calls) {
+    c.socket?.destroy();
+    c.ws?.terminate();
+  }
 
   const live = calls.filter((c) => c.windowFrom >= 0 && c.windowTo >= 0);
   const sent = live.reduce((n, c) => n + (c.windowTo - c.windowFrom), 0);
@@ -235,7 +334,7 @@ const args = JSON.parse(process.argv[2] ?? '{}') as LoadArgs;
 // A bench must stop by itself, even when the server under test never answers.
 setTimeout(
   () => {
-    process.stderr.write('audiosocket-load: gave up\n');
+    process.stderr.write('call-load: gave up\n');
     process.exit(2);
   },
   args.calls * (1000 / args.rampPerSecond) + args.setupTimeoutMs + args.seconds * 1000 + 60_000,
