@@ -245,7 +245,24 @@ async function platformRows(db: 'postgres' | 'pglite', echo: EchoSts): Promise<R
       for (const [i, n] of steps.entries()) {
         // With --heap: one snapshot with the last step's calls live, one after they ended.
         const live = HEAP_DIR && i === steps.length - 1 ? () => platform.heapSnapshot() : undefined;
-        rows.push(await step(label, platform.pid, AUDIOSOCKET_PORT, n, echo, idle, heapMb, live, twilio));
+        // A step that fails (the generator gave up on a platform that stopped answering) is
+        // reported and skipped; the next step starts from a platform with no calls.
+        const row = await step(
+          label,
+          platform.pid,
+          AUDIOSOCKET_PORT,
+          n,
+          echo,
+          idle,
+          heapMb,
+          live,
+          twilio,
+        ).catch((e: unknown) => {
+          process.stderr.write(`  ${label} N=${n} failed: ${e instanceof Error ? e.message : String(e)}\n`);
+          return undefined;
+        });
+        if (row) rows.push(row);
+        else await idle();
       }
     }
     if (HEAP_DIR) {
