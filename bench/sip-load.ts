@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { MULAW_8K, sineFrame } from '@switchboard/media';
 import { type SipCallLeg, SipServer } from '@switchboard/telephony';
-import { runQueueWaitMs, summarize } from './stats.js';
+import { runQueueWaitMs, runSlots, summarize } from './stats.js';
 
 const [port = 0, calls = 1, holdMs = 5000, rtpMin = 46000] = process.argv.slice(2).map(Number);
 const FRAME_MS = 20;
@@ -54,24 +54,14 @@ await Promise.all(
 // Leg i sends in slot i mod 20: slot k of the run is due at start + k ms.
 const slots: SipCallLeg[][] = Array.from({ length: FRAME_MS }, () => []);
 for (const [i, leg] of legs.entries()) slots[i % FRAME_MS]!.push(leg);
-const lateness: number[] = [];
 const cpu0 = process.cpuUsage();
 const wait0 = runQueueWaitMs();
 const start = performance.now();
-let k = 0;
-await new Promise<void>((resolve) => {
-  const step = () => {
-    let now = performance.now();
-    if (k >= holdMs) return resolve();
-    while (k < holdMs && start + k <= now) {
-      lateness.push(now - (start + k));
-      for (const leg of slots[k % FRAME_MS]!) leg.play(frame);
-      k++;
-      now = performance.now();
-    }
-    setTimeout(step, Math.max(0, start + k - now));
-  };
-  step();
+const lateness = await runSlots({
+  slots: holdMs,
+  onSlot: (k) => {
+    for (const leg of slots[k % FRAME_MS]!) leg.play(frame);
+  },
 });
 const cpu = process.cpuUsage(cpu0);
 const wall = performance.now() - start;

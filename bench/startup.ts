@@ -6,28 +6,18 @@
  *   node --import tsx bench/startup.ts [runs=3]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { printTable, summarize } from './stats.js';
+import { printTable, procUsage, summarize } from './stats.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const runs = Number(process.argv[2] ?? 3);
-const TICK_MS = 10; // USER_HZ on Linux
 
 const COMMANDS = {
   production: [process.execPath, '--conditions=switchboard-dist', 'scripts/start.mjs', 'start'],
   'development (tsx)': [process.execPath, '--import', 'tsx', 'packages/cli/src/main.ts', 'start'],
 } as const;
-
-/** CPU ms (user + system) and RSS MB of a process, from /proc. */
-function usage(pid: number): { cpuMs: number; rssMb: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const cpuMs = (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { cpuMs, rssMb: Number(rss?.[1] ?? 0) / 1024 };
-}
 
 async function once(cmd: readonly string[], dataDir: string, port: number) {
   const started = performance.now();
@@ -56,7 +46,7 @@ async function once(cmd: readonly string[], dataDir: string, port: number) {
     }
     const readyMs = performance.now() - started;
     // The production start runs in one process (no launcher child), so /proc of the pid is it.
-    return { readyMs, ...usage(child.pid as number) };
+    return { readyMs, ...procUsage(child.pid as number) };
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));

@@ -10,7 +10,7 @@
  */
 import { ScriptedTwilio } from '@switchboard/telephony';
 import { WebSocket } from 'ws';
-import { runQueueWaitMs, summarize } from './stats.js';
+import { runQueueWaitMs, runSlots, summarize } from './stats.js';
 
 const [appUrl = '', publicUrl = '', callsArg = '10', holdArg = '5000'] = process.argv.slice(2);
 const calls = Number(callsArg);
@@ -83,31 +83,21 @@ const slots: Stream[][] = Array.from({ length: FRAME_MS }, () => []);
 for (const [i, s] of streams.entries()) slots[i % FRAME_MS]!.push(s);
 
 process.stdout.write('go\n');
-const lateness: number[] = [];
 const cpu0 = process.cpuUsage();
 const wait0 = runQueueWaitMs();
 const t0 = performance.now();
-let k = 0;
-await new Promise<void>((resolve) => {
-  const step = () => {
-    let now = performance.now();
-    // Every stream sends exactly holdMs / 20 frames, however late the generator runs.
-    if (k >= holdMs) return resolve();
-    while (k < holdMs && t0 + k <= now) {
-      lateness.push(now - (t0 + k));
-      const frame = Math.floor(k / FRAME_MS);
-      for (const s of slots[k % FRAME_MS]!) {
-        s.sent++;
-        s.ws.send(
-          `{"event":"media","sequenceNumber":"${s.sent + 1}","streamSid":"${s.sid}","media":{"track":"inbound","chunk":"${s.sent}","timestamp":"${frame * FRAME_MS}","payload":"${payload}"}}`,
-        );
-      }
-      k++;
-      now = performance.now();
+// Every stream sends exactly holdMs / 20 frames, however late the generator runs.
+const lateness = await runSlots({
+  slots: holdMs,
+  onSlot: (k) => {
+    const frame = Math.floor(k / FRAME_MS);
+    for (const s of slots[k % FRAME_MS]!) {
+      s.sent++;
+      s.ws.send(
+        `{"event":"media","sequenceNumber":"${s.sent + 1}","streamSid":"${s.sid}","media":{"track":"inbound","chunk":"${s.sent}","timestamp":"${frame * FRAME_MS}","payload":"${payload}"}}`,
+      );
     }
-    setTimeout(step, Math.max(0, t0 + k - now));
-  };
-  step();
+  },
 });
 const cpu = process.cpuUsage(cpu0);
 const wall = performance.now() - t0;

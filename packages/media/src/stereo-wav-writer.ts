@@ -14,6 +14,11 @@ export interface StereoWavResult {
 
 /** Stop writing (and count the loss) if the disk falls this far behind, so memory stays bounded. */
 const MAX_UNFLUSHED_BYTES = 8 * 1024 * 1024;
+/**
+ * Samples go to the file in blocks of this much audio: one write (a thread-pool round trip) per
+ * block instead of one per 20 ms frame. A crash loses at most this much of the recording's end.
+ */
+const BLOCK_MS = 500;
 /** Agent audio queued ahead of the caller's timeline beyond this is dropped (bounded memory). */
 const MAX_AGENT_AHEAD_SECONDS = 120;
 
@@ -21,8 +26,8 @@ const MAX_AGENT_AHEAD_SECONDS = 120;
  * Call recording: caller on the left channel, agent on the right, time-aligned. The caller stream
  * is the clock (it arrives in real time from the carrier); agent audio is placed at the caller
  * position current when it was played, and silence fills the gaps. Samples are written as the
- * caller timeline advances, through a file stream, so memory holds only agent audio that is ahead
- * of the caller. `close` writes any remaining agent audio and patches the RIFF sizes.
+ * caller timeline advances, in blocks of BLOCK_MS through a file stream, so memory holds only
+ * agent audio that is ahead of the caller and one block. `close` writes any remaining agent audio and patches the RIFF sizes.
  */
 export class StereoWavWriter {
   /** Milliseconds of audio dropped because the disk or the agent side ran too far ahead. */
@@ -36,6 +41,9 @@ export class StereoWavWriter {
   private agent = new Int16Array(0);
   private agentStart = 0;
   private agentLen = 0;
+  /** Interleaved samples not yet handed to the file stream (`blockLen` of them used). */
+  private block: Int16Array | undefined;
+  private blockLen = 0;
   private dataBytes = 0;
   private closed: Promise<StereoWavResult> | undefined;
   private error: unknown;
@@ -100,6 +108,7 @@ export class StereoWavWriter {
 
   private async finish(): Promise<StereoWavResult> {
     if (this.agentLen > 0) this.emit(new Int16Array(0), this.agentLen);
+    this.flushBlock();
     this.callerConv?.destroy();
     this.agentConv?.destroy();
     await new Promise<void>((resolve) => this.out.end(() => resolve()));
@@ -119,19 +128,42 @@ export class StereoWavWriter {
   private emit(left: Int16Array, n: number): void {
     if (n === 0) return;
     const fromAgent = Math.min(n, this.agentLen);
-    const buf = new Int16Array(n * 2);
-    for (let i = 0; i < n; i++) buf[2 * i] = left[i] ?? 0;
-    for (let i = 0; i < fromAgent; i++) buf[2 * i + 1] = this.agent[this.agentStart + i]!;
+    const agent = this.agent;
+    const agentStart = this.agentStart;
+    const leftLen = left.length;
+    let i = 0;
+    while (i < n) {
+      this.block ??= new Int16Array(Math.max(2, Math.round((this.sampleRate * BLOCK_MS) / 1000) * 2));
+      const block = this.block;
+      let at = this.blockLen;
+      const end = Math.min(n, i + (block.length - at) / 2);
+      for (; i < end; i++, at += 2) {
+        block[at] = i < leftLen ? (left[i] as number) : 0;
+        block[at + 1] = i < fromAgent ? (agent[agentStart + i] as number) : 0;
+      }
+      this.blockLen = at;
+      if (at === block.length) this.flushBlock();
+    }
     this.agentStart = this.agentLen === fromAgent ? 0 : this.agentStart + fromAgent;
     this.agentLen -= fromAgent;
     this.written += n;
+  }
+
+  /** Hands the filled part of the block to the file stream: one write per block, not per frame. */
+  private flushBlock(): void {
+    const block = this.block;
+    const len = this.blockLen;
+    if (!block || len === 0) return;
+    this.blockLen = 0;
     if (this.out.writableLength > MAX_UNFLUSHED_BYTES) {
-      this.droppedMs += (n / this.sampleRate) * 1000;
+      // The block is kept for reuse; the data chunk stays a whole number of stereo frames.
+      this.droppedMs += (len / 2 / this.sampleRate) * 1000;
       return;
     }
-    // The data chunk stays a whole number of stereo frames even when a write is skipped above.
-    this.dataBytes += buf.byteLength;
-    this.out.write(new Uint8Array(buf.buffer));
+    // The stream holds the block until it is written, so the next samples go into a new one.
+    this.block = undefined;
+    this.dataBytes += len * 2;
+    this.out.write(new Uint8Array(block.buffer, 0, len * 2));
   }
 
   private converterFor(current: FormatConverter | undefined, from: AudioFormat): FormatConverter {

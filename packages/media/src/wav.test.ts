@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -104,6 +104,22 @@ describe('StereoWavWriter', () => {
     const { samples } = readWav(path);
     assert.equal(samples[0]!.length, 3520);
     assert.ok(Math.abs(samples[0]![2000]! - mulawDecode(mu)[0]!) < 60, 'the level survives resampling');
+  });
+
+  it('writes the file in blocks of 500 ms, not a write per 20 ms frame', async () => {
+    const path = join(dir, 'blocks.wav');
+    const w = await StereoWavWriter.open(path, 8000);
+    const settle = () => new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 20; i++) w.writeCaller(pcm(ramp(160, i)));
+    await settle();
+    assert.equal((await stat(path)).size, 44, '400 ms are still in the block');
+    for (let i = 20; i < 30; i++) w.writeCaller(pcm(ramp(160, i)));
+    await settle();
+    assert.equal((await stat(path)).size, 44 + 4000 * 4, 'one block of 500 ms (4000 stereo samples)');
+    const res = await w.close();
+    assert.equal(res.durationMs, 600, 'close writes the part-filled block');
+    const [left] = readWav(path).samples as [Int16Array];
+    assert.deepEqual([...left.subarray(4000, 4160)], [...ramp(160, 25)], 'samples in order across blocks');
   });
 
   it('close is idempotent and later writes are ignored', async () => {

@@ -10,7 +10,13 @@ export interface Segment {
   start: number | undefined;
   synthMs: number;
   complete: boolean;
+  /**
+   * Its audio not yet played, kept for `resume` after a pause. Played frames are released as
+   * playback passes them: a response that streams for an hour must not hold an hour of audio.
+   */
   readonly frames: AudioFrame[];
+  /** Position of `frames[0]` on the played timeline (ms). */
+  framesStart: number;
 }
 
 /** Rough speaking rate, for a segment whose synthesis was cut short. */
@@ -68,7 +74,7 @@ export class OutputPlayer {
 
   /** Starts a segment; its audio follows everything pushed before. */
   begin(text: string): Segment {
-    const seg: Segment = { text, start: undefined, synthMs: 0, complete: false, frames: [] };
+    const seg: Segment = { text, start: undefined, synthMs: 0, complete: false, frames: [], framesStart: 0 };
     this.#segments.push(seg);
     return seg;
   }
@@ -76,8 +82,14 @@ export class OutputPlayer {
   push(seg: Segment, frame: AudioFrame): void {
     const ms = frameDurationMs(frame);
     if (ms <= 0) return;
-    if (!this.#paused && this.#endMs < this.#pacer.playedMs) this.#endMs = this.#pacer.playedMs;
-    seg.start ??= this.#endMs;
+    if (!this.#paused) {
+      if (this.#endMs < this.#pacer.playedMs) this.#endMs = this.#pacer.playedMs;
+      this.#release();
+    }
+    if (seg.start === undefined) {
+      seg.start = this.#endMs;
+      seg.framesStart = this.#endMs;
+    }
     seg.frames.push(frame);
     seg.synthMs += ms;
     this.#endMs += ms;
@@ -99,7 +111,7 @@ export class OutputPlayer {
     const cursor = this.#pacer.playedMs;
     for (const seg of this.#segments) {
       if (seg.start === undefined) continue;
-      let pos = seg.start;
+      let pos = seg.framesStart;
       for (const frame of seg.frames) {
         const ms = frameDurationMs(frame);
         if (pos + ms > cursor) {
@@ -165,6 +177,27 @@ export class OutputPlayer {
     this.#paused = false;
     this.#playing = false;
     this.#wake();
+  }
+
+  /** Drops frames the caller has heard in full; what is left is what `resume` may still play. */
+  #release(): void {
+    const played = this.#pacer.playedMs;
+    for (const seg of this.#segments) {
+      if (seg.start === undefined) return;
+      let n = 0;
+      let pos = seg.framesStart;
+      for (const frame of seg.frames) {
+        const ms = frameDurationMs(frame);
+        if (pos + ms > played) break;
+        pos += ms;
+        n++;
+      }
+      if (n > 0) {
+        seg.frames.splice(0, n);
+        seg.framesStart = pos;
+      }
+      if (seg.frames.length > 0) return;
+    }
   }
 
   #send(frame: AudioFrame): void {

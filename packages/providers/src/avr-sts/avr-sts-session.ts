@@ -2,7 +2,10 @@ import type { Logger } from '@switchboard/core';
 import { ProviderError, type StsOptions } from '@switchboard/engine';
 import type { AudioFrame, Clock } from '@switchboard/media';
 import type WebSocket from 'ws';
-import { type JsonMessage, str, toBase64, WsStsSession } from '../ws/ws-sts-session.js';
+import { type JsonMessage, jsonWithBase64, str, WsStsSession } from '../ws/ws-sts-session.js';
+
+const AUDIO_HEAD = Buffer.from('{"type":"audio","audio":"');
+const AUDIO_TAIL = Buffer.from('"}');
 
 /**
  * One call on an AVR speech-to-speech connector. The contract has no response boundaries, so a
@@ -16,6 +19,8 @@ export class AvrStsSession extends WsStsSession {
   #inResponse = false;
   #discarding = false;
   #cancelGap: (() => void) | undefined;
+  #lastAudioAt = 0;
+  readonly #onGapTimer = () => this.#checkGap();
 
   constructor(
     socket: WebSocket,
@@ -44,7 +49,7 @@ export class AvrStsSession extends WsStsSession {
   }
 
   push(frame: AudioFrame): void {
-    if (this.isOpen) this.socket.send(`{"type":"audio","audio":"${toBase64(frame.data)}"}`);
+    if (this.isOpen) this.socket.send(jsonWithBase64(AUDIO_HEAD, frame.data, AUDIO_TAIL), { binary: false });
   }
 
   /** Keypad digits, for connectors that act on them (AVR core 1.9+). */
@@ -68,6 +73,25 @@ export class AvrStsSession extends WsStsSession {
     if (!this.#inResponse) return;
     this.#inResponse = false;
     this.#discarding = true;
+  }
+
+  /**
+   * `{"type":"audio","audio":"<base64>"}` exactly as the contract writes it is decoded straight
+   * from the frame's bytes; any other shape (more fields, escapes) goes through JSON.parse.
+   */
+  protected override onText(data: Buffer): boolean {
+    const end = data.length - AUDIO_TAIL.length;
+    if (
+      end < AUDIO_HEAD.length ||
+      data.compare(AUDIO_HEAD, 0, AUDIO_HEAD.length, 0, AUDIO_HEAD.length) !== 0 ||
+      data.indexOf(0x22, AUDIO_HEAD.length) !== end ||
+      data[end + 1] !== 0x7d ||
+      data.indexOf(0x5c, AUDIO_HEAD.length) !== -1
+    ) {
+      return false;
+    }
+    this.#audio(Buffer.from(data.toString('latin1', AUDIO_HEAD.length, end), 'base64'));
+    return true;
   }
 
   protected onJson(msg: JsonMessage): void {
@@ -96,8 +120,10 @@ export class AvrStsSession extends WsStsSession {
   }
 
   #audio(data: Buffer): void {
-    this.#cancelGap?.();
-    this.#cancelGap = this.#clock.schedule(() => this.#gap(), this.#gapMs);
+    // One timer per gap, not one per frame: it fires `gapMs` after the first audio and, while
+    // audio keeps coming, re-arms for what is left of the gap after the latest frame.
+    this.#lastAudioAt = this.#clock.now();
+    this.#cancelGap ??= this.#clock.schedule(this.#onGapTimer, this.#gapMs);
     if (this.#discarding || data.byteLength === 0) return;
     if (!this.#inResponse) {
       this.#inResponse = true;
@@ -106,8 +132,15 @@ export class AvrStsSession extends WsStsSession {
     this.emit({ type: 'audio', frame: { format: this.#opts.outputFormat, data } });
   }
 
-  #gap(): void {
+  #checkGap(): void {
     this.#cancelGap = undefined;
+    const quietMs = this.#clock.now() - this.#lastAudioAt;
+    if (quietMs < this.#gapMs)
+      this.#cancelGap = this.#clock.schedule(this.#onGapTimer, this.#gapMs - quietMs);
+    else this.#gap();
+  }
+
+  #gap(): void {
     this.#discarding = false;
     if (!this.#inResponse) return;
     this.#inResponse = false;

@@ -59,6 +59,62 @@ test('avr sts: init first, caller audio as base64 PCM, agent audio and transcrip
   await session.close();
 });
 
+test('avr sts: a response lasts while audio keeps coming and ends a quiet gap after its last frame', async () => {
+  const clock = new FakeClock();
+  const server = await connector();
+  const session = await adapter(server, { clock }).connect(stsOptions({ format: PCM16_8K }));
+  const peer = server.peer as FakePeer;
+  const it = session.events[Symbol.asyncIterator]();
+  const marker = { type: 'transcript', role: 'user', text: 'still here' };
+  peer.send(audioMsg(1));
+  await readUntil(it, (e) => e.type === 'audio');
+  for (let i = 0; i < 3; i++) {
+    clock.advance(300);
+    peer.send(audioMsg(2));
+    peer.send(marker);
+    const seen = await readUntil(it, (e) => e.type === 'transcript');
+    assert.deepEqual(
+      seen.map((e) => e.type),
+      ['audio', 'transcript'],
+      `no response-done ${300 * (i + 1)} ms in, 300 ms after the previous frame`,
+    );
+  }
+  clock.advance(499);
+  peer.send(marker);
+  assert.deepEqual(
+    (await readUntil(it, (e) => e.type === 'transcript')).map((e) => e.type),
+    ['transcript'],
+  );
+  clock.advance(1);
+  assert.deepEqual(
+    await readUntil(it, () => true),
+    [{ type: 'response-done' }],
+    '500 ms after the last frame',
+  );
+  await session.close();
+});
+
+test('avr sts: agent audio in any valid JSON shape is heard (extra fields, escaped slashes, spacing)', async () => {
+  const server = await connector();
+  const session = await adapter(server).connect(stsOptions({ format: PCM16_8K }));
+  const peer = server.peer as FakePeer;
+  const it = session.events[Symbol.asyncIterator]();
+  // 0xff 0xff 0xff… is "////…" in base64: the escaped form must decode to the same bytes.
+  const bytes = Buffer.alloc(320, 0xff);
+  const b64 = bytes.toString('base64');
+  for (const text of [
+    `{"type":"audio","audio":"${b64}"}`,
+    `{"type":"audio","audio":"${b64.replaceAll('/', '\\/')}"}`,
+    `{"type":"audio","audio":"${b64}","seq":7}`,
+    `{ "audio": "${b64}", "type": "audio" }`,
+  ]) {
+    peer.socket.send(text);
+    const [ev] = (await readUntil(it, (e) => e.type === 'audio')).filter((e) => e.type === 'audio');
+    assert.deepEqual(ev?.type === 'audio' ? Buffer.from(ev.frame.data) : undefined, bytes, text.slice(0, 40));
+  }
+  await session.close();
+});
+
 test('avr sts: interruption is caller speech; audio of the cut response is dropped until a gap', async () => {
   const clock = new FakeClock();
   const server = await connector();

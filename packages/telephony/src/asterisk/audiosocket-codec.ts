@@ -79,6 +79,11 @@ export class AudioSocketParser {
     return this.buf.length;
   }
 
+  /**
+   * Parses what `chunk` completes. Payloads are views of the pushed bytes (a socket read is its
+   * own buffer, so a view pins at most that read), not copies: 50 frames a second per call. So a
+   * pushed chunk must not be changed afterwards; only a partial frame's bytes are kept as a copy.
+   */
   push(chunk: Uint8Array): AudioSocketFrame[] {
     let data: Buffer = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     if (this.discard > 0) {
@@ -86,27 +91,29 @@ export class AudioSocketParser {
       this.discard -= n;
       data = data.subarray(n);
     }
-    this.buf = this.buf.length === 0 ? Buffer.from(data) : Buffer.concat([this.buf, data]);
+    const buf = this.buf.length === 0 ? data : Buffer.concat([this.buf, data]);
     const out: AudioSocketFrame[] = [];
-    while (this.buf.length >= 3) {
-      const kind = this.buf[0] ?? 0;
-      const length = this.buf.readUInt16BE(1);
+    let off = 0;
+    while (buf.length - off >= 3) {
+      const kind = buf[off] ?? 0;
+      const length = buf.readUInt16BE(off + 1);
       if (length > this.maxPayload) {
         out.push({ type: 'protocol-error', reason: `payload of ${length} bytes exceeds the limit`, kind });
-        const have = Math.min(this.buf.length - 3, length);
+        const have = Math.min(buf.length - off - 3, length);
         this.discard = length - have;
-        this.buf = this.buf.subarray(3 + have);
+        off += 3 + have;
         continue;
       }
-      if (this.buf.length < 3 + length) break;
-      // Copy so a frame does not pin the whole receive buffer.
-      const payload = Buffer.from(this.buf.subarray(3, 3 + length));
-      this.buf = this.buf.subarray(3 + length);
-      out.push(decodeFrame(kind, payload));
+      if (buf.length - off < 3 + length) break;
+      out.push(decodeFrame(kind, buf.subarray(off + 3, off + 3 + length)));
+      off += 3 + length;
     }
+    this.buf = off === buf.length ? EMPTY : Buffer.from(buf.subarray(off));
     return out;
   }
 }
+
+const EMPTY = Buffer.alloc(0);
 
 export function decodeFrame(kind: number, payload: Buffer): AudioSocketFrame {
   const rate = AUDIO_KIND_RATES.get(kind);
@@ -139,7 +146,8 @@ export function encodeAudioSocketFrame(kind: number, payload: Uint8Array = new U
   if (!Number.isInteger(kind) || kind < 0 || kind > 0xff)
     throw new AudioSocketError('frame kind must be 0-255');
   if (payload.length > 0xffff) throw new AudioSocketError('payload longer than 65535 bytes');
-  const out = Buffer.alloc(3 + payload.length);
+  // Every byte is written below, so the pooled, unzeroed allocation is safe (one per frame sent).
+  const out = Buffer.allocUnsafe(3 + payload.length);
   out[0] = kind;
   out.writeUInt16BE(payload.length, 1);
   out.set(payload, 3);
