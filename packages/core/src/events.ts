@@ -71,6 +71,15 @@ export const farEndHangup = (direction: CallDirection): EndedReason =>
 /** Who asked for a change during a call: the REST API or the agent's own built-in tool. */
 export type ControlSource = 'api' | 'tool';
 
+/** Where a recording was paused or resumed: on the call's clock and in the recording file. */
+export interface RecordingMark {
+  by: ControlSource;
+  /** Milliseconds from call start. */
+  atMs: number;
+  /** Milliseconds from the start of the recording file (which begins once the call is set up). */
+  recordingMs: number;
+}
+
 export interface CallEventBase<T extends CallEventType, D> {
   type: T;
   callId: string;
@@ -123,8 +132,8 @@ export type CallEvent =
     >
   | CallEventBase<'dtmf.received', { digit: string }>
   | CallEventBase<'turn.latency', TurnLatency>
-  | CallEventBase<'recording.paused', { by: ControlSource; atMs: number }>
-  | CallEventBase<'recording.resumed', { by: ControlSource; atMs: number; pausedMs: number }>
+  | CallEventBase<'recording.paused', RecordingMark>
+  | CallEventBase<'recording.resumed', RecordingMark & { pausedMs: number }>
   | CallEventBase<'context.injected', { message: string; atMs: number }>
   | CallEventBase<
       'call.ended',

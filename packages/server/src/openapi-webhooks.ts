@@ -74,6 +74,7 @@ const DATA: Record<string, { summary: string; data: z.ZodType }> = {
       ...story,
       by: z.enum(['api', 'tool']).describe("the API, or the agent's pause_recording tool"),
       atMs: z.number().describe('milliseconds from call start'),
+      recordingMs: z.number().describe('milliseconds from the start of the recording file'),
     }),
   },
   'recording.resumed': {
@@ -82,6 +83,7 @@ const DATA: Record<string, { summary: string; data: z.ZodType }> = {
       ...story,
       by: z.enum(['api', 'tool']),
       atMs: z.number().describe('milliseconds from call start'),
+      recordingMs: z.number().describe('milliseconds from the start of the recording file'),
       pausedMs: z.number().describe('how long the recording was paused'),
     }),
   },

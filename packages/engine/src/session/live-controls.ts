@@ -53,7 +53,7 @@ export class LiveControls {
     if (r.paused) return 'paused';
     r.pause();
     this.#pausedAtMs = Math.round(this.#d.since());
-    this.#d.events.send('recording.paused', { by, atMs: this.#pausedAtMs });
+    this.#d.events.send('recording.paused', { by, atMs: this.#pausedAtMs, recordingMs: r.positionMs });
     return 'paused';
   }
 
@@ -62,7 +62,12 @@ export class LiveControls {
     if (!r.paused) return 'recording';
     r.resume();
     const atMs = Math.round(this.#d.since());
-    this.#d.events.send('recording.resumed', { by, atMs, pausedMs: atMs - (this.#pausedAtMs ?? atMs) });
+    this.#d.events.send('recording.resumed', {
+      by,
+      atMs,
+      recordingMs: r.positionMs,
+      pausedMs: atMs - (this.#pausedAtMs ?? atMs),
+    });
     this.#pausedAtMs = undefined;
     return 'recording';
   }

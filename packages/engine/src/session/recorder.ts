@@ -29,6 +29,11 @@ export class CallRecorder {
     return new CallRecorder(await StereoWavWriter.open(join(dir, `${safeId}.wav`), sampleRate), logger);
   }
 
+  /** Where the recording is now, in ms from its start (it starts once the call is set up). */
+  get positionMs(): number {
+    return Math.round(this.#writer.positionMs);
+  }
+
   get paused(): boolean {
     return this.#paused;
   }
@@ -39,6 +44,7 @@ export class CallRecorder {
    */
   pause(): void {
     this.#paused = true;
+    this.#writer.dropQueuedAgent();
   }
 
   resume(): void {

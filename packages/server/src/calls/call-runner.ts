@@ -56,7 +56,10 @@ export interface RunOptions {
  */
 export class CallRunner {
   readonly #o: CallRunnerOptions;
-  readonly #live = new Map<string, { session: CallSession; done: Promise<CallResult> }>();
+  readonly #live = new Map<
+    string,
+    { session: CallSession; workspaceId: string; done: Promise<CallResult> }
+  >();
   /** The agent document each live call or chat runs, for providers that read it (the answerer). */
   readonly #configs = new Map<string, AgentConfig>();
   readonly #problems = new Map<string, { message: string; at: Date }>();
@@ -83,6 +86,12 @@ export class CallRunner {
   /** Refuses new calls from now on; live calls go on. */
   stopTaking(): void {
     this.#draining = true;
+  }
+
+  /** The session of a call of `workspaceId` running in this process. */
+  session(callId: string, workspaceId: string): CallSession | undefined {
+    const live = this.#live.get(callId);
+    return live?.workspaceId === workspaceId ? live.session : undefined;
   }
 
   /** The configuration a running call or chat uses (with per-call overrides applied). */
@@ -163,7 +172,7 @@ export class CallRunner {
         this.#live.delete(callId);
         this.#configs.delete(callId);
       });
-    this.#live.set(callId, { session, done });
+    this.#live.set(callId, { session, workspaceId: agent.workspaceId, done });
     done.catch((err: unknown) => log.error({ err }, 'call session failed'));
     return { callId, agent: overrides.snapshot as ResolvedAgent, done };
   }

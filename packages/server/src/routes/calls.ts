@@ -6,7 +6,7 @@ import type { AppDeps } from '../deps.js';
 import { ws } from '../plugins/auth.js';
 import { idParams, json, PAGED, page, pageQuery, stdErrors, timestamp } from '../schemas.js';
 
-const callView = z
+export const callView = z
   .object({
     id: z.uuid(),
     agentId: z.uuid().nullable(),
@@ -73,7 +73,7 @@ const callView = z
     ],
   });
 
-const view = (c: Call) =>
+export const callJson = (c: Call) =>
   json({
     id: c.id,
     agentId: c.agentId,
@@ -135,7 +135,7 @@ export const callRoutes =
           since: since ? new Date(since) : undefined,
           until: until ? new Date(until) : undefined,
         });
-        return { data: r.data.map(view), nextCursor: r.nextCursor };
+        return { data: r.data.map(callJson), nextCursor: r.nextCursor };
       },
     );
 
@@ -153,7 +153,7 @@ export const callRoutes =
           response: { 200: callView, ...stdErrors },
         },
       },
-      async (req) => view(await store.calls.get(ws(req), req.params.id)),
+      async (req) => callJson(await store.calls.get(ws(req), req.params.id)),
     );
 
     app.get(
