@@ -49,6 +49,14 @@ describe('controlling a live call over the API', () => {
 
   before(async () => {
     rest = await FakeRestServer.start();
+    // Twilio's create-call answer derives the call's SID from our ref, so the test can predict it.
+    rest.fallback = (r) => {
+      if (r.method === 'POST' && r.path.endsWith('/Calls.json')) {
+        const ref = new URL(String(r.form.Url)).searchParams.get('ref') ?? '';
+        return { status: 201, body: { sid: twilioSid(ref), status: 'queued' } };
+      }
+      return { status: 200, body: {} };
+    };
     t = await startTestPlatform({ TWILIO_API_URL: rest.url }, { logLevel: 'warn' });
     const { store } = t.platform;
     await store.credentials.create(t.workspaceId, { name: `twilio:${ACCOUNT}`, value: TOKEN });
@@ -215,4 +223,68 @@ describe('controlling a live call over the API', () => {
     const unknown = await post('/v1/calls/00000000-0000-4000-8000-000000000000/hangup', admin);
     assert.equal(unknown.status, 404);
   });
+
+  test('an outbound call runs with its agentOverrides, keeps them, and is hung up over the API', async () => {
+    const to = '+14155550301';
+    const greeting = 'Hi Maria, this is a one-off greeting for this call only.';
+    const placed = await post('/v1/calls', admin, {
+      agent: t.demoAgentId,
+      to,
+      from: NUMBER,
+      agentOverrides: { greeting, turnTaking: { endOfTurnSilenceMs: 950 } },
+    });
+    assert.equal(placed.status, 202, await placed.clone().text());
+    const callId = ((await placed.json()) as { id: string }).id;
+    const create = await waitFor('Calls.json', () => rest.requests.find((r) => r.form.To === to));
+    const answerUrl = new URL(String(create.form.Url));
+    const callSid = twilioSid(callId);
+    const twilio = t.scriptedTwilio(ACCOUNT, TOKEN);
+    const answer = await twilio.voice(
+      { CallSid: callSid, Direction: 'outbound-api', From: NUMBER, To: to },
+      { query: answerUrl.search },
+    );
+    const stream = await twilio.stream(answer, callSid);
+    stream.begin();
+    const feeder = setInterval(() => stream.sendMedia(new Uint8Array(160).fill(0xff)), 20);
+    try {
+      const first = await waitFor(
+        'the greeting',
+        () =>
+          t.events.find(
+            (e) => e.callId === callId && e.type === 'transcript.final' && e.data.role === 'agent',
+          ),
+        60_000,
+      );
+      assert.ok(first.type === 'transcript.final');
+      assert.equal(first.data.text, greeting, 'the call greets with its own greeting');
+      const hung = await post(`/v1/calls/${callId}/hangup`, admin);
+      assert.equal(((await hung.json()) as { result: string }).result, 'applied');
+      const row = await t.endedCall(callId);
+      assert.equal(row.endedReason, 'api-hangup');
+      const shown = await fetch(`${t.appUrl}/v1/calls/${callId}`, { headers: viewer });
+      const view = (await shown.json()) as { agentOverrides: unknown; agentConfig: Record<string, unknown> };
+      assert.deepEqual(view.agentOverrides, { greeting, turnTaking: { endOfTurnSilenceMs: 950 } });
+      assert.equal(view.agentConfig.greeting, greeting);
+      assert.equal((view.agentConfig.turnTaking as { endOfTurnSilenceMs: number }).endOfTurnSilenceMs, 950);
+    } finally {
+      clearInterval(feeder);
+    }
+  });
+
+  test('hanging up an outbound call not answered yet cancels it', async () => {
+    const placed = await post('/v1/calls', admin, {
+      agent: t.demoAgentId,
+      to: '+14155550302',
+      from: NUMBER,
+      scheduledAt: new Date(Date.now() + 3600_000).toISOString(),
+    });
+    const callId = ((await placed.json()) as { id: string }).id;
+    const hung = await post(`/v1/calls/${callId}/hangup`, admin);
+    assert.equal(hung.status, 202);
+    assert.equal(((await hung.json()) as { result: string }).result, 'cancelled');
+    const row = await t.endedCall(callId);
+    assert.equal(row.outcome, 'cancelled');
+  });
 });
+
+const twilioSid = (ref: string) => `CA${ref.replace(/-/g, '')}`;

@@ -46,6 +46,8 @@ export interface RunOptions {
   /** The platform's call id, when the caller (the dialer) created the row already. */
   callId?: string;
   variables?: Record<string, string>;
+  /** Agent fields for this call only (`agentOverrides` of an outbound call), over the published version. */
+  agentOverrides?: Record<string, unknown>;
 }
 
 /**
@@ -119,6 +121,7 @@ export class CallRunner {
     }
     const callId = options.callId ?? newId();
     const log = logger.child({ callId, agentId: agent.agentId, connector: leg.connector });
+    if (options.agentOverrides) agent = await this.#withOverrides(agent, callId, options.agentOverrides, log);
     const overrides = await applyCallOverrides(
       agent,
       {
@@ -175,6 +178,40 @@ export class CallRunner {
     this.#live.set(callId, { session, workspaceId: agent.workspaceId, done });
     done.catch((err: unknown) => log.error({ err }, 'call session failed'));
     return { callId, agent: overrides.snapshot as ResolvedAgent, done };
+  }
+
+  /**
+   * The published version with the call's own overrides merged in, kept on the call's row. They
+   * were valid when the call was queued; should a later publish make them invalid, the call runs
+   * the published version, and that is the document its row keeps.
+   */
+  async #withOverrides(
+    agent: ResolvedAgent,
+    callId: string,
+    overrides: Record<string, unknown>,
+    log: Logger,
+  ): Promise<ResolvedAgent> {
+    const { store } = this.#o;
+    try {
+      const config = await store.agents.withOverrides(
+        agent.workspaceId,
+        agent.config,
+        overrides,
+        'agentOverrides',
+      );
+      await store.calls.setAgentConfig(callId, config).catch((e: unknown) => {
+        log.warn(
+          { err: e instanceof Error ? e.message : String(e) },
+          'could not keep the merged agent config',
+        );
+      });
+      return Object.freeze({ ...agent, config });
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      log.warn({ err: message }, 'agent overrides no longer valid; running the published version');
+      await store.calls.setAgentConfig(callId, agent.config).catch(() => {});
+      return agent;
+    }
   }
 
   /**

@@ -29,6 +29,16 @@ export const callView = z
     customCallId: z.string().nullable(),
     variables: z.record(z.string(), z.string()),
     providersUsed: z.record(z.string(), z.string()),
+    agentOverrides: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe('The agent fields this call changed (`agentOverrides` when it was placed)'),
+    agentConfig: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe(
+        'The agent document the call ran, its overrides merged in; null for a call without overrides',
+      ),
     hasRecording: z.boolean(),
     error: z.string().nullable().describe('Why the call failed, in words, when it did'),
     queuedAt: timestamp,
@@ -61,6 +71,8 @@ export const callView = z
         customCallId: null,
         variables: { patientName: 'Ana' },
         providersUsed: { asr: 'local:pocketsphinx', llm: 'local:answerer', tts: 'local:espeak' },
+        agentOverrides: null,
+        agentConfig: null,
         hasRecording: true,
         error: null,
         queuedAt: '2026-03-02T10:05:01.220Z',
@@ -90,6 +102,8 @@ export const callJson = (c: Call) =>
     customCallId: c.customCallId,
     variables: c.variables,
     providersUsed: c.providersUsed,
+    agentOverrides: c.agentOverrides,
+    agentConfig: c.agentConfig,
     hasRecording: c.recordingPath !== null,
     error: c.error,
     queuedAt: c.queuedAt,

@@ -1,0 +1,2 @@
+ALTER TABLE "calls" ADD COLUMN "agent_overrides" jsonb;--> statement-breakpoint
+ALTER TABLE "calls" ADD COLUMN "agent_config" jsonb;
