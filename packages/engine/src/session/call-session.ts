@@ -213,6 +213,11 @@ export class CallSession {
       clock: this.#clock,
       logger: this.#logger,
       sendDtmf: (digits) => leg.sendDtmf(digits),
+      recording: (action) => {
+        const controls = this.#controls;
+        if (!controls) throw new Error('the call is not answered yet');
+        return action === 'pause' ? controls.pauseRecording('tool') : controls.resumeRecording('tool');
+      },
       ...(this.#o.resolveSecret ? { resolveSecret: this.#o.resolveSecret } : {}),
       ...(this.#o.signingSecret ? { signingSecret: this.#o.signingSecret } : {}),
       ...(this.#o.fetch ? { fetch: this.#o.fetch } : {}),

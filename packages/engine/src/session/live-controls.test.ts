@@ -171,3 +171,60 @@ test('inject on a speech-to-speech provider without context messages is refused 
   );
   await h.hangup();
 });
+
+test('the built-in recording tool pauses and resumes the recording; the events say the agent did', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sb-rec-'));
+  try {
+    const h = new SessionHarness({
+      config: { turnTaking: fast, tools: [{ type: 'recording' }] },
+      llm: {
+        replies: [
+          { toolCalls: [{ name: 'recording', args: { action: 'pause' } }] },
+          'Go ahead with the card number.',
+          { toolCalls: [{ name: 'recording', args: { action: 'resume' } }] },
+          'Thank you.',
+        ],
+      },
+      asr: { utterances: ['I want to pay', 'four two four two'] },
+      session: { recordingDir: dir },
+    });
+    await h.start();
+    await h.speak(300);
+    await h.silence(400);
+    assert.ok(await h.until(() => h.of('recording.paused').length === 1, 5000, 20));
+    assert.equal(h.of('recording.paused')[0]?.data.by, 'tool');
+    await h.advance(2000);
+    await h.speak(300);
+    await h.silence(400);
+    assert.ok(await h.until(() => h.of('recording.resumed').length === 1, 5000, 20));
+    const calls = h.of('tool.called').map((e) => e.data);
+    assert.deepEqual(
+      calls.map((c) => [c.name, c.ok, c.result]),
+      [
+        ['recording', true, { recording: 'paused' }],
+        ['recording', true, { recording: 'recording' }],
+      ],
+    );
+    await h.hangup();
+    assertNoLeaks(h);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('the recording tool on a call that is not recorded tells the model so', async () => {
+  const h = new SessionHarness({
+    config: { turnTaking: fast, tools: [{ type: 'recording' }] },
+    llm: { replies: [{ toolCalls: [{ name: 'recording', args: { action: 'pause' } }] }, 'Alright.'] },
+    asr: { utterances: ['pause it'] },
+  });
+  await h.start();
+  await h.speak(300);
+  await h.silence(400);
+  assert.ok(await h.until(() => h.of('tool.called').length === 1, 5000, 20));
+  const call = h.of('tool.called')[0]?.data;
+  assert.equal(call?.ok, false);
+  assert.match(JSON.stringify(call?.result), /not being recorded/);
+  await h.hangup();
+  assertNoLeaks(h);
+});
