@@ -271,6 +271,42 @@ describe('controlling a live call over the API', () => {
     }
   });
 
+  test('a cold transfer over the API: Twilio is told to dial the target and the call ends transferred', async () => {
+    const callSid = 'CA55555555555555555555555555555502';
+    const twilio = t.scriptedTwilio(ACCOUNT, TOKEN);
+    const answer = await twilio.voice({ To: NUMBER, CallSid: callSid });
+    const stream = await twilio.stream(answer, callSid);
+    stream.begin();
+    await feedSilenceUntil(stream, 10, 60_000);
+    const started = await waitFor('call.started', () =>
+      t.events.find(
+        (e) =>
+          e.type === 'call.started' &&
+          e.data.to === NUMBER &&
+          !t.events.some((x) => x.type === 'call.ended' && x.callId === e.callId),
+      ),
+    );
+    const callId = started.callId;
+    const bad = await post(`/v1/calls/${callId}/transfer`, admin, { target: 'the front desk' });
+    assert.equal(bad.status, 400);
+    assert.equal(
+      ((await bad.json()) as { error: { details: { path: string }[] } }).error.details[0]?.path,
+      'body.target',
+    );
+    const moved = await post(`/v1/calls/${callId}/transfer`, admin, { target: '+14155550100' });
+    assert.equal(moved.status, 202, await moved.clone().text());
+    assert.equal(((await moved.json()) as { result: string }).result, 'applied');
+    const update = await waitFor('the TwiML update', () =>
+      rest.requests.find(
+        (r) => r.path.includes(`/Calls/${callSid}.json`) && typeof r.form.Twiml === 'string',
+      ),
+    );
+    assert.match(String(update.form.Twiml), /<Dial>.*\+14155550100.*<\/Dial>/s);
+    stream.sendStop();
+    const row = await t.endedCall(callId);
+    assert.equal(row.endedReason, 'transfer');
+  });
+
   test('hanging up an outbound call not answered yet cancels it', async () => {
     const placed = await post('/v1/calls', admin, {
       agent: t.demoAgentId,

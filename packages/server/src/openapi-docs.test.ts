@@ -85,6 +85,7 @@ const OPERATIONS = [
   'POST /v1/calls/{id}/hangup',
   'POST /v1/calls/{id}/say',
   'POST /v1/calls/{id}/inject',
+  'POST /v1/calls/{id}/transfer',
   'POST /v1/calls/{id}/recording/pause',
   'POST /v1/calls/{id}/recording/resume',
   'GET /v1/calls/{id}/live',

@@ -264,11 +264,13 @@ export class CallSession {
       });
     }
     this.#controls = new LiveControls({
+      leg,
       pipeline: this.#pipeline,
       recorder: this.#recorder,
       events: this.#events,
       since: () => this.since(),
       ending: () => this.#ending,
+      end: (req) => this.#end(req),
     });
     if (this.#ended) await this.#pipeline.close();
   }

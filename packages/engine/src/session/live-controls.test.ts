@@ -228,3 +228,31 @@ test('the recording tool on a call that is not recorded tells the model so', asy
   await h.hangup();
   assertNoLeaks(h);
 });
+
+test('transfer: the line is said, the leg is handed over and the call ends as transferred', async () => {
+  const h = new SessionHarness({ config: { turnTaking: fast } });
+  await h.start();
+  let done = false;
+  void h.session.controls?.transfer('+14155550100', 'Putting you through now.').then(() => {
+    done = true;
+  });
+  assert.ok(await h.until(() => done, 15_000, 20), 'the line played, then the transfer');
+  assert.deepEqual(h.leg.transfers, ['+14155550100']);
+  assert.deepEqual(agentLines(h), ['Putting you through now.']);
+  const r = await h.finish();
+  assert.equal(r.endedReason, 'transfer');
+  assert.equal(h.leg.hungUp, undefined, 'the leg is not hung up: the carrier has the caller');
+  assertNoLeaks(h);
+});
+
+test('transfer refused by the connector: a conflict naming it, and the call goes on', async () => {
+  const h = new SessionHarness({ config: {}, leg: { failTransfer: new Error('REFER rejected: 403') } });
+  await h.start();
+  await assert.rejects(
+    h.session.controls?.transfer('sip:desk@pbx.example.com') ?? Promise.resolve(),
+    (e) => isAppError(e) && e.status === 409 && /fake connector could not transfer.*403/.test(e.message),
+  );
+  assert.ok(h.session.controls, 'still live');
+  await h.hangup();
+  assertNoLeaks(h);
+});

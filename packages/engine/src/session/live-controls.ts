@@ -1,9 +1,11 @@
 import { type ControlSource, conflict } from '@switchboard/core';
+import type { CallLeg } from '../call-leg.js';
 import type { CallRecorder } from './recorder.js';
-import type { Pipeline } from './session-core.js';
+import type { EndRequest, Pipeline } from './session-core.js';
 import type { SessionEvents } from './session-events.js';
 
 export interface LiveControlsDeps {
+  leg: CallLeg;
   pipeline: Pipeline;
   recorder: CallRecorder | undefined;
   events: SessionEvents;
@@ -11,6 +13,7 @@ export interface LiveControlsDeps {
   since(): number;
   /** True once the call is ending (a goodbye may be playing): nothing more is said. */
   ending(): boolean;
+  end(request: EndRequest): void;
 }
 
 export type RecordingState = 'recording' | 'paused';
@@ -39,6 +42,27 @@ export class LiveControls {
     this.#live();
     this.#d.pipeline.addContext(text);
     this.#d.events.send('context.injected', { message: text, atMs: Math.round(this.#d.since()) });
+  }
+
+  /**
+   * Hands the caller to `target` (E.164 number or SIP URI), after `message` has played. A connector
+   * that cannot transfer, or a carrier that refuses, is a conflict naming the connector; the call
+   * goes on.
+   */
+  async transfer(target: string, message?: string): Promise<void> {
+    this.#live();
+    const { leg, pipeline } = this.#d;
+    if (message) {
+      pipeline.stopSpeaking();
+      await pipeline.sayFinal(message, 15_000);
+    }
+    try {
+      await leg.transfer(target);
+    } catch (e) {
+      const why = e instanceof Error ? e.message : String(e);
+      throw conflict(`the ${leg.connector} connector could not transfer the call: ${why}`);
+    }
+    this.#d.end({ reason: 'transfer', hangup: false });
   }
 
   get recording(): RecordingState | undefined {

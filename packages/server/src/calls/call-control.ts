@@ -10,6 +10,7 @@ export type ControlCommand =
   | { action: 'hangup' }
   | { action: 'say'; text: string; interrupt: boolean }
   | { action: 'inject'; text: string }
+  | { action: 'transfer'; target: string; message?: string }
   | { action: 'recording'; state: RecordingState };
 
 export interface ControlOutcome {
@@ -63,7 +64,7 @@ export class CallControl {
     // A call running here is controlled before its row is read: the row is written after the
     // call's first event, and may not exist yet in the call's first moments.
     const session = this.#o.runner?.session(callId, workspaceId);
-    if (session) return { ...base, result: 'applied', ...applyTo(session, command) };
+    if (session) return { ...base, result: 'applied', ...(await applyTo(session, command)) };
     const call = await this.#o.store.calls.get(workspaceId, callId);
     if (call.status === 'ended') throw conflict(`call already ended (${call.outcome ?? 'unknown'})`);
     if (command.action === 'hangup' && call.direction === 'outbound' && !answered(call)) {
@@ -88,21 +89,27 @@ export class CallControl {
       typeof callId === 'string' && typeof workspaceId === 'string'
         ? this.#o.runner?.session(callId, workspaceId)
         : undefined;
-    if (!session || !msg.command) return;
-    try {
-      applyTo(session, msg.command);
-    } catch (e) {
+    const command = msg.command;
+    if (!session || !command) return;
+    const refused = (e: unknown) =>
       this.#o.logger.warn(
-        { callId: msg.callId, action: msg.command.action, err: e instanceof Error ? e.message : String(e) },
+        { callId, action: command.action, err: e instanceof Error ? e.message : String(e) },
         'call control command refused',
       );
+    try {
+      applyTo(session, command).catch(refused);
+    } catch (e) {
+      refused(e);
     }
   }
 }
 
 const answered = (call: Call) => call.status === 'in-progress' || call.owner !== null;
 
-function applyTo(session: CallSession, command: ControlCommand): { recording?: RecordingState } {
+async function applyTo(
+  session: CallSession,
+  command: ControlCommand,
+): Promise<{ recording?: RecordingState }> {
   if (command.action === 'hangup') {
     session.end('api-hangup');
     return {};
@@ -115,6 +122,9 @@ function applyTo(session: CallSession, command: ControlCommand): { recording?: R
       return {};
     case 'inject':
       controls.inject(command.text);
+      return {};
+    case 'transfer':
+      await controls.transfer(command.target, command.message);
       return {};
     case 'recording':
       return {

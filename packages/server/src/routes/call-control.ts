@@ -5,13 +5,13 @@ import { CallControl, type ControlCommand } from '../calls/call-control.js';
 import { LiveFeed } from '../calls/live-feed.js';
 import type { AppDeps } from '../deps.js';
 import { ws } from '../plugins/auth.js';
-import { idParams, stdErrors } from '../schemas.js';
+import { e164, idParams, stdErrors } from '../schemas.js';
 import { followCall, LIVE_STREAM_EXAMPLE } from './call-live.js';
 
 const outcome = z
   .object({
     callId: z.uuid(),
-    action: z.enum(['hangup', 'say', 'inject', 'recording']),
+    action: z.enum(['hangup', 'say', 'inject', 'transfer', 'recording']),
     result: z
       .enum(['applied', 'forwarded', 'cancelled'])
       .describe(
@@ -129,6 +129,42 @@ export const callControlRoutes =
     app.post(inject.path, inject, async (req, reply) => {
       const b = req.body as z.infer<typeof injectBody>;
       return reply.status(202).send(await run(req, { action: 'inject', text: b.message }));
+    });
+
+    const transferBody = z
+      .strictObject({
+        target: z
+          .union([
+            e164,
+            z.string().regex(/^sips?:[^\s]{3,300}$/, 'expected a SIP URI such as sip:desk@pbx.example.com'),
+          ])
+          .describe('Where the caller goes: an E.164 number or a SIP URI'),
+        message: z.string().trim().min(1).max(500).optional().describe('Said to the caller first'),
+      })
+      .meta({
+        examples: [
+          { target: '+14155550100', message: 'Putting you through to our billing team now.' },
+          { target: 'sip:frontdesk@pbx.example.com' },
+        ],
+      });
+    const transfer = command(
+      '/calls/:id/transfer',
+      'Transfer a live call (cold)',
+      'Hands the caller to `target` and leaves the call: SIP sends a REFER, Twilio replaces the call’s ' +
+        'TwiML with a `<Dial>`, Plivo and Telnyx use their transfer actions, ARI redirects or continues the ' +
+        'channel. `message` is said first. The call then ends with the reason `transfer`. A connector that ' +
+        'cannot transfer (AudioSocket) or a carrier that refuses answers 409 naming the connector, and the ' +
+        'call goes on.',
+      transferBody,
+    );
+    app.post(transfer.path, transfer, async (req, reply) => {
+      const b = req.body as z.infer<typeof transferBody>;
+      const cmd: ControlCommand = {
+        action: 'transfer',
+        target: b.target,
+        ...(b.message ? { message: b.message } : {}),
+      };
+      return reply.status(202).send(await run(req, cmd));
     });
 
     for (const [verb, state] of [
