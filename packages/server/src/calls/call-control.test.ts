@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { type CallEvent, CallEventBus, isAppError, silentLogger } from '@switchboard/core';
 import type { CallSession } from '@switchboard/engine';
 import type { Store } from '@switchboard/store';
-import { openTestStore } from '@switchboard/store/testing';
+import { openTestStore, testBackends } from '@switchboard/store/testing';
 import { bearer, createTestApp, type TestApp } from '../testing.js';
 import { CallControl } from './call-control.js';
 import type { CallRunner } from './call-runner.js';
@@ -55,79 +55,81 @@ describe('the live feed', () => {
   });
 });
 
-describe('call control across processes', () => {
-  let store: Store;
-  before(async () => {
-    store = await openTestStore('pglite');
-  });
-  after(() => store.close());
-
-  test('a command for a call another process runs reaches that process, and only it', async () => {
-    const ws = await store.accounts.createWorkspace('Control');
-    const call = await store.calls.create({
-      workspaceId: ws.id,
-      direction: 'inbound',
-      connector: 'sip',
-      fromNumber: '+15550001',
-      toNumber: '+15550002',
-      status: 'in-progress',
-      owner: 'process-b',
+for (const backend of testBackends()) {
+  describe(`call control across processes (${backend})`, () => {
+    let store: Store;
+    before(async () => {
+      store = await openTestStore(backend);
     });
-    const ended: string[] = [];
-    const said: string[] = [];
-    const session = {
-      end: (reason: string) => ended.push(reason),
-      controls: { say: (text: string) => said.push(text) },
-    } as unknown as CallSession;
-    const runnerB = {
-      session: (id: string, workspaceId: string) =>
-        id === call.id && workspaceId === ws.id ? session : undefined,
-    } as unknown as CallRunner;
-    const a = new CallControl({ store, logger: silentLogger() });
-    const b = new CallControl({ store, logger: silentLogger(), runner: runnerB });
-    await a.start();
-    await b.start();
-    try {
-      const r = await a.apply(ws.id, call.id, { action: 'say', text: 'Hold on.', interrupt: false });
-      assert.equal(r.result, 'forwarded');
-      const h = await a.apply(ws.id, call.id, { action: 'hangup' });
-      assert.equal(h.result, 'forwarded');
-      for (let i = 0; i < 200 && ended.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
-      assert.deepEqual(said, ['Hold on.']);
-      assert.deepEqual(ended, ['api-hangup']);
-      // Here, the same call is controlled directly.
-      assert.equal((await b.apply(ws.id, call.id, { action: 'hangup' })).result, 'applied');
-      const other = await store.accounts.createWorkspace('Other');
-      await assert.rejects(
-        a.apply(other.id, call.id, { action: 'hangup' }),
-        (e) => isAppError(e) && e.status === 404,
-      );
-    } finally {
-      await a.stop();
-      await b.stop();
-    }
-  });
+    after(() => store.close());
 
-  test('an inbound call not answered or already ended is refused with 409', async () => {
-    const ws = await store.accounts.createWorkspace('Refusals');
-    const base = {
-      workspaceId: ws.id,
-      direction: 'inbound' as const,
-      connector: 'sip',
-      fromNumber: '1',
-      toNumber: '2',
-    };
-    const ended = await store.calls.create({ ...base, status: 'ended', outcome: 'completed' });
-    const ringing = await store.calls.create({ ...base, status: 'ringing' });
-    const c = new CallControl({ store, logger: silentLogger() });
-    for (const id of [ended.id, ringing.id]) {
-      await assert.rejects(
-        c.apply(ws.id, id, { action: 'inject', text: 'x' }),
-        (e) => isAppError(e) && e.status === 409,
-      );
-    }
+    test('a command for a call another process runs reaches that process, and only it', async () => {
+      const ws = await store.accounts.createWorkspace('Control');
+      const call = await store.calls.create({
+        workspaceId: ws.id,
+        direction: 'inbound',
+        connector: 'sip',
+        fromNumber: '+15550001',
+        toNumber: '+15550002',
+        status: 'in-progress',
+        owner: 'process-b',
+      });
+      const ended: string[] = [];
+      const said: string[] = [];
+      const session = {
+        end: (reason: string) => ended.push(reason),
+        controls: { say: (text: string) => said.push(text) },
+      } as unknown as CallSession;
+      const runnerB = {
+        session: (id: string, workspaceId: string) =>
+          id === call.id && workspaceId === ws.id ? session : undefined,
+      } as unknown as CallRunner;
+      const a = new CallControl({ store, logger: silentLogger() });
+      const b = new CallControl({ store, logger: silentLogger(), runner: runnerB });
+      await a.start();
+      await b.start();
+      try {
+        const r = await a.apply(ws.id, call.id, { action: 'say', text: 'Hold on.', interrupt: false });
+        assert.equal(r.result, 'forwarded');
+        const h = await a.apply(ws.id, call.id, { action: 'hangup' });
+        assert.equal(h.result, 'forwarded');
+        for (let i = 0; i < 200 && ended.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+        assert.deepEqual(said, ['Hold on.']);
+        assert.deepEqual(ended, ['api-hangup']);
+        // Here, the same call is controlled directly.
+        assert.equal((await b.apply(ws.id, call.id, { action: 'hangup' })).result, 'applied');
+        const other = await store.accounts.createWorkspace('Other');
+        await assert.rejects(
+          a.apply(other.id, call.id, { action: 'hangup' }),
+          (e) => isAppError(e) && e.status === 404,
+        );
+      } finally {
+        await a.stop();
+        await b.stop();
+      }
+    });
+
+    test('an inbound call not answered or already ended is refused with 409', async () => {
+      const ws = await store.accounts.createWorkspace('Refusals');
+      const base = {
+        workspaceId: ws.id,
+        direction: 'inbound' as const,
+        connector: 'sip',
+        fromNumber: '1',
+        toNumber: '2',
+      };
+      const ended = await store.calls.create({ ...base, status: 'ended', outcome: 'completed' });
+      const ringing = await store.calls.create({ ...base, status: 'ringing' });
+      const c = new CallControl({ store, logger: silentLogger() });
+      for (const id of [ended.id, ringing.id]) {
+        await assert.rejects(
+          c.apply(ws.id, id, { action: 'inject', text: 'x' }),
+          (e) => isAppError(e) && e.status === 409,
+        );
+      }
+    });
   });
-});
+}
 
 describe('call control routes', () => {
   let t: TestApp;
