@@ -83,6 +83,7 @@ export class OutboundHandoff {
         route: { agentId: row.agentId, workspaceId: row.workspaceId },
         callId: row.id,
         variables: row.variables,
+        ...(row.agentOverrides ? { agentOverrides: row.agentOverrides } : {}),
       });
       const result = await started.done;
       end = { outcome: result.outcome, endedReason: result.endedReason };

@@ -56,6 +56,7 @@ export function createCallPlacer(opts: {
         route: { agentId: req.agentId, workspaceId: req.workspaceId },
         callId: req.callId,
         variables: req.variables,
+        ...(req.agentOverrides ? { agentOverrides: req.agentOverrides } : {}),
       });
       const result = await started.done;
       return { outcome: result.outcome, endedReason: result.endedReason, answered: true };

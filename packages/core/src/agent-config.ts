@@ -48,6 +48,18 @@ export const toolSchema = z.discriminatedUnion('type', [
     description: z.string().max(1000).default('Press keys on the phone keypad.'),
   }),
   z.strictObject({
+    /** Pauses and resumes the call's recording (silence is recorded meanwhile). */
+    type: z.literal('recording'),
+    name: toolName.default('recording'),
+    description: z
+      .string()
+      .max(1000)
+      .default(
+        'Pause the call recording before the caller gives sensitive details such as a card number, ' +
+          'and resume it afterwards.',
+      ),
+  }),
+  z.strictObject({
     type: z.literal('http'),
     name: toolName,
     description: z.string().min(1).max(1000),

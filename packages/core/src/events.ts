@@ -11,6 +11,13 @@ export const CALL_EVENT_TYPES = [
   'agent.interrupted',
   'tool.called',
   'dtmf.received',
+  /** A turn's timing marks, once its first audio reached the carrier (live view only). */
+  'turn.latency',
+  /** The recording was paused (silence is recorded from here) or resumed. */
+  'recording.paused',
+  'recording.resumed',
+  /** A system message was added to the conversation from outside, for the model's next turn. */
+  'context.injected',
   'call.ended',
   'call.analyzed',
 ] as const;
@@ -30,6 +37,8 @@ export const ENDED_REASONS = [
   /** The party that was called hung up: the callee of an outbound call. */
   'callee-hangup',
   'agent-ended',
+  /** Hung up over the API (`POST /v1/calls/{id}/hangup`). */
+  'api-hangup',
   'max-duration',
   'silence-timeout',
   'transfer',
@@ -58,6 +67,18 @@ export type CallDirection = (typeof CALL_DIRECTIONS)[number];
  */
 export const farEndHangup = (direction: CallDirection): EndedReason =>
   direction === 'outbound' ? 'callee-hangup' : 'caller-hangup';
+
+/** Who asked for a change during a call: the REST API or the agent's own built-in tool. */
+export type ControlSource = 'api' | 'tool';
+
+/** Where a recording was paused or resumed: on the call's clock and in the recording file. */
+export interface RecordingMark {
+  by: ControlSource;
+  /** Milliseconds from call start. */
+  atMs: number;
+  /** Milliseconds from the start of the recording file (which begins once the call is set up). */
+  recordingMs: number;
+}
 
 export interface CallEventBase<T extends CallEventType, D> {
   type: T;
@@ -110,6 +131,10 @@ export type CallEvent =
       { name: string; args: unknown; result: unknown; ok: boolean; durationMs: number }
     >
   | CallEventBase<'dtmf.received', { digit: string }>
+  | CallEventBase<'turn.latency', TurnLatency>
+  | CallEventBase<'recording.paused', RecordingMark>
+  | CallEventBase<'recording.resumed', RecordingMark & { pausedMs: number }>
+  | CallEventBase<'context.injected', { message: string; atMs: number }>
   | CallEventBase<
       'call.ended',
       {

@@ -1,4 +1,4 @@
-import { AppError, validationFailed } from '@switchboard/core';
+import { type AgentConfig, AppError, validationFailed } from '@switchboard/core';
 import { type Store, withDbErrors } from '@switchboard/store';
 import { resolveCallerIds } from './caller-id.js';
 import { isValidTimeZone, nextOpening, parseHhMm } from './calling-window.js';
@@ -73,10 +73,10 @@ export class CampaignService {
     },
   ): Promise<{ campaign: Campaign; import: ImportResult }> {
     const at = o.settingsIn ?? 'body';
-    const required = await this.agentVariables(workspaceId, input.agentId, `${at}.agentId`);
+    const config = await this.agentConfig(workspaceId, input.agentId, `${at}.agentId`);
     await resolveCallerIds(this.store.database.db, workspaceId, input.callerId, `${at}.callerId`);
     if (input.callingWindow) checkWindow(input.callingWindow);
-    const { valid, errors } = this.validate(raw, required, o);
+    const { valid, errors } = await this.validate(workspaceId, raw, config, o);
     const now = new Date(this.clock.now());
     return withDbErrors(() =>
       this.store.database.db.transaction(async (tx) => {
@@ -135,8 +135,8 @@ export class CampaignService {
     o: ImportOptions,
   ): Promise<ImportResult> {
     const campaign = await this.repo.get(workspaceId, campaignId);
-    const required = await this.agentVariables(workspaceId, campaign.agentId);
-    const { valid, errors } = this.validate(raw, required, o);
+    const config = await this.agentConfig(workspaceId, campaign.agentId);
+    const { valid, errors } = await this.validate(workspaceId, raw, config, o);
     const now = new Date(this.clock.now());
     const added = await this.store.database.db.transaction(async (tx) => {
       const c = await lockCampaign(tx, workspaceId, campaignId);
@@ -150,7 +150,7 @@ export class CampaignService {
     return { received: raw.length, added, duplicates: valid.length - added, errors };
   }
 
-  private validate(raw: RawContact[], required: string[], o: ImportOptions) {
+  private async validate(workspaceId: string, raw: RawContact[], config: AgentConfig, o: ImportOptions) {
     if (raw.length > MAX_CONTACTS_PER_REQUEST) {
       throw validationFailed(`at most ${MAX_CONTACTS_PER_REQUEST} contacts per request`, [
         { path: 'body', message: 'send the list in chunks (firstRow numbers each chunk)' },
@@ -158,20 +158,34 @@ export class CampaignService {
     }
     // CSV text was checked as it was read, naming row and column; JSON contacts are checked here.
     refuseUnstorableContacts(raw, 'body.contacts');
-    return validateContacts(raw, { firstRow: o.firstRow ?? 1, required, isValidPhone: o.isValidPhone });
+    // A contact's overrides are checked as an agent document is: a bad one is a 400 naming it.
+    const required = new Map<number, string[]>();
+    for (const [i, r] of raw.entries()) {
+      if (r.agentOverrides === undefined) continue;
+      const path = `body.contacts.${i}.agentOverrides`;
+      const merged = await this.store.agents.withOverrides(workspaceId, config, r.agentOverrides, path);
+      required.set(i, requiredVariables(merged));
+    }
+    const base = requiredVariables(config);
+    return validateContacts(raw, {
+      firstRow: o.firstRow ?? 1,
+      required: (i) => required.get(i) ?? base,
+      isValidPhone: o.isValidPhone,
+    });
   }
 
-  private async agentVariables(
+  /** The published document of the campaign's agent. */
+  private async agentConfig(
     workspaceId: string,
     agentId: string,
     path = 'body.agentId',
-  ): Promise<string[]> {
+  ): Promise<AgentConfig> {
     const snap = await this.store.resolver.resolveAgent({ agentId, workspaceId }).catch(() => {
       throw validationFailed('agent not found or not published', [
         { path, message: 'expected a published agent of this workspace' },
       ]);
     });
-    return requiredVariables(snap.config);
+    return snap.config;
   }
 }
 

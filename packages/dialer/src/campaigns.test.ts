@@ -171,6 +171,42 @@ for (const backend of testBackends()) {
     });
   });
 
+  describe(`per-contact agent overrides (${backend})`, () => {
+    let ctx: Ctx;
+    before(async () => {
+      ctx = await setUp(backend);
+    });
+    after(async () => {
+      await ctx.dialer.stop();
+      await ctx.store.close();
+    });
+
+    test("a contact's agentOverrides travel with its call to the placer; others have none", async () => {
+      const campaign = await ctx.campaigns.create(ctx.w.workspaceId, {
+        agentId: ctx.w.agentId,
+        name: 'overrides',
+        callerId: ctx.w.numbers[0]!,
+      });
+      const overrides = { greeting: 'Hello {{name}}, about your renewal.' };
+      const imp = await ctx.campaigns.importContacts(
+        ctx.w.workspaceId,
+        campaign.id,
+        [
+          { phone: '+14155553001', variables: { name: 'A' }, agentOverrides: overrides },
+          { phone: '+14155553002', variables: { name: 'B' } },
+        ],
+        { isValidPhone },
+      );
+      assert.equal(imp.added, 2);
+      await ctx.dialer.tick();
+      await eventually(() => ctx.carrier.placements.length === 2, 20_000, 'both calls');
+      assert.deepEqual(placed(ctx, '+14155553001')[0]?.agentOverrides, overrides);
+      assert.equal(placed(ctx, '+14155553002')[0]?.agentOverrides, undefined);
+      const row = await getCall(ctx.store.database.db, placed(ctx, '+14155553001')[0]!.callId);
+      assert.deepEqual(row?.agentOverrides, overrides);
+    });
+  });
+
   describe(`retries by outcome (${backend})`, () => {
     let ctx: Ctx;
     before(async () => {

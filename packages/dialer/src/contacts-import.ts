@@ -12,6 +12,8 @@ export interface RowError {
 export interface RawContact {
   phone?: unknown;
   variables?: unknown;
+  /** JSON contacts only: agent fields for this contact's calls (already validated by then). */
+  agentOverrides?: Record<string, unknown> | undefined;
 }
 
 const VARIABLE = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -92,7 +94,12 @@ export function refuseUnstorableContacts(raw: RawContact[], path: string): void 
  */
 export function validateContacts(
   raw: RawContact[],
-  o: { firstRow: number; required: string[]; isValidPhone: (v: string) => boolean },
+  o: {
+    firstRow: number;
+    /** The variables the agent needs, or per row (a row's overrides may add placeholders). */
+    required: string[] | ((index: number) => string[]);
+    isValidPhone: (v: string) => boolean;
+  },
 ): { valid: ContactInput[]; errors: RowError[] } {
   const valid: ContactInput[] = [];
   const errors: RowError[] = [];
@@ -118,11 +125,18 @@ export function validateContacts(
       }
       variables[k] = String(v).slice(0, 2000);
     }
-    for (const name of o.required) {
+    for (const name of typeof o.required === 'function' ? o.required(i) : o.required) {
       if (!(name in variables))
         errors.push({ row, field: name, message: 'missing variable the agent needs' });
     }
-    if (errors.length === before) valid.push({ rowNumber: row, phone, variables });
+    if (errors.length === before) {
+      valid.push({
+        rowNumber: row,
+        phone,
+        variables,
+        ...(r.agentOverrides ? { agentOverrides: r.agentOverrides } : {}),
+      });
+    }
   });
   return { valid, errors };
 }

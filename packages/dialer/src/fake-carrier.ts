@@ -19,6 +19,7 @@ export interface Placement {
   from: string;
   connector: string;
   variables: Record<string, string>;
+  agentOverrides?: Record<string, unknown>;
   /** Clock time when `place` was called. */
   at: number;
 }
@@ -61,6 +62,7 @@ export class FakeCarrier implements CallPlacer {
       from: req.from,
       connector: req.connector,
       variables: req.variables,
+      ...(req.agentOverrides ? { agentOverrides: req.agentOverrides } : {}),
       at: this.clock.now(),
     });
     const entry = this.byNumber.get(req.to) ?? this.defaultScript;

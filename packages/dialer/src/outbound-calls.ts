@@ -17,6 +17,8 @@ export interface CallRequest {
   variables?: Record<string, string> | undefined;
   scheduledAt?: Date | undefined;
   customCallId?: string | undefined;
+  /** Agent fields for this call only, merged into the published version (validated like it). */
+  agentOverrides?: Record<string, unknown> | undefined;
 }
 
 /**
@@ -43,8 +45,16 @@ export class OutboundCalls {
         }
         throw e;
       });
+    const config = req.agentOverrides
+      ? await this.store.agents.withOverrides(
+          workspaceId,
+          snap.config,
+          req.agentOverrides,
+          'body.agentOverrides',
+        )
+      : snap.config;
     const variables = req.variables ?? {};
-    const missing = requiredVariables(snap.config).filter((n) => !(n in variables));
+    const missing = requiredVariables(config).filter((n) => !(n in variables));
     if (missing.length > 0) {
       throw validationFailed(
         `missing variables: ${missing.join(', ')}`,
@@ -68,6 +78,7 @@ export class OutboundCalls {
           connector: first.connector,
           variables,
           customCallId: req.customCallId,
+          ...(req.agentOverrides ? { agentOverrides: req.agentOverrides, agentConfig: config } : {}),
           queuedAt: now,
         },
       ]);

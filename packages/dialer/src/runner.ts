@@ -186,6 +186,7 @@ export class CallRunner {
             from: from.number,
             variables: call.variables,
             connector: from.connector,
+            ...(call.agentOverrides ? { agentOverrides: call.agentOverrides } : {}),
           },
           signal,
         )

@@ -83,6 +83,7 @@ async function fillCampaign(
         from: first.number,
         connector: first.connector,
         variables: d.variables,
+        ...(d.agentOverrides ? { agentOverrides: d.agentOverrides } : {}),
         campaignId: c.id,
         queuedAt: now,
       })),

@@ -12,6 +12,8 @@ export interface PlaceRequest {
   variables: Record<string, string>;
   /** The connector that carries `from` (`sip`, `twilio`, …). */
   connector: string;
+  /** Agent fields for this call only, merged into the published version when it runs. */
+  agentOverrides?: Record<string, unknown> | undefined;
 }
 
 export interface PlaceResult {

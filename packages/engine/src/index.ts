@@ -41,6 +41,7 @@ export { TtsBase } from './providers/tts-base.js';
 export type * from './providers/types.js';
 export { type CallResult, CallSession, type CallSessionOptions } from './session/call-session.js';
 export { KeypadCollector, keypadDigits, keypadText } from './session/keypad.js';
+export type { LiveControls, RecordingState } from './session/live-controls.js';
 export type { RecordingInfo } from './session/recorder.js';
 export { defaultVadFactory, type SessionVad, type VadFactory } from './session/vad.js';
 export { SpeakableChunker } from './text/speakable-chunker.js';

@@ -2,11 +2,15 @@ import { CALL_EVENT_TYPES, type CallEventType } from '@switchboard/core';
 import type { WebhookFormat } from './tables.js';
 
 /**
- * Which events may be subscribed to. Partial transcripts are for the live view: a durable,
- * retried webhook per partial would flood receivers and the outbox.
+ * Events only the live view carries: a durable, retried webhook per partial would flood receivers
+ * and the outbox, and turn timings are stored with the call's end.
  */
+export const LIVE_ONLY_EVENT_TYPES = ['transcript.partial', 'turn.latency'] as const;
+type LiveOnly = (typeof LIVE_ONLY_EVENT_TYPES)[number];
+
+/** Which events may be subscribed to: all but the live-only ones. */
 export const SUBSCRIBABLE_EVENT_TYPES = CALL_EVENT_TYPES.filter(
-  (t): t is Exclude<CallEventType, 'transcript.partial'> => t !== 'transcript.partial',
+  (t): t is Exclude<CallEventType, LiveOnly> => !(LIVE_ONLY_EVENT_TYPES as readonly string[]).includes(t),
 );
 export type SubscribableEventType = (typeof SUBSCRIBABLE_EVENT_TYPES)[number];
 

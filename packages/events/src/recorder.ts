@@ -32,6 +32,9 @@ const STORY_EVENTS = new Set([
   'tool.called',
   'dtmf.received',
   'agent.interrupted',
+  'recording.paused',
+  'recording.resumed',
+  'context.injected',
   'call.analyzed',
 ]);
 
@@ -136,6 +139,7 @@ export function createCallRecorder(deps: CallRecorderDeps): CallRecorder {
         };
       }
       case 'transcript.partial':
+      case 'turn.latency':
         return null;
       default: {
         if (!STORY_EVENTS.has(e.type)) return null;
@@ -147,7 +151,7 @@ export function createCallRecorder(deps: CallRecorderDeps): CallRecorder {
   };
 
   const unsubscribe = deps.bus.subscribe((e) => {
-    if (e.type === 'transcript.partial') return;
+    if (e.type === 'transcript.partial' || e.type === 'turn.latency') return;
     void queue.run(e.callId, () =>
       write(e).catch((err: unknown) => {
         logger.error(

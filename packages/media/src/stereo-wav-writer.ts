@@ -100,6 +100,20 @@ export class StereoWavWriter {
     this.agentLen += samples.length;
   }
 
+  /** Milliseconds of the recording's timeline written so far. */
+  get positionMs(): number {
+    return (this.written / this.sampleRate) * 1000;
+  }
+
+  /**
+   * Forgets agent audio queued ahead of the caller's timeline (a paused recording must not write,
+   * after the pause, what the agent said before it but the timeline has not reached yet).
+   */
+  dropQueuedAgent(): void {
+    this.agentStart = 0;
+    this.agentLen = 0;
+  }
+
   /** Flushes remaining agent audio (left channel silent), patches the header and closes the file. */
   close(): Promise<StereoWavResult> {
     this.closed ??= this.finish();

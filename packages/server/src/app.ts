@@ -23,6 +23,7 @@ import { registerMetrics } from './plugins/metrics.js';
 import { agentRoutes } from './routes/agents.js';
 import { apiKeyRoutes } from './routes/api-keys.js';
 import { authRoutes } from './routes/auth.js';
+import { callControlRoutes } from './routes/call-control.js';
 import { callResultRoutes } from './routes/call-results.js';
 import { callerIdPoolRoutes } from './routes/caller-id-pools.js';
 import { callRoutes } from './routes/calls.js';
@@ -176,6 +177,7 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
       await v1.register(phoneNumberRoutes(deps));
       await v1.register(callRoutes(deps));
       await v1.register(outboundCallRoutes(deps));
+      await v1.register(callControlRoutes(deps));
       await v1.register(campaignRoutes(deps));
       await v1.register(callerIdPoolRoutes(deps));
       await v1.register(dialerLimitRoutes(deps));

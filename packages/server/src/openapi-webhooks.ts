@@ -68,6 +68,29 @@ const DATA: Record<string, { summary: string; data: z.ZodType }> = {
     summary: 'The caller talked over the agent (barge-in)',
     data: z.object({ ...story, heardText: z.string(), droppedText: z.string() }),
   },
+  'recording.paused': {
+    summary: 'The recording was paused: silence is recorded until it resumes',
+    data: z.object({
+      ...story,
+      by: z.enum(['api', 'tool']).describe("the API, or the agent's pause_recording tool"),
+      atMs: z.number().describe('milliseconds from call start'),
+      recordingMs: z.number().describe('milliseconds from the start of the recording file'),
+    }),
+  },
+  'recording.resumed': {
+    summary: 'The recording resumed after a pause',
+    data: z.object({
+      ...story,
+      by: z.enum(['api', 'tool']),
+      atMs: z.number().describe('milliseconds from call start'),
+      recordingMs: z.number().describe('milliseconds from the start of the recording file'),
+      pausedMs: z.number().describe('how long the recording was paused'),
+    }),
+  },
+  'context.injected': {
+    summary: 'A system message was added to the conversation over the API',
+    data: z.object({ ...story, message: z.string(), atMs: z.number() }),
+  },
   'tool.called': {
     summary: 'The agent called a tool',
     data: z.object({
@@ -143,7 +166,7 @@ function jsonSchema(schema: z.ZodType): Record<string, unknown> {
 export function webhookDocs(): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const type of CALL_EVENT_TYPES) {
-    // transcript.partial is for the live view only; webhooks cannot subscribe to it.
+    // transcript.partial and turn.latency are for the live view only; webhooks cannot subscribe to them.
     const entry = DATA[type];
     if (!entry) continue;
     const envelope = z.object({

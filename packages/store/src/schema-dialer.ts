@@ -98,6 +98,8 @@ export const campaignContacts = pgTable(
     rowNumber: integer('row_number').notNull(),
     phone: text('phone').notNull(),
     variables: jsonb('variables').$type<Record<string, string>>().notNull().default({}),
+    /** Agent fields for this contact's calls only, merged into the published version. */
+    agentOverrides: jsonb('agent_overrides').$type<Record<string, unknown>>(),
     status: text('status', { enum: CONTACT_STATUSES }).notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     lastOutcome: text('last_outcome'),

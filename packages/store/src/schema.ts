@@ -253,6 +253,10 @@ export const calls = pgTable(
     campaignId: uuid('campaign_id').references((): AnyPgColumn => campaigns.id, { onDelete: 'set null' }),
     variables: jsonb('variables').$type<Record<string, string>>().notNull().default({}),
     providersUsed: jsonb('providers_used').$type<Record<string, string>>().notNull().default({}),
+    /** Agent fields this call changes, as the request gave them (`agentOverrides`). */
+    agentOverrides: jsonb('agent_overrides').$type<Record<string, unknown>>(),
+    /** The agent document the call runs with its overrides merged in (set only with overrides). */
+    agentConfig: jsonb('agent_config').$type<Record<string, unknown>>(),
     recordingPath: text('recording_path'),
     error: text('error'),
     queuedAt: timestamp('queued_at', { withTimezone: true }).notNull().defaultNow(),

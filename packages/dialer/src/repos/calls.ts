@@ -16,6 +16,9 @@ export interface QueuedCallInput {
   variables: Record<string, string>;
   customCallId?: string | null | undefined;
   campaignId?: string | null | undefined;
+  agentOverrides?: Record<string, unknown> | undefined;
+  /** The agent document with `agentOverrides` merged in, kept on the row to show later. */
+  agentConfig?: object | undefined;
   queuedAt: Date;
 }
 
@@ -45,6 +48,8 @@ export async function insertQueuedCalls(
     variables: i.variables,
     customCallId: i.customCallId ?? null,
     campaignId: i.campaignId ?? null,
+    agentOverrides: i.agentOverrides ?? null,
+    agentConfig: (i.agentConfig as Record<string, unknown> | undefined) ?? null,
     queuedAt: i.queuedAt,
   }));
   const inserted = await tx

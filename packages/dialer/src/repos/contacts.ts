@@ -9,6 +9,7 @@ export interface ContactInput {
   rowNumber: number;
   phone: string;
   variables: Record<string, string>;
+  agentOverrides?: Record<string, unknown>;
 }
 
 /** Adds contacts; a row number already present is skipped, so re-sending a chunk adds nothing twice. */

@@ -152,6 +152,11 @@ export interface StsSession {
    * protocol has no text input leave it out.
    */
   sendText?(text: string): void;
+  /**
+   * Adds a system message to the conversation without asking for a response: the model reads it
+   * on its next turn. Providers whose protocol has no such message leave it out.
+   */
+  addContext?(text: string): void;
   /** The caller barged in after hearing `heardMs` of the current response. */
   interrupt(heardMs: number): void;
   close(): Promise<void>;

@@ -21,7 +21,7 @@ test('greeting is rendered with per-call variables and played in full', async ()
   assert.equal(r.endedReason, 'caller-hangup');
   assert.deepEqual(
     h.events.map((e) => e.type),
-    ['call.started', 'call.answered', 'transcript.final', 'call.ended'],
+    ['call.started', 'call.answered', 'turn.latency', 'transcript.final', 'call.ended'],
   );
   assert.deepEqual(r.providers, { asr: 'local:asr', llm: 'local:llm', tts: 'local:tts' });
   assert.equal(h.session.timers.active, 0);

@@ -21,8 +21,9 @@ import { type Clock, systemClock, TimerScope } from '../util/clock.js';
 import { CascadedPipeline } from './cascaded-pipeline.js';
 import { connectCascaded, connectSts } from './connect-providers.js';
 import { InputGuard } from './input-guard.js';
-import { KeypadCollector } from './keypad.js';
+import { KeypadCollector, keypadText } from './keypad.js';
 import { LatencyMeter } from './latency-meter.js';
+import { LiveControls } from './live-controls.js';
 import { OutputPlayer } from './output-player.js';
 import { CallRecorder, type RecordingInfo } from './recorder.js';
 import type { EndRequest, Pipeline, SessionCore } from './session-core.js';
@@ -95,7 +96,7 @@ export class CallSession {
   readonly #ctrl = new AbortController();
   readonly #events: SessionEvents;
   readonly #transcript: Transcript;
-  readonly #latency = new LatencyMeter();
+  readonly #latency: LatencyMeter;
   readonly #clock: Clock;
   #startedAt = 0;
   #player: OutputPlayer | undefined;
@@ -113,9 +114,10 @@ export class CallSession {
   #resolve: ((r: CallResult) => void) | undefined;
   readonly #onHangup = (reason: EndedReason) => this.#end({ reason, hangup: false });
   #keypad: KeypadCollector | undefined;
+  #controls: LiveControls | undefined;
   readonly #onDtmf = (digit: string) => {
     this.#events.send('dtmf.received', { digit });
-    if (!this.#ending) this.#keypad?.push(digit);
+    if (!this.#ended) this.#keypad?.push(digit);
   };
 
   constructor(opts: CallSessionOptions) {
@@ -129,6 +131,12 @@ export class CallSession {
     });
     this.#events = new SessionEvents(opts.emit, this.callId, opts.snapshot.workspaceId, this.#logger);
     this.#transcript = new Transcript((entry) => this.#events.send('transcript.final', entry));
+    this.#latency = new LatencyMeter((turn) => this.#events.send('turn.latency', turn));
+  }
+
+  /** Live control of the running call (say, inject, recording); undefined until it is answered. */
+  get controls(): LiveControls | undefined {
+    return this.#ended ? undefined : this.#controls;
   }
 
   /** Runs the call; resolves when it has ended and everything is released. */
@@ -205,6 +213,11 @@ export class CallSession {
       clock: this.#clock,
       logger: this.#logger,
       sendDtmf: (digits) => leg.sendDtmf(digits),
+      recording: (action) => {
+        const controls = this.#controls;
+        if (!controls) throw new Error('the call is not answered yet');
+        return action === 'pause' ? controls.pauseRecording('tool') : controls.resumeRecording('tool');
+      },
       ...(this.#o.resolveSecret ? { resolveSecret: this.#o.resolveSecret } : {}),
       ...(this.#o.signingSecret ? { signingSecret: this.#o.signingSecret } : {}),
       ...(this.#o.fetch ? { fetch: this.#o.fetch } : {}),
@@ -247,8 +260,18 @@ export class CallSession {
       const pipeline = this.#pipeline;
       this.#keypad = new KeypadCollector(config.keypad, this.timers, (digits) => {
         if (!this.#ending) pipeline.callerKeys(digits);
+        else this.#keysAtEnd(digits);
       });
     }
+    this.#controls = new LiveControls({
+      leg,
+      pipeline: this.#pipeline,
+      recorder: this.#recorder,
+      events: this.#events,
+      since: () => this.since(),
+      ending: () => this.#ending,
+      end: (req) => this.#end(req),
+    });
     if (this.#ended) await this.#pipeline.close();
   }
 
@@ -366,10 +389,18 @@ export class CallSession {
     this.#end({ reason, hangup: true });
   }
 
+  /** Keys pressed as the call ends reach the transcript, though nobody answers them any more. */
+  #keysAtEnd(digits: string): void {
+    const at = Math.round(this.since());
+    this.#transcript.add({ role: 'caller', text: keypadText(digits), startMs: at, endMs: at });
+  }
+
   #end(req: EndRequest, outcome: CallOutcome = 'completed'): void {
     if (this.#ended) return;
-    this.#ended = true;
     this.#ending = true;
+    // Before the timers go: an entry still waiting for its inter-digit timeout is kept.
+    this.#keypad?.flush();
+    this.#ended = true;
     this.#ctrl.abort(new Error(`call ended: ${req.reason}`));
     this.timers.clearAll();
     void this.#teardown(req, outcome);

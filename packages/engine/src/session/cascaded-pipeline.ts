@@ -32,6 +32,8 @@ export class CascadedPipeline implements Pipeline {
   #queue: Promise<void> = Promise.resolve();
   #current: AgentTurn | undefined;
   #pendingUser: { text: string; confidence?: number }[] = [];
+  /** System messages added mid-call; they join the history when the next reply begins. */
+  #pendingContext: string[] = [];
   #lastFinalAt: number | undefined;
   #fillerIndex = 0;
 
@@ -98,6 +100,19 @@ export class CascadedPipeline implements Pipeline {
     // A key pressed while the agent speaks takes the turn at once, as in any phone menu.
     if (this.#current?.interruptible) this.#interrupt();
     this.#callerTurn(keypadText(digits));
+  }
+
+  say(text: string, interrupt: boolean): void {
+    if (interrupt && this.#current?.interruptible) this.#interrupt();
+    this.#enqueue(async () => {
+      // Added when spoken, between turns: a reply's tool messages are never split.
+      this.#history.push({ role: 'assistant', content: text });
+      await this.#speak(text, true);
+    });
+  }
+
+  addContext(text: string): void {
+    this.#pendingContext.push(text);
   }
 
   stopSpeaking(): void {
@@ -225,6 +240,7 @@ export class CascadedPipeline implements Pipeline {
   async #reply(): Promise<void> {
     if (this.#pendingUser.length === 0) return;
     const said = this.#pendingUser.splice(0);
+    for (const content of this.#pendingContext.splice(0)) this.#history.push({ role: 'system', content });
     const scores = said.flatMap((s) => (s.confidence === undefined ? [] : [s.confidence]));
     this.#history.push({
       role: 'user',

@@ -9,7 +9,13 @@ type Mark = Exclude<keyof TurnLatency, 'turn'>;
  */
 export class LatencyMeter {
   readonly #turns: TurnLatency[] = [];
+  readonly #onSent: ((turn: TurnLatency) => void) | undefined;
   #pendingStop: number | undefined;
+
+  /** `onSent` gets each turn's marks once its first audio was sent (every earlier mark is set by then). */
+  constructor(onSent?: (turn: TurnLatency) => void) {
+    this.#onSent = onSent;
+  }
 
   /** The caller stopped speaking; kept until the turn it ends begins. */
   callerStopped(atMs: number): void {
@@ -32,7 +38,9 @@ export class LatencyMeter {
   /** Sets a mark on `turn` once; later marks of the same kind are ignored. */
   mark(turn: number, mark: Mark, atMs: number): void {
     const t = this.#turns[turn - 1];
-    if (t && t[mark] === undefined) t[mark] = Math.round(atMs);
+    if (!t || t[mark] !== undefined) return;
+    t[mark] = Math.round(atMs);
+    if (mark === 'firstAudioSentMs') this.#onSent?.({ ...t });
   }
 
   get turns(): TurnLatency[] {

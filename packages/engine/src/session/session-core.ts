@@ -48,6 +48,16 @@ export interface Pipeline {
   callerSpeech(event: 'speech-start' | 'speech-end'): void;
   /** A keypad entry from the caller (digits in order), to be answered like something said. */
   callerKeys(digits: string): void;
+  /**
+   * Speaks `text` as the agent. Queued, it follows what the agent is saying; with `interrupt`, what
+   * the agent is saying stops (reported like a barge-in) and `text` is spoken next.
+   */
+  say(text: string, interrupt: boolean): void;
+  /**
+   * Adds a system message to the conversation for the model's next turn. Throws when the provider
+   * has no way to take one mid-call.
+   */
+  addContext(text: string): void;
   /** Stops whatever the agent is saying (no barge-in report). */
   stopSpeaking(): void;
   /**

@@ -1,3 +1,4 @@
+import { conflict } from '@switchboard/core';
 import type { AudioFrame } from '@switchboard/media';
 import { ProviderError } from '../providers/provider-error.js';
 import type { StsEvent, StsSession, ToolCall } from '../providers/types.js';
@@ -101,6 +102,30 @@ export class StsPipeline implements Pipeline {
     this.#idle.callerTurn();
     if (this.#response && !this.#ending) this.#interrupt();
     this.#sts.sendText(text);
+  }
+
+  say(text: string, interrupt: boolean): void {
+    if (this.#ending) return;
+    if (interrupt && this.#response) this.#interrupt();
+    if (!this.#response) {
+      this.#sts.say(text);
+      return;
+    }
+    // Queued: spoken once the response in progress has played.
+    const signal = this.#core.signal;
+    void this.#core.player.waitIdle(signal).then(
+      () => {
+        if (!signal.aborted && !this.#ending) this.#sts.say(text);
+      },
+      () => {},
+    );
+  }
+
+  addContext(text: string): void {
+    if (!this.#sts.addContext) {
+      throw conflict("this call's speech-to-speech provider cannot take a message mid-call");
+    }
+    this.#sts.addContext(text);
   }
 
   stopSpeaking(): void {

@@ -23,6 +23,8 @@ export interface ToolRunnerContext {
   logger: Logger;
   /** Absent in text mode, where keypresses are only simulated. */
   sendDtmf?: (digits: string) => Promise<void>;
+  /** Pauses or resumes the call's recording; answers its state. Absent where nothing is recorded. */
+  recording?: (action: 'pause' | 'resume') => string;
   /** Looks up a credential's secret (for signing http tool requests). */
   resolveSecret?: (credentialId: string) => Promise<string | undefined>;
   /** Signs http tools that name no credential of their own. */
@@ -61,6 +63,16 @@ export function toolDefinition(tool: ToolConfig): ToolDefinition {
           type: 'object',
           properties: { digits: { type: 'string', pattern: '^[0-9*#A-Da-d]{1,32}$' } },
           required: ['digits'],
+        },
+      };
+    case 'recording':
+      return {
+        name: tool.name,
+        description: tool.description,
+        parameters: {
+          type: 'object',
+          properties: { action: { type: 'string', enum: ['pause', 'resume'] } },
+          required: ['action'],
         },
       };
     case 'http':
@@ -164,6 +176,10 @@ export class ToolRunner {
         const digits = String(args.digits);
         if (this.#ctx.sendDtmf) await this.#ctx.sendDtmf(digits);
         return { result: { sent: digits } };
+      }
+      case 'recording': {
+        if (!this.#ctx.recording) throw new ToolFailure('this conversation is not recorded');
+        return { result: { recording: this.#ctx.recording(args.action === 'resume' ? 'resume' : 'pause') } };
       }
       case 'http':
         throw new ToolFailure('unreachable');

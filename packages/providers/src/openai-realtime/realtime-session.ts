@@ -61,6 +61,14 @@ export class RealtimeSession extends WsStsSession {
     this.sendJson({ type: 'response.create' });
   }
 
+  /** A system item the model reads on its next response; no response is asked for. */
+  addContext(text: string): void {
+    this.sendJson({
+      type: 'conversation.item.create',
+      item: { type: 'message', role: 'system', content: [{ type: 'input_text', text }] },
+    });
+  }
+
   sendToolResult(callId: string, output: string): void {
     this.sendJson({
       type: 'conversation.item.create',

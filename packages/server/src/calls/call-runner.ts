@@ -46,6 +46,8 @@ export interface RunOptions {
   /** The platform's call id, when the caller (the dialer) created the row already. */
   callId?: string;
   variables?: Record<string, string>;
+  /** Agent fields for this call only (`agentOverrides` of an outbound call), over the published version. */
+  agentOverrides?: Record<string, unknown>;
 }
 
 /**
@@ -56,7 +58,10 @@ export interface RunOptions {
  */
 export class CallRunner {
   readonly #o: CallRunnerOptions;
-  readonly #live = new Map<string, { session: CallSession; done: Promise<CallResult> }>();
+  readonly #live = new Map<
+    string,
+    { session: CallSession; workspaceId: string; done: Promise<CallResult> }
+  >();
   /** The agent document each live call or chat runs, for providers that read it (the answerer). */
   readonly #configs = new Map<string, AgentConfig>();
   readonly #problems = new Map<string, { message: string; at: Date }>();
@@ -85,6 +90,12 @@ export class CallRunner {
     this.#draining = true;
   }
 
+  /** The session of a call of `workspaceId` running in this process. */
+  session(callId: string, workspaceId: string): CallSession | undefined {
+    const live = this.#live.get(callId);
+    return live?.workspaceId === workspaceId ? live.session : undefined;
+  }
+
   /** The configuration a running call or chat uses (with per-call overrides applied). */
   configFor(callId: string): AgentConfig | undefined {
     return this.#configs.get(callId);
@@ -110,6 +121,7 @@ export class CallRunner {
     }
     const callId = options.callId ?? newId();
     const log = logger.child({ callId, agentId: agent.agentId, connector: leg.connector });
+    if (options.agentOverrides) agent = await this.#withOverrides(agent, callId, options.agentOverrides, log);
     const overrides = await applyCallOverrides(
       agent,
       {
@@ -163,9 +175,43 @@ export class CallRunner {
         this.#live.delete(callId);
         this.#configs.delete(callId);
       });
-    this.#live.set(callId, { session, done });
+    this.#live.set(callId, { session, workspaceId: agent.workspaceId, done });
     done.catch((err: unknown) => log.error({ err }, 'call session failed'));
     return { callId, agent: overrides.snapshot as ResolvedAgent, done };
+  }
+
+  /**
+   * The published version with the call's own overrides merged in, kept on the call's row. They
+   * were valid when the call was queued; should a later publish make them invalid, the call runs
+   * the published version, and that is the document its row keeps.
+   */
+  async #withOverrides(
+    agent: ResolvedAgent,
+    callId: string,
+    overrides: Record<string, unknown>,
+    log: Logger,
+  ): Promise<ResolvedAgent> {
+    const { store } = this.#o;
+    try {
+      const config = await store.agents.withOverrides(
+        agent.workspaceId,
+        agent.config,
+        overrides,
+        'agentOverrides',
+      );
+      await store.calls.setAgentConfig(callId, config).catch((e: unknown) => {
+        log.warn(
+          { err: e instanceof Error ? e.message : String(e) },
+          'could not keep the merged agent config',
+        );
+      });
+      return Object.freeze({ ...agent, config });
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      log.warn({ err: message }, 'agent overrides no longer valid; running the published version');
+      await store.calls.setAgentConfig(callId, agent.config).catch(() => {});
+      return agent;
+    }
   }
 
   /**

@@ -6,7 +6,7 @@ import type { AppDeps } from '../deps.js';
 import { ws } from '../plugins/auth.js';
 import { idParams, json, PAGED, page, pageQuery, stdErrors, timestamp } from '../schemas.js';
 
-const callView = z
+export const callView = z
   .object({
     id: z.uuid(),
     agentId: z.uuid().nullable(),
@@ -29,6 +29,16 @@ const callView = z
     customCallId: z.string().nullable(),
     variables: z.record(z.string(), z.string()),
     providersUsed: z.record(z.string(), z.string()),
+    agentOverrides: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe('The agent fields this call changed (`agentOverrides` when it was placed)'),
+    agentConfig: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe(
+        'The agent document the call ran, its overrides merged in; null for a call without overrides',
+      ),
     hasRecording: z.boolean(),
     error: z.string().nullable().describe('Why the call failed, in words, when it did'),
     queuedAt: timestamp,
@@ -61,6 +71,8 @@ const callView = z
         customCallId: null,
         variables: { patientName: 'Ana' },
         providersUsed: { asr: 'local:pocketsphinx', llm: 'local:answerer', tts: 'local:espeak' },
+        agentOverrides: null,
+        agentConfig: null,
         hasRecording: true,
         error: null,
         queuedAt: '2026-03-02T10:05:01.220Z',
@@ -73,7 +85,7 @@ const callView = z
     ],
   });
 
-const view = (c: Call) =>
+export const callJson = (c: Call) =>
   json({
     id: c.id,
     agentId: c.agentId,
@@ -90,6 +102,8 @@ const view = (c: Call) =>
     customCallId: c.customCallId,
     variables: c.variables,
     providersUsed: c.providersUsed,
+    agentOverrides: c.agentOverrides,
+    agentConfig: c.agentConfig,
     hasRecording: c.recordingPath !== null,
     error: c.error,
     queuedAt: c.queuedAt,
@@ -135,7 +149,7 @@ export const callRoutes =
           since: since ? new Date(since) : undefined,
           until: until ? new Date(until) : undefined,
         });
-        return { data: r.data.map(view), nextCursor: r.nextCursor };
+        return { data: r.data.map(callJson), nextCursor: r.nextCursor };
       },
     );
 
@@ -153,7 +167,7 @@ export const callRoutes =
           response: { 200: callView, ...stdErrors },
         },
       },
-      async (req) => view(await store.calls.get(ws(req), req.params.id)),
+      async (req) => callJson(await store.calls.get(ws(req), req.params.id)),
     );
 
     app.get(

@@ -76,6 +76,57 @@ for (const backend of testBackends()) {
       assert.deepEqual(paths(add), ['body.contacts.1.variables.name']);
     });
 
+    test("a contact's agentOverrides are validated like the agent document and reach its call", async () => {
+      const bad = await send('/v1/campaigns', {
+        agentId,
+        name: 'overrides',
+        callerId: from,
+        contacts: [
+          { phone: '+14155550131', variables: { name: 'Ann' } },
+          {
+            phone: '+14155550132',
+            variables: { name: 'Bo' },
+            agentOverrides: { idle: { repromptAfterMs: -1 } },
+          },
+        ],
+      });
+      assert.equal(bad.statusCode, 400, bad.body);
+      assert.ok(
+        paths(bad).every((p) => p.startsWith('body.contacts.1.agentOverrides.idle')),
+        paths(bad).join(),
+      );
+      assert.equal(await campaignsNamed('overrides'), 0, 'nothing is stored');
+
+      const ok = await send('/v1/campaigns', {
+        agentId,
+        name: 'overrides',
+        callerId: from,
+        contacts: [
+          { phone: '+14155550131', variables: { name: 'Ann' } },
+          // Its own greeting needs a variable the other rows do not: the row without it is reported.
+          { phone: '+14155550132', variables: { name: 'Bo' }, agentOverrides: { greeting: 'Hi {{nick}}' } },
+          {
+            phone: '+14155550133',
+            variables: { name: 'Cy', nick: 'C' },
+            agentOverrides: { greeting: 'Hi {{nick}}' },
+          },
+        ],
+      });
+      assert.equal(ok.statusCode, 201, ok.body);
+      assert.deepEqual(ok.json().import.errors, [
+        { row: 2, field: 'nick', message: 'missing variable the agent needs' },
+      ]);
+      const list = await t.app.inject({
+        url: `/v1/campaigns/${ok.json().campaign.id}/contacts`,
+        headers: bearer(t.adminKey),
+      });
+      const byPhone = new Map(
+        (list.json().data as { phone: string; agentOverrides: unknown }[]).map((c) => [c.phone, c]),
+      );
+      assert.deepEqual(byPhone.get('+14155550133')?.agentOverrides, { greeting: 'Hi {{nick}}' });
+      assert.equal(byPhone.get('+14155550131')?.agentOverrides, null);
+    });
+
     test('a CSV cell with a NUL byte is a 400 naming its row and column, and nothing is stored', async () => {
       const csv = 'phone,name\n+14155550131,Ann\n+14155550132,B\u0000en\n';
       const r = await send(`/v1/campaigns?${settings('nul')}`, csv, 'text/csv');

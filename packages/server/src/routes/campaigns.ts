@@ -55,6 +55,13 @@ const breaker = z.strictObject({
 const contactIn = z.object({
   phone: z.string().max(40),
   variables: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  agentOverrides: z
+    .record(z.string(), z.unknown())
+    .optional()
+    .describe(
+      "Agent fields for this contact's calls only, merged into the published version and validated like " +
+        'the agent document (400 naming `body.contacts.<n>.agentOverrides.<field>`); JSON contacts only',
+    ),
 });
 const settings = {
   agentId: z.uuid(),
@@ -74,7 +81,11 @@ const settings = {
 const EXAMPLE_AGENT_ID = '0f8b7c3e-2d4a-4b6e-9c1d-5e7f8a9b0c1d';
 const exampleContacts = [
   { phone: '+14155552671', variables: { firstName: 'Maria', appointmentTime: 'Thursday at 10:30' } },
-  { phone: '+14155552672', variables: { firstName: 'James', appointmentTime: 'Friday at 14:00' } },
+  {
+    phone: '+14155552672',
+    variables: { firstName: 'James', appointmentTime: 'Friday at 14:00' },
+    agentOverrides: { voice: 'en-GB', greeting: 'Good afternoon {{firstName}}, this is the clinic.' },
+  },
 ];
 
 const campaignView = z
@@ -157,6 +168,7 @@ const contactView = z.object({
   rowNumber: z.number(),
   phone: z.string(),
   variables: z.record(z.string(), z.string()),
+  agentOverrides: z.record(z.string(), z.unknown()).nullable(),
   status: z.enum(CONTACT_STATUSES),
   attempts: z.number(),
   lastOutcome: z.string().nullable(),

@@ -42,6 +42,45 @@ for (const backend of testBackends()) {
       assert.equal(badTo.json().error.details[0].path, 'body.to');
     });
 
+    test('agentOverrides are validated like the agent document and the merged document is kept', async () => {
+      const call = { agent: agentId, to: '+14155550125', from, variables: { name: 'Ada' } };
+      const cases: [unknown, string][] = [
+        [{ turnTaking: { endOfTurnSilenceMs: 'soon' } }, 'body.agentOverrides.turnTaking.endOfTurnSilenceMs'],
+        [{ greetting: 'typo' }, 'body.agentOverrides'],
+        [
+          { providers: { llm: ['6b1f4e2a-3c5d-4e6f-8a9b-0c1d2e3f4a5b'] } },
+          'body.agentOverrides.providers.llm.0',
+        ],
+        [{ tools: [{ type: 'teleport' }] }, 'body.agentOverrides.tools.0.type'],
+      ];
+      for (const [agentOverrides, path] of cases) {
+        const r = await post('/v1/calls', { ...call, agentOverrides });
+        assert.equal(r.statusCode, 400, r.body);
+        const paths = (r.json().error.details as { path: string }[]).map((d) => d.path);
+        assert.ok(paths.includes(path), `${JSON.stringify(agentOverrides)}: ${paths.join(', ')}`);
+      }
+      // An override may bring its own placeholder, which then needs a value.
+      const needs = await post('/v1/calls', { ...call, agentOverrides: { greeting: 'Hi {{nickname}}' } });
+      assert.equal(needs.statusCode, 400);
+      assert.equal(needs.json().error.details[0].path, 'body.variables.nickname');
+
+      const ok = await post('/v1/calls', {
+        ...call,
+        agentOverrides: { greeting: 'Hello {{name}}, a quick one.', turnTaking: { endOfTurnSilenceMs: 900 } },
+      });
+      assert.equal(ok.statusCode, 202, ok.body);
+      assert.deepEqual(ok.json().agentOverrides, {
+        greeting: 'Hello {{name}}, a quick one.',
+        turnTaking: { endOfTurnSilenceMs: 900 },
+      });
+      const shown = await t.app.inject({ url: `/v1/calls/${ok.json().id}`, headers: bearer(t.adminKey) });
+      const cfg = shown.json().agentConfig;
+      assert.equal(cfg.greeting, 'Hello {{name}}, a quick one.');
+      assert.equal(cfg.turnTaking.endOfTurnSilenceMs, 900);
+      assert.equal(cfg.systemPrompt, 'Call {{name}} about {{topic}}.', 'the rest is the published version');
+      assert.equal(typeof cfg.turnTaking.minInterruptionMs, 'number', 'objects merge key by key');
+    });
+
     test('the same customCallId returns the same call, also for parallel requests', async () => {
       const body = {
         agent: agentId,

@@ -21,6 +21,10 @@ export const outboundCallView = z
     endedReason: z.string().nullable(),
     customCallId: z.string().nullable(),
     variables: z.record(z.string(), z.string()),
+    agentOverrides: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe('The agent fields this call changes, as the request gave them'),
     error: z.string().nullable(),
     queuedAt: timestamp,
     endedAt: timestamp.nullable(),
@@ -43,6 +47,7 @@ export const outboundCallView = z
         endedReason: null,
         customCallId: 'appt-reminder-88213',
         variables: { firstName: 'Maria', appointmentTime: 'Thursday at 10:30' },
+        agentOverrides: { greeting: 'Hi {{firstName}}, this is Ana from the clinic.' },
         error: null,
         queuedAt: '2026-03-04T15:02:11.480Z',
         endedAt: null,
@@ -66,6 +71,7 @@ export const outboundView = (c: Call) =>
     endedReason: c.endedReason,
     customCallId: c.customCallId,
     variables: c.variables,
+    agentOverrides: c.agentOverrides,
     error: c.error,
     queuedAt: c.queuedAt,
     endedAt: c.endedAt,
@@ -97,7 +103,12 @@ export const outboundCallRoutes =
             'the id or name of a caller-ID pool (`/v1/caller-id-pools`); with several numbers the call goes out ' +
             'on the next one in turn that has room under its calls-per-second limit (`/v1/dialer-limits`). ' +
             "`variables` fill the agent's `{{…}}` placeholders; each one the agent uses " +
-            'without a default is required. Repeating a request with the same `customCallId` returns the same ' +
+            'without a default is required. `agentOverrides` changes any agent field for this call only ' +
+            '(greeting, systemPrompt, voice, tools, turnTaking…): it is merged into the published version ' +
+            'as `PATCH /v1/agents/{id}` merges a draft (objects key by key; arrays and values replaced; ' +
+            '`null` removes an optional field) and the result is validated like an agent document, each ' +
+            'bad field named under `body.agentOverrides` (400). The call keeps the merged document ' +
+            '(`agentConfig` on `GET /v1/calls/{id}`). Repeating a request with the same `customCallId` returns the same ' +
             'call and never places a second one (with the `idempotent-replayed: true` header). 400 also when ' +
             '`from` names a number or pool the workspace does not own.',
           body: z
@@ -108,6 +119,7 @@ export const outboundCallRoutes =
               variables: z.record(variableName, z.string().max(2000)).optional(),
               scheduledAt: timestamp.optional(),
               customCallId: z.string().min(1).max(200).optional(),
+              agentOverrides: z.record(z.string(), z.unknown()).optional(),
             })
             .meta({
               examples: [
@@ -117,6 +129,10 @@ export const outboundCallRoutes =
                   from: '+14155550123',
                   variables: { firstName: 'Maria', appointmentTime: 'Thursday at 10:30' },
                   customCallId: 'appt-reminder-88213',
+                  agentOverrides: {
+                    greeting: 'Hi {{firstName}}, this is Ana from the clinic.',
+                    turnTaking: { endOfTurnSilenceMs: 900 },
+                  },
                 },
                 {
                   agent: '0f8b7c3e-2d4a-4b6e-9c1d-5e7f8a9b0c1d',
@@ -138,6 +154,7 @@ export const outboundCallRoutes =
           variables: b.variables,
           scheduledAt: b.scheduledAt ? new Date(b.scheduledAt) : undefined,
           customCallId: b.customCallId,
+          agentOverrides: b.agentOverrides,
         });
         req.log.info({ callId: call.id, created, pii: { to: b.to } }, 'outbound call queued');
         if (!created) reply.header('idempotent-replayed', 'true');

@@ -182,7 +182,7 @@ export const webhookRoutes =
           tags,
           summary: 'Create a webhook',
           description:
-            'Admins only. Each event of a subscribed type (`transcript.partial` cannot be subscribed) is ' +
+            'Admins only. Each event of a subscribed type (`transcript.partial` and `turn.latency`, for the live view only, cannot be subscribed) is ' +
             "POSTed as JSON to `url`, for every call, or only `agentId`'s calls (404 for an agent not in the " +
             'workspace). `format`: `switchboard` (`{ id, type, createdAt, workspaceId, data }`), `avr` (the ' +
             "AVR webhook envelope, for AVR's event types only, with the secret also in `X-AVR-WEBHOOK-SECRET`) " +

@@ -277,12 +277,33 @@ export class AgentsRepo {
     return row?.id ?? null;
   }
 
+  /**
+   * Merges per-call `overrides` into `base` (the published document) and validates the result
+   * exactly as an agent document is validated: a bad field is named by its path under `pathPrefix`
+   * (`body.agentOverrides.turnTaking.endOfTurnSilenceMs`), and so is an unknown provider.
+   */
+  async withOverrides(
+    workspaceId: string,
+    base: AgentConfig,
+    overrides: unknown,
+    pathPrefix: string,
+  ): Promise<AgentConfig> {
+    const merged = parseAgentConfig(mergeConfig(base, overrides), pathPrefix);
+    await this.assertProviders(workspaceId, merged, pathPrefix);
+    return merged;
+  }
+
   /** Every provider id an agent names must exist in the workspace and be of the right kind. */
-  private async assertProviders(workspaceId: string, config: AgentConfig): Promise<void> {
+  private async assertProviders(
+    workspaceId: string,
+    config: AgentConfig,
+    pathPrefix = 'config',
+  ): Promise<void> {
     const wanted: { kind: string; id: string; path: string }[] = [];
     for (const [kind, refs] of Object.entries(config.providers)) {
       (refs ?? []).forEach((ref, i) => {
-        if (!ref.startsWith('local:')) wanted.push({ kind, id: ref, path: `config.providers.${kind}.${i}` });
+        if (!ref.startsWith('local:'))
+          wanted.push({ kind, id: ref, path: `${pathPrefix}.providers.${kind}.${i}` });
       });
     }
     if (wanted.length === 0) return;

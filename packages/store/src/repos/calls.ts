@@ -50,6 +50,14 @@ export class CallsRepo {
     return row;
   }
 
+  /** Keeps the agent document a call runs with its overrides merged in. */
+  async setAgentConfig(id: string, config: object): Promise<void> {
+    await this.db
+      .update(calls)
+      .set({ agentConfig: config as Record<string, unknown>, updatedAt: new Date() })
+      .where(eq(calls.id, id));
+  }
+
   /**
    * Marks the live calls `owner` runs as alive, in one statement for all of them (never one per
    * call). Calls that ended, or that another process already ended as lost, are left alone.

@@ -1,0 +1,135 @@
+import { conflict, type Logger } from '@switchboard/core';
+import type { CallSession, RecordingState } from '@switchboard/engine';
+import type { Call, Store } from '@switchboard/store';
+import type { CallRunner } from './call-runner.js';
+
+/** Every process listens here; the one running the call carries the command out. */
+export const CONTROL_CHANNEL = 'call_control';
+
+export type ControlCommand =
+  | { action: 'hangup' }
+  | { action: 'say'; text: string; interrupt: boolean }
+  | { action: 'inject'; text: string }
+  | { action: 'transfer'; target: string; message?: string }
+  | { action: 'recording'; state: RecordingState };
+
+export interface ControlOutcome {
+  callId: string;
+  action: ControlCommand['action'];
+  /**
+   * `applied`: this process runs the call and carried the command out. `forwarded`: another
+   * process runs it and was sent the command. `cancelled`: an outbound call not answered yet was
+   * cancelled instead of hung up.
+   */
+  result: 'applied' | 'forwarded' | 'cancelled';
+  /** The recording's state after a recording command that was applied here. */
+  recording?: RecordingState;
+}
+
+export interface CallControlOptions {
+  store: Store;
+  logger: Logger;
+  /** The calls this process runs; without it every command is forwarded. */
+  runner?: CallRunner;
+  /** Cancels an outbound call that has no session yet (queued, or ringing). */
+  cancelOutbound?: (workspaceId: string, callId: string) => Promise<unknown>;
+}
+
+/**
+ * Hang-up, say, inject and recording commands for live calls, whichever process runs them. A call
+ * running here is controlled directly, so a refusal (the call is not recorded, it is ending)
+ * reaches the client; a call running elsewhere gets the command over NOTIFY.
+ */
+export class CallControl {
+  readonly #o: CallControlOptions;
+  #unlisten: (() => Promise<void>) | undefined;
+
+  constructor(options: CallControlOptions) {
+    this.#o = options;
+  }
+
+  async start(): Promise<void> {
+    this.#unlisten = await this.#o.store.database.listen(CONTROL_CHANNEL, (payload) =>
+      this.#received(payload),
+    );
+  }
+
+  async stop(): Promise<void> {
+    await this.#unlisten?.().catch(() => {});
+    this.#unlisten = undefined;
+  }
+
+  async apply(workspaceId: string, callId: string, command: ControlCommand): Promise<ControlOutcome> {
+    const base = { callId, action: command.action };
+    // A call running here is controlled before its row is read: the row is written after the
+    // call's first event, and may not exist yet in the call's first moments.
+    const session = this.#o.runner?.session(callId, workspaceId);
+    if (session) return { ...base, result: 'applied', ...(await applyTo(session, command)) };
+    const call = await this.#o.store.calls.get(workspaceId, callId);
+    if (call.status === 'ended') throw conflict(`call already ended (${call.outcome ?? 'unknown'})`);
+    if (command.action === 'hangup' && call.direction === 'outbound' && !answered(call)) {
+      if (!this.#o.cancelOutbound) throw conflict('this call has not been answered yet');
+      await this.#o.cancelOutbound(workspaceId, callId);
+      return { ...base, result: 'cancelled' };
+    }
+    if (!answered(call)) throw conflict(`the call has not been answered yet (${call.status})`);
+    await this.#o.store.database.notify(CONTROL_CHANNEL, JSON.stringify({ callId, workspaceId, command }));
+    return { ...base, result: 'forwarded' };
+  }
+
+  #received(payload: string): void {
+    let msg: { callId?: unknown; workspaceId?: unknown; command?: ControlCommand };
+    try {
+      msg = JSON.parse(payload);
+    } catch {
+      return;
+    }
+    const { callId, workspaceId } = msg;
+    const session =
+      typeof callId === 'string' && typeof workspaceId === 'string'
+        ? this.#o.runner?.session(callId, workspaceId)
+        : undefined;
+    const command = msg.command;
+    if (!session || !command) return;
+    const refused = (e: unknown) =>
+      this.#o.logger.warn(
+        { callId, action: command.action, err: e instanceof Error ? e.message : String(e) },
+        'call control command refused',
+      );
+    try {
+      applyTo(session, command).catch(refused);
+    } catch (e) {
+      refused(e);
+    }
+  }
+}
+
+const answered = (call: Call) => call.status === 'in-progress' || call.owner !== null;
+
+async function applyTo(
+  session: CallSession,
+  command: ControlCommand,
+): Promise<{ recording?: RecordingState }> {
+  if (command.action === 'hangup') {
+    session.end('api-hangup');
+    return {};
+  }
+  const controls = session.controls;
+  if (!controls) throw conflict('the call has not been answered yet');
+  switch (command.action) {
+    case 'say':
+      controls.say(command.text, command.interrupt);
+      return {};
+    case 'inject':
+      controls.inject(command.text);
+      return {};
+    case 'transfer':
+      await controls.transfer(command.target, command.message);
+      return {};
+    case 'recording':
+      return {
+        recording:
+          command.state === 'paused' ? controls.pauseRecording('api') : controls.resumeRecording('api'),
+      };
+  }
+}

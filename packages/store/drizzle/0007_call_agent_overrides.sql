@@ -1,0 +1,3 @@
+ALTER TABLE "calls" ADD COLUMN "agent_overrides" jsonb;--> statement-breakpoint
+ALTER TABLE "calls" ADD COLUMN "agent_config" jsonb;--> statement-breakpoint
+ALTER TABLE "campaign_contacts" ADD COLUMN "agent_overrides" jsonb;
