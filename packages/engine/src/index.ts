@@ -23,7 +23,6 @@ export {
   agentInstructions,
   citation,
   contextMessage,
-  estimateTokens,
   type KnowledgePassage,
   KnowledgeRetriever,
   type KnowledgeSource,

@@ -1,4 +1,4 @@
-import { KNOWLEDGE_SEARCH_TOOL, type KnowledgeConfig, type Logger } from '@switchboard/core';
+import { estimateTokens, KNOWLEDGE_SEARCH_TOOL, type KnowledgeConfig, type Logger } from '@switchboard/core';
 import type { ChatMessage, ToolDefinition } from '../providers/types.js';
 import type { BuiltinTool } from '../tools/tool-runner.js';
 
@@ -24,9 +24,6 @@ export interface KnowledgePassage {
 export interface KnowledgeSource {
   search(query: string, opts: { limit: number; signal?: AbortSignal }): Promise<KnowledgePassage[]>;
 }
-
-/** Rough token count (about four characters a token), for budgets. */
-export const estimateTokens = (text: string): number => Math.ceil(text.length / 4);
 
 /**
  * The instructions every model gets: the agent's prompt followed by its FAQ, so a hosted model
