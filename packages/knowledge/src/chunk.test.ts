@@ -5,7 +5,8 @@ import { chunkText, sentences } from './chunk.js';
 const sentence = (n: number) => `Sentence number ${n} says something about topic ${n}.`;
 
 test('chunks follow headings: none spans two sections, each carries its heading path', () => {
-  const md = '# Guide\nIntro text.\n\n## Install\nRun the installer.\n\n### Linux\nUse apt.\n\n## Use\nCall us.';
+  const md =
+    '# Guide\nIntro text.\n\n## Install\nRun the installer.\n\n### Linux\nUse apt.\n\n## Use\nCall us.';
   assert.deepEqual(
     chunkText(md).map((c) => [c.headingPath.join(' > '), c.content]),
     [
