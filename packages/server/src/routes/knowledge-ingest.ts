@@ -62,5 +62,13 @@ export async function ingestDocument(
       `the document has ${chunks.length} passages, more than ${MAX_CHUNKS_PER_DOCUMENT}; split it into smaller files`,
     );
   }
-  return store.knowledge.completeDocument(doc.id, chunks);
+  try {
+    return await store.knowledge.completeDocument(doc.id, chunks);
+  } catch (e) {
+    // The database failed (it is down, say): the document says so, and the client gets the error.
+    await store.knowledge
+      .failDocument(doc.id, 'the passages could not be stored; upload it again')
+      .catch(() => {});
+    throw e;
+  }
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AppError } from '@switchboard/core';
+import { sql } from 'drizzle-orm';
 import type { Store } from '../store.js';
 import { openTestStore, testBackends } from '../testing.js';
 import { queryTerms } from './knowledge.js';
@@ -64,6 +65,39 @@ for (const backend of testBackends()) {
       assert.equal((await store.knowledge.search(ws, [a.id, b.id], 'zebras', 5)).length, 2);
       assert.deepEqual(await store.knowledge.search(other, [a.id, b.id], 'zebras', 5), []);
       await assert.rejects(store.knowledge.getBase(other, a.id), /not found/);
+    });
+
+    test('only ready documents are searched: one still being written is not found', async () => {
+      const kb = await store.knowledge.createBase(ws, { name: 'Partial' });
+      const doc = await docWith(kb.id, 'otters.txt', [[[], 'Otters hold hands while they sleep.']]);
+      assert.equal((await store.knowledge.search(ws, [kb.id], 'otters', 5)).length, 1);
+      await store.database.db.execute(
+        sql`update kb_documents set status = 'processing' where id = ${doc.id}`,
+      );
+      assert.deepEqual(await store.knowledge.search(ws, [kb.id], 'otters', 5), []);
+      const failed = await store.knowledge.failDocument(doc.id, 'stopped');
+      assert.equal(failed.status, 'failed');
+      assert.equal(
+        (await store.knowledge.chunks(ws, kb.id, doc.id)).length,
+        0,
+        'a failed document keeps no chunks',
+      );
+    });
+
+    test('a document of many chunks is written whole, in order', async () => {
+      const kb = await store.knowledge.createBase(ws, { name: 'Long' });
+      const chunks = Array.from(
+        { length: 123 },
+        (_, i) => [['Part'], `Paragraph number ${i} about kites.`] as [string[], string],
+      );
+      const doc = await docWith(kb.id, 'kites.md', chunks);
+      assert.equal(doc.chunkCount, 123);
+      const stored = await store.knowledge.chunks(ws, kb.id, doc.id);
+      assert.deepEqual(
+        stored.map((c) => c.position),
+        Array.from({ length: 123 }, (_, i) => i),
+      );
+      assert.equal(stored[122]?.content, 'Paragraph number 122 about kites.');
     });
 
     test('unknown knowledge base ids are named, with their place in the list', async () => {

@@ -32,8 +32,8 @@ export function queryTerms(query: string): string[] {
   return [...new Set(words)].slice(0, 32);
 }
 
-/** Chunks are written in batches, so a large document is not one enormous statement. */
-const CHUNK_BATCH = 200;
+/** Chunks written per statement (see completeDocument). */
+const CHUNK_BATCH = 50;
 
 export class KnowledgeRepo {
   constructor(private readonly db: Db) {}
@@ -126,15 +126,21 @@ export class KnowledgeRepo {
     return row!;
   }
 
-  /** Stores the document's chunks and marks it ready, in one transaction. */
+  /**
+   * Stores the document's chunks, then marks it ready. Chunks go in small batches, each its own
+   * statement with a pause for the event loop between them: on the embedded database the indexing
+   * runs on the process's one thread, and live calls must keep their audio flowing meanwhile.
+   * Search only reads `ready` documents, so a half-written one is never found; if writing fails,
+   * the chunks written so far are removed and the error is raised for the caller to record.
+   */
   async completeDocument(documentId: string, chunks: readonly ChunkInput[]): Promise<KbDocument> {
-    return withDbErrors(() =>
-      this.db.transaction(async (tx) => {
-        const [doc] = await tx.select().from(kbDocuments).where(eq(kbDocuments.id, documentId));
-        if (!doc) throw notFound('document', documentId);
-        await tx.delete(kbChunks).where(eq(kbChunks.documentId, documentId));
-        for (let i = 0; i < chunks.length; i += CHUNK_BATCH) {
-          await tx.insert(kbChunks).values(
+    const [doc] = await this.db.select().from(kbDocuments).where(eq(kbDocuments.id, documentId));
+    if (!doc) throw notFound('document', documentId);
+    try {
+      await this.db.delete(kbChunks).where(eq(kbChunks.documentId, documentId));
+      for (let i = 0; i < chunks.length; i += CHUNK_BATCH) {
+        await withDbErrors(() =>
+          this.db.insert(kbChunks).values(
             chunks.slice(i, i + CHUNK_BATCH).map((c, j) => ({
               documentId,
               knowledgeBaseId: doc.knowledgeBaseId,
@@ -144,19 +150,29 @@ export class KnowledgeRepo {
               tokenCount: c.tokenCount,
               tsv: sql`setweight(to_tsvector('english', ${c.headingPath.join(' ')}), 'A') || to_tsvector('english', ${c.content})`,
             })),
-          );
-        }
-        const [row] = await tx
-          .update(kbDocuments)
-          .set({ status: 'ready', error: null, chunkCount: chunks.length, updatedAt: new Date() })
-          .where(eq(kbDocuments.id, documentId))
-          .returning();
-        return row!;
-      }),
-    );
+          ),
+        );
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } catch (e) {
+      await this.db
+        .delete(kbChunks)
+        .where(eq(kbChunks.documentId, documentId))
+        .catch(() => {});
+      throw e;
+    }
+    const [row] = await this.db
+      .update(kbDocuments)
+      .set({ status: 'ready', error: null, chunkCount: chunks.length, updatedAt: new Date() })
+      .where(eq(kbDocuments.id, documentId))
+      .returning();
+    if (!row) throw notFound('document', documentId);
+    return row;
   }
 
+  /** Marks the document failed with the reason; it keeps no chunks. */
   async failDocument(documentId: string, error: string): Promise<KbDocument> {
+    await this.db.delete(kbChunks).where(eq(kbChunks.documentId, documentId));
     const [row] = await this.db
       .update(kbDocuments)
       .set({ status: 'failed', error, chunkCount: 0, updatedAt: new Date() })
@@ -251,6 +267,7 @@ export class KnowledgeRepo {
       join kb_documents d on d.id = c.document_id
       cross join to_tsquery('english', ${terms.join(' | ')}) q
       where d.workspace_id = ${workspaceId}::uuid
+        and d.status = 'ready'
         and c.knowledge_base_id in (${ids})
         and c.tsv @@ q
       order by score desc, c.id
