@@ -145,7 +145,7 @@ try {
   printTable(`Knowledge search latency over ${realChunks + DISTRACTORS} chunks (PGlite, top 5)`, [
     { measure: 'search', n: s.n, 'p50 ms': s.p50, 'p99 ms': s.p99, 'max ms': s.max, 'mean ms': s.mean },
     {
-      measure: `index ${DISTRACTORS} chunks (one transaction)`,
+      measure: `index ${DISTRACTORS} chunks (batches of 50)`,
       n: DISTRACTORS,
       'p50 ms': '',
       'p99 ms': '',
