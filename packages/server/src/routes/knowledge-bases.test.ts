@@ -175,6 +175,7 @@ describe('knowledge bases over HTTP', () => {
       payload: 'x'.repeat(200_001),
     });
     assert.equal(big.statusCode, 413);
+    assert.equal(big.json().error.message, 'request body is too large: the limit is 200000 bytes');
     const broken = await inject(
       t.adminKey,
       'POST',
