@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { objectsCommand } from './objects.js';
@@ -77,5 +80,27 @@ describe('switchboard <objects> <verb>', () => {
     const help = sink();
     assert.equal(await objectsCommand('calls', ['--help'], help.stream), 0);
     assert.match(help.text(), /switchboard calls list/);
+  });
+
+  test('knowledge bases: create, upload a file, list its documents and search it', async () => {
+    const created = await run('kb', 'create', '--data', JSON.stringify({ name: 'Clinic' }));
+    assert.equal(created.code, 0, created.err);
+    const id = JSON.parse(created.out).id as string;
+    const dir = mkdtempSync(join(tmpdir(), 'sb-kb-cli-'));
+    const file = join(dir, 'aftercare.md');
+    writeFileSync(file, '# Aftercare\nAfter a filling, wait two hours before eating.\n');
+    const uploaded = await run('kb', 'upload', id, file);
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(uploaded.code, 0, uploaded.err);
+    assert.equal(JSON.parse(uploaded.out).status, 'ready');
+    const docs = await run('kb', 'documents', id);
+    assert.match(docs.out, /aftercare\.md\s+ready\s+1/);
+    const found = await run('kb', 'search', id, 'when', 'can', 'I', 'eat');
+    assert.equal(found.code, 0, found.err);
+    assert.match(found.out, /^score\s+source\s+text\n/);
+    assert.match(found.out, /aftercare\.md\s+After a filling/);
+    const usage = await run('kb', 'upload', id);
+    assert.equal(usage.code, 64);
+    assert.match(usage.err, /switchboard kb upload <id> <file>/);
   });
 });

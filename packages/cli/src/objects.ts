@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { platformUrl, reachPlatform } from './cli-env.js';
 
 /** The everyday objects, by the name the command takes, with what a list shows of each. */
-const RESOURCES: Record<string, { path: string; columns: string[]; verbs: string[] }> = {
+const RESOURCES: Record<
+  string,
+  { path: string; columns: string[]; verbs: string[]; custom?: Record<string, CustomVerb> }
+> = {
   agents: {
     path: '/agents',
     columns: ['id', 'name', 'currentVersion', 'defaultInbound'],
@@ -24,13 +28,66 @@ const RESOURCES: Record<string, { path: string; columns: string[]; verbs: string
     columns: ['id', 'name', 'status', 'agentId'],
     verbs: ['pause', 'resume', 'cancel'],
   },
+  kb: {
+    path: '/knowledge-bases',
+    columns: ['id', 'name', 'description', 'createdAt'],
+    verbs: [],
+    custom: {
+      upload: {
+        usage: 'upload <id> <file>   (.txt, .md, .html, .pdf or .docx)',
+        request: (id, [file]) =>
+          file
+            ? {
+                method: 'POST',
+                path: `/knowledge-bases/${encodeURIComponent(id)}/documents?name=${encodeURIComponent(basename(file))}`,
+                body: readFileSync(file),
+                contentType: 'application/octet-stream',
+              }
+            : undefined,
+      },
+      documents: {
+        usage: 'documents <id>',
+        request: (id) => ({ method: 'GET', path: `/knowledge-bases/${encodeURIComponent(id)}/documents` }),
+        columns: ['id', 'sourceName', 'status', 'chunkCount', 'error'],
+      },
+      search: {
+        usage: 'search <id> <question…>',
+        request: (id, words) =>
+          words.length > 0
+            ? {
+                method: 'POST',
+                path: `/knowledge-bases/${encodeURIComponent(id)}/search`,
+                body: JSON.stringify({ query: words.join(' ') }),
+                contentType: 'application/json',
+              }
+            : undefined,
+        columns: ['score', 'source', 'text'],
+      },
+    },
+  },
 };
+
+/** A command of one object type beyond the REST verbs (a file upload, a search). */
+interface CustomVerb {
+  usage: string;
+  /** The request for the id and the words after it; undefined when words are missing. */
+  request: (
+    id: string,
+    rest: string[],
+  ) => { method: string; path: string; body?: string | Buffer; contentType?: string } | undefined;
+  /** Print the answer's `data` as a table of these columns. */
+  columns?: string[];
+}
 
 export const OBJECT_COMMANDS = Object.keys(RESOURCES);
 
 const usage = (name: string) => {
   const r = RESOURCES[name];
-  const extra = r?.verbs.map((v) => `  switchboard ${name} ${v} <id>\n`).join('') ?? '';
+  const extra =
+    (r?.verbs.map((v) => `  switchboard ${name} ${v} <id>\n`).join('') ?? '') +
+    Object.values(r?.custom ?? {})
+      .map((c) => `  switchboard ${name} ${c.usage}\n`)
+      .join('');
   return `Usage:
   switchboard ${name} list [--limit N] [--json]
   switchboard ${name} get <id>
@@ -75,6 +132,15 @@ export async function objectsCommand(
     err.write('an API key is needed: pass --key or set SWITCHBOARD_API_KEY\n');
     return 64;
   }
+  const custom = resource.custom?.[verb];
+  if (custom) {
+    const req = id ? custom.request(id, positionals.slice(2)) : undefined;
+    if (!req) {
+      err.write(`usage: switchboard ${name} ${custom.usage}\n`);
+      return 64;
+    }
+    return send(key, values.url, req, custom.columns ?? [], values.json === true, out, err);
+  }
   const body = values.file ? readFileSync(values.file, 'utf8') : values.data;
   const needsId = verb !== 'list' && verb !== 'create';
   const at = `${resource.path}${needsId ? `/${encodeURIComponent(id as string)}` : ''}`;
@@ -100,13 +166,28 @@ export async function objectsCommand(
     return 64;
   }
   const [method, path] = chosen;
-  const res = await reachPlatform(`${platformUrl(values.url)}/v1${path}`, {
-    method,
+  const columns = verb === 'list' ? resource.columns : [];
+  const req = { method, path, ...(body ? { body, contentType: 'application/json' } : {}) };
+  return send(key, values.url, req, columns, values.json === true, out, err);
+}
+
+/** Sends one request; prints the error, a table of `data` (when columns are given) or the JSON. */
+async function send(
+  key: string,
+  url: string | undefined,
+  req: { method: string; path: string; body?: string | Buffer; contentType?: string },
+  columns: string[],
+  json: boolean,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
+  const res = await reachPlatform(`${platformUrl(url)}/v1${req.path}`, {
+    method: req.method,
     headers: {
       authorization: `Bearer ${key}`,
-      ...(body ? { 'content-type': 'application/json' } : {}),
+      ...(req.contentType ? { 'content-type': req.contentType } : {}),
     },
-    ...(body ? { body } : {}),
+    ...(req.body !== undefined ? { body: req.body } : {}),
   });
   const text = await res.text();
   const parsed = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
@@ -118,8 +199,8 @@ export async function objectsCommand(
     for (const d of e?.details ?? []) err.write(`  ${d.path}: ${d.message}\n`);
     return 1;
   }
-  if (verb === 'list' && !values.json && Array.isArray(parsed?.data)) {
-    out.write(table(parsed.data as Record<string, unknown>[], resource.columns));
+  if (columns.length > 0 && !json && Array.isArray(parsed?.data)) {
+    out.write(table(parsed.data as Record<string, unknown>[], columns));
     if (parsed.nextCursor) out.write(`(more: the API's nextCursor is ${String(parsed.nextCursor)})\n`);
   } else if (parsed !== undefined) {
     out.write(`${JSON.stringify(parsed, null, 2)}\n`);

@@ -112,8 +112,11 @@ export const keypadSchema = z.strictObject({
   terminator: z.enum(['#', '*', 'none']).default('#'),
 });
 
+/** The built-in tool that searches the agent's knowledge bases. */
+export const KNOWLEDGE_SEARCH_TOOL = 'knowledge_search';
+
 export const knowledgeSchema = z.strictObject({
-  /** Question/answer pairs used by the local answerer and offered to other LLMs as context. */
+  /** Question/answer pairs: matched by the local answerer, and part of every other model's instructions. */
   faq: z
     .array(
       z.strictObject({
@@ -125,7 +128,22 @@ export const knowledgeSchema = z.strictObject({
     .max(500)
     .default([]),
   fallbackAnswer: z.string().max(1000).default("Sorry, I don't know that. Could you ask another way?"),
+  /** Knowledge bases of the workspace the agent answers from (search tool and per-turn retrieval). */
+  knowledgeBaseIds: z.array(z.uuid()).max(20).default([]),
+  /** Passages found for each caller turn, given to the model as context. */
+  retrieval: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Most passages per turn. */
+      topK: z.number().int().min(1).max(20).default(4),
+      /** Budget for the injected passages, in tokens (about four characters each). */
+      maxTokens: z.number().int().min(50).max(8000).default(800),
+    })
+    .default({ enabled: true, topK: 4, maxTokens: 800 }),
+  /** Offer the model a `knowledge_search` tool over the knowledge bases. */
+  searchTool: z.boolean().default(true),
 });
+export type KnowledgeConfig = z.infer<typeof knowledgeSchema>;
 
 /**
  * Post-call analysis: after a call ends, an LLM reads the transcript and fills in a summary and the
@@ -259,8 +277,30 @@ export const agentConfigSchema = z
         });
       }
     });
+    const kbIds = new Set<string>();
+    c.knowledge.knowledgeBaseIds.forEach((id, i) => {
+      if (kbIds.has(id)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['knowledge', 'knowledgeBaseIds', i],
+          message: `knowledge base ${id} is listed twice`,
+        });
+      }
+      kbIds.add(id);
+    });
     const names = new Set<string>();
     c.tools.forEach((t, i) => {
+      if (
+        t.name === KNOWLEDGE_SEARCH_TOOL &&
+        c.knowledge.searchTool &&
+        c.knowledge.knowledgeBaseIds.length > 0
+      ) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tools', i, 'name'],
+          message: `${KNOWLEDGE_SEARCH_TOOL} is the built-in knowledge search tool; rename this tool or set knowledge.searchTool to false`,
+        });
+      }
       if (names.has(t.name)) {
         ctx.addIssue({
           code: 'custom',

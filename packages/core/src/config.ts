@@ -56,6 +56,8 @@ export const envSchema = z.object({
   RATE_LIMIT_PER_MINUTE: positiveInt.default(600),
   LOGIN_RATE_LIMIT_PER_MINUTE: positiveInt.default(10),
   BODY_LIMIT_BYTES: positiveInt.default(1_048_576),
+  /** Largest document uploaded to a knowledge base. */
+  KB_MAX_UPLOAD_BYTES: positiveInt.default(20 * 1_048_576),
   SESSION_TTL_HOURS: positiveInt.default(24 * 7),
   AGENT_CONFIG_URL_TIMEOUT_MS: positiveInt.default(1500),
   AGENT_CACHE_TTL_MS: positiveInt.default(60_000),

@@ -7,3 +7,4 @@ export * from './ids.js';
 export * from './logger.js';
 export * from './outbound/index.js';
 export * from './provider-types.js';
+export * from './tokens.js';

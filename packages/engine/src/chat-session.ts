@@ -5,6 +5,12 @@ import {
   silentLogger,
   type TranscriptEntry,
 } from '@switchboard/core';
+import {
+  agentInstructions,
+  type KnowledgeRetriever,
+  type KnowledgeSource,
+  knowledgeFor,
+} from './knowledge/knowledge.js';
 import { connectFirst, type ProviderFactory } from './providers/provider-factory.js';
 import type { ChatMessage, LlmProvider } from './providers/types.js';
 import { replyRounds } from './session/reply-rounds.js';
@@ -22,6 +28,8 @@ export interface ChatSessionOptions {
   resolveSecret?: (credentialId: string) => Promise<string | undefined>;
   signingSecret?: string;
   fetch?: typeof fetch;
+  /** Searches the agent's knowledge bases (the `knowledge_search` tool and per-turn context). */
+  knowledge?: KnowledgeSource;
 }
 
 export interface ChatToolCall {
@@ -50,6 +58,7 @@ export class ChatSession {
   readonly #transcript: TranscriptEntry[] = [];
   readonly #clock: Clock;
   readonly #startedAt: number;
+  readonly #retriever: KnowledgeRetriever | undefined;
   readonly greeting: string | undefined;
   readonly llmRef: string;
   #ended = false;
@@ -61,15 +70,23 @@ export class ChatSession {
     this.llmRef = llmRef;
     this.#clock = opts.clock ?? systemClock;
     this.#startedAt = this.#clock.now();
-    this.#tools = new ToolRunner(config.tools, {
-      callId: opts.callId ?? `chat-${opts.snapshot.agentId}`,
-      clock: this.#clock,
-      logger: opts.logger ?? silentLogger(),
-      ...(opts.resolveSecret ? { resolveSecret: opts.resolveSecret } : {}),
-      ...(opts.signingSecret ? { signingSecret: opts.signingSecret } : {}),
-      ...(opts.fetch ? { fetch: opts.fetch } : {}),
-    });
-    this.#history = [{ role: 'system', content: renderTemplate(config.systemPrompt, vars) }];
+    const logger = opts.logger ?? silentLogger();
+    const knowledge = knowledgeFor(config.knowledge, opts.knowledge, logger);
+    this.#retriever = knowledge.retriever;
+    this.#tools = new ToolRunner(
+      config.tools,
+      {
+        callId: opts.callId ?? `chat-${opts.snapshot.agentId}`,
+        clock: this.#clock,
+        logger,
+        ...(opts.resolveSecret ? { resolveSecret: opts.resolveSecret } : {}),
+        ...(opts.signingSecret ? { signingSecret: opts.signingSecret } : {}),
+        ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      },
+      knowledge.tools,
+    );
+    const prompt = renderTemplate(config.systemPrompt, vars);
+    this.#history = [{ role: 'system', content: agentInstructions(prompt, config.knowledge) }];
     this.greeting = config.greeting ? renderTemplate(config.greeting, vars) : undefined;
     if (this.greeting) {
       this.#history.push({ role: 'assistant', content: this.greeting });
@@ -117,15 +134,23 @@ export class ChatSession {
     this.#history.push({ role: 'user', content: text });
     let reply = '';
     const toolCalls: ChatToolCall[] = [];
-    const effect = await replyRounds(this.#llm, this.#tools, this.#history, signal, {
-      onText: (delta) => {
-        reply += delta;
+    const context = await this.#retriever?.contextFor(text, signal);
+    const effect = await replyRounds(
+      this.#llm,
+      this.#tools,
+      this.#history,
+      signal,
+      {
+        onText: (delta) => {
+          reply += delta;
+        },
+        onToolOutcome: (o) => {
+          toolCalls.push({ name: o.call.name, args: o.args, result: o.result, ok: o.ok });
+          this.#add('tool', JSON.stringify({ args: o.args, result: o.result }), o.call.name);
+        },
       },
-      onToolOutcome: (o) => {
-        toolCalls.push({ name: o.call.name, args: o.args, result: o.result, ok: o.ok });
-        this.#add('tool', JSON.stringify({ args: o.args, result: o.result }), o.call.name);
-      },
-    });
+      context,
+    );
     reply = reply.trim();
     this.#add('agent', reply);
     if (effect) this.#ended = true;

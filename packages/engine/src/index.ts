@@ -19,6 +19,17 @@ export { FakeSts, type FakeStsOptions, type FakeStsReply, FakeStsSession } from 
 export { FakeTts, type FakeTtsOptions } from './fakes/fake-tts.js';
 export { FakeVad, fakeVadFactory } from './fakes/fake-vad.js';
 export { flush, type HarnessOptions, SessionHarness, snapshotOf } from './fakes/session-harness.js';
+export {
+  agentInstructions,
+  citation,
+  contextMessage,
+  type KnowledgePassage,
+  KnowledgeRetriever,
+  type KnowledgeSource,
+  knowledgeFor,
+  knowledgeSearchDefinition,
+  knowledgeSearchTool,
+} from './knowledge/knowledge.js';
 export { AsrBase } from './providers/asr-base.js';
 export { pickFormat } from './providers/format-pick.js';
 export { LlmBase } from './providers/llm-base.js';
@@ -47,6 +58,12 @@ export { defaultVadFactory, type SessionVad, type VadFactory } from './session/v
 export { SpeakableChunker } from './text/speakable-chunker.js';
 export { callHttpTool, SIGNATURE_HEADER, signBody } from './tools/http-tool.js';
 export { checkArguments } from './tools/json-schema.js';
-export { type ToolEffect, type ToolOutcome, ToolRunner, toolDefinition } from './tools/tool-runner.js';
+export {
+  type BuiltinTool,
+  type ToolEffect,
+  type ToolOutcome,
+  ToolRunner,
+  toolDefinition,
+} from './tools/tool-runner.js';
 export { Channel } from './util/channel.js';
 export { sleep, TimerScope } from './util/clock.js';

@@ -32,6 +32,7 @@ import { credentialRoutes } from './routes/credentials.js';
 import { dialerLimitRoutes } from './routes/dialer-limits.js';
 import { healthRoutes } from './routes/health.js';
 import { internalRoutes } from './routes/internal.js';
+import { knowledgeBaseRoutes } from './routes/knowledge-bases.js';
 import { outboundCallRoutes } from './routes/outbound-calls.js';
 import { phoneNumberRoutes } from './routes/phone-numbers.js';
 import { providerTestRoutes } from './routes/provider-test.js';
@@ -175,6 +176,7 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
       await v1.register(providerTestRoutes(deps));
       await v1.register(agentRoutes(deps));
       await v1.register(phoneNumberRoutes(deps));
+      await v1.register(knowledgeBaseRoutes(deps));
       await v1.register(callRoutes(deps));
       await v1.register(outboundCallRoutes(deps));
       await v1.register(callControlRoutes(deps));

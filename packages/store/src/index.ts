@@ -6,6 +6,7 @@ export * from './repos/agents.js';
 export * from './repos/api-keys.js';
 export * from './repos/calls.js';
 export * from './repos/credentials.js';
+export * from './repos/knowledge.js';
 export * from './repos/phone-numbers.js';
 export * from './repos/providers.js';
 export * from './repos/settings.js';
@@ -15,6 +16,10 @@ export {
   API_KEY_ROLES,
   CONNECTORS,
   type Connector,
+  KB_DOCUMENT_STATUSES,
+  KB_SOURCE_TYPES,
+  type KbDocumentStatus,
+  type KbSourceType,
   PROVIDER_KINDS,
   type ProviderKind,
   ROLES,

@@ -325,3 +325,4 @@ export const instanceSettings = pgTable('instance_settings', {
 });
 export * from './schema-dialer.js';
 export * from './schema-events.js';
+export * from './schema-knowledge.js';

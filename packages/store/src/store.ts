@@ -6,6 +6,7 @@ import { AgentsRepo } from './repos/agents.js';
 import { ApiKeysRepo } from './repos/api-keys.js';
 import { CallsRepo } from './repos/calls.js';
 import { CredentialsRepo } from './repos/credentials.js';
+import { KnowledgeRepo } from './repos/knowledge.js';
 import { PhoneNumbersRepo } from './repos/phone-numbers.js';
 import { ProvidersRepo } from './repos/providers.js';
 import { SettingsRepo } from './repos/settings.js';
@@ -21,6 +22,7 @@ export interface Store {
   agents: AgentsRepo;
   phoneNumbers: PhoneNumbersRepo;
   calls: CallsRepo;
+  knowledge: KnowledgeRepo;
   settings: SettingsRepo;
   resolver: AgentResolver;
   close(): Promise<void>;
@@ -57,6 +59,7 @@ export function createStore(
     agents,
     phoneNumbers,
     calls: new CallsRepo(database.db),
+    knowledge: new KnowledgeRepo(database.db),
     settings: new SettingsRepo(database.db),
     resolver,
     async close() {

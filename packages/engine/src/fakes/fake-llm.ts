@@ -34,6 +34,8 @@ export interface FakeLlmOptions extends ProviderBaseOptions {
 export class FakeLlm extends LlmBase {
   readonly name: string;
   readonly requests: ChatMessage[][] = [];
+  /** The names of the tools offered with each request. */
+  readonly toolNames: string[][] = [];
   /** Requests cancelled through their signal before they finished. */
   aborted = 0;
   completed = 0;
@@ -69,6 +71,7 @@ export class FakeLlm extends LlmBase {
       throw fail.error;
     }
     this.requests.push([...req.messages]);
+    this.toolNames.push(req.tools.map((t) => t.name));
     const turn = this.#reply(req.messages);
     const signal = req.signal;
     try {

@@ -1,5 +1,6 @@
 import type { Logger } from '@switchboard/core';
 import type { AudioFormat, AudioFrame } from '@switchboard/media';
+import type { KnowledgePassage } from '../knowledge/knowledge.js';
 import type { ProviderKind } from './provider-error.js';
 
 /** What a provider instance knows about the call it serves. */
@@ -38,7 +39,15 @@ export interface ToolDefinition {
 }
 
 export type ChatMessage =
-  | { role: 'system'; content: string }
+  | {
+      role: 'system';
+      content: string;
+      /**
+       * Knowledge base passages this message carries as text, for a model that reads them directly
+       * (the local answerer). Wire formats send only `content`.
+       */
+      passages?: KnowledgePassage[];
+    }
   | {
       role: 'user';
       content: string;

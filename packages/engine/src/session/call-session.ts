@@ -13,6 +13,7 @@ import {
 } from '@switchboard/core';
 import { frameDurationMs, initMedia } from '@switchboard/media';
 import type { CallLeg } from '../call-leg.js';
+import { agentInstructions, type KnowledgeSource, knowledgeFor } from '../knowledge/knowledge.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { ProviderFactory, ServedProviders } from '../providers/provider-factory.js';
 import { ToolRunner } from '../tools/tool-runner.js';
@@ -65,6 +66,8 @@ export interface CallSessionOptions {
    * before the call ends, instead of silence.
    */
   unavailableTts?: string;
+  /** Searches the agent's knowledge bases (the `knowledge_search` tool and per-turn context). */
+  knowledge?: KnowledgeSource;
 }
 
 export interface CallResult {
@@ -183,7 +186,8 @@ export class CallSession {
     const { leg, snapshot, providers } = this.#o;
     const config = snapshot.config;
     const vars = { ...config.variables, ...this.#o.variables };
-    const systemPrompt = renderTemplate(config.systemPrompt, vars);
+    const systemPrompt = agentInstructions(renderTemplate(config.systemPrompt, vars), config.knowledge);
+    const knowledge = knowledgeFor(config.knowledge, this.#o.knowledge, this.#logger);
     const greeting = config.greeting ? renderTemplate(config.greeting, vars) : undefined;
     this.#guard = new InputGuard(leg.inputFormat, this.#logger);
     this.#player = new OutputPlayer({
@@ -208,20 +212,24 @@ export class CallSession {
         return undefined;
       });
     }
-    const tools = new ToolRunner(config.tools, {
-      callId: this.callId,
-      clock: this.#clock,
-      logger: this.#logger,
-      sendDtmf: (digits) => leg.sendDtmf(digits),
-      recording: (action) => {
-        const controls = this.#controls;
-        if (!controls) throw new Error('the call is not answered yet');
-        return action === 'pause' ? controls.pauseRecording('tool') : controls.resumeRecording('tool');
+    const tools = new ToolRunner(
+      config.tools,
+      {
+        callId: this.callId,
+        clock: this.#clock,
+        logger: this.#logger,
+        sendDtmf: (digits) => leg.sendDtmf(digits),
+        recording: (action) => {
+          const controls = this.#controls;
+          if (!controls) throw new Error('the call is not answered yet');
+          return action === 'pause' ? controls.pauseRecording('tool') : controls.resumeRecording('tool');
+        },
+        ...(this.#o.resolveSecret ? { resolveSecret: this.#o.resolveSecret } : {}),
+        ...(this.#o.signingSecret ? { signingSecret: this.#o.signingSecret } : {}),
+        ...(this.#o.fetch ? { fetch: this.#o.fetch } : {}),
       },
-      ...(this.#o.resolveSecret ? { resolveSecret: this.#o.resolveSecret } : {}),
-      ...(this.#o.signingSecret ? { signingSecret: this.#o.signingSecret } : {}),
-      ...(this.#o.fetch ? { fetch: this.#o.fetch } : {}),
-    });
+      knowledge.tools,
+    );
     const ctx = {
       callId: this.callId,
       workspaceId: snapshot.workspaceId,
@@ -254,7 +262,8 @@ export class CallSession {
         throw vad.reason;
       }
       this.#served = conn.value.served;
-      this.#pipeline = new CascadedPipeline(core, conn.value.providers, systemPrompt, greeting);
+      const { providers: cascaded } = conn.value;
+      this.#pipeline = new CascadedPipeline(core, cascaded, systemPrompt, greeting, knowledge.retriever);
     }
     if (config.keypad.toModel) {
       const pipeline = this.#pipeline;

@@ -1,4 +1,5 @@
 import type { AudioFrame } from '@switchboard/media';
+import type { KnowledgeRetriever } from '../knowledge/knowledge.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { AsrStream, ChatMessage, LlmProvider, TtsProvider } from '../providers/types.js';
 import { isBackchannel, words } from '../text/words.js';
@@ -37,8 +38,17 @@ export class CascadedPipeline implements Pipeline {
   #lastFinalAt: number | undefined;
   #fillerIndex = 0;
 
-  constructor(core: SessionCore, providers: CascadedProviders, systemPrompt: string, greeting?: string) {
+  readonly #knowledge: KnowledgeRetriever | undefined;
+
+  constructor(
+    core: SessionCore,
+    providers: CascadedProviders,
+    systemPrompt: string,
+    greeting?: string,
+    knowledge?: KnowledgeRetriever,
+  ) {
     this.#core = core;
+    this.#knowledge = knowledge;
     this.#p = providers;
     this.#history = [{ role: 'system', content: systemPrompt }];
     this.#greeting = greeting;
@@ -242,9 +252,10 @@ export class CascadedPipeline implements Pipeline {
     const said = this.#pendingUser.splice(0);
     for (const content of this.#pendingContext.splice(0)) this.#history.push({ role: 'system', content });
     const scores = said.flatMap((s) => (s.confidence === undefined ? [] : [s.confidence]));
+    const content = said.map((s) => s.text).join(' ');
     this.#history.push({
       role: 'user',
-      content: said.map((s) => s.text).join(' '),
+      content,
       ...(scores.length > 0 ? { confidence: Math.min(...scores) } : {}),
     });
     const turn = this.#newTurn(true);
@@ -256,6 +267,9 @@ export class CascadedPipeline implements Pipeline {
       turnTaking: tt,
       nextFiller: () => tt.fillerPhrases[this.#fillerIndex++ % Math.max(1, tt.fillerPhrases.length)],
       onToolOutcome: (o) => this.#core.recordTool(o),
+      ...(this.#knowledge
+        ? { context: (signal: AbortSignal) => this.#knowledge!.contextFor(content, signal) }
+        : {}),
     });
     this.#after(turn);
     if (turn.effect && !turn.error) {

@@ -19,7 +19,10 @@ export interface ReplyHooks {
 /**
  * One reply of the model, tools included: stream a round, run its tool calls, feed the results
  * back, repeat until the model answers without tools (or a tool ends the call). Used by voice turns
- * and text chat alike. Appends every assistant and tool message to `history`.
+ * and text chat alike. Appends every assistant and tool message to `history`. `context` (passages
+ * found for this turn) goes to the model just before the caller's last message in every round of
+ * this reply, and is never kept in `history`: each turn gets its own, and the conversation does not
+ * grow by a context block a turn.
  */
 export async function replyRounds(
   llm: LlmProvider,
@@ -27,12 +30,14 @@ export async function replyRounds(
   history: ChatMessage[],
   signal: AbortSignal,
   hooks: ReplyHooks,
+  context?: ChatMessage,
 ): Promise<ToolEffect | undefined> {
   let effect: ToolEffect | undefined;
   for (let round = 0; round < MAX_TOOL_ROUNDS && !signal.aborted; round++) {
     let text = '';
     const calls: ToolCall[] = [];
-    for await (const c of llm.chat({ messages: history, tools: tools.definitions, signal })) {
+    const messages = context ? withContext(history, context) : history;
+    for await (const c of llm.chat({ messages, tools: tools.definitions, signal })) {
       hooks.onChunk?.();
       if (c.type === 'text') {
         text += c.text;
@@ -73,4 +78,18 @@ export async function replyRounds(
     if (effect) return effect;
   }
   return effect;
+}
+
+/** `history` with `context` placed before its last user message. */
+export function withContext(history: readonly ChatMessage[], context: ChatMessage): ChatMessage[] {
+  const out = [...history];
+  let at = out.length;
+  for (let i = out.length - 1; i >= 0; i--) {
+    if (out[i]?.role === 'user') {
+      at = i;
+      break;
+    }
+  }
+  out.splice(at, 0, context);
+  return out;
 }

@@ -80,6 +80,12 @@ export function toolDefinition(tool: ToolConfig): ToolDefinition {
   }
 }
 
+/** A tool the platform provides itself (knowledge search), beside the ones the agent configures. */
+export interface BuiltinTool {
+  definition: ToolDefinition;
+  run(args: Record<string, unknown>, signal: AbortSignal): Promise<unknown>;
+}
+
 class ToolFailure extends Error {}
 
 /**
@@ -89,15 +95,22 @@ class ToolFailure extends Error {}
 export class ToolRunner {
   readonly definitions: ToolDefinition[];
   readonly #tools = new Map<string, { config: ToolConfig; def: ToolDefinition }>();
+  readonly #builtins = new Map<string, BuiltinTool>();
   readonly #ctx: ToolRunnerContext;
 
-  constructor(tools: readonly ToolConfig[], ctx: ToolRunnerContext) {
+  constructor(tools: readonly ToolConfig[], ctx: ToolRunnerContext, builtins: readonly BuiltinTool[] = []) {
     this.#ctx = ctx;
     this.definitions = tools.map((config) => {
       const def = toolDefinition(config);
       this.#tools.set(config.name, { config, def });
       return def;
     });
+    for (const b of builtins) {
+      // The agent document refuses a configured tool of the same name; the configured one wins.
+      if (this.#tools.has(b.definition.name)) continue;
+      this.#builtins.set(b.definition.name, b);
+      this.definitions.push(b.definition);
+    }
   }
 
   async run(call: ToolCall, signal: AbortSignal): Promise<ToolOutcome> {
@@ -112,20 +125,21 @@ export class ToolRunner {
       ...(effect ? { effect } : {}),
     });
     const tool = this.#tools.get(call.name);
-    if (!tool) return done(false, `unknown tool ${call.name}`);
+    const builtin = this.#builtins.get(call.name);
+    const def = tool?.def ?? builtin?.definition;
+    if (!def) return done(false, `unknown tool ${call.name}`);
     try {
       args = call.arguments.trim() === '' ? {} : JSON.parse(call.arguments);
     } catch {
       return done(false, 'arguments are not valid JSON');
     }
-    const check = checkArguments(tool.def.parameters, args);
+    const check = checkArguments(def.parameters, args);
     if (!check.ok) return done(false, `invalid arguments: ${check.errors.join('; ')}`);
     try {
-      const { result, effect } = await this.#withTimeout(
-        tool.config,
-        args as Record<string, unknown>,
-        signal,
-      );
+      const a = args as Record<string, unknown>;
+      const { result, effect }: { result: unknown; effect?: ToolEffect } = tool
+        ? await this.#withTimeout(tool.config, a, signal)
+        : { result: await this.#limited(() => (builtin as BuiltinTool).run(a, signal)) };
       return done(true, result, effect);
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e);
@@ -140,13 +154,18 @@ export class ToolRunner {
     signal: AbortSignal,
   ): Promise<{ result: unknown; effect?: ToolEffect }> {
     if (config.type === 'http') return { result: await this.#http(config, args, signal) };
+    return this.#limited(() => this.#builtin(config, args));
+  }
+
+  /** Runs a built-in tool within the default time limit. */
+  async #limited<T>(work: () => Promise<T>): Promise<T> {
     const ms = this.#ctx.defaultTimeoutMs ?? 10_000;
     let cancel: (() => void) | undefined;
     const timeout = new Promise<never>((_, reject) => {
       cancel = this.#ctx.clock.schedule(() => reject(new ToolFailure(`timed out after ${ms} ms`)), ms);
     });
     try {
-      return await Promise.race([this.#builtin(config, args), timeout]);
+      return await Promise.race([work(), timeout]);
     } finally {
       cancel?.();
     }

@@ -7,7 +7,15 @@ import {
   type LlmRequest,
   type ProviderBaseOptions,
 } from '@switchboard/engine';
-import { type FaqEntry, FaqMatcher, isGoodbye, isNo, isYes, menuChoice } from './matcher.js';
+import {
+  answerFromPassages,
+  type FaqEntry,
+  FaqMatcher,
+  isGoodbye,
+  isNo,
+  isYes,
+  menuChoice,
+} from './matcher.js';
 
 export interface AnswererOptions extends ProviderBaseOptions {
   faq?: readonly FaqEntry[];
@@ -50,11 +58,14 @@ export interface HeardMessage {
   confidence?: number;
   /** The answerer's own previous reply, to recognise an answer to its confirmation question. */
   previousReply?: string;
+  /** Knowledge base passages found for the message, best first. */
+  passages?: readonly string[];
 }
 
 /**
  * The "LLM" of the offline demo: **a keyword and word-overlap matcher over the agent's FAQ, not a
- * language model.** It reads only the caller's last message and ignores the system prompt.
+ * language model.** It reads the caller's last message (and the knowledge passages found for it) and
+ * ignores the system prompt.
  *
  * - A goodbye ("bye", "goodbye", "that's all", "hang up") becomes a call to the agent's `end_call`
  *   tool when one is offered, so the engine hangs up gracefully; otherwise a spoken farewell. A
@@ -64,7 +75,8 @@ export interface HeardMessage {
  * - A message that is one digit or one digit word ("2", "two") picks the n-th FAQ entry, counting
  *   from 1, as in a phone menu: pair it with a greeting like "press 1 for opening hours".
  * - Otherwise the FAQ entry with the best score (keyword hits + share of the question's words)
- *   answers if it reaches the threshold, else the agent's fallback answer.
+ *   answers if it reaches the threshold; failing that, the sentence of the knowledge base passages
+ *   found for the turn that shares most words with the message; else the agent's fallback answer.
  *
  * The answer is streamed in a few chunks of words so the engine's pipeline behaves as with a real
  * model.
@@ -113,6 +125,8 @@ export class AnswererLlm extends LlmBase {
     }
     const best = keys === undefined ? this.#matcher.best(message, this.#o.threshold ?? 0.5) : undefined;
     if (best) return { text: (faq[best.index] as FaqEntry).answer, endCall: false, matched: best.index };
+    const fromKnowledge = keys === undefined ? answerFromPassages(message, heard.passages ?? []) : undefined;
+    if (fromKnowledge) return { text: fromKnowledge, endCall: false };
     return { text: this.#o.fallbackAnswer ?? DEFAULT_FALLBACK, endCall: false };
   }
 
@@ -125,9 +139,14 @@ export class AnswererLlm extends LlmBase {
       return;
     }
     const before = turns.at(-2);
+    // Passages the engine found for this turn ride on a system message (see contextMessage).
+    const passages = req.messages.flatMap((m) =>
+      m.role === 'system' && m.passages ? m.passages.map((p) => p.text) : [],
+    );
     const reply = this.answer(last.content, {
       ...(last.confidence !== undefined ? { confidence: last.confidence } : {}),
       ...(before?.role === 'assistant' ? { previousReply: before.content.trim() } : {}),
+      ...(passages.length > 0 ? { passages } : {}),
     });
     const toolName = this.#o.endCallTool ?? 'end_call';
     const canHangUp = reply.endCall && req.tools.some((t) => t.name === toolName);
@@ -138,7 +157,11 @@ export class AnswererLlm extends LlmBase {
         : reply.text;
     this.#o.logger?.debug(
       { matched: reply.matched, endCall: canHangUp },
-      reply.matched !== undefined ? 'answerer matched an FAQ entry' : 'answerer had no FAQ match',
+      reply.matched !== undefined
+        ? 'answerer matched an FAQ entry'
+        : passages.length > 0
+          ? 'answerer had no FAQ match; knowledge passages offered'
+          : 'answerer had no FAQ match',
     );
     for (const chunk of chunks(text, this.#o.chunkWords ?? 4)) {
       if (req.signal.aborted) return;

@@ -136,3 +136,29 @@ export function isGoodbye(message: string): boolean {
   const w = words(message);
   return GOODBYE_WORDS.some((g) => containsPhrase(w, g));
 }
+
+/**
+ * The sentence of the knowledge base passages that shares the most topic words with the caller's
+ * message (a short one is followed by the next, so "Yes." is not the whole answer); undefined when
+ * no sentence shares any. Earlier passages (better search results) win ties.
+ */
+export function answerFromPassages(message: string, passages: readonly string[]): string | undefined {
+  const wanted = contentStems(message);
+  if (wanted.size === 0) return undefined;
+  let best: { score: number; sentences: string[]; at: number } | undefined;
+  for (const passage of passages) {
+    const sentences = passage
+      .split(/\n+|(?<=[.!?])\s+(?=[\p{Lu}\p{N}])/u)
+      .map((s) => s.replace(/^[-*•]\s+/, '').trim())
+      .filter(Boolean);
+    sentences.forEach((s, at) => {
+      let score = 0;
+      for (const w of contentStems(s)) if (wanted.has(w)) score++;
+      if (score > (best?.score ?? 0)) best = { score, sentences, at };
+    });
+  }
+  if (!best) return undefined;
+  const first = best.sentences[best.at] as string;
+  const next = best.sentences[best.at + 1];
+  return words(first).length < 8 && next ? `${first} ${next}` : first;
+}

@@ -18,6 +18,7 @@ import {
   type VadFactory,
 } from '@switchboard/engine';
 import { applyCallOverrides, type ResolvedAgent, type Route, type Store } from '@switchboard/store';
+import { knowledgeSource } from './knowledge-source.js';
 
 export interface CallRunnerOptions {
   store: Store;
@@ -150,6 +151,7 @@ export class CallRunner {
       fetch: this.#o.outbound.fetch,
       ...(this.#o.vadFactory ? { vadFactory: this.#o.vadFactory } : {}),
       ...(this.#o.unavailableTts ? { unavailableTts: this.#o.unavailableTts } : {}),
+      ...knowledgeOption(store, overrides.snapshot.workspaceId, overrides.snapshot.config),
     });
     this.#configs.set(callId, overrides.snapshot.config);
     log.info(
@@ -260,6 +262,7 @@ export class CallRunner {
       resolveSecret: (credentialId) =>
         store.credentials.reveal(workspaceId, credentialId).catch(() => undefined),
       fetch: this.#o.outbound.fetch,
+      ...knowledgeOption(store, workspaceId, snapshot.config),
     }).catch((e: unknown) => {
       this.#configs.delete(callId);
       throw e;
@@ -296,6 +299,11 @@ export class CallRunner {
     );
   }
 }
+
+const knowledgeOption = (store: Store, workspaceId: string, config: AgentConfig) => {
+  const knowledge = knowledgeSource(store, workspaceId, config);
+  return knowledge ? { knowledge } : {};
+};
 
 /** `work`'s result, or 'timeout' after `ms` (the timer is cleared either way). */
 async function raceTimeout<T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> {

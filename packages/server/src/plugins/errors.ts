@@ -78,6 +78,15 @@ export function registerErrorHandling(app: FastifyInstance): void {
       return send(reply, 400, 'bad_request', 'body is not valid JSON');
     }
     const known = err.code ? FASTIFY_CODES[err.code] : undefined;
+    if (known?.status === 413 && req.routeOptions.bodyLimit) {
+      // Routes have different limits (a document upload takes far more than JSON); name this one's.
+      return send(
+        reply,
+        413,
+        known.code,
+        `${known.message}: the limit is ${req.routeOptions.bodyLimit} bytes`,
+      );
+    }
     if (known) return send(reply, known.status, known.code, known.message);
     if (err.statusCode === 429) return send(reply, 429, 'rate_limited', err.message);
     if (isResponseSerializationError(err)) {

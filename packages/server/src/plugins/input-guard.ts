@@ -43,7 +43,8 @@ export function findUnstorableInput(value: unknown, root: string): ErrorDetail |
       if (why) return { path, message: why };
       continue;
     }
-    if (v === null || typeof v !== 'object') continue;
+    // Uploaded files are bytes, read by their own parser; only text is checked here.
+    if (v === null || typeof v !== 'object' || Buffer.isBuffer(v)) continue;
     if (depth >= MAX_INPUT_DEPTH) return { path, message: `nested more than ${MAX_INPUT_DEPTH} levels deep` };
     if (Array.isArray(v)) {
       for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], join(path, i), depth + 1]);

@@ -13,6 +13,7 @@ import type { Db } from '../database.js';
 import { withDbErrors } from '../errors.js';
 import { keyset, type PageQuery, toPage } from '../pagination.js';
 import { agents, agentVersions, providers } from '../schema.js';
+import { KnowledgeRepo } from './knowledge.js';
 
 type AgentRow = typeof agents.$inferSelect;
 export type AgentVersion = typeof agentVersions.$inferSelect;
@@ -68,6 +69,7 @@ export class AgentsRepo {
   async create(workspaceId: string, input: AgentCreate, userId?: string): Promise<Agent> {
     const config = parseAgentConfig(input.config);
     await this.assertProviders(workspaceId, config);
+    await this.assertKnowledgeBases(workspaceId, config);
     const id = await this.withDefaultRetry(() =>
       this.db.transaction(async (tx) => {
         await clearOtherDefaults(tx as unknown as Db, workspaceId, null, input);
@@ -137,7 +139,10 @@ export class AgentsRepo {
     const current = await this.get(workspaceId, id);
     const config =
       patch.config === undefined ? undefined : parseAgentConfig(mergeConfig(current.draft, patch.config));
-    if (config) await this.assertProviders(workspaceId, config);
+    if (config) {
+      await this.assertProviders(workspaceId, config);
+      await this.assertKnowledgeBases(workspaceId, config);
+    }
     await this.withDefaultRetry(() =>
       this.db.transaction(async (tx) => {
         await clearOtherDefaults(tx as unknown as Db, workspaceId, id, patch);
@@ -290,10 +295,19 @@ export class AgentsRepo {
   ): Promise<AgentConfig> {
     const merged = parseAgentConfig(mergeConfig(base, overrides), pathPrefix);
     await this.assertProviders(workspaceId, merged, pathPrefix);
+    await this.assertKnowledgeBases(workspaceId, merged, pathPrefix);
     return merged;
   }
 
   /** Every provider id an agent names must exist in the workspace and be of the right kind. */
+  private assertKnowledgeBases(workspaceId: string, config: AgentConfig, pathPrefix = 'config'): Promise<void> {
+    return new KnowledgeRepo(this.db).assertBases(
+      workspaceId,
+      config.knowledge.knowledgeBaseIds,
+      `${pathPrefix}.knowledge.knowledgeBaseIds`,
+    );
+  }
+
   private async assertProviders(
     workspaceId: string,
     config: AgentConfig,
