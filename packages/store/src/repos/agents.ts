@@ -299,8 +299,12 @@ export class AgentsRepo {
     return merged;
   }
 
-  /** Every provider id an agent names must exist in the workspace and be of the right kind. */
-  private assertKnowledgeBases(workspaceId: string, config: AgentConfig, pathPrefix = 'config'): Promise<void> {
+  /** Every knowledge base an agent names must be one of the workspace's. */
+  private assertKnowledgeBases(
+    workspaceId: string,
+    config: AgentConfig,
+    pathPrefix = 'config',
+  ): Promise<void> {
     return new KnowledgeRepo(this.db).assertBases(
       workspaceId,
       config.knowledge.knowledgeBaseIds,
@@ -308,6 +312,7 @@ export class AgentsRepo {
     );
   }
 
+  /** Every provider id an agent names must exist in the workspace and be of the right kind. */
   private async assertProviders(
     workspaceId: string,
     config: AgentConfig,
