@@ -7,6 +7,7 @@ import {
   buildApp,
   CallHeartbeat,
   createMetricsRegistry,
+  dashboardPlugin,
   loadInternalToken,
   registerPlatformMetrics,
   type SubsystemState,
@@ -14,6 +15,7 @@ import {
 } from '@switchboard/server';
 import { openStore, type Store } from '@switchboard/store';
 import { webCallPlugin } from '@switchboard/telephony';
+import { ensureWeb } from '@switchboard/web';
 import type { FastifyInstance } from 'fastify';
 import { startAsterisk } from './asterisk.js';
 import { carriers as carrierConnectors } from './carriers.js';
@@ -173,6 +175,8 @@ export async function start(
       apiUrls: outbound.apiUrls,
     });
     const guard = refuseNewCallsWhileDraining(() => calls.runner.draining);
+    // The dashboard: `npm start` built it already; `start:dev` and tests build it here when stale.
+    const webDir = await ensureWeb();
     const app = await buildApp(
       {
         config,
@@ -202,7 +206,9 @@ export async function start(
               subscribe: (callId, listener) =>
                 calls.bus.subscribe((e) => (e.callId === callId ? listener(e) : undefined)),
             }),
-        ].map(guard),
+        ]
+          .map(guard)
+          .concat((scope: FastifyInstance) => dashboardPlugin(scope, { dir: webDir })),
       },
     );
     const sip = config.SIP_ENABLED
@@ -311,13 +317,16 @@ function printBanner(
   const lines = [
     '',
     `  Switchboard is running at ${url}`,
+    `  Dashboard:       ${url}/`,
     `  API docs:        ${url}/docs`,
     `  Database:        ${db === 'pglite' ? 'embedded (PGlite)' : 'PostgreSQL'}`,
   ];
   if (boot.setupToken) {
     lines.push(
       '',
-      '  First start: create the owner account with this one-time setup token:',
+      '  First start: create the owner account in the dashboard (the link holds a one-time setup token):',
+      `    ${url}/?token=${encodeURIComponent(boot.setupToken)}`,
+      '  or with curl:',
       `    curl -X POST ${url}/v1/setup -H 'content-type: application/json' \\`,
       `      -d '{"token":"${boot.setupToken}","email":"you@example.com","password":"choose-a-long-password"}'`,
       '  (or set OWNER_EMAIL and OWNER_PASSWORD before the first start)',

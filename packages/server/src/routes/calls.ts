@@ -113,8 +113,8 @@ export const callRoutes =
           summary: 'List calls, newest first',
           description:
             "The workspace's calls, inbound and outbound, including those reported by outside runtimes; any " +
-            'role. Filter by `status`, `direction`, `outcome` or `agentId`; `since` (inclusive) and `until` ' +
-            '(exclusive) bound the creation time. ' +
+            'role. Filter by `status`, `direction`, `outcome`, `agentId` or `number` (the caller or the called ' +
+            'number, exactly); `since` (inclusive) and `until` (exclusive) bound the creation time. ' +
             PAGED,
           querystring: z.strictObject({
             ...pageQuery,
@@ -124,6 +124,14 @@ export const callRoutes =
             agentId: z.uuid().optional(),
             since: timestamp.optional(),
             until: timestamp.optional(),
+            number: z
+              .string()
+              .trim()
+              .min(1)
+              .max(64)
+              .optional()
+              .describe('the from or to number, e.g. +14155550187')
+              .meta({ examples: ['+14155550187'] }),
           }),
           response: { 200: page(callView), ...stdErrors },
         },

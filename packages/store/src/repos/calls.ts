@@ -1,6 +1,6 @@
 import type { CallStatus } from '@switchboard/core';
 import { notFound } from '@switchboard/core';
-import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { withDbErrors } from '../errors.js';
 import { keyset, type PageQuery, toPage } from '../pagination.js';
@@ -16,6 +16,8 @@ export interface CallFilters extends PageQuery {
   outcome?: string | undefined;
   since?: Date | undefined;
   until?: Date | undefined;
+  /** The caller's or the called number, exactly as stored. */
+  number?: string | undefined;
 }
 
 /** Call rows. The engine is their one writer; the API only reads. */
@@ -94,6 +96,7 @@ export class CallsRepo {
           q.direction ? eq(calls.direction, q.direction) : undefined,
           q.agentId ? eq(calls.agentId, q.agentId) : undefined,
           q.outcome ? eq(calls.outcome, q.outcome) : undefined,
+          q.number ? or(eq(calls.fromNumber, q.number), eq(calls.toNumber, q.number)) : undefined,
           q.since ? gte(calls.createdAt, q.since) : undefined,
           q.until ? lt(calls.createdAt, q.until) : undefined,
           k.where,

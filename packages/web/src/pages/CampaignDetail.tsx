@@ -1,0 +1,5 @@
+import { PageTitle } from '../ui';
+
+export default function CampaignDetail() {
+  return <PageTitle>CampaignDetail</PageTitle>;
+}

@@ -1,0 +1,5 @@
+import { PageTitle } from '../ui';
+
+export default function Campaigns() {
+  return <PageTitle>Campaigns</PageTitle>;
+}

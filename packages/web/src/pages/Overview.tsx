@@ -1,0 +1,5 @@
+import { PageTitle } from '../ui';
+
+export default function Overview() {
+  return <PageTitle>Overview</PageTitle>;
+}
