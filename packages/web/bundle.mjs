@@ -78,11 +78,13 @@ export async function buildWeb() {
     chunkNames: '[name]-[hash]',
     assetNames: '[name]-[hash]',
     jsx: 'automatic',
-    minify: true,
+    minify: process.env.SWITCHBOARD_WEB_DEBUG !== '1',
     sourcemap: 'linked',
     metafile: true,
     legalComments: 'none',
-    define: { 'process.env.NODE_ENV': '"production"' },
+    define: {
+      'process.env.NODE_ENV': process.env.SWITCHBOARD_WEB_DEBUG === '1' ? '"development"' : '"production"',
+    },
     logLevel: 'error',
   });
   const outputs = result.metafile.outputs;

@@ -132,7 +132,9 @@ function Editor({
   const [jsonError, setJsonError] = useState<string | null>(null);
   const [note, setNote] = useState('');
   const [busy, setBusy] = useState(false);
-  useEffect(() => setJson(JSON.stringify(form.config, null, 2)), [form.config]);
+  useEffect(() => {
+    setJson(JSON.stringify(form.config, null, 2));
+  }, [form.config]);
 
   const value = (path: string): unknown => {
     const [head, ...rest] = path.split('.');
@@ -630,7 +632,9 @@ function TestChat({ agent }: { agent: Agent }) {
   const [busy, setBusy] = useState(false);
   const end = useRef<HTMLDivElement>(null);
   // biome-ignore lint/correctness/useExhaustiveDependencies: scrolls to the newest line whenever one is added
-  useEffect(() => end.current?.scrollIntoView({ block: 'nearest' }), [lines]);
+  useEffect(() => {
+    end.current?.scrollIntoView({ block: 'nearest' });
+  }, [lines]);
   const send = async (message?: string) => {
     setBusy(true);
     setError(null);
