@@ -139,7 +139,7 @@ describe('the dashboard in Chromium', {
     noConsoleErrors();
   });
 
-  test('log out, then log in again', async () => {
+  test('log out, log in again, and switch to a new workspace and back', async () => {
     await page.getByRole('button', { name: 'Log out' }).click();
     await page.getByRole('heading', { name: 'Log in to Switchboard' }).waitFor();
     await page.getByLabel('Email').fill(OWNER.email);
@@ -150,6 +150,19 @@ describe('the dashboard in Chromium', {
     await page.getByLabel('Password').fill(OWNER.password);
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    // A second workspace: created from the switcher, which moves the session there and back.
+    const switcher = page.getByRole('combobox', { name: 'Workspace' });
+    const home = await switcher.inputValue();
+    await page.getByRole('button', { name: 'New workspace' }).click();
+    await page.getByLabel('New workspace name').fill('Oakland clinic');
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await until('the session moved to the new workspace', async () => (await switcher.inputValue()) !== home);
+    await go('/agents', 'agents-new-workspace', 'Agents');
+    assert.equal(await page.getByRole('link', { name: 'Demo receptionist' }).count(), 0);
+    await switcher.selectOption(home);
+    await page.getByRole('heading', { name: 'Overview' }).waitFor();
+    await go('/agents', 'agents-home-workspace', 'Agents');
+    await page.getByRole('link', { name: 'Demo receptionist' }).waitFor();
     noConsoleErrors();
   });
 

@@ -104,6 +104,20 @@ function Shell({ session, reload }: { session: Session; reload: () => Promise<vo
     navigate('/', { replace: true });
     await reload();
   };
+  const [creating, setCreating] = useState(false);
+  const [newName, setNewName] = useState('');
+  const [wsError, setWsError] = useState<string | null>(null);
+  const createWorkspace = async () => {
+    try {
+      const w = await post<{ id: string }>('/workspaces', { name: newName });
+      setCreating(false);
+      setNewName('');
+      setWsError(null);
+      await switchTo(w.id);
+    } catch (e) {
+      setWsError(errorText(e));
+    }
+  };
   const logout = async () => {
     await post('/auth/logout').catch(() => {});
     navigate('/', { replace: true });
@@ -141,6 +155,34 @@ function Shell({ session, reload }: { session: Session; reload: () => Promise<vo
             ))}
           </select>
         </label>
+        <button type="button" aria-expanded={creating} onClick={() => setCreating(!creating)}>
+          New workspace
+        </button>
+        {creating ? (
+          <form
+            className="new-ws"
+            onSubmit={(e) => {
+              e.preventDefault();
+              void createWorkspace();
+            }}
+          >
+            <label>
+              <span className="sr-only">New workspace name</span>
+              <input
+                aria-label="New workspace name"
+                required
+                value={newName}
+                onChange={(e) => setNewName(e.target.value)}
+              />
+            </label>
+            <button type="submit">Create</button>
+            {wsError ? (
+              <span className="inline-error" role="alert">
+                {wsError}
+              </span>
+            ) : null}
+          </form>
+        ) : null}
         <span className="who" title={session.email ?? ''}>
           {session.email} <span className="badge">{session.role}</span>
         </span>
