@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Config, createLogger, type Logger, newId, OutboundGuard } from '@switchboard/core';
 import { createDialer } from '@switchboard/dialer';
 import { initMedia } from '@switchboard/media';
@@ -15,7 +17,7 @@ import {
 } from '@switchboard/server';
 import { openStore, type Store } from '@switchboard/store';
 import { webCallPlugin } from '@switchboard/telephony';
-import { ensureWeb } from '@switchboard/web';
+import { ensureWeb, webDist } from '@switchboard/web';
 import type { FastifyInstance } from 'fastify';
 import { startAsterisk } from './asterisk.js';
 import { carriers as carrierConnectors } from './carriers.js';
@@ -176,7 +178,11 @@ export async function start(
     });
     const guard = refuseNewCallsWhileDraining(() => calls.runner.draining);
     // The dashboard: `npm start` built it already; `start:dev` and tests build it here when stale.
-    const webDir = await ensureWeb();
+    const webDir = await ensureWeb().catch((err: unknown) => {
+      // A read-only install, say: the API and calls still run; the log says why there is no dashboard.
+      logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not build the dashboard');
+      return existsSync(join(webDist, 'index.html')) ? webDist : undefined;
+    });
     const app = await buildApp(
       {
         config,
@@ -208,7 +214,7 @@ export async function start(
             }),
         ]
           .map(guard)
-          .concat((scope: FastifyInstance) => dashboardPlugin(scope, { dir: webDir })),
+          .concat(webDir ? [(scope: FastifyInstance) => dashboardPlugin(scope, { dir: webDir })] : []),
       },
     );
     const sip = config.SIP_ENABLED
