@@ -2,10 +2,13 @@
 // Compiles every package's TypeScript to JavaScript in packages/<name>/dist (same layout as src),
 // for the production start. esbuild only strips types (about a second for the whole tree); type
 // checking stays with `npm run typecheck`, which CI runs. Files other than .ts under src (the
-// talk page's HTML and scripts) are copied. Usage: node scripts/build.mjs [--if-stale] [--quiet]
+// talk page's HTML and scripts) are copied. The dashboard (packages/web) is a browser bundle
+// instead: its own bundle.mjs builds it with the same esbuild, and it counts as one more package
+// here, rebuilt when stale. Usage: node scripts/build.mjs [--if-stale] [--quiet]
 import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { build } from 'esbuild';
+import { buildWeb, webStale } from '../packages/web/bundle.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const packagesDir = join(root, 'packages');
@@ -21,9 +24,10 @@ function walk(dir, out = []) {
   return out;
 }
 
+const webDir = join(packagesDir, 'web');
 const packages = readdirSync(packagesDir)
   .map((name) => join(packagesDir, name))
-  .filter((dir) => existsSync(join(dir, 'src')));
+  .filter((dir) => dir !== webDir && existsSync(join(dir, 'src')));
 
 /** The newest source file's time, so a start after an edit (or a pull) rebuilds first. */
 function newestSource(dir) {
@@ -33,15 +37,23 @@ function newestSource(dir) {
 }
 
 export function stalePackages() {
-  return packages.filter((dir) => {
+  const stale = packages.filter((dir) => {
     const stamp = join(dir, STAMP);
     return !existsSync(stamp) || statSync(stamp).mtimeMs < newestSource(dir);
   });
+  return webStale() ? [...stale, webDir] : stale;
 }
 
 export async function buildPackages(dirs, log = () => {}) {
   const started = performance.now();
   for (const dir of dirs) {
+    if (dir === webDir) {
+      const web = await buildWeb();
+      log(
+        `  bundled packages/web (${web.chunks} scripts; first page ${(web.firstPageGzipBytes / 1024).toFixed(1)} kB gzip)`,
+      );
+      continue;
+    }
     const src = join(dir, 'src');
     const out = join(dir, 'dist');
     rmSync(out, { recursive: true, force: true });
@@ -71,7 +83,7 @@ export async function buildPackages(dirs, log = () => {}) {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const dirs = args.has('--if-stale') ? stalePackages() : packages;
+  const dirs = args.has('--if-stale') ? stalePackages() : [...packages, webDir];
   if (dirs.length === 0) process.exit(0);
   const log = args.has('--quiet') ? () => {} : (line) => process.stdout.write(`${line}\n`);
   log(`Compiling ${dirs.length} package${dirs.length === 1 ? '' : 's'} to JavaScript…`);

@@ -1,3 +1,5 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { type Config, createLogger, type Logger, newId, OutboundGuard } from '@switchboard/core';
 import { createDialer } from '@switchboard/dialer';
 import { initMedia } from '@switchboard/media';
@@ -7,6 +9,7 @@ import {
   buildApp,
   CallHeartbeat,
   createMetricsRegistry,
+  dashboardPlugin,
   loadInternalToken,
   registerPlatformMetrics,
   type SubsystemState,
@@ -14,6 +17,7 @@ import {
 } from '@switchboard/server';
 import { openStore, type Store } from '@switchboard/store';
 import { webCallPlugin } from '@switchboard/telephony';
+import { ensureWeb, webDist } from '@switchboard/web';
 import type { FastifyInstance } from 'fastify';
 import { startAsterisk } from './asterisk.js';
 import { carriers as carrierConnectors } from './carriers.js';
@@ -173,6 +177,12 @@ export async function start(
       apiUrls: outbound.apiUrls,
     });
     const guard = refuseNewCallsWhileDraining(() => calls.runner.draining);
+    // The dashboard: `npm start` built it already; `start:dev` and tests build it here when stale.
+    const webDir = await ensureWeb().catch((err: unknown) => {
+      // A read-only install, say: the API and calls still run; the log says why there is no dashboard.
+      logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'could not build the dashboard');
+      return existsSync(join(webDist, 'index.html')) ? webDist : undefined;
+    });
     const app = await buildApp(
       {
         config,
@@ -202,7 +212,9 @@ export async function start(
               subscribe: (callId, listener) =>
                 calls.bus.subscribe((e) => (e.callId === callId ? listener(e) : undefined)),
             }),
-        ].map(guard),
+        ]
+          .map(guard)
+          .concat(webDir ? [(scope: FastifyInstance) => dashboardPlugin(scope, { dir: webDir })] : []),
       },
     );
     const sip = config.SIP_ENABLED
@@ -311,13 +323,16 @@ function printBanner(
   const lines = [
     '',
     `  Switchboard is running at ${url}`,
+    `  Dashboard:       ${url}/`,
     `  API docs:        ${url}/docs`,
     `  Database:        ${db === 'pglite' ? 'embedded (PGlite)' : 'PostgreSQL'}`,
   ];
   if (boot.setupToken) {
     lines.push(
       '',
-      '  First start: create the owner account with this one-time setup token:',
+      '  First start: create the owner account in the dashboard (the link holds a one-time setup token):',
+      `    ${url}/?token=${encodeURIComponent(boot.setupToken)}`,
+      '  or with curl:',
       `    curl -X POST ${url}/v1/setup -H 'content-type: application/json' \\`,
       `      -d '{"token":"${boot.setupToken}","email":"you@example.com","password":"choose-a-long-password"}'`,
       '  (or set OWNER_EMAIL and OWNER_PASSWORD before the first start)',

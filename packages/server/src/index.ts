@@ -8,4 +8,5 @@ export { type AuthContext, roleAtLeast, SESSION_COOKIE, ws } from './plugins/aut
 export { send as sendError } from './plugins/errors.js';
 export { createMetricsRegistry } from './plugins/metrics.js';
 export { registerPlatformMetrics } from './plugins/platform-metrics.js';
+export { type DashboardOptions, dashboardPlugin } from './routes/dashboard.js';
 export * from './schemas.js';

@@ -48,6 +48,8 @@ interface ClaimedRow {
 export interface DeliveryFilters extends PageQuery {
   status?: DeliveryStatus | undefined;
   webhookId?: string | undefined;
+  /** The deliveries of one call's events. */
+  callId?: string | undefined;
 }
 
 /**
@@ -202,6 +204,7 @@ export class DeliveriesRepo {
           eq(deliveries.workspaceId, workspaceId),
           q.status ? eq(deliveries.status, q.status) : undefined,
           q.webhookId ? eq(deliveries.webhookId, q.webhookId) : undefined,
+          q.callId ? eq(deliveries.callId, q.callId) : undefined,
           k.where,
         ),
       )

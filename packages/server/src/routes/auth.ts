@@ -116,6 +116,47 @@ export const authRoutes =
       },
     );
 
+    app.post(
+      '/auth/switch',
+      {
+        config: { auth: 'session', role: 'viewer' },
+        schema: {
+          tags,
+          summary: 'Switch the session to another workspace you belong to',
+          description:
+            "For the dashboard's workspace switcher: ends the current session and starts one in the " +
+            'workspace given, with your role there, without asking for the password again (the new cookie ' +
+            'replaces the old one). Needs a logged-in session, any role; an API key gets a 401, since a key ' +
+            'belongs to one workspace. A workspace you are not a member of is a 403.',
+          body: z
+            .strictObject({ workspaceId: z.uuid() })
+            .meta({ examples: [{ workspaceId: '9c4f1a2b-3d5e-4f60-8a7b-1c2d3e4f5a6b' }] }),
+          response: {
+            200: z.object({ workspaceId: z.uuid(), role: z.enum(ROLES), expiresAt: z.string() }).meta({
+              examples: [
+                {
+                  workspaceId: '9c4f1a2b-3d5e-4f60-8a7b-1c2d3e4f5a6b',
+                  role: 'admin',
+                  expiresAt: '2026-03-09T09:02:11.402Z',
+                },
+              ],
+            }),
+            ...stdErrors,
+          },
+        },
+      },
+      async (req, reply) => {
+        const userId = req.auth!.userId!;
+        const spaces = await store.accounts.listWorkspacesForUser(userId);
+        const target = spaces.find((w) => w.id === req.body.workspaceId);
+        if (!target) throw new AppError('forbidden', 'you are not a member of that workspace');
+        const old = req.cookies[SESSION_COOKIE];
+        const s = await startSession(userId, target.id, reply);
+        if (old) await store.accounts.deleteSession(old);
+        return { workspaceId: target.id, role: target.role, expiresAt: s.expiresAt.toISOString() };
+      },
+    );
+
     app.get(
       '/auth/me',
       {
@@ -152,6 +193,25 @@ export const authRoutes =
           email: me?.email ?? null,
         };
       },
+    );
+
+    app.get(
+      '/setup',
+      {
+        config: { auth: 'public' },
+        schema: {
+          tags,
+          summary: 'Whether the first owner still has to be created',
+          description:
+            'Public. `needed` is true until `POST /v1/setup` has used the one-time token printed at first ' +
+            'start, so the dashboard knows to show its setup form instead of the login. Says nothing else.',
+          response: {
+            200: z.object({ needed: z.boolean() }).meta({ examples: [{ needed: true }] }),
+            ...stdErrors,
+          },
+        },
+      },
+      async () => ({ needed: Boolean(await store.settings.get<string>(SETUP_TOKEN_KEY)) }),
     );
 
     app.post(

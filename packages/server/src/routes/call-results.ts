@@ -188,14 +188,19 @@ export const callResultRoutes =
           description:
             'Send an API key or session, or use the signed, expiring link from the call.ended webhook ' +
             '(`?expires=…&sig=…`). Any role may fetch a recording. Answers 404 when the call has none ' +
-            '(recording turned off for its agent, or nothing recorded); 401 when the link is invalid or expired.',
+            '(recording turned off for its agent, or nothing recorded); 401 when the link is invalid or expired. ' +
+            'A single `Range: bytes=…` is answered with 206 and that part (416 outside the file), so players can seek.',
           params: idParams,
           querystring: z.object({
             expires: z.string().max(20).optional(),
             sig: z.string().max(128).optional(),
           }),
           produces: ['audio/wav'],
-          response: { 200: z.any().describe('audio/wav'), ...stdErrors },
+          response: {
+            200: z.any().describe('audio/wav'),
+            206: z.any().describe('audio/wav: the byte range asked for'),
+            ...stdErrors,
+          },
         },
       },
       async (req, reply) => {
@@ -230,11 +235,21 @@ export const callResultRoutes =
             )
           : null;
         if (!path || size === null) return send(reply, 404, 'not_found', `call ${id} has no recording`);
-        return reply
-          .header('content-type', 'audio/wav')
-          .header('content-length', size)
-          .header('cache-control', 'private, no-store')
-          .send(createReadStream(path));
+        reply.header('content-type', 'audio/wav').header('cache-control', 'private, no-store');
+        reply.header('accept-ranges', 'bytes');
+        // One byte range (`bytes=a-b`, `a-` or `-n`), so a browser's player can seek.
+        const range = byteRange(req.headers.range, size);
+        if (range === 'unsatisfiable') {
+          return reply.status(416).header('content-range', `bytes */${size}`).send();
+        }
+        if (range) {
+          return reply
+            .status(206)
+            .header('content-range', `bytes ${range.start}-${range.end}/${size}`)
+            .header('content-length', range.end - range.start + 1)
+            .send(createReadStream(path, range));
+        }
+        return reply.header('content-length', size).send(createReadStream(path));
       },
     );
 
@@ -246,3 +261,27 @@ export const callResultRoutes =
       return undefined;
     }
   };
+
+/**
+ * The one byte range a `Range` header asks for, within a file of `size` bytes; undefined for no
+ * header or one this does not serve (several ranges, other units: the whole file is sent), and
+ * 'unsatisfiable' for a range outside the file.
+ */
+export function byteRange(
+  header: string | undefined,
+  size: number,
+): { start: number; end: number } | 'unsatisfiable' | undefined {
+  const m = header ? /^bytes=(\d*)-(\d*)$/.exec(header.trim()) : null;
+  if (!m || (m[1] === '' && m[2] === '')) return undefined;
+  let start: number;
+  let end: number;
+  if (m[1] === '') {
+    start = Math.max(0, size - Number(m[2]));
+    end = size - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? size - 1 : Math.min(Number(m[2]), size - 1);
+  }
+  if (start >= size || start > end) return 'unsatisfiable';
+  return { start, end };
+}

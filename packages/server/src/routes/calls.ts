@@ -1,4 +1,13 @@
-import { CALL_DIRECTIONS, CALL_OUTCOMES, CALL_STATUSES, ENDED_REASONS } from '@switchboard/core';
+import {
+  CALL_DIRECTIONS,
+  CALL_OUTCOMES,
+  CALL_STATUSES,
+  ENDED_REASONS,
+  validationFailed,
+} from '@switchboard/core';
+
+const DAY_MS = 24 * 3600_000;
+
 import type { Call } from '@switchboard/store';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -127,8 +136,8 @@ export const callRoutes =
           summary: 'List calls, newest first',
           description:
             "The workspace's calls, inbound and outbound, including those reported by outside runtimes; any " +
-            'role. Filter by `status`, `direction`, `outcome` or `agentId`; `since` (inclusive) and `until` ' +
-            '(exclusive) bound the creation time. ' +
+            'role. Filter by `status`, `direction`, `outcome`, `agentId` or `number` (the caller or the called ' +
+            'number, exactly); `since` (inclusive) and `until` (exclusive) bound the creation time. ' +
             PAGED,
           querystring: z.strictObject({
             ...pageQuery,
@@ -138,6 +147,14 @@ export const callRoutes =
             agentId: z.uuid().optional(),
             since: timestamp.optional(),
             until: timestamp.optional(),
+            number: z
+              .string()
+              .trim()
+              .min(1)
+              .max(64)
+              .optional()
+              .describe('the from or to number, e.g. +14155550187')
+              .meta({ examples: ['+14155550187'] }),
           }),
           response: { 200: page(callView), ...stdErrors },
         },
@@ -150,6 +167,79 @@ export const callRoutes =
           until: until ? new Date(until) : undefined,
         });
         return { data: r.data.map(callJson), nextCursor: r.nextCursor };
+      },
+    );
+
+    app.get(
+      '/calls/stats',
+      {
+        schema: {
+          tags,
+          summary: 'Call statistics: calls per hour, outcomes, response latency',
+          description:
+            "For the dashboard's overview, any role. Over the calls created in [`since`, `until`) (by default " +
+            'the last 24 hours; at most 31 days): the count per hour (hours without calls are left out), the ' +
+            'count per outcome (`null` for calls not over yet), and the 50th and 95th percentile of the turn ' +
+            "response time, from the end of the caller's speech to the first audio sent, over every turn " +
+            'with both marks (`null` when there is none). A range longer than 31 days, or `until` before ' +
+            '`since`, is a 400.',
+          querystring: z.strictObject({ since: timestamp.optional(), until: timestamp.optional() }),
+          response: {
+            200: z
+              .object({
+                since: timestamp,
+                until: timestamp,
+                perHour: z.array(z.object({ hour: timestamp, count: z.number().int() })),
+                outcomes: z.array(z.object({ outcome: z.string().nullable(), count: z.number().int() })),
+                responseMs: z.object({
+                  turns: z.number().int(),
+                  p50: z.number().nullable(),
+                  p95: z.number().nullable(),
+                }),
+              })
+              .meta({
+                examples: [
+                  {
+                    since: '2026-03-01T10:00:00.000Z',
+                    until: '2026-03-02T10:00:00.000Z',
+                    perHour: [
+                      { hour: '2026-03-02T08:00:00.000Z', count: 14 },
+                      { hour: '2026-03-02T09:00:00.000Z', count: 22 },
+                    ],
+                    outcomes: [
+                      { outcome: 'completed', count: 31 },
+                      { outcome: 'no-answer', count: 4 },
+                      { outcome: null, count: 1 },
+                    ],
+                    responseMs: { turns: 212, p50: 640, p95: 1180 },
+                  },
+                ],
+              }),
+            ...stdErrors,
+          },
+        },
+      },
+      async (req) => {
+        const until = req.query.until ? new Date(req.query.until) : new Date();
+        const since = req.query.since ? new Date(req.query.since) : new Date(until.getTime() - DAY_MS);
+        if (until.getTime() <= since.getTime()) {
+          throw validationFailed('until must be after since', [
+            { path: 'querystring.until', message: 'must be after since' },
+          ]);
+        }
+        if (until.getTime() - since.getTime() > 31 * DAY_MS) {
+          throw validationFailed('the range is longer than 31 days', [
+            { path: 'querystring.since', message: 'at most 31 days before until' },
+          ]);
+        }
+        const s = await store.calls.stats(ws(req), since, until);
+        return {
+          since: since.toISOString(),
+          until: until.toISOString(),
+          perHour: s.perHour.map((h) => ({ hour: h.hour.toISOString(), count: h.count })),
+          outcomes: s.outcomes,
+          responseMs: s.responseMs,
+        };
       },
     );
 

@@ -352,12 +352,13 @@ export const webhookRoutes =
           summary: 'Deliveries of every target; `status=dead` lists the dead letters',
           description:
             "For any role: deliveries to webhooks, agents' `webhookUrl` (`target: agent`) and MQTT, filtered " +
-            'by `status` and `webhookId`. ' +
+            "by `status`, `webhookId` and `callId` (the deliveries of one call's events). " +
             PAGED,
           querystring: z.strictObject({
             ...pageQuery,
             status: z.enum(DELIVERY_STATUSES).optional(),
             webhookId: z.uuid().optional(),
+            callId: z.uuid().optional().describe("only the deliveries of this call's events"),
           }),
           response: { 200: page(deliveryView), ...stdErrors },
         },

@@ -1,6 +1,6 @@
 import type { CallStatus } from '@switchboard/core';
 import { notFound } from '@switchboard/core';
-import { and, asc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { withDbErrors } from '../errors.js';
 import { keyset, type PageQuery, toPage } from '../pagination.js';
@@ -16,6 +16,8 @@ export interface CallFilters extends PageQuery {
   outcome?: string | undefined;
   since?: Date | undefined;
   until?: Date | undefined;
+  /** The caller's or the called number, exactly as stored. */
+  number?: string | undefined;
 }
 
 /** Call rows. The engine is their one writer; the API only reads. */
@@ -102,6 +104,7 @@ export class CallsRepo {
           q.direction ? eq(calls.direction, q.direction) : undefined,
           q.agentId ? eq(calls.agentId, q.agentId) : undefined,
           q.outcome ? eq(calls.outcome, q.outcome) : undefined,
+          q.number ? or(eq(calls.fromNumber, q.number), eq(calls.toNumber, q.number)) : undefined,
           q.since ? gte(calls.createdAt, q.since) : undefined,
           q.until ? lt(calls.createdAt, q.until) : undefined,
           k.where,
@@ -150,4 +153,65 @@ export class CallsRepo {
       .where(eq(turnLatencies.callId, callId))
       .orderBy(asc(turnLatencies.turn));
   }
+
+  /**
+   * Calls created in [since, until): how many per hour, how many of each outcome (null while a call
+   * is not over), and the response time of their turns (end of the caller's speech to the first
+   * audio sent) at the 50th and 95th percentile, in ms (null without a measured turn).
+   */
+  async stats(workspaceId: string, since: Date, until: Date): Promise<CallStats> {
+    const inRange = and(
+      eq(calls.workspaceId, workspaceId),
+      gte(calls.createdAt, since),
+      lt(calls.createdAt, until),
+    );
+    const hour = sql<string>`date_trunc('hour', ${calls.createdAt})`;
+    const [perHour, outcomes, latency] = await Promise.all([
+      this.db
+        .select({ hour, count: sql<number>`count(*)::int` })
+        .from(calls)
+        .where(inRange)
+        .groupBy(hour)
+        .orderBy(hour),
+      this.db
+        .select({ outcome: calls.outcome, count: sql<number>`count(*)::int` })
+        .from(calls)
+        .where(inRange)
+        .groupBy(calls.outcome),
+      this.db
+        .select({
+          turns: sql<number>`count(*)::int`,
+          p50: sql<
+            number | null
+          >`percentile_cont(0.5) within group (order by ${turnLatencies.firstAudioSentMs} - ${turnLatencies.callerStoppedMs})`,
+          p95: sql<
+            number | null
+          >`percentile_cont(0.95) within group (order by ${turnLatencies.firstAudioSentMs} - ${turnLatencies.callerStoppedMs})`,
+        })
+        .from(turnLatencies)
+        .innerJoin(calls, eq(calls.id, turnLatencies.callId))
+        .where(
+          and(
+            inRange,
+            sql`${turnLatencies.firstAudioSentMs} is not null and ${turnLatencies.callerStoppedMs} is not null`,
+          ),
+        ),
+    ]);
+    const l = latency[0];
+    return {
+      perHour: perHour.map((r) => ({ hour: new Date(r.hour), count: Number(r.count) })),
+      outcomes: outcomes.map((r) => ({ outcome: r.outcome, count: Number(r.count) })),
+      responseMs: {
+        turns: Number(l?.turns ?? 0),
+        p50: l?.p50 === null || l?.p50 === undefined ? null : Number(l.p50),
+        p95: l?.p95 === null || l?.p95 === undefined ? null : Number(l.p95),
+      },
+    };
+  }
+}
+
+export interface CallStats {
+  perHour: { hour: Date; count: number }[];
+  outcomes: { outcome: string | null; count: number }[];
+  responseMs: { turns: number; p50: number | null; p95: number | null };
 }

@@ -1,0 +1,168 @@
+import { get, type Page } from '../api';
+import { Link, navigate, useLocation } from '../router';
+import {
+  Alert,
+  Badge,
+  Field,
+  fmtDuration,
+  fmtTime,
+  Loading,
+  MoreButton,
+  PageTitle,
+  useLoad,
+  usePaged,
+} from '../ui';
+import type { Agent } from './agent-types';
+import { type Call, OUTCOMES, outcomeTone, STATUSES } from './call-types';
+
+const FILTERS = ['direction', 'outcome', 'status', 'agentId', 'number', 'since', 'until'] as const;
+
+/** The filters live in the address, so a filtered list can be bookmarked and survives a reload. */
+export default function Calls() {
+  const { path, query } = useLocation();
+  const f = Object.fromEntries(FILTERS.map((k) => [k, query.get(k) ?? ''])) as Record<
+    (typeof FILTERS)[number],
+    string
+  >;
+  const setFilter = (k: string, v: string) => {
+    const q = new URLSearchParams(query);
+    if (v) q.set(k, v);
+    else q.delete(k);
+    navigate(`${path}${q.size ? `?${q}` : ''}`, { replace: true });
+  };
+  const agents = useLoad(() => get<Page<Agent>>('/agents', { limit: 200 }), []);
+  const agentName = (id: string | null) => agents.data?.data.find((a) => a.id === id)?.name ?? '—';
+  const iso = (d: string) => (d ? new Date(d).toISOString() : undefined);
+  const list = usePaged<Call>(
+    (cursor) =>
+      get<Page<Call>>('/calls', {
+        cursor,
+        limit: 50,
+        direction: f.direction,
+        outcome: f.outcome,
+        status: f.status,
+        agentId: f.agentId,
+        number: f.number.trim(),
+        since: iso(f.since),
+        until: iso(f.until),
+      }),
+    [query.toString()],
+  );
+  return (
+    <>
+      <PageTitle>Calls</PageTitle>
+      <fieldset className="filters">
+        <legend className="sr-only">Filter calls</legend>
+        <Field label="Direction">
+          {(p) => (
+            <select {...p} value={f.direction} onChange={(e) => setFilter('direction', e.target.value)}>
+              <option value="">Any</option>
+              <option>inbound</option>
+              <option>outbound</option>
+            </select>
+          )}
+        </Field>
+        <Field label="Outcome">
+          {(p) => (
+            <select {...p} value={f.outcome} onChange={(e) => setFilter('outcome', e.target.value)}>
+              <option value="">Any</option>
+              {OUTCOMES.map((o) => (
+                <option key={o}>{o}</option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Status">
+          {(p) => (
+            <select {...p} value={f.status} onChange={(e) => setFilter('status', e.target.value)}>
+              <option value="">Any</option>
+              {STATUSES.map((o) => (
+                <option key={o}>{o}</option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Agent">
+          {(p) => (
+            <select {...p} value={f.agentId} onChange={(e) => setFilter('agentId', e.target.value)}>
+              <option value="">Any</option>
+              {agents.data?.data.map((a) => (
+                <option key={a.id} value={a.id}>
+                  {a.name}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label="Number (from or to)">
+          {(p) => (
+            <input
+              {...p}
+              type="search"
+              defaultValue={f.number}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter') setFilter('number', e.currentTarget.value);
+              }}
+              onBlur={(e) => setFilter('number', e.target.value)}
+            />
+          )}
+        </Field>
+        <Field label="From">
+          {(p) => (
+            <input
+              {...p}
+              type="datetime-local"
+              value={f.since}
+              onChange={(e) => setFilter('since', e.target.value)}
+            />
+          )}
+        </Field>
+        <Field label="Until">
+          {(p) => (
+            <input
+              {...p}
+              type="datetime-local"
+              value={f.until}
+              onChange={(e) => setFilter('until', e.target.value)}
+            />
+          )}
+        </Field>
+      </fieldset>
+      <Alert>{list.error}</Alert>
+      {list.loading && !list.rows.length ? <Loading what="calls" /> : null}
+      {!list.loading && !list.rows.length && !list.error ? <p>No calls match.</p> : null}
+      <div className="table-wrap">
+        <table>
+          <caption className="sr-only">Calls, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">Time</th>
+              <th scope="col">Direction</th>
+              <th scope="col">Agent</th>
+              <th scope="col">Number</th>
+              <th scope="col">Outcome</th>
+              <th scope="col">Duration</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.rows.map((c) => (
+              <tr key={c.id}>
+                <td>
+                  <Link href={`/calls/${c.id}`}>{fmtTime(c.createdAt)}</Link>
+                </td>
+                <td>{c.direction}</td>
+                <td>{agentName(c.agentId)}</td>
+                <td>{c.direction === 'inbound' ? c.from : c.to}</td>
+                <td>
+                  <Badge tone={outcomeTone(c.outcome)}>{c.outcome ?? c.status}</Badge>
+                </td>
+                <td>{fmtDuration(c.durationMs)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <MoreButton hasMore={list.hasMore} more={list.more} />
+    </>
+  );
+}

@@ -1,0 +1,254 @@
+import { useState } from 'react';
+import { ApiError, api, errorText, get, type Page } from '../api';
+import { Link } from '../router';
+import { Alert, Badge, Field, fmtTime, MoreButton, PageTitle, useCan, useLoad, usePaged } from '../ui';
+import type { Agent } from './agent-types';
+
+export interface Campaign {
+  id: string;
+  agentId: string;
+  name: string;
+  status: 'active' | 'paused' | 'cancelled' | 'completed';
+  pausedReason: string | null;
+  callerId: string;
+  maxConcurrency: number;
+  createdAt: string;
+}
+export interface ImportReport {
+  received: number;
+  added: number;
+  duplicates: number;
+  errors: { row: number; field: string; message: string }[];
+}
+
+export const statusTone = (s: string) =>
+  s === 'active' ? 'ok' : s === 'paused' ? 'warn' : s === 'cancelled' ? 'danger' : 'info';
+
+export function ImportReportView({ report }: { report: ImportReport }) {
+  return (
+    <div className="panel" data-testid="import-report">
+      <p role="status">
+        {report.received} rows received, {report.added} added, {report.duplicates} duplicates,{' '}
+        {report.errors.length} rejected.
+      </p>
+      {report.errors.length ? (
+        <div className="table-wrap">
+          <table>
+            <caption>Rows not imported</caption>
+            <thead>
+              <tr>
+                <th scope="col">Row</th>
+                <th scope="col">Column</th>
+                <th scope="col">Problem</th>
+              </tr>
+            </thead>
+            <tbody>
+              {report.errors.map((e) => (
+                <tr key={`${e.row}-${e.field}`}>
+                  <td>Row {e.row}</td>
+                  <td>{e.field}</td>
+                  <td>{e.message}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+/** A CSV from a file input or pasted text. */
+export function CsvInput({ value, onChange }: { value: string; onChange: (v: string) => void }) {
+  return (
+    <>
+      <Field label="CSV file">
+        {(p) => (
+          <input
+            {...p}
+            type="file"
+            accept=".csv,text/csv"
+            onChange={async (e) => {
+              const f = e.target.files?.[0];
+              if (f) onChange(await f.text());
+            }}
+          />
+        )}
+      </Field>
+      <Field label="Contacts CSV" hint="A phone column plus one column per variable; or choose a file above">
+        {(p) => (
+          <textarea
+            {...p}
+            rows={6}
+            value={value}
+            placeholder={'phone,name\n+14155550101,Ana'}
+            onChange={(e) => onChange(e.target.value)}
+          />
+        )}
+      </Field>
+    </>
+  );
+}
+
+export default function Campaigns() {
+  const canEdit = useCan('member');
+  const list = usePaged<Campaign>((cursor) => get<Page<Campaign>>('/campaigns', { cursor }), []);
+  const agents = useLoad(() => get<Page<Agent>>('/agents', { limit: 200 }), []);
+  const [form, setForm] = useState({ name: '', agentId: '', callerId: '', maxConcurrency: '5', csv: '' });
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [error, setError] = useState<string | null>(null);
+  const [report, setReport] = useState<{ id: string; import: ImportReport } | null>(null);
+  const agentName = (id: string) => agents.data?.data.find((a) => a.id === id)?.name ?? id;
+  const err = (k: string) => (errors[k] ? [errors[k]] : []);
+  return (
+    <>
+      <PageTitle>Campaigns</PageTitle>
+      {canEdit ? (
+        <details className="panel" open={!!report}>
+          <summary>New campaign from a CSV</summary>
+          <form
+            onSubmit={async (e) => {
+              e.preventDefault();
+              setErrors({});
+              setError(null);
+              setReport(null);
+              try {
+                const r = await api<{ campaign: Campaign; import: ImportReport }>(
+                  'POST',
+                  '/campaigns',
+                  undefined,
+                  {
+                    raw: form.csv,
+                    contentType: 'text/csv',
+                    query: {
+                      name: form.name,
+                      agentId: form.agentId,
+                      callerId: form.callerId,
+                      maxConcurrency: form.maxConcurrency,
+                    },
+                  },
+                );
+                setReport({ id: r.campaign.id, import: r.import });
+                void list.reload();
+              } catch (err) {
+                if (err instanceof ApiError) {
+                  setErrors(
+                    Object.fromEntries(
+                      err.details.map((d) => [d.path.replace(/^(querystring|body)\.?/, ''), d.message]),
+                    ),
+                  );
+                }
+                setError(errorText(err));
+              }
+            }}
+          >
+            <Alert>{error}</Alert>
+            <div className="grid2">
+              <div>
+                <Field label="Campaign name" errors={err('name')}>
+                  {(p) => (
+                    <input
+                      {...p}
+                      required
+                      value={form.name}
+                      onChange={(e) => setForm({ ...form, name: e.target.value })}
+                    />
+                  )}
+                </Field>
+                <Field label="Agent" errors={err('agentId')} hint="A published agent">
+                  {(p) => (
+                    <select
+                      {...p}
+                      required
+                      value={form.agentId}
+                      onChange={(e) => setForm({ ...form, agentId: e.target.value })}
+                    >
+                      <option value="">Choose…</option>
+                      {agents.data?.data.map((a) => (
+                        <option key={a.id} value={a.id}>
+                          {a.name}
+                        </option>
+                      ))}
+                    </select>
+                  )}
+                </Field>
+                <Field
+                  label="Caller ID"
+                  errors={err('callerId')}
+                  hint="A number or caller-ID pool of the workspace"
+                >
+                  {(p) => (
+                    <input
+                      {...p}
+                      required
+                      value={form.callerId}
+                      onChange={(e) => setForm({ ...form, callerId: e.target.value })}
+                    />
+                  )}
+                </Field>
+                <Field label="Calls at once" errors={err('maxConcurrency')}>
+                  {(p) => (
+                    <input
+                      {...p}
+                      type="number"
+                      min={1}
+                      value={form.maxConcurrency}
+                      onChange={(e) => setForm({ ...form, maxConcurrency: e.target.value })}
+                    />
+                  )}
+                </Field>
+              </div>
+              <div>
+                <CsvInput value={form.csv} onChange={(csv) => setForm({ ...form, csv })} />
+              </div>
+            </div>
+            <button type="submit" className="primary">
+              Create campaign and import
+            </button>
+          </form>
+          {report ? (
+            <>
+              <ImportReportView report={report.import} />
+              <Link href={`/campaigns/${report.id}`}>Open the campaign</Link>
+            </>
+          ) : null}
+        </details>
+      ) : null}
+      <Alert>{list.error}</Alert>
+      <div className="table-wrap">
+        <table>
+          <caption className="sr-only">Campaigns</caption>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Status</th>
+              <th scope="col">Agent</th>
+              <th scope="col">Caller ID</th>
+              <th scope="col">Created</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.rows.map((c) => (
+              <tr key={c.id}>
+                <td>
+                  <Link href={`/campaigns/${c.id}`}>{c.name}</Link>
+                </td>
+                <td>
+                  <Badge tone={statusTone(c.status)}>{c.status}</Badge>
+                </td>
+                <td>{agentName(c.agentId)}</td>
+                <td>{c.callerId}</td>
+                <td>{fmtTime(c.createdAt)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <MoreButton hasMore={list.hasMore} more={list.more} />
+      <p className="muted">
+        A campaign calls from the moment it is created.{' '}
+        <Link href="/calls?direction=outbound">Outbound calls</Link>
+      </p>
+    </>
+  );
+}

@@ -1,0 +1,177 @@
+import { useState } from 'react';
+import { ApiError, del, errorText, get, type Page, patch, post } from '../api';
+import { Alert, Field, MoreButton, PageTitle, useCan, useLoad, usePaged } from '../ui';
+import { errorsFor, type FieldErrors, fieldErrors } from '../validation';
+import type { Agent } from './agent-types';
+
+interface PhoneNumber {
+  id: string;
+  number: string;
+  connector: string;
+  agentId: string | null;
+  label: string | null;
+  configUrl: string | null;
+}
+const CONNECTORS = ['sip', 'twilio', 'plivo', 'telnyx', 'asterisk', 'web'];
+
+export default function Numbers() {
+  const canEdit = useCan('member');
+  const canAdmin = useCan('admin');
+  const list = usePaged<PhoneNumber>((cursor) => get<Page<PhoneNumber>>('/phone-numbers', { cursor }), []);
+  const agents = useLoad(() => get<Page<Agent>>('/agents', { limit: 200 }), []);
+  const [form, setForm] = useState({ number: '', connector: 'sip', agentId: '', label: '' });
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [error, setError] = useState<string | null>(null);
+  const agentOptions = (
+    <>
+      <option value="">Default inbound agent</option>
+      {agents.data?.data.map((a) => (
+        <option key={a.id} value={a.id}>
+          {a.name}
+        </option>
+      ))}
+    </>
+  );
+  return (
+    <>
+      <PageTitle>Phone numbers</PageTitle>
+      {canEdit ? (
+        <form
+          className="panel filters"
+          onSubmit={async (e) => {
+            e.preventDefault();
+            setErrors({});
+            setError(null);
+            try {
+              await post('/phone-numbers', {
+                number: form.number,
+                connector: form.connector,
+                agentId: form.agentId || null,
+                label: form.label || null,
+              });
+              setForm({ ...form, number: '', label: '' });
+              void list.reload();
+            } catch (err) {
+              if (err instanceof ApiError) setErrors(fieldErrors(err.details));
+              setError(errorText(err));
+            }
+          }}
+        >
+          <Field label="Number" errors={errorsFor(errors, 'number')} hint="E.164, e.g. +14155550123">
+            {(p) => (
+              <input
+                {...p}
+                required
+                value={form.number}
+                onChange={(e) => setForm({ ...form, number: e.target.value })}
+              />
+            )}
+          </Field>
+          <Field label="Connector" errors={errorsFor(errors, 'connector')}>
+            {(p) => (
+              <select
+                {...p}
+                value={form.connector}
+                onChange={(e) => setForm({ ...form, connector: e.target.value })}
+              >
+                {CONNECTORS.map((c) => (
+                  <option key={c}>{c}</option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field label="Answered by" errors={errorsFor(errors, 'agentId')}>
+            {(p) => (
+              <select
+                {...p}
+                value={form.agentId}
+                onChange={(e) => setForm({ ...form, agentId: e.target.value })}
+              >
+                {agentOptions}
+              </select>
+            )}
+          </Field>
+          <Field label="Label" errors={errorsFor(errors, 'label')}>
+            {(p) => (
+              <input
+                {...p}
+                value={form.label}
+                onChange={(e) => setForm({ ...form, label: e.target.value })}
+              />
+            )}
+          </Field>
+          <button type="submit" className="primary">
+            Add number
+          </button>
+        </form>
+      ) : null}
+      <Alert>{list.error ?? error}</Alert>
+      <div className="table-wrap">
+        <table>
+          <caption className="sr-only">Phone numbers</caption>
+          <thead>
+            <tr>
+              <th scope="col">Number</th>
+              <th scope="col">Connector</th>
+              <th scope="col">Answered by</th>
+              <th scope="col">Label</th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.rows.map((n) => (
+              <tr key={n.id}>
+                <td>{n.number}</td>
+                <td>{n.connector}</td>
+                <td>
+                  {canEdit ? (
+                    <select
+                      aria-label={`Agent answering ${n.number}`}
+                      value={n.agentId ?? ''}
+                      onChange={async (e) => {
+                        try {
+                          await patch(`/phone-numbers/${n.id}`, { agentId: e.target.value || null });
+                          void list.reload();
+                        } catch (err) {
+                          setError(errorText(err));
+                        }
+                      }}
+                    >
+                      {agentOptions}
+                    </select>
+                  ) : (
+                    (agents.data?.data.find((a) => a.id === n.agentId)?.name ?? 'Default inbound agent')
+                  )}
+                </td>
+                <td>{n.label ?? '—'}</td>
+                <td>
+                  {canAdmin ? (
+                    <button
+                      type="button"
+                      className="danger"
+                      aria-label={`Delete ${n.number}`}
+                      onClick={async () => {
+                        if (!window.confirm(`Delete ${n.number}?`)) return;
+                        try {
+                          await del(`/phone-numbers/${n.id}`);
+                          void list.reload();
+                        } catch (err) {
+                          setError(errorText(err));
+                        }
+                      }}
+                    >
+                      Delete
+                    </button>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+      <MoreButton hasMore={list.hasMore} more={list.more} />
+    </>
+  );
+}

@@ -1,0 +1,177 @@
+import { useState } from 'react';
+import { ApiError, del, errorText, get, patch, post, ROLES, type Role } from '../api';
+import { Alert, Field, fmtTime, PageTitle, useCan, useLoad, useSession } from '../ui';
+import { errorsFor, type FieldErrors, fieldErrors } from '../validation';
+
+interface Member {
+  userId: string;
+  email: string;
+  name: string | null;
+  role: Role;
+  createdAt: string;
+}
+
+export default function Users() {
+  const canAdmin = useCan('admin');
+  const me = useSession();
+  const list = useLoad(() => get<{ data: Member[] }>('/users'), []);
+  const [form, setForm] = useState({ email: '', name: '', password: '', role: 'member' as Role });
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [error, setError] = useState<string | null>(null);
+  const [done, setDone] = useState<string | null>(null);
+  return (
+    <>
+      <PageTitle>Users</PageTitle>
+      {canAdmin ? (
+        <form
+          className="panel"
+          onSubmit={async (e) => {
+            e.preventDefault();
+            setErrors({});
+            setError(null);
+            setDone(null);
+            try {
+              const m = await post<Member>('/users', {
+                email: form.email,
+                role: form.role,
+                ...(form.name ? { name: form.name } : {}),
+                ...(form.password ? { password: form.password } : {}),
+              });
+              setDone(`${m.email} was added as ${m.role}.`);
+              setForm({ email: '', name: '', password: '', role: 'member' });
+              void list.reload();
+            } catch (err) {
+              if (err instanceof ApiError) setErrors(fieldErrors(err.details));
+              setError(errorText(err));
+            }
+          }}
+        >
+          <h2>Invite a member</h2>
+          <Alert>{error}</Alert>
+          <Alert kind="ok">{done}</Alert>
+          <div className="filters">
+            <Field label="Member email" errors={errorsFor(errors, 'email')}>
+              {(p) => (
+                <input
+                  {...p}
+                  type="email"
+                  required
+                  value={form.email}
+                  onChange={(e) => setForm({ ...form, email: e.target.value })}
+                />
+              )}
+            </Field>
+            <Field label="Member name" errors={errorsFor(errors, 'name')}>
+              {(p) => (
+                <input
+                  {...p}
+                  value={form.name}
+                  onChange={(e) => setForm({ ...form, name: e.target.value })}
+                />
+              )}
+            </Field>
+            <Field
+              label="Initial password"
+              errors={errorsFor(errors, 'password')}
+              hint="12 characters or more; share it with them. A new user without one cannot log in."
+            >
+              {(p) => (
+                <input
+                  {...p}
+                  type="password"
+                  autoComplete="new-password"
+                  value={form.password}
+                  onChange={(e) => setForm({ ...form, password: e.target.value })}
+                />
+              )}
+            </Field>
+            <Field label="Role" errors={errorsFor(errors, 'role')}>
+              {(p) => (
+                <select
+                  {...p}
+                  value={form.role}
+                  onChange={(e) => setForm({ ...form, role: e.target.value as Role })}
+                >
+                  {ROLES.map((r) => (
+                    <option key={r}>{r}</option>
+                  ))}
+                </select>
+              )}
+            </Field>
+            <button type="submit" className="primary">
+              Add member
+            </button>
+          </div>
+        </form>
+      ) : null}
+      <Alert>{list.error}</Alert>
+      <div className="table-wrap">
+        <table>
+          <caption className="sr-only">Members</caption>
+          <thead>
+            <tr>
+              <th scope="col">Email</th>
+              <th scope="col">Name</th>
+              <th scope="col">Role</th>
+              <th scope="col">Since</th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.data?.data.map((m) => (
+              <tr key={m.userId}>
+                <td>{m.email}</td>
+                <td>{m.name ?? '—'}</td>
+                <td>
+                  {canAdmin ? (
+                    <select
+                      aria-label={`Role of ${m.email}`}
+                      value={m.role}
+                      onChange={async (e) => {
+                        try {
+                          await patch(`/users/${m.userId}`, { role: e.target.value });
+                          void list.reload();
+                        } catch (err) {
+                          setError(errorText(err));
+                        }
+                      }}
+                    >
+                      {ROLES.map((r) => (
+                        <option key={r}>{r}</option>
+                      ))}
+                    </select>
+                  ) : (
+                    m.role
+                  )}
+                </td>
+                <td>{fmtTime(m.createdAt)}</td>
+                <td>
+                  {canAdmin && m.email !== me.email ? (
+                    <button
+                      type="button"
+                      className="danger"
+                      aria-label={`Remove ${m.email}`}
+                      onClick={async () => {
+                        if (!window.confirm(`Remove ${m.email} from this workspace?`)) return;
+                        try {
+                          await del(`/users/${m.userId}`);
+                          void list.reload();
+                        } catch (err) {
+                          setError(errorText(err));
+                        }
+                      }}
+                    >
+                      Remove
+                    </button>
+                  ) : null}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}
