@@ -1,4 +1,5 @@
 import { acquireDialQueue, OutboundCalls } from '@switchboard/dialer';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CallControl, type ControlCommand } from '../calls/call-control.js';
@@ -69,8 +70,8 @@ export const callControlRoutes =
         path,
       }) as const;
 
-    const run = (req: { params: { id: string } }, cmd: ControlCommand) =>
-      control.apply(ws(req as never), req.params.id, cmd);
+    const run = (req: FastifyRequest, cmd: ControlCommand) =>
+      control.apply(ws(req), (req.params as { id: string }).id, cmd);
 
     const hangup = command(
       '/calls/:id/hangup',
