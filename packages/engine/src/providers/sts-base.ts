@@ -57,6 +57,7 @@ export abstract class StsBase extends ProviderBase implements StsProvider {
       say: (text) => inner.say(text),
       sendToolResult: (id, output) => inner.sendToolResult(id, output),
       ...(inner.sendText ? { sendText: (text: string) => inner.sendText?.(text) } : {}),
+      ...(inner.addContext ? { addContext: (text: string) => inner.addContext?.(text) } : {}),
       interrupt: (heardMs) => inner.interrupt(heardMs),
       close: async () => {
         if (closed) return;

@@ -230,6 +230,26 @@ test('openai realtime: a keypad entry goes in as a user text item, then a respon
   await session.close();
 });
 
+test('openai realtime: context from the API goes in as a system item, with no response asked for', async () => {
+  const server = await realtimeServer();
+  const session = await adapter(server).connect(stsOptions());
+  session.addContext?.('The caller is a premium customer.');
+  session.sendText?.('Caller pressed keypad keys: 1');
+  const peer = server.peer as FakePeer;
+  await peer.until(() => peer.messages('conversation.item.create').length === 2);
+  assert.deepEqual(peer.messages('conversation.item.create')[0], {
+    type: 'conversation.item.create',
+    item: {
+      type: 'message',
+      role: 'system',
+      content: [{ type: 'input_text', text: 'The caller is a premium customer.' }],
+    },
+  });
+  await peer.until(() => peer.messages('response.create').length === 1);
+  assert.equal(peer.messages('response.create').length, 1, 'only the keypad entry asked for a response');
+  await session.close();
+});
+
 test('openai realtime: 401 at connect is an auth error, tried exactly once', async () => {
   const errors = loadFixture<{ unauthorizedBody: Ev }>(V, 'errors');
   const server = await realtimeServer({ refuse: [401], refuseBody: JSON.stringify(errors.unauthorizedBody) });

@@ -163,4 +163,34 @@ describe('call control routes', () => {
     const live = await t.app.inject({ method: 'GET', url: `/v1/calls/${id}/live`, headers: bearer(key) });
     assert.equal(live.statusCode, 404);
   });
+
+  test('a call run by another process is followed from the database until it ends', async () => {
+    const { key } = await t.store.apiKeys.create(t.workspaceId, { name: 'wall', role: 'viewer' });
+    const call = await t.store.calls.create({
+      workspaceId: t.workspaceId,
+      direction: 'inbound',
+      connector: 'twilio',
+      fromNumber: '+15550003',
+      toNumber: '+15550004',
+      status: 'in-progress',
+      owner: 'another-process',
+    });
+    await t.store.calls.appendEvent(call.id, 1, 'transcript.final', new Date(), {
+      role: 'caller',
+      text: 'hello',
+      startMs: 0,
+    });
+    await t.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = t.app.server.address() as { port: number };
+    const res = await fetch(`http://127.0.0.1:${port}/v1/calls/${call.id}/live`, { headers: bearer(key) });
+    assert.equal(res.status, 200);
+    const body = res.text();
+    // Later, the other process records a digit and the end.
+    await new Promise((r) => setTimeout(r, 300));
+    await t.store.calls.appendEvent(call.id, 2, 'dtmf.received', new Date(), { digit: '5' });
+    await t.store.calls.setStatus(call.id, 'ended', { outcome: 'completed', endedReason: 'caller-hangup' });
+    const events = [...(await body).matchAll(/^event: (.*)$/gm)].map((m) => m[1]);
+    assert.deepEqual(events, ['state', 'transcript.final', 'dtmf.received', 'state', 'end']);
+    assert.match(await Promise.resolve(body), /"endedReason":"caller-hangup"/);
+  });
 });

@@ -1,11 +1,12 @@
 import { acquireDialQueue, OutboundCalls } from '@switchboard/dialer';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { CallControl, type ControlCommand } from '../calls/call-control.js';
 import { LiveFeed } from '../calls/live-feed.js';
 import type { AppDeps } from '../deps.js';
 import { ws } from '../plugins/auth.js';
-import { e164, idParams, stdErrors } from '../schemas.js';
+import { idParams, stdErrors } from '../schemas.js';
 import { followCall, LIVE_STREAM_EXAMPLE } from './call-live.js';
 
 const outcome = z
@@ -69,8 +70,8 @@ export const callControlRoutes =
         path,
       }) as const;
 
-    const run = (req: { params: { id: string } }, cmd: ControlCommand) =>
-      control.apply(ws(req as never), req.params.id, cmd);
+    const run = (req: FastifyRequest, cmd: ControlCommand) =>
+      control.apply(ws(req), (req.params as { id: string }).id, cmd);
 
     const hangup = command(
       '/calls/:id/hangup',
@@ -134,10 +135,12 @@ export const callControlRoutes =
     const transferBody = z
       .strictObject({
         target: z
-          .union([
-            e164,
-            z.string().regex(/^sips?:[^\s]{3,300}$/, 'expected a SIP URI such as sip:desk@pbx.example.com'),
-          ])
+          .string()
+          .max(300)
+          .regex(
+            /^(\+[1-9]\d{6,14}|sips?:\S{3,300})$/,
+            'expected an E.164 number such as +14155550100 or a SIP URI such as sip:desk@pbx.example.com',
+          )
           .describe('Where the caller goes: an E.164 number or a SIP URI'),
         message: z.string().trim().min(1).max(500).optional().describe('Said to the caller first'),
       })
