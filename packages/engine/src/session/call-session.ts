@@ -204,19 +204,16 @@ export class CallSession {
         return undefined;
       });
     }
-    const tools = new ToolRunner(
-      config.tools,
-      {
-        callId: this.callId,
-        clock: this.#clock,
-        logger: this.#logger,
-        sendDtmf: (digits) => leg.sendDtmf(digits),
-        ...(this.#o.resolveSecret ? { resolveSecret: this.#o.resolveSecret } : {}),
-        ...(this.#o.signingSecret ? { signingSecret: this.#o.signingSecret } : {}),
-        ...(this.#o.fetch ? { fetch: this.#o.fetch } : {}),
-      },
-      knowledge.tools,
-    );
+    const tools = new ToolRunner(config.tools, {
+      callId: this.callId,
+      clock: this.#clock,
+      logger: this.#logger,
+      sendDtmf: (digits) => leg.sendDtmf(digits),
+      ...(this.#o.resolveSecret ? { resolveSecret: this.#o.resolveSecret } : {}),
+      ...(this.#o.signingSecret ? { signingSecret: this.#o.signingSecret } : {}),
+      ...(this.#o.fetch ? { fetch: this.#o.fetch } : {}),
+      builtins: knowledge.tools,
+    });
     const ctx = {
       callId: this.callId,
       workspaceId: snapshot.workspaceId,
@@ -249,8 +246,8 @@ export class CallSession {
         throw vad.reason;
       }
       this.#served = conn.value.served;
-      const { providers: cascaded } = conn.value;
-      this.#pipeline = new CascadedPipeline(core, cascaded, systemPrompt, greeting, knowledge.retriever);
+      const { retriever } = knowledge;
+      this.#pipeline = new CascadedPipeline(core, conn.value.providers, systemPrompt, greeting, retriever);
     }
     if (config.keypad.toModel) {
       const pipeline = this.#pipeline;
