@@ -70,23 +70,19 @@ export class ChatSession {
     this.llmRef = llmRef;
     this.#clock = opts.clock ?? systemClock;
     this.#startedAt = this.#clock.now();
-    const logger = opts.logger ?? silentLogger();
-    const knowledge = knowledgeFor(config.knowledge, opts.knowledge, logger);
+    const knowledge = knowledgeFor(config.knowledge, opts.knowledge, opts.logger ?? silentLogger());
     this.#retriever = knowledge.retriever;
-    this.#tools = new ToolRunner(
-      config.tools,
-      {
-        callId: opts.callId ?? `chat-${opts.snapshot.agentId}`,
-        clock: this.#clock,
-        logger,
-        ...(opts.resolveSecret ? { resolveSecret: opts.resolveSecret } : {}),
-        ...(opts.signingSecret ? { signingSecret: opts.signingSecret } : {}),
-        ...(opts.fetch ? { fetch: opts.fetch } : {}),
-      },
-      knowledge.tools,
-    );
-    const prompt = renderTemplate(config.systemPrompt, vars);
-    this.#history = [{ role: 'system', content: agentInstructions(prompt, config.knowledge) }];
+    this.#tools = new ToolRunner(config.tools, {
+      callId: opts.callId ?? `chat-${opts.snapshot.agentId}`,
+      clock: this.#clock,
+      logger: opts.logger ?? silentLogger(),
+      ...(opts.resolveSecret ? { resolveSecret: opts.resolveSecret } : {}),
+      ...(opts.signingSecret ? { signingSecret: opts.signingSecret } : {}),
+      ...(opts.fetch ? { fetch: opts.fetch } : {}),
+      builtins: knowledge.tools,
+    });
+    const prompt = agentInstructions(renderTemplate(config.systemPrompt, vars), config.knowledge);
+    this.#history = [{ role: 'system', content: prompt }];
     this.greeting = config.greeting ? renderTemplate(config.greeting, vars) : undefined;
     if (this.greeting) {
       this.#history.push({ role: 'assistant', content: this.greeting });
@@ -135,22 +131,16 @@ export class ChatSession {
     let reply = '';
     const toolCalls: ChatToolCall[] = [];
     const context = await this.#retriever?.contextFor(text, signal);
-    const effect = await replyRounds(
-      this.#llm,
-      this.#tools,
-      this.#history,
-      signal,
-      {
-        onText: (delta) => {
-          reply += delta;
-        },
-        onToolOutcome: (o) => {
-          toolCalls.push({ name: o.call.name, args: o.args, result: o.result, ok: o.ok });
-          this.#add('tool', JSON.stringify({ args: o.args, result: o.result }), o.call.name);
-        },
+    const effect = await replyRounds(this.#llm, this.#tools, this.#history, signal, {
+      ...(context ? { context } : {}),
+      onText: (delta) => {
+        reply += delta;
       },
-      context,
-    );
+      onToolOutcome: (o) => {
+        toolCalls.push({ name: o.call.name, args: o.args, result: o.result, ok: o.ok });
+        this.#add('tool', JSON.stringify({ args: o.args, result: o.result }), o.call.name);
+      },
+    });
     reply = reply.trim();
     this.#add('agent', reply);
     if (effect) this.#ended = true;

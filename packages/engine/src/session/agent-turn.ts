@@ -140,40 +140,34 @@ export class AgentTurn implements InterruptibleTurn {
     let live = '';
     let cancelFiller: (() => void) | undefined;
     const context = await src.context?.(this.signal);
-    this.effect = await replyRounds(
-      src.llm,
-      src.tools,
-      src.history,
-      this.signal,
-      {
-        onChunk: () => this.#deps.marks.firstToken(),
-        onText: (delta) => {
-          live += delta;
-          this.#live = live;
-          for (const chunk of chunker.push(delta)) this.#speech.push(chunk);
-        },
-        onRoundEnd: (text) => {
-          for (const chunk of chunker.flush()) this.#speech.push(chunk);
-          chunker = new SpeakableChunker();
-          live = '';
-          this.#live = '';
-          if (text.trim()) this.#text.push(text);
-          if (this.interruption)
-            truncateAssistantText(src.history, this.#historyFrom, this.interruption.heardText);
-        },
-        onToolsStart: () => {
-          cancelFiller = this.#deps.timers.timeout(() => {
-            const phrase = src.nextFiller();
-            if (phrase && !this.#deps.player.speaking && !this.#speakerBusy && this.#speech.size === 0) {
-              this.#queue(phrase, true);
-            }
-          }, src.turnTaking.fillerAfterMs);
-        },
-        onToolsEnd: () => cancelFiller?.(),
-        onToolOutcome: src.onToolOutcome,
+    this.effect = await replyRounds(src.llm, src.tools, src.history, this.signal, {
+      ...(context ? { context } : {}),
+      onChunk: () => this.#deps.marks.firstToken(),
+      onText: (delta) => {
+        live += delta;
+        this.#live = live;
+        for (const chunk of chunker.push(delta)) this.#speech.push(chunk);
       },
-      context,
-    );
+      onRoundEnd: (text) => {
+        for (const chunk of chunker.flush()) this.#speech.push(chunk);
+        chunker = new SpeakableChunker();
+        live = '';
+        this.#live = '';
+        if (text.trim()) this.#text.push(text);
+        if (this.interruption)
+          truncateAssistantText(src.history, this.#historyFrom, this.interruption.heardText);
+      },
+      onToolsStart: () => {
+        cancelFiller = this.#deps.timers.timeout(() => {
+          const phrase = src.nextFiller();
+          if (phrase && !this.#deps.player.speaking && !this.#speakerBusy && this.#speech.size === 0) {
+            this.#queue(phrase, true);
+          }
+        }, src.turnTaking.fillerAfterMs);
+      },
+      onToolsEnd: () => cancelFiller?.(),
+      onToolOutcome: src.onToolOutcome,
+    });
   }
 }
 

@@ -212,24 +212,21 @@ export class CallSession {
         return undefined;
       });
     }
-    const tools = new ToolRunner(
-      config.tools,
-      {
-        callId: this.callId,
-        clock: this.#clock,
-        logger: this.#logger,
-        sendDtmf: (digits) => leg.sendDtmf(digits),
-        recording: (action) => {
-          const controls = this.#controls;
-          if (!controls) throw new Error('the call is not answered yet');
-          return action === 'pause' ? controls.pauseRecording('tool') : controls.resumeRecording('tool');
-        },
-        ...(this.#o.resolveSecret ? { resolveSecret: this.#o.resolveSecret } : {}),
-        ...(this.#o.signingSecret ? { signingSecret: this.#o.signingSecret } : {}),
-        ...(this.#o.fetch ? { fetch: this.#o.fetch } : {}),
+    const tools = new ToolRunner(config.tools, {
+      callId: this.callId,
+      clock: this.#clock,
+      logger: this.#logger,
+      sendDtmf: (digits) => leg.sendDtmf(digits),
+      recording: (action) => {
+        const controls = this.#controls;
+        if (!controls) throw new Error('the call is not answered yet');
+        return action === 'pause' ? controls.pauseRecording('tool') : controls.resumeRecording('tool');
       },
-      knowledge.tools,
-    );
+      ...(this.#o.resolveSecret ? { resolveSecret: this.#o.resolveSecret } : {}),
+      ...(this.#o.signingSecret ? { signingSecret: this.#o.signingSecret } : {}),
+      ...(this.#o.fetch ? { fetch: this.#o.fetch } : {}),
+      builtins: knowledge.tools,
+    });
     const ctx = {
       callId: this.callId,
       workspaceId: snapshot.workspaceId,
@@ -262,8 +259,8 @@ export class CallSession {
         throw vad.reason;
       }
       this.#served = conn.value.served;
-      const { providers: cascaded } = conn.value;
-      this.#pipeline = new CascadedPipeline(core, cascaded, systemPrompt, greeting, knowledge.retriever);
+      const { retriever } = knowledge;
+      this.#pipeline = new CascadedPipeline(core, conn.value.providers, systemPrompt, greeting, retriever);
     }
     if (config.keypad.toModel) {
       const pipeline = this.#pipeline;

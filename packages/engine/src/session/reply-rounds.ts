@@ -14,15 +14,18 @@ export interface ReplyHooks {
   onToolsStart?: () => void;
   onToolsEnd?: () => void;
   onToolOutcome: (outcome: ToolOutcome) => void;
+  /**
+   * Not a hook: context for this reply only (knowledge passages found for the caller's turn). It
+   * goes to the model just before the caller's last message in every round, and is never kept in
+   * `history`, so the conversation does not grow by a context block a turn.
+   */
+  context?: ChatMessage;
 }
 
 /**
  * One reply of the model, tools included: stream a round, run its tool calls, feed the results
  * back, repeat until the model answers without tools (or a tool ends the call). Used by voice turns
- * and text chat alike. Appends every assistant and tool message to `history`. `context` (passages
- * found for this turn) goes to the model just before the caller's last message in every round of
- * this reply, and is never kept in `history`: each turn gets its own, and the conversation does not
- * grow by a context block a turn.
+ * and text chat alike. Appends every assistant and tool message to `history`.
  */
 export async function replyRounds(
   llm: LlmProvider,
@@ -30,8 +33,8 @@ export async function replyRounds(
   history: ChatMessage[],
   signal: AbortSignal,
   hooks: ReplyHooks,
-  context?: ChatMessage,
 ): Promise<ToolEffect | undefined> {
+  const context = hooks.context;
   let effect: ToolEffect | undefined;
   for (let round = 0; round < MAX_TOOL_ROUNDS && !signal.aborted; round++) {
     let text = '';

@@ -32,6 +32,8 @@ export interface ToolRunnerContext {
   fetch?: typeof fetch;
   /** Limit for built-in tools; http tools carry their own. */
   defaultTimeoutMs?: number;
+  /** Tools the platform provides beside the configured ones (knowledge search). */
+  builtins?: readonly BuiltinTool[];
 }
 
 /** The JSON schema the model sees for each configured tool. */
@@ -98,14 +100,14 @@ export class ToolRunner {
   readonly #builtins = new Map<string, BuiltinTool>();
   readonly #ctx: ToolRunnerContext;
 
-  constructor(tools: readonly ToolConfig[], ctx: ToolRunnerContext, builtins: readonly BuiltinTool[] = []) {
+  constructor(tools: readonly ToolConfig[], ctx: ToolRunnerContext) {
     this.#ctx = ctx;
     this.definitions = tools.map((config) => {
       const def = toolDefinition(config);
       this.#tools.set(config.name, { config, def });
       return def;
     });
-    for (const b of builtins) {
+    for (const b of ctx.builtins ?? []) {
       // The agent document refuses a configured tool of the same name; the configured one wins.
       if (this.#tools.has(b.definition.name)) continue;
       this.#builtins.set(b.definition.name, b);
