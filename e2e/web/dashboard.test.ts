@@ -311,7 +311,21 @@ describe('the dashboard in Chromium', {
         .waitFor({ timeout: 60_000 });
       await page.waitForTimeout(6000);
       await shot('agent-talk');
-      await call.locator('#talk').click();
+
+      // Meanwhile the owner, in another tab, follows the call live and hangs it up.
+      const talking = page;
+      page = owner;
+      await go('/live', 'live-before', 'Live calls');
+      const liveRow = page.getByRole('row').filter({ hasText: 'inbound' }).first();
+      await liveRow.waitFor({ timeout: 15_000 });
+      await liveRow.getByRole('button', { name: /^Follow/ }).click();
+      const followed = page.getByRole('region', { name: 'Followed call' });
+      // What was said before following is replayed, then the stream goes on.
+      await followed.filter({ hasText: /nine in the morning/i }).waitFor({ timeout: 15_000 });
+      await liveRow.getByRole('button', { name: /^Hang up/ }).click();
+      await followed.filter({ hasText: /ended: .*api-hangup/ }).waitFor({ timeout: 15_000 });
+      await shot('live-followed');
+      page = talking;
 
       await go('/calls', 'calls', 'Calls');
       const row = page.getByRole('row').filter({ hasText: 'inbound' }).first();
