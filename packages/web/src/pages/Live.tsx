@@ -14,7 +14,7 @@ interface LiveLine {
  * One call followed over `GET /v1/calls/{id}/live` (Server-Sent Events): its status, the
  * transcript as it is spoken (partials replaced by their final) and how it ended.
  */
-function FollowedCall({ id, onClose }: { id: string; onClose: () => void }) {
+function FollowedCall({ id, onClose, onEnd }: { id: string; onClose: () => void; onEnd: () => void }) {
   const [lines, setLines] = useState<LiveLine[]>([]);
   const [status, setStatus] = useState('connecting');
   useEffect(() => {
@@ -36,13 +36,14 @@ function FollowedCall({ id, onClose }: { id: string; onClose: () => void }) {
       const end = JSON.parse(ev.data) as { outcome?: string; endedReason?: string };
       setStatus(`ended: ${end.outcome ?? ''} ${end.endedReason ? `(${end.endedReason})` : ''}`.trim());
       source.close();
+      onEnd();
     });
     source.onerror = () => {
       if (source.readyState === EventSource.CLOSED)
         setStatus((s) => (s.startsWith('ended') ? s : 'disconnected'));
     };
     return () => source.close();
-  }, [id]);
+  }, [id, onEnd]);
   return (
     <section aria-label="Followed call" className="panel">
       <p>
@@ -79,6 +80,7 @@ export default function Live() {
     2000,
   );
   const calls = live.data ?? [];
+  const { reload } = live;
   return (
     <>
       <PageTitle>Live calls</PageTitle>
@@ -86,7 +88,7 @@ export default function Live() {
         {calls.length} call{calls.length === 1 ? '' : 's'} live; refreshed every 2 seconds.
       </p>
       <Alert>{live.error}</Alert>
-      {followed ? <FollowedCall id={followed} onClose={() => setFollowed(undefined)} /> : null}
+      {followed ? <FollowedCall id={followed} onClose={() => setFollowed(undefined)} onEnd={reload} /> : null}
       <div className="table-wrap">
         <table>
           <caption className="sr-only">Live calls</caption>
