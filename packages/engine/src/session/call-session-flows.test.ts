@@ -272,6 +272,47 @@ test('a recogniser that cannot start: the caller hears the line is unavailable, 
   assertNoLeaks(h);
 });
 
+test('providers down: the keypad menu still reads the FAQ answers, then the call ends with why', async () => {
+  const h = new SessionHarness({
+    config: {
+      greeting: 'Hi.',
+      knowledge: {
+        faq: [
+          { question: 'What are your opening hours?', answer: 'Nine to five.', keywords: [] },
+          { question: 'Where are you?', answer: 'On Main Street.', keywords: [] },
+        ],
+      },
+    },
+    asr: { failConnect: new ProviderError('unavailable', 'cannot reach the recogniser') },
+    session: { unavailableTts: 'local:tts' },
+  });
+  await h.start();
+  const spoken = () => h.tts.requests.join(' | ');
+  assert.ok(await h.until(() => spoken().includes('press 2'), 10_000, 20), spoken());
+  assert.match(spoken(), /For What are your opening hours, press 1\. For Where are you, press 2\./);
+  h.leg.pressDigit('2');
+  assert.ok(await h.until(() => spoken().includes('On Main Street.'), 10_000, 20), spoken());
+  h.leg.pressDigit('7');
+  assert.ok(await h.until(() => spoken().includes('from 1 to 2'), 10_000, 20), spoken());
+  assert.equal(h.ended, undefined, 'the call stays up while the caller uses the menu');
+  // No further key within the wait: goodbye, and the call ends as it would have without a menu.
+  await h.until(() => !!h.ended, 60_000, 200);
+  const r = await h.finish();
+  assert.match(spoken(), /Goodbye\.$/);
+  assert.doesNotMatch(spoken(), /Nine to five/, 'only the chosen answer was read');
+  assert.equal(r.outcome, 'failed');
+  assert.equal(r.endedReason, 'provider-error');
+  assert.deepEqual(
+    h.of('dtmf.received').map((e) => e.data.digit),
+    ['2', '7'],
+  );
+  // What the caller heard is in the transcript, as the agent's lines.
+  const heard = h.of('transcript.final').map((e) => `${e.data.role}: ${e.data.text}`);
+  assert.ok(heard.includes('agent: On Main Street.'), heard.join('\n'));
+  assert.match(heard[0] ?? '', /^agent: Sorry, this line cannot take calls/);
+  assertNoLeaks(h);
+});
+
 test('malformed caller frames are repaired or dropped, the call goes on', async () => {
   const h = new SessionHarness({
     config: { turnTaking: fast },

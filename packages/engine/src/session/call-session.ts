@@ -39,6 +39,9 @@ import { defaultVadFactory, type VadFactory, VadTap } from './vad.js';
 const SETUP_BACKLOG_KEEP_MS = 200;
 /** The unavailable line is short; a synthesiser that hangs must not hold the call open. */
 const UNAVAILABLE_LINE_TIMEOUT_MS = 10_000;
+/** With a keypad menu after the line: the whole menu, and the wait for each key. */
+const UNAVAILABLE_MENU_TIMEOUT_MS = 180_000;
+const MENU_KEY_WAIT_MS = 15_000;
 const APOLOGY = "I'm sorry, we're having technical difficulties. Please call again later.";
 const SORRY_REPEAT = "Sorry, I didn't catch that. Could you say it again?";
 
@@ -118,9 +121,18 @@ export class CallSession {
   readonly #onHangup = (reason: EndedReason) => this.#end({ reason, hangup: false });
   #keypad: KeypadCollector | undefined;
   #controls: LiveControls | undefined;
+  /** Keys for the keypad menu of a call whose providers could not start (see #sayUnavailable). */
+  #menuKeys: string[] | undefined;
+  #menuWaiter: ((digit: string | undefined) => void) | undefined;
   readonly #onDtmf = (digit: string) => {
     this.#events.send('dtmf.received', { digit });
-    if (!this.#ended) this.#keypad?.push(digit);
+    if (this.#ended) return;
+    if (this.#menuKeys) {
+      if (this.#menuWaiter) this.#menuWaiter(digit);
+      else this.#menuKeys.push(digit);
+      return;
+    }
+    this.#keypad?.push(digit);
   };
 
   constructor(opts: CallSessionOptions) {
@@ -281,15 +293,24 @@ export class CallSession {
     if (this.#ended) await this.#pipeline.close();
   }
 
-  /** The caller is told, in a local voice, that the line cannot take calls; never dead air. */
+  /**
+   * The caller is told, in a local voice, that the line cannot take calls; never dead air. Where
+   * the agent has FAQ entries (and takes keys), a keypad menu then still answers them.
+   */
   async #sayUnavailable(): Promise<void> {
     const { leg, snapshot, providers, unavailableTts } = this.#o;
     if (!unavailableTts || !this.#player || this.#ended) return;
     this.#events.send('call.answered', {});
+    const { faq } = snapshot.config.knowledge;
+    const withMenu = faq.length > 0 && snapshot.config.keypad.toModel;
+    if (withMenu) this.#menuKeys = [];
     const ctrl = new AbortController();
     const onEnd = () => ctrl.abort();
     this.#ctrl.signal.addEventListener('abort', onEnd, { once: true });
-    const cancel = this.timers.timeout(() => ctrl.abort(), UNAVAILABLE_LINE_TIMEOUT_MS);
+    const cancel = this.timers.timeout(
+      () => ctrl.abort(),
+      withMenu ? UNAVAILABLE_MENU_TIMEOUT_MS : UNAVAILABLE_LINE_TIMEOUT_MS,
+    );
     await sayUnavailable({
       factory: providers,
       ttsRef: unavailableTts,
@@ -304,9 +325,31 @@ export class CallSession {
       format: leg.outputFormat,
       signal: ctrl.signal,
       logger: this.#logger,
+      ...(withMenu ? { menu: { items: faq, nextDigit: (signal) => this.#nextMenuKey(signal) } } : {}),
+      nowMs: () => this.#clock.now() - this.#startedAt,
+      onSpoken: (text, startMs, endMs) => this.#transcript.add({ role: 'agent', text, startMs, endMs }),
     });
     cancel();
     this.#ctrl.signal.removeEventListener('abort', onEnd);
+    this.#menuKeys = undefined;
+  }
+
+  /** The next key for the keypad menu: one pressed already, or the next within the wait. */
+  #nextMenuKey(signal: AbortSignal): Promise<string | undefined> {
+    const queued = this.#menuKeys?.shift();
+    if (queued !== undefined || signal.aborted) return Promise.resolve(queued);
+    return new Promise((resolve) => {
+      const done = (digit: string | undefined) => {
+        cancel();
+        signal.removeEventListener('abort', onAbort);
+        this.#menuWaiter = undefined;
+        resolve(digit);
+      };
+      const onAbort = () => done(undefined);
+      const cancel = this.timers.timeout(() => done(undefined), MENU_KEY_WAIT_MS);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#menuWaiter = done;
+    });
   }
 
   /**
