@@ -25,7 +25,15 @@ import {
   ScriptedTelnyx,
   ScriptedTwilio,
 } from '@switchboard/telephony';
-import { freeUdpPort, needBinaries, rtpRange, sippBase, spawnPeer, tempDir } from '../sip/peers.js';
+import {
+  freeUdpPort,
+  needBinaries,
+  rtpRange,
+  SIPP_WAIT_FOR_BYE,
+  sippBase,
+  spawnPeer,
+  tempDir,
+} from '../sip/peers.js';
 import {
   freeTcpPort,
   INTERNAL_TOKEN,
@@ -44,57 +52,6 @@ const NUMBERS = { twilio: '+15559870011', plivo: '+14155550111', telnyx: '+15559
 const GRACE_MS = 6000;
 const HANGUP_MS = 10_000;
 
-/** Calls, is answered, and then waits for the platform's BYE (answering it 200). */
-const SIPP_WAIT_FOR_BYE = `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="call and wait for the far end to hang up">
-  <send retrans="500"><![CDATA[
-INVITE sip:demo@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: <sip:demo@[remote_ip]:[remote_port]>
-Call-ID: [call_id]
-CSeq: 1 INVITE
-Contact: sip:sipp@[local_ip]:[local_port]
-Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 0
-a=rtpmap:0 PCMU/8000
-]]></send>
-  <recv response="100" optional="true"/>
-  <recv response="180" optional="true"/>
-  <recv response="183" optional="true"/>
-  <recv response="200" rtd="true"/>
-  <send><![CDATA[
-ACK sip:demo@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: <sip:demo@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Contact: sip:sipp@[local_ip]:[local_port]
-Max-Forwards: 70
-Content-Length: 0
-]]></send>
-  <recv request="BYE" timeout="60000"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
-</scenario>
-`;
-
 /** Calls and expects 503 with Retry-After (then ACKs it). */
 const SIPP_EXPECT_503 = SIPP_WAIT_FOR_BYE.replace(
   /<recv response="100"[\s\S]*$/,
@@ -103,10 +60,10 @@ const SIPP_EXPECT_503 = SIPP_WAIT_FOR_BYE.replace(
     <action><ereg regexp=".+" search_in="hdr" header="Retry-After:" check_it="true" assign_to="ra"/></action>
   </recv>
   <send><![CDATA[
-ACK sip:demo@[remote_ip]:[remote_port] SIP/2.0
+ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: <sip:demo@[remote_ip]:[remote_port]>[peer_tag_param]
+To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
 Call-ID: [call_id]
 CSeq: 1 ACK
 Max-Forwards: 70
@@ -202,6 +159,8 @@ test('SIGTERM: readiness 503 at once, new calls refused, every live call ends wi
       [
         '-sf',
         scenario,
+        '-s',
+        'demo',
         `127.0.0.1:${sipPort}`,
         ...sippBase(localPort, mediaPort),
         // Echoes the agent's audio back: the caller's RTP keeps the call alive.

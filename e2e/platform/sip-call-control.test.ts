@@ -11,58 +11,15 @@ import { after, before, describe, test } from 'node:test';
 import { type Running, start } from '@switchboard/cli';
 import { type CallEvent, createLogger, loadConfig } from '@switchboard/core';
 import { waitFor } from '../../packages/cli/src/platform-testkit.js';
-import { freeUdpPort, needBinaries, rtpRange, sippBase, spawnPeer, tempDir } from '../sip/peers.js';
-
-/** A caller that sends PCMU, answers nothing but the BYE it waits for, then ends. */
-const WAIT_FOR_BYE = `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="caller that waits to be hung up">
-  <send retrans="500"><![CDATA[
-INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: <sip:[service]@[remote_ip]:[remote_port]>
-Call-ID: [call_id]
-CSeq: 1 INVITE
-Contact: sip:sipp@[local_ip]:[local_port]
-Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 0
-a=rtpmap:0 PCMU/8000
-]]></send>
-  <recv response="100" optional="true"/>
-  <recv response="180" optional="true"/>
-  <recv response="183" optional="true"/>
-  <recv response="200" rtd="true"/>
-  <send><![CDATA[
-ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Contact: sip:sipp@[local_ip]:[local_port]
-Max-Forwards: 70
-Content-Length: 0
-]]></send>
-  <recv request="BYE"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
-</scenario>
-`;
+import {
+  freeUdpPort,
+  needBinaries,
+  rtpRange,
+  SIPP_WAIT_FOR_BYE,
+  sippBase,
+  spawnPeer,
+  tempDir,
+} from '../sip/peers.js';
 
 describe('hanging up a SIP call over the API', () => {
   let platform: Running;
@@ -97,7 +54,7 @@ describe('hanging up a SIP call over the API', () => {
   test('sipp gets a BYE, the live stream ends with api-hangup, the row says so', async (t) => {
     if (!needBinaries(t, 'sipp')) return;
     const dir = tempDir(t);
-    writeFileSync(join(dir, 'wait-for-bye.xml'), WAIT_FOR_BYE);
+    writeFileSync(join(dir, 'wait-for-bye.xml'), SIPP_WAIT_FOR_BYE);
     const sipp = spawnPeer(
       t,
       'sipp',
