@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs every *.test.ts with node's own test runner (through tsx), in two phases: unit and
-// integration tests under packages/ (and the benchmarks' own tests under bench/) two files at a time, then the real-peer tests under e2e/ one
+// integration tests under packages/ (and the benchmarks' own tests under bench/, the deployment checks under deploy/) two files at a time, then the real-peer tests under e2e/ one
 // file at a time (they drive sipp, baresip, Chromium and pocketsphinx in real time and must not
 // compete for the CPU). Node 20 has no glob support in `--test`, so the files are listed here.
 // Usage: npm test [-- path-filter ...]
@@ -34,7 +34,7 @@ const find = (d) => {
 const phases = [
   {
     name: 'packages',
-    files: [...find('packages'), ...find('bench')],
+    files: [...find('packages'), ...find('bench'), ...find('deploy')],
     concurrency: process.env.TEST_CONCURRENCY ?? '2',
   },
   { name: 'e2e', files: find('e2e'), concurrency: '1' },
