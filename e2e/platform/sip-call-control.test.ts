@@ -4,8 +4,8 @@
  * BYE and answer it for its scenario to pass.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type Running, start } from '@switchboard/cli';
@@ -28,7 +28,7 @@ describe('hanging up a SIP call over the API', () => {
 
   before(async () => {
     const [rtpMin, rtpMax] = rtpRange(20);
-    const dataDir = join(execFileSync('mktemp', ['-d', '/tmp/sb-e2e-XXXXXX']).toString().trim(), 'data');
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'sb-e2e-')), 'data');
     platform = await start(
       loadConfig({
         NODE_ENV: 'test',

@@ -10,16 +10,19 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { findBinary } from '@switchboard/providers';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { freeTcpPort, type SpawnedPlatform, spawnPlatform, until } from '../platform/spawned-platform.js';
 import { needBinaries } from '../sip/peers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
+/** Chromium on PATH, as a user has it (Debian's package puts it in /usr/bin). */
+const CHROMIUM = findBinary('chromium') ?? '/usr/bin/chromium';
+const HAS_CHROMIUM = findBinary('chromium') !== undefined;
 const ROOT = new URL('../..', import.meta.url).pathname;
 const ART = join(ROOT, 'test-artifacts', 'dashboard');
 const OWNER = { email: 'owner@bayviewdental.com', password: 'correct horse battery staple' };
@@ -28,7 +31,7 @@ const VIEWER = { email: 'viewer@bayviewdental.com', password: 'a viewer password
 const HTTP_STATUS_LOG = /^Failed to load resource: the server responded with a status of 4\d\d/;
 
 describe('the dashboard in Chromium', {
-  skip: !existsSync(CHROMIUM) && !process.env.CI && 'needs Chromium: apt-get install -y chromium',
+  skip: !HAS_CHROMIUM && !process.env.CI && 'needs Chromium: apt-get install -y chromium',
 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'sb-dash-'));
   const cleanups: (() => void)[] = [];
@@ -61,7 +64,7 @@ describe('the dashboard in Chromium', {
       .locator('.field-errors');
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: apt-get install chromium`);
+    assert.ok(HAS_CHROMIUM, `${CHROMIUM} is missing: apt-get install chromium`);
     rmSync(ART, { recursive: true, force: true });
     mkdirSync(ART, { recursive: true });
     hook = http.createServer((req, res) => {
