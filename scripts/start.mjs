@@ -3,6 +3,7 @@
 // needs no separate build step: what is missing or older than its sources is compiled first
 // (about a second), with a line saying so. Run with `--conditions=switchboard-dist` so the
 // workspace packages resolve to their dist/ builds (package.json does).
+import './require-node.mjs';
 import { buildPackages, stalePackages } from './build.mjs';
 
 const stale = stalePackages();

@@ -2,8 +2,9 @@
 // Runs every *.test.ts with node's own test runner (through tsx), in two phases: unit and
 // integration tests under packages/ (and the benchmarks' own tests under bench/, the deployment checks under deploy/) two files at a time, then the real-peer tests under e2e/ one
 // file at a time (they drive sipp, baresip, Chromium and pocketsphinx in real time and must not
-// compete for the CPU). Node 20 has no glob support in `--test`, so the files are listed here.
+// compete for the CPU). The files are listed here, not globbed by `--test`, so each phase sets its own concurrency.
 // Usage: npm test [-- path-filter ...]
+import './require-node.mjs';
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';

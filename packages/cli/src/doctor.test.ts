@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { loadDotEnv, platformUrl, reachPlatform } from './cli-env.js';
-import { doctorCommand } from './doctor.js';
+import { doctorCommand, MIN_NODE } from './doctor.js';
 
 function sink() {
   let text = '';
@@ -73,4 +74,31 @@ test('a platform that is not running is named, with what to do, instead of "fetc
     reachPlatform(`http://127.0.0.1:${port}/v1/agents`, {}),
     /cannot reach Switchboard at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)\. Is it running \(npm start\)\?/,
   );
+});
+
+const root = new URL('../../../', import.meta.url).pathname;
+
+test("doctor's Node.js minimum is package.json's engines.node", () => {
+  const engines = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).engines;
+  assert.equal(engines.node, `>=${MIN_NODE.join('.')}`);
+});
+
+test('every entry point refuses an older Node.js with what to install, before loading anything', () => {
+  // Makes this runtime report an older version, as Node.js 20 would.
+  const older = `data:text/javascript,Object.defineProperty(process,"versions",{value:{...process.versions,node:"${MIN_NODE[0] - 2}.20.2"}})`;
+  for (const entry of ['scripts/start.mjs', 'scripts/test.mjs', 'bin/switchboard.js']) {
+    const run = spawnSync(process.execPath, ['--import', older, join(root, entry), '--version'], {
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    assert.equal(run.status, 1, `${entry}: ${run.stderr}`);
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `needs Node\\.js ${MIN_NODE.join('\\.')} or newer; this is Node\\.js ${MIN_NODE[0] - 2}\\.20\\.2`,
+      ),
+    );
+    assert.match(run.stderr, /nodejs\.org/);
+    assert.equal(run.stdout, '', `${entry} started something before the check`);
+  }
 });

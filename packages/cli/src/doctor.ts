@@ -13,7 +13,8 @@ export interface Check {
   fix?: string;
 }
 
-const MIN_NODE = [20, 12] as const;
+/** package.json's `engines.node` (a test keeps the two equal). */
+export const MIN_NODE = [22, 12] as const;
 
 /** `switchboard doctor`: checks this machine for what the platform needs and says how to fix each. */
 export async function doctorCommand(
@@ -67,7 +68,11 @@ function nodeCheck(): Check {
   return {
     ok,
     what: `Node.js ${process.versions.node}${ok ? '' : ` (needs ${MIN_NODE.join('.')} or newer)`}`,
-    ...(ok ? {} : { fix: 'install Node.js 20.12 or newer (https://nodejs.org)' }),
+    ...(ok
+      ? {}
+      : {
+          fix: `install Node.js ${MIN_NODE.join('.')} or newer: 22 LTS or 24 (https://nodejs.org, or \`nvm install\`, which reads .nvmrc)`,
+        }),
   };
 }
 

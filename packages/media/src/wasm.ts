@@ -15,7 +15,7 @@ let loading: Promise<MediaWasm> | undefined;
 let loaded: MediaWasm | undefined;
 
 async function load(): Promise<MediaWasm> {
-  // The SIMD build is 2-3x faster than the plain one (deps.md §5); Node 20 always has WASM SIMD.
+  // The SIMD build is 2-3x faster than the plain one (deps.md §5); every supported Node.js has WASM SIMD.
   const [speexMod, fvadMod] = await Promise.all([
     import('@echogarden/speex-resampler-wasm/simd'),
     import('@echogarden/fvad-wasm'),
