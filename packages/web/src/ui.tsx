@@ -145,21 +145,27 @@ export function fmtDuration(ms: number | null | undefined): string {
   return s >= 60 ? `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
+interface ActionButtonProps {
+  onAction: () => Promise<unknown>;
+  children: ReactNode;
+  className?: string;
+  /** Asked with `window.confirm` first; the action runs only when the user agrees. */
+  confirm?: string;
+  /** Where a failure goes when the page shows it elsewhere; by default it shows next to the button. */
+  onError?: (message: string) => void;
+  'aria-label'?: string;
+  disabled?: boolean;
+}
+
 /** A button that runs an async action, shows it is busy, and reports a failure next to itself. */
 export function ActionButton({
   onAction,
   children,
   className,
   confirm,
+  onError,
   ...rest
-}: {
-  onAction: () => Promise<unknown>;
-  children: ReactNode;
-  className?: string;
-  confirm?: string;
-  'aria-label'?: string;
-  disabled?: boolean;
-}) {
+}: ActionButtonProps) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   return (
@@ -176,7 +182,8 @@ export function ActionButton({
           try {
             await onAction();
           } catch (e) {
-            setError(errorText(e));
+            if (onError) onError(errorText(e));
+            else setError(errorText(e));
           } finally {
             setBusy(false);
           }
@@ -190,6 +197,95 @@ export function ActionButton({
         </span>
       ) : null}
     </span>
+  );
+}
+
+/** A danger button that asks before it deletes (or removes, or revokes) something. */
+export function ConfirmDelete({
+  confirm,
+  onDelete,
+  onError,
+  children = 'Delete',
+  'aria-label': label,
+}: {
+  confirm: string;
+  onDelete: () => Promise<unknown>;
+  onError?: (message: string) => void;
+  children?: ReactNode;
+  'aria-label'?: string;
+}) {
+  return (
+    <ActionButton
+      className="danger"
+      confirm={confirm}
+      onAction={onDelete}
+      onError={onError}
+      aria-label={label}
+    >
+      {children}
+    </ActionButton>
+  );
+}
+
+export interface Column<T> {
+  header: string;
+  cell: (row: T) => ReactNode;
+}
+
+/**
+ * A table of rows, one column per `columns` entry, and an unlabelled last column when `actions`
+ * is given. With `empty`, no rows show that instead of the table (null shows nothing).
+ */
+export function DataTable<T>({
+  caption,
+  captionVisible = false,
+  columns,
+  rows,
+  rowKey,
+  actions,
+  empty,
+  testId,
+}: {
+  caption: string;
+  captionVisible?: boolean;
+  columns: Column<T>[];
+  rows: readonly T[];
+  rowKey: (row: T) => string | number;
+  actions?: (row: T) => ReactNode;
+  empty?: ReactNode;
+  testId?: string;
+}) {
+  if (!rows.length && empty !== undefined) return <>{empty}</>;
+  return (
+    <div className="table-wrap">
+      <table data-testid={testId}>
+        <caption className={captionVisible ? undefined : 'sr-only'}>{caption}</caption>
+        <thead>
+          <tr>
+            {columns.map((c) => (
+              <th key={c.header} scope="col">
+                {c.header}
+              </th>
+            ))}
+            {actions ? (
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            ) : null}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={rowKey(r)}>
+              {columns.map((c) => (
+                <td key={c.header}>{c.cell(r)}</td>
+              ))}
+              {actions ? <td>{actions(r)}</td> : null}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }
 
