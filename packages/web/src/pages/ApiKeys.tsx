@@ -1,6 +1,18 @@
 import { useState } from 'react';
 import { ApiError, del, errorText, get, type Page, post } from '../api';
-import { Alert, Badge, Field, fmtTime, MoreButton, PageTitle, Secret, useCan, usePaged } from '../ui';
+import {
+  Alert,
+  Badge,
+  ConfirmDelete,
+  DataTable,
+  Field,
+  fmtTime,
+  MoreButton,
+  PageTitle,
+  Secret,
+  useCan,
+  usePaged,
+} from '../ui';
 import { errorsFor, type FieldErrors, fieldErrors } from '../validation';
 
 interface ApiKey {
@@ -67,59 +79,35 @@ export default function ApiKeys() {
         <p className="muted">Creating and revoking keys needs the admin role.</p>
       )}
       <Alert>{list.error ?? error}</Alert>
-      <div className="table-wrap">
-        <table>
-          <caption className="sr-only">API keys</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Key</th>
-              <th scope="col">Role</th>
-              <th scope="col">Last used</th>
-              <th scope="col">Created</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.rows.map((k) => (
-              <tr key={k.id}>
-                <td>{k.name}</td>
-                <td>
-                  <code>{k.prefix}…</code>
-                </td>
-                <td>{k.role}</td>
-                <td>{fmtTime(k.lastUsedAt)}</td>
-                <td>{fmtTime(k.createdAt)}</td>
-                <td>
-                  {k.revokedAt ? (
-                    <Badge tone="danger">revoked</Badge>
-                  ) : canAdmin ? (
-                    <button
-                      type="button"
-                      className="danger"
-                      aria-label={`Revoke ${k.name}`}
-                      onClick={async () => {
-                        if (!window.confirm(`Revoke ${k.name}? Scripts using it stop working at once.`))
-                          return;
-                        try {
-                          await del(`/api-keys/${k.id}`);
-                          void list.reload();
-                        } catch (err) {
-                          setError(errorText(err));
-                        }
-                      }}
-                    >
-                      Revoke
-                    </button>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        caption="API keys"
+        rows={list.rows}
+        rowKey={(k) => k.id}
+        columns={[
+          { header: 'Name', cell: (k) => k.name },
+          { header: 'Key', cell: (k) => <code>{k.prefix}…</code> },
+          { header: 'Role', cell: (k) => k.role },
+          { header: 'Last used', cell: (k) => fmtTime(k.lastUsedAt) },
+          { header: 'Created', cell: (k) => fmtTime(k.createdAt) },
+        ]}
+        actions={(k) =>
+          k.revokedAt ? (
+            <Badge tone="danger">revoked</Badge>
+          ) : canAdmin ? (
+            <ConfirmDelete
+              aria-label={`Revoke ${k.name}`}
+              confirm={`Revoke ${k.name}? Scripts using it stop working at once.`}
+              onDelete={async () => {
+                await del(`/api-keys/${k.id}`);
+                void list.reload();
+              }}
+              onError={setError}
+            >
+              Revoke
+            </ConfirmDelete>
+          ) : null
+        }
+      />
       <MoreButton hasMore={list.hasMore} more={list.more} />
     </>
   );

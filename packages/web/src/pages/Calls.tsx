@@ -3,6 +3,7 @@ import { Link, navigate, useLocation } from '../router';
 import {
   Alert,
   Badge,
+  DataTable,
   Field,
   fmtDuration,
   fmtTime,
@@ -131,37 +132,22 @@ export default function Calls() {
       <Alert>{list.error}</Alert>
       {list.loading && !list.rows.length ? <Loading what="calls" /> : null}
       {!list.loading && !list.rows.length && !list.error ? <p>No calls match.</p> : null}
-      <div className="table-wrap">
-        <table>
-          <caption className="sr-only">Calls, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Direction</th>
-              <th scope="col">Agent</th>
-              <th scope="col">Number</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">Duration</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.rows.map((c) => (
-              <tr key={c.id}>
-                <td>
-                  <Link href={`/calls/${c.id}`}>{fmtTime(c.createdAt)}</Link>
-                </td>
-                <td>{c.direction}</td>
-                <td>{agentName(c.agentId)}</td>
-                <td>{c.direction === 'inbound' ? c.from : c.to}</td>
-                <td>
-                  <Badge tone={outcomeTone(c.outcome)}>{c.outcome ?? c.status}</Badge>
-                </td>
-                <td>{fmtDuration(c.durationMs)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        caption="Calls, newest first"
+        rows={list.rows}
+        rowKey={(c) => c.id}
+        columns={[
+          { header: 'Time', cell: (c) => <Link href={`/calls/${c.id}`}>{fmtTime(c.createdAt)}</Link> },
+          { header: 'Direction', cell: (c) => c.direction },
+          { header: 'Agent', cell: (c) => agentName(c.agentId) },
+          { header: 'Number', cell: (c) => (c.direction === 'inbound' ? c.from : c.to) },
+          {
+            header: 'Outcome',
+            cell: (c) => <Badge tone={outcomeTone(c.outcome)}>{c.outcome ?? c.status}</Badge>,
+          },
+          { header: 'Duration', cell: (c) => fmtDuration(c.durationMs) },
+        ]}
+      />
       <MoreButton hasMore={list.hasMore} more={list.more} />
     </>
   );

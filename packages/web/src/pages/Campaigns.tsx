@@ -1,7 +1,18 @@
 import { useState } from 'react';
 import { ApiError, api, errorText, get, type Page } from '../api';
 import { Link } from '../router';
-import { Alert, Badge, Field, fmtTime, MoreButton, PageTitle, useCan, useLoad, usePaged } from '../ui';
+import {
+  Alert,
+  Badge,
+  DataTable,
+  Field,
+  fmtTime,
+  MoreButton,
+  PageTitle,
+  useCan,
+  useLoad,
+  usePaged,
+} from '../ui';
 import type { Agent } from './agent-types';
 
 export interface Campaign {
@@ -31,29 +42,18 @@ export function ImportReportView({ report }: { report: ImportReport }) {
         {report.received} rows received, {report.added} added, {report.duplicates} duplicates,{' '}
         {report.errors.length} rejected.
       </p>
-      {report.errors.length ? (
-        <div className="table-wrap">
-          <table>
-            <caption>Rows not imported</caption>
-            <thead>
-              <tr>
-                <th scope="col">Row</th>
-                <th scope="col">Column</th>
-                <th scope="col">Problem</th>
-              </tr>
-            </thead>
-            <tbody>
-              {report.errors.map((e) => (
-                <tr key={`${e.row}-${e.field}`}>
-                  <td>Row {e.row}</td>
-                  <td>{e.field}</td>
-                  <td>{e.message}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+      <DataTable
+        caption="Rows not imported"
+        captionVisible
+        rows={report.errors}
+        rowKey={(e) => `${e.row}-${e.field}`}
+        empty={null}
+        columns={[
+          { header: 'Row', cell: (e) => `Row ${e.row}` },
+          { header: 'Column', cell: (e) => e.field },
+          { header: 'Problem', cell: (e) => e.message },
+        ]}
+      />
     </div>
   );
 }
@@ -215,35 +215,18 @@ export default function Campaigns() {
         </details>
       ) : null}
       <Alert>{list.error}</Alert>
-      <div className="table-wrap">
-        <table>
-          <caption className="sr-only">Campaigns</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Status</th>
-              <th scope="col">Agent</th>
-              <th scope="col">Caller ID</th>
-              <th scope="col">Created</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.rows.map((c) => (
-              <tr key={c.id}>
-                <td>
-                  <Link href={`/campaigns/${c.id}`}>{c.name}</Link>
-                </td>
-                <td>
-                  <Badge tone={statusTone(c.status)}>{c.status}</Badge>
-                </td>
-                <td>{agentName(c.agentId)}</td>
-                <td>{c.callerId}</td>
-                <td>{fmtTime(c.createdAt)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        caption="Campaigns"
+        rows={list.rows}
+        rowKey={(c) => c.id}
+        columns={[
+          { header: 'Name', cell: (c) => <Link href={`/campaigns/${c.id}`}>{c.name}</Link> },
+          { header: 'Status', cell: (c) => <Badge tone={statusTone(c.status)}>{c.status}</Badge> },
+          { header: 'Agent', cell: (c) => agentName(c.agentId) },
+          { header: 'Caller ID', cell: (c) => c.callerId },
+          { header: 'Created', cell: (c) => fmtTime(c.createdAt) },
+        ]}
+      />
       <MoreButton hasMore={list.hasMore} more={list.more} />
       <p className="muted">
         A campaign calls from the moment it is created.{' '}
