@@ -15,7 +15,7 @@ export interface Session {
   role: Role;
   email: string | null;
   workspaceId: string;
-  workspaces: { id: string; name: string; role?: Role }[];
+  workspaces: { id: string; name: string }[];
 }
 
 export const SessionContext = createContext<Session | null>(null);
@@ -31,18 +31,14 @@ export const useCan = (min: Role) => roleAtLeast(useSession().role, min);
 export function useLoad<T>(fn: () => Promise<T>, deps: unknown[], pollMs?: number) {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
   const fnRef = useRef(fn);
   fnRef.current = fn;
   const reload = useCallback(async () => {
-    setLoading(true);
     try {
       setData(await fnRef.current());
       setError(null);
     } catch (e) {
       setError(errorText(e));
-    } finally {
-      setLoading(false);
     }
   }, []);
   // What the load depends on, as one value the effect can list.
@@ -54,7 +50,7 @@ export function useLoad<T>(fn: () => Promise<T>, deps: unknown[], pollMs?: numbe
     const t = setInterval(() => void reload(), pollMs);
     return () => clearInterval(t);
   }, [key, reload, pollMs]);
-  return { data, error, loading, reload, setData };
+  return { data, error, reload, setData };
 }
 
 export function PageTitle({ children, actions }: { children: ReactNode; actions?: ReactNode }) {
@@ -154,7 +150,6 @@ interface ActionButtonProps {
   /** Where a failure goes when the page shows it elsewhere; by default it shows next to the button. */
   onError?: (message: string) => void;
   'aria-label'?: string;
-  disabled?: boolean;
 }
 
 /** A button that runs an async action, shows it is busy, and reports a failure next to itself. */
@@ -164,7 +159,7 @@ export function ActionButton({
   className,
   confirm,
   onError,
-  ...rest
+  'aria-label': label,
 }: ActionButtonProps) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -173,8 +168,8 @@ export function ActionButton({
       <button
         type="button"
         className={className}
-        disabled={busy || rest.disabled}
-        aria-label={rest['aria-label']}
+        disabled={busy}
+        aria-label={label}
         onClick={async () => {
           if (confirm && !window.confirm(confirm)) return;
           setBusy(true);

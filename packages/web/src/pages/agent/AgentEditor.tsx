@@ -135,22 +135,19 @@ export function AgentEditor({
         <div>
           {controls(AGENT_FIELDS.slice(9))}
           <div className="field">
-            <label>
-              <input
-                type="checkbox"
-                checked={form.defaultInbound}
-                onChange={(e) => setForm({ ...form, defaultInbound: e.target.checked })}
-              />{' '}
-              Default agent for inbound calls
-            </label>
-            <label>
-              <input
-                type="checkbox"
-                checked={form.defaultOutbound}
-                onChange={(e) => setForm({ ...form, defaultOutbound: e.target.checked })}
-              />{' '}
-              Default agent for outbound calls
-            </label>
+            {(['inbound', 'outbound'] as const).map((direction) => {
+              const key = direction === 'inbound' ? 'defaultInbound' : 'defaultOutbound';
+              return (
+                <label key={key}>
+                  <input
+                    type="checkbox"
+                    checked={form[key]}
+                    onChange={(e) => setForm({ ...form, [key]: e.target.checked })}
+                  />{' '}
+                  {`Default agent for ${direction} calls`}
+                </label>
+              );
+            })}
           </div>
         </div>
       </fieldset>

@@ -89,20 +89,20 @@ export function AgentVersions({ agent, reload }: { agent: Agent; reload: () => P
       />
       <h2>Compare</h2>
       <div className="filters">
-        <Field label="From">
-          {(p) => (
-            <select {...p} value={l} onChange={(e) => setLeft(e.target.value)}>
-              {options}
-            </select>
-          )}
-        </Field>
-        <Field label="To">
-          {(p) => (
-            <select {...p} value={r} onChange={(e) => setRight(e.target.value)}>
-              {options}
-            </select>
-          )}
-        </Field>
+        {(
+          [
+            ['From', l, setLeft],
+            ['To', r, setRight],
+          ] as const
+        ).map(([label, value, set]) => (
+          <Field key={label} label={label}>
+            {(p) => (
+              <select {...p} value={value} onChange={(e) => set(e.target.value)}>
+                {options}
+              </select>
+            )}
+          </Field>
+        ))}
       </div>
       <DiffView lines={diff} />
     </>
