@@ -9,7 +9,8 @@ import {
   useRef,
   useState,
 } from 'react';
-import { errorText, type Role, roleAtLeast } from './api';
+import { ApiError, errorText, type Role, roleAtLeast } from './api';
+import { type FieldErrors, fieldErrors } from './validation';
 
 export interface Session {
   role: Role;
@@ -51,6 +52,21 @@ export function useLoad<T>(fn: () => Promise<T>, deps: unknown[], pollMs?: numbe
     return () => clearInterval(t);
   }, [key, reload, pollMs]);
   return { data, error, reload, setData };
+}
+
+/** A form's refusal by the API: the messages by field, and the whole message for the top of the form. */
+export function useFormErrors() {
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [error, setError] = useState<string | null>(null);
+  const clear = () => {
+    setErrors({});
+    setError(null);
+  };
+  const fail = (e: unknown) => {
+    if (e instanceof ApiError) setErrors(fieldErrors(e.details));
+    setError(errorText(e));
+  };
+  return { errors, setErrors, error, setError, clear, fail };
 }
 
 export function PageTitle({ children, actions }: { children: ReactNode; actions?: ReactNode }) {

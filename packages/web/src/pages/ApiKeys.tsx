@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { ApiError, del, errorText, get, type Page, post } from '../api';
+import { del, get, type Page, post } from '../api';
 import {
   Alert,
   Badge,
@@ -11,9 +11,10 @@ import {
   PageTitle,
   Secret,
   useCan,
+  useFormErrors,
   usePaged,
 } from '../ui';
-import { errorsFor, type FieldErrors, fieldErrors } from '../validation';
+import { errorsFor } from '../validation';
 
 interface ApiKey {
   id: string;
@@ -35,8 +36,7 @@ export default function ApiKeys() {
   const [name, setName] = useState('');
   const [role, setRole] = useState('member');
   const [created, setCreated] = useState<{ name: string; key: string } | null>(null);
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [error, setError] = useState<string | null>(null);
+  const { errors, error, setError, clear, fail } = useFormErrors();
   return (
     <>
       <PageTitle>API keys</PageTitle>
@@ -46,16 +46,14 @@ export default function ApiKeys() {
           className="panel filters"
           onSubmit={async (e) => {
             e.preventDefault();
-            setErrors({});
-            setError(null);
+            clear();
             try {
               const k = await post<ApiKey & { key: string }>('/api-keys', { name, role });
               setCreated({ name: k.name, key: k.key });
               setName('');
               void list.reload();
             } catch (err) {
-              if (err instanceof ApiError) setErrors(fieldErrors(err.details));
-              setError(errorText(err));
+              fail(err);
             }
           }}
         >

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { ApiError, del, errorText, get, type Page, patch, post } from '../api';
+import { del, errorText, get, type Page, patch, post } from '../api';
 import {
   Alert,
   ConfirmDelete,
@@ -8,10 +8,11 @@ import {
   MoreButton,
   PageTitle,
   useCan,
+  useFormErrors,
   useLoad,
   usePaged,
 } from '../ui';
-import { errorsFor, type FieldErrors, fieldErrors } from '../validation';
+import { errorsFor } from '../validation';
 import type { Agent } from './agent-types';
 
 interface PhoneNumber {
@@ -30,8 +31,7 @@ export default function Numbers() {
   const list = usePaged<PhoneNumber>((cursor) => get<Page<PhoneNumber>>('/phone-numbers', { cursor }), []);
   const agents = useLoad(() => get<Page<Agent>>('/agents', { limit: 200 }), []);
   const [form, setForm] = useState({ number: '', connector: 'sip', agentId: '', label: '' });
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [error, setError] = useState<string | null>(null);
+  const { errors, error, setError, clear, fail } = useFormErrors();
   const agentOptions = (
     <>
       <option value="">Default inbound agent</option>
@@ -50,8 +50,7 @@ export default function Numbers() {
           className="panel filters"
           onSubmit={async (e) => {
             e.preventDefault();
-            setErrors({});
-            setError(null);
+            clear();
             try {
               await post('/phone-numbers', {
                 number: form.number,
@@ -62,8 +61,7 @@ export default function Numbers() {
               setForm({ ...form, number: '', label: '' });
               void list.reload();
             } catch (err) {
-              if (err instanceof ApiError) setErrors(fieldErrors(err.details));
-              setError(errorText(err));
+              fail(err);
             }
           }}
         >

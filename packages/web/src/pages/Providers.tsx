@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { ApiError, del, errorText, get, type Page, patch, post } from '../api';
+import { del, errorText, get, type Page, patch, post } from '../api';
 import {
   Alert,
   Badge,
@@ -10,10 +10,11 @@ import {
   MoreButton,
   PageTitle,
   useCan,
+  useFormErrors,
   useLoad,
   usePaged,
 } from '../ui';
-import { errorsFor, type FieldErrors, fieldErrors, unclaimed } from '../validation';
+import { errorsFor, unclaimed } from '../validation';
 
 interface Credential {
   id: string;
@@ -190,16 +191,14 @@ function ProviderForm({
   const [type, setType] = useState(existing?.type ?? types.find((t) => t.kind === 'llm')?.type ?? '');
   const [credentialId, setCredentialId] = useState(existing?.credentialId ?? '');
   const [settings, setSettings] = useState(JSON.stringify(existing?.settings ?? {}, null, 2));
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [error, setError] = useState<string | null>(null);
+  const { errors, setErrors, error, clear, fail } = useFormErrors();
   const info = types.find((t) => t.kind === kind && t.type === type);
   const keys = Object.keys(info?.settingsSchema.properties ?? {});
   return (
     <form
       onSubmit={async (e) => {
         e.preventDefault();
-        setErrors({});
-        setError(null);
+        clear();
         let parsed: unknown;
         try {
           parsed = JSON.parse(settings || '{}');
@@ -213,8 +212,7 @@ function ProviderForm({
           else await post('/providers', { ...body, kind, type });
           onSaved();
         } catch (err) {
-          if (err instanceof ApiError) setErrors(fieldErrors(err.details));
-          setError(errorText(err));
+          fail(err);
         }
       }}
     >
@@ -361,14 +359,12 @@ function CredentialForm({ existing, onSaved }: { existing?: Credential; onSaved:
   const [name, setName] = useState(existing?.name ?? '');
   const [value, setValue] = useState('');
   const [hosts, setHosts] = useState(existing?.allowedHosts.join(', ') ?? '');
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [error, setError] = useState<string | null>(null);
+  const { errors, error, clear, fail } = useFormErrors();
   return (
     <form
       onSubmit={async (e) => {
         e.preventDefault();
-        setErrors({});
-        setError(null);
+        clear();
         try {
           const body = {
             name,
@@ -380,8 +376,7 @@ function CredentialForm({ existing, onSaved }: { existing?: Credential; onSaved:
           setValue('');
           onSaved();
         } catch (err) {
-          if (err instanceof ApiError) setErrors(fieldErrors(err.details));
-          setError(errorText(err));
+          fail(err);
         }
       }}
     >

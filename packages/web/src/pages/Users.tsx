@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { ApiError, del, errorText, get, patch, post, ROLES, type Role } from '../api';
+import { del, errorText, get, patch, post, ROLES, type Role } from '../api';
 import {
   Alert,
   ConfirmDelete,
@@ -8,10 +8,11 @@ import {
   fmtTime,
   PageTitle,
   useCan,
+  useFormErrors,
   useLoad,
   useSession,
 } from '../ui';
-import { errorsFor, type FieldErrors, fieldErrors } from '../validation';
+import { errorsFor } from '../validation';
 
 interface Member {
   userId: string;
@@ -26,8 +27,7 @@ export default function Users() {
   const me = useSession();
   const list = useLoad(() => get<{ data: Member[] }>('/users'), []);
   const [form, setForm] = useState({ email: '', name: '', password: '', role: 'member' as Role });
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [error, setError] = useState<string | null>(null);
+  const { errors, error, setError, clear, fail } = useFormErrors();
   const [done, setDone] = useState<string | null>(null);
   const roleOptions = ROLES.map((r) => <option key={r}>{r}</option>);
   return (
@@ -38,8 +38,7 @@ export default function Users() {
           className="panel"
           onSubmit={async (e) => {
             e.preventDefault();
-            setErrors({});
-            setError(null);
+            clear();
             setDone(null);
             try {
               const m = await post<Member>('/users', {
@@ -52,8 +51,7 @@ export default function Users() {
               setForm({ email: '', name: '', password: '', role: 'member' });
               void list.reload();
             } catch (err) {
-              if (err instanceof ApiError) setErrors(fieldErrors(err.details));
-              setError(errorText(err));
+              fail(err);
             }
           }}
         >

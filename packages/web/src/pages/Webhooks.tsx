@@ -1,5 +1,5 @@
 import { type ReactNode, useState } from 'react';
-import { ApiError, del, errorText, get, type Page, patch, post } from '../api';
+import { del, errorText, get, type Page, patch, post } from '../api';
 import { Link } from '../router';
 import {
   ActionButton,
@@ -13,9 +13,10 @@ import {
   PageTitle,
   Secret,
   useCan,
+  useFormErrors,
   usePaged,
 } from '../ui';
-import { errorsFor, type FieldErrors, fieldErrors } from '../validation';
+import { errorsFor } from '../validation';
 import { type Delivery, deliveryTone } from './delivery-types';
 
 interface Webhook {
@@ -233,14 +234,12 @@ function WebhookForm({ onCreated }: { onCreated: (w: Webhook, secret: string) =>
   const [types, setTypes] = useState<string[]>(['call.ended']);
   const [format, setFormat] = useState('switchboard');
   const [description, setDescription] = useState('');
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [error, setError] = useState<string | null>(null);
+  const { errors, error, clear, fail } = useFormErrors();
   return (
     <form
       onSubmit={async (e) => {
         e.preventDefault();
-        setErrors({});
-        setError(null);
+        clear();
         try {
           const w = await post<Webhook & { secret: string }>('/webhooks', {
             url,
@@ -251,8 +250,7 @@ function WebhookForm({ onCreated }: { onCreated: (w: Webhook, secret: string) =>
           setUrl('');
           onCreated(w, w.secret);
         } catch (err) {
-          if (err instanceof ApiError) setErrors(fieldErrors(err.details));
-          setError(errorText(err));
+          fail(err);
         }
       }}
     >
