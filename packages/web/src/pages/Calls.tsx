@@ -10,10 +10,9 @@ import {
   Loading,
   MoreButton,
   PageTitle,
-  useLoad,
   usePaged,
 } from '../ui';
-import type { Agent } from './agent-types';
+import { AgentOptions, useAgents } from './agent-list';
 import { type Call, OUTCOMES, outcomeTone, STATUSES } from './call-types';
 
 const FILTERS = ['direction', 'outcome', 'status', 'agentId', 'number', 'since', 'until'] as const;
@@ -31,8 +30,7 @@ export default function Calls() {
     else q.delete(k);
     navigate(`${path}${q.size ? `?${q}` : ''}`, { replace: true });
   };
-  const agents = useLoad(() => get<Page<Agent>>('/agents', { limit: 200 }), []);
-  const agentName = (id: string | null) => agents.data?.data.find((a) => a.id === id)?.name ?? '—';
+  const agents = useAgents();
   const iso = (d: string) => (d ? new Date(d).toISOString() : undefined);
   const list = usePaged<Call>(
     (cursor) =>
@@ -87,11 +85,7 @@ export default function Calls() {
           {(p) => (
             <select {...p} value={f.agentId} onChange={(e) => setFilter('agentId', e.target.value)}>
               <option value="">Any</option>
-              {agents.data?.data.map((a) => (
-                <option key={a.id} value={a.id}>
-                  {a.name}
-                </option>
-              ))}
+              <AgentOptions agents={agents.list} />
             </select>
           )}
         </Field>
@@ -139,7 +133,7 @@ export default function Calls() {
         columns={[
           { header: 'Time', cell: (c) => <Link href={`/calls/${c.id}`}>{fmtTime(c.createdAt)}</Link> },
           { header: 'Direction', cell: (c) => c.direction },
-          { header: 'Agent', cell: (c) => agentName(c.agentId) },
+          { header: 'Agent', cell: (c) => agents.name(c.agentId) ?? '—' },
           { header: 'Number', cell: (c) => (c.direction === 'inbound' ? c.from : c.to) },
           {
             header: 'Outcome',

@@ -1,19 +1,8 @@
 import { useState } from 'react';
 import { ApiError, api, errorText, get, type Page } from '../api';
 import { Link } from '../router';
-import {
-  Alert,
-  Badge,
-  DataTable,
-  Field,
-  fmtTime,
-  MoreButton,
-  PageTitle,
-  useCan,
-  useLoad,
-  usePaged,
-} from '../ui';
-import type { Agent } from './agent-types';
+import { Alert, Badge, DataTable, Field, fmtTime, MoreButton, PageTitle, useCan, usePaged } from '../ui';
+import { AgentOptions, useAgents } from './agent-list';
 
 export interface Campaign {
   id: string;
@@ -93,12 +82,11 @@ export function CsvInput({ value, onChange }: { value: string; onChange: (v: str
 export default function Campaigns() {
   const canEdit = useCan('member');
   const list = usePaged<Campaign>((cursor) => get<Page<Campaign>>('/campaigns', { cursor }), []);
-  const agents = useLoad(() => get<Page<Agent>>('/agents', { limit: 200 }), []);
+  const agents = useAgents();
   const [form, setForm] = useState({ name: '', agentId: '', callerId: '', maxConcurrency: '5', csv: '' });
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | null>(null);
   const [report, setReport] = useState<{ id: string; import: ImportReport } | null>(null);
-  const agentName = (id: string) => agents.data?.data.find((a) => a.id === id)?.name ?? id;
   const err = (k: string) => (errors[k] ? [errors[k]] : []);
   return (
     <>
@@ -164,11 +152,7 @@ export default function Campaigns() {
                       onChange={(e) => setForm({ ...form, agentId: e.target.value })}
                     >
                       <option value="">Choose…</option>
-                      {agents.data?.data.map((a) => (
-                        <option key={a.id} value={a.id}>
-                          {a.name}
-                        </option>
-                      ))}
+                      <AgentOptions agents={agents.list} />
                     </select>
                   )}
                 </Field>
@@ -222,7 +206,7 @@ export default function Campaigns() {
         columns={[
           { header: 'Name', cell: (c) => <Link href={`/campaigns/${c.id}`}>{c.name}</Link> },
           { header: 'Status', cell: (c) => <Badge tone={statusTone(c.status)}>{c.status}</Badge> },
-          { header: 'Agent', cell: (c) => agentName(c.agentId) },
+          { header: 'Agent', cell: (c) => agents.name(c.agentId) ?? c.agentId },
           { header: 'Caller ID', cell: (c) => c.callerId },
           { header: 'Created', cell: (c) => fmtTime(c.createdAt) },
         ]}

@@ -9,11 +9,10 @@ import {
   PageTitle,
   useCan,
   useFormErrors,
-  useLoad,
   usePaged,
 } from '../ui';
 import { errorsFor } from '../validation';
-import type { Agent } from './agent-types';
+import { AgentOptions, useAgents } from './agent-list';
 
 interface PhoneNumber {
   id: string;
@@ -29,17 +28,13 @@ export default function Numbers() {
   const canEdit = useCan('member');
   const canAdmin = useCan('admin');
   const list = usePaged<PhoneNumber>((cursor) => get<Page<PhoneNumber>>('/phone-numbers', { cursor }), []);
-  const agents = useLoad(() => get<Page<Agent>>('/agents', { limit: 200 }), []);
+  const agents = useAgents();
   const [form, setForm] = useState({ number: '', connector: 'sip', agentId: '', label: '' });
   const { errors, error, setError, clear, fail } = useFormErrors();
   const agentOptions = (
     <>
       <option value="">Default inbound agent</option>
-      {agents.data?.data.map((a) => (
-        <option key={a.id} value={a.id}>
-          {a.name}
-        </option>
-      ))}
+      <AgentOptions agents={agents.list} />
     </>
   );
   return (
@@ -140,7 +135,7 @@ export default function Numbers() {
                   {agentOptions}
                 </select>
               ) : (
-                (agents.data?.data.find((a) => a.id === n.agentId)?.name ?? 'Default inbound agent')
+                (agents.name(n.agentId) ?? 'Default inbound agent')
               ),
           },
           { header: 'Label', cell: (n) => n.label ?? '—' },
