@@ -1,4 +1,4 @@
-/** Shared pieces: data loading, labelled fields with their errors, buttons that respect roles. */
+/** Shared pieces: data loading, labelled fields with their errors, tables, buttons that respect roles. */
 import {
   createContext,
   type ReactNode,
@@ -238,7 +238,7 @@ export function ConfirmDelete({
   );
 }
 
-export interface Column<T> {
+interface Column<T> {
   header: string;
   cell: (row: T) => ReactNode;
 }
@@ -304,7 +304,6 @@ export function DataTable<T>({
 export function usePaged<T>(
   load: (cursor: string | undefined) => Promise<{ data: T[]; nextCursor: string | null }>,
   deps: unknown[],
-  pollMs?: number,
 ) {
   const [rows, setRows] = useState<T[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -339,10 +338,7 @@ export function usePaged<T>(
   // biome-ignore lint/correctness/useExhaustiveDependencies: key stands for the caller's dependencies
   useEffect(() => {
     void first();
-    if (!pollMs) return;
-    const t = setInterval(() => void first(), pollMs);
-    return () => clearInterval(t);
-  }, [key, first, pollMs]);
+  }, [key, first]);
   return { rows, error, loading, hasMore: cursor !== null, more, reload: first };
 }
 
