@@ -7,34 +7,24 @@ import { Alert, Field, Loading, type Session, SessionContext } from './ui';
 type Page = ComponentType<{ params: Record<string, string> }>;
 const page = (load: () => Promise<{ default: Page }>) => lazy(load);
 
-const ROUTES: { pattern: string; component: Page }[] = [
-  { pattern: '/', component: page(() => import('./pages/Overview')) },
-  { pattern: '/agents', component: page(() => import('./pages/Agents')) },
+/** Each page's address, and its label when the main navigation links to it. */
+const ROUTES: { pattern: string; component: Page; nav?: string }[] = [
+  { pattern: '/', component: page(() => import('./pages/Overview')), nav: 'Overview' },
+  { pattern: '/agents', component: page(() => import('./pages/Agents')), nav: 'Agents' },
   { pattern: '/agents/:id', component: page(() => import('./pages/AgentDetail')) },
-  { pattern: '/calls', component: page(() => import('./pages/Calls')) },
+  { pattern: '/calls', component: page(() => import('./pages/Calls')), nav: 'Calls' },
   { pattern: '/calls/:id', component: page(() => import('./pages/CallDetail')) },
-  { pattern: '/live', component: page(() => import('./pages/Live')) },
-  { pattern: '/campaigns', component: page(() => import('./pages/Campaigns')) },
+  { pattern: '/live', component: page(() => import('./pages/Live')), nav: 'Live calls' },
+  { pattern: '/campaigns', component: page(() => import('./pages/Campaigns')), nav: 'Campaigns' },
   { pattern: '/campaigns/:id', component: page(() => import('./pages/CampaignDetail')) },
-  { pattern: '/providers', component: page(() => import('./pages/Providers')) },
-  { pattern: '/numbers', component: page(() => import('./pages/Numbers')) },
-  { pattern: '/webhooks', component: page(() => import('./pages/Webhooks')) },
-  { pattern: '/api-keys', component: page(() => import('./pages/ApiKeys')) },
-  { pattern: '/users', component: page(() => import('./pages/Users')) },
+  { pattern: '/providers', component: page(() => import('./pages/Providers')), nav: 'Providers' },
+  { pattern: '/numbers', component: page(() => import('./pages/Numbers')), nav: 'Phone numbers' },
+  { pattern: '/webhooks', component: page(() => import('./pages/Webhooks')), nav: 'Webhooks' },
+  { pattern: '/api-keys', component: page(() => import('./pages/ApiKeys')), nav: 'API keys' },
+  { pattern: '/users', component: page(() => import('./pages/Users')), nav: 'Users' },
 ];
 
-const NAV: { href: string; label: string }[] = [
-  { href: '/', label: 'Overview' },
-  { href: '/agents', label: 'Agents' },
-  { href: '/calls', label: 'Calls' },
-  { href: '/live', label: 'Live calls' },
-  { href: '/campaigns', label: 'Campaigns' },
-  { href: '/providers', label: 'Providers' },
-  { href: '/numbers', label: 'Phone numbers' },
-  { href: '/webhooks', label: 'Webhooks' },
-  { href: '/api-keys', label: 'API keys' },
-  { href: '/users', label: 'Users' },
-];
+const NAV = ROUTES.flatMap((r) => (r.nav ? [{ href: r.pattern, label: r.nav }] : []));
 
 type State =
   | { kind: 'loading' }
@@ -250,30 +240,7 @@ function LoginPage({ onDone }: { onDone: () => Promise<void> }) {
         }}
       >
         <Alert>{error}</Alert>
-        <Field label="Email">
-          {(p) => (
-            <input
-              {...p}
-              type="email"
-              autoComplete="username"
-              required
-              value={email}
-              onChange={(e) => setEmail(e.target.value)}
-            />
-          )}
-        </Field>
-        <Field label="Password">
-          {(p) => (
-            <input
-              {...p}
-              type="password"
-              autoComplete="current-password"
-              required
-              value={password}
-              onChange={(e) => setPassword(e.target.value)}
-            />
-          )}
-        </Field>
+        <AccountFields email={email} password={password} setEmail={setEmail} setPassword={setPassword} />
         <button type="submit" className="primary" disabled={busy}>
           Log in
         </button>
@@ -333,30 +300,14 @@ function SetupPage({ onDone }: { onDone: () => Promise<void> }) {
         <Field label="Setup token" errors={err('token')}>
           {(p) => <input {...p} required autoComplete="off" value={form.token} onChange={set('token')} />}
         </Field>
-        <Field label="Email" errors={err('email')}>
-          {(p) => (
-            <input
-              {...p}
-              type="email"
-              autoComplete="username"
-              required
-              value={form.email}
-              onChange={set('email')}
-            />
-          )}
-        </Field>
-        <Field label="Password" hint="12 characters or more" errors={err('password')}>
-          {(p) => (
-            <input
-              {...p}
-              type="password"
-              autoComplete="new-password"
-              required
-              value={form.password}
-              onChange={set('password')}
-            />
-          )}
-        </Field>
+        <AccountFields
+          email={form.email}
+          password={form.password}
+          setEmail={(email) => setForm({ ...form, email })}
+          setPassword={(password) => setForm({ ...form, password })}
+          newPassword
+          errors={{ email: err('email'), password: err('password') }}
+        />
         <Field label="Workspace name (optional)" errors={err('workspaceName')}>
           {(p) => <input {...p} value={form.workspaceName} onChange={set('workspaceName')} />}
         </Field>
@@ -365,5 +316,55 @@ function SetupPage({ onDone }: { onDone: () => Promise<void> }) {
         </button>
       </form>
     </main>
+  );
+}
+
+/** Email and password, for logging in or for a new account (which gets the password rule as a hint). */
+function AccountFields({
+  email,
+  password,
+  setEmail,
+  setPassword,
+  newPassword = false,
+  errors = {},
+}: {
+  email: string;
+  password: string;
+  setEmail: (v: string) => void;
+  setPassword: (v: string) => void;
+  newPassword?: boolean;
+  errors?: { email?: string[]; password?: string[] };
+}) {
+  return (
+    <>
+      <Field label="Email" errors={errors.email}>
+        {(p) => (
+          <input
+            {...p}
+            type="email"
+            autoComplete="username"
+            required
+            value={email}
+            onChange={(e) => setEmail(e.target.value)}
+          />
+        )}
+      </Field>
+      <Field
+        label="Password"
+        hint={newPassword ? '12 characters or more' : undefined}
+        errors={errors.password}
+      >
+        {(p) => (
+          <input
+            {...p}
+            type="password"
+            autoComplete={newPassword ? 'new-password' : 'current-password'}
+            required
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+          />
+        )}
+      </Field>
+    </>
   );
 }

@@ -23,7 +23,7 @@ export interface Page<T> {
 
 type Query = Record<string, string | number | boolean | null | undefined>;
 
-export function qs(query: Query = {}): string {
+function qs(query: Query = {}): string {
   const p = new URLSearchParams();
   for (const [k, v] of Object.entries(query))
     if (v !== undefined && v !== null && v !== '') p.set(k, String(v));

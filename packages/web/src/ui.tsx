@@ -1,4 +1,4 @@
-/** Shared pieces: data loading, labelled fields with their errors, buttons that respect roles. */
+/** Shared pieces: data loading, labelled fields with their errors, tables, buttons that respect roles. */
 import {
   createContext,
   type ReactNode,
@@ -9,13 +9,14 @@ import {
   useRef,
   useState,
 } from 'react';
-import { errorText, type Role, roleAtLeast } from './api';
+import { ApiError, errorText, type Role, roleAtLeast } from './api';
+import { type FieldErrors, fieldErrors } from './validation';
 
 export interface Session {
   role: Role;
   email: string | null;
   workspaceId: string;
-  workspaces: { id: string; name: string; role?: Role }[];
+  workspaces: { id: string; name: string }[];
 }
 
 export const SessionContext = createContext<Session | null>(null);
@@ -31,18 +32,14 @@ export const useCan = (min: Role) => roleAtLeast(useSession().role, min);
 export function useLoad<T>(fn: () => Promise<T>, deps: unknown[], pollMs?: number) {
   const [data, setData] = useState<T | undefined>(undefined);
   const [error, setError] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
   const fnRef = useRef(fn);
   fnRef.current = fn;
   const reload = useCallback(async () => {
-    setLoading(true);
     try {
       setData(await fnRef.current());
       setError(null);
     } catch (e) {
       setError(errorText(e));
-    } finally {
-      setLoading(false);
     }
   }, []);
   // What the load depends on, as one value the effect can list.
@@ -54,7 +51,22 @@ export function useLoad<T>(fn: () => Promise<T>, deps: unknown[], pollMs?: numbe
     const t = setInterval(() => void reload(), pollMs);
     return () => clearInterval(t);
   }, [key, reload, pollMs]);
-  return { data, error, loading, reload, setData };
+  return { data, error, reload, setData };
+}
+
+/** A form's refusal by the API: the messages by field, and the whole message for the top of the form. */
+export function useFormErrors() {
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [error, setError] = useState<string | null>(null);
+  const clear = () => {
+    setErrors({});
+    setError(null);
+  };
+  const fail = (e: unknown) => {
+    if (e instanceof ApiError) setErrors(fieldErrors(e.details));
+    setError(errorText(e));
+  };
+  return { errors, setErrors, error, setError, clear, fail };
 }
 
 export function PageTitle({ children, actions }: { children: ReactNode; actions?: ReactNode }) {
@@ -145,21 +157,26 @@ export function fmtDuration(ms: number | null | undefined): string {
   return s >= 60 ? `${Math.floor(s / 60)}m ${String(s % 60).padStart(2, '0')}s` : `${s}s`;
 }
 
+interface ActionButtonProps {
+  onAction: () => Promise<unknown>;
+  children: ReactNode;
+  className?: string;
+  /** Asked with `window.confirm` first; the action runs only when the user agrees. */
+  confirm?: string;
+  /** Where a failure goes when the page shows it elsewhere; by default it shows next to the button. */
+  onError?: (message: string) => void;
+  'aria-label'?: string;
+}
+
 /** A button that runs an async action, shows it is busy, and reports a failure next to itself. */
 export function ActionButton({
   onAction,
   children,
   className,
   confirm,
-  ...rest
-}: {
-  onAction: () => Promise<unknown>;
-  children: ReactNode;
-  className?: string;
-  confirm?: string;
-  'aria-label'?: string;
-  disabled?: boolean;
-}) {
+  onError,
+  'aria-label': label,
+}: ActionButtonProps) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   return (
@@ -167,8 +184,8 @@ export function ActionButton({
       <button
         type="button"
         className={className}
-        disabled={busy || rest.disabled}
-        aria-label={rest['aria-label']}
+        disabled={busy}
+        aria-label={label}
         onClick={async () => {
           if (confirm && !window.confirm(confirm)) return;
           setBusy(true);
@@ -176,7 +193,8 @@ export function ActionButton({
           try {
             await onAction();
           } catch (e) {
-            setError(errorText(e));
+            if (onError) onError(errorText(e));
+            else setError(errorText(e));
           } finally {
             setBusy(false);
           }
@@ -193,11 +211,99 @@ export function ActionButton({
   );
 }
 
+/** A danger button that asks before it deletes (or removes, or revokes) something. */
+export function ConfirmDelete({
+  confirm,
+  onDelete,
+  onError,
+  children = 'Delete',
+  'aria-label': label,
+}: {
+  confirm: string;
+  onDelete: () => Promise<unknown>;
+  onError?: (message: string) => void;
+  children?: ReactNode;
+  'aria-label'?: string;
+}) {
+  return (
+    <ActionButton
+      className="danger"
+      confirm={confirm}
+      onAction={onDelete}
+      onError={onError}
+      aria-label={label}
+    >
+      {children}
+    </ActionButton>
+  );
+}
+
+interface Column<T> {
+  header: string;
+  cell: (row: T) => ReactNode;
+}
+
+/**
+ * A table of rows, one column per `columns` entry, and an unlabelled last column when `actions`
+ * is given. With `empty`, no rows show that instead of the table (null shows nothing).
+ */
+export function DataTable<T>({
+  caption,
+  captionVisible = false,
+  columns,
+  rows,
+  rowKey,
+  actions,
+  empty,
+  testId,
+}: {
+  caption: string;
+  captionVisible?: boolean;
+  columns: Column<T>[];
+  rows: readonly T[];
+  rowKey: (row: T) => string | number;
+  actions?: (row: T) => ReactNode;
+  empty?: ReactNode;
+  testId?: string;
+}) {
+  if (!rows.length && empty !== undefined) return <>{empty}</>;
+  return (
+    <div className="table-wrap">
+      <table data-testid={testId}>
+        <caption className={captionVisible ? undefined : 'sr-only'}>{caption}</caption>
+        <thead>
+          <tr>
+            {columns.map((c) => (
+              <th key={c.header} scope="col">
+                {c.header}
+              </th>
+            ))}
+            {actions ? (
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            ) : null}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={rowKey(r)}>
+              {columns.map((c) => (
+                <td key={c.header}>{c.cell(r)}</td>
+              ))}
+              {actions ? <td>{actions(r)}</td> : null}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
 /** "Load more" for cursor-paginated lists. */
 export function usePaged<T>(
   load: (cursor: string | undefined) => Promise<{ data: T[]; nextCursor: string | null }>,
   deps: unknown[],
-  pollMs?: number,
 ) {
   const [rows, setRows] = useState<T[]>([]);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -232,10 +338,7 @@ export function usePaged<T>(
   // biome-ignore lint/correctness/useExhaustiveDependencies: key stands for the caller's dependencies
   useEffect(() => {
     void first();
-    if (!pollMs) return;
-    const t = setInterval(() => void first(), pollMs);
-    return () => clearInterval(t);
-  }, [key, first, pollMs]);
+  }, [key, first]);
   return { rows, error, loading, hasMore: cursor !== null, more, reload: first };
 }
 

@@ -19,7 +19,7 @@ export function fieldErrors(details: ErrorDetail[]): FieldErrors {
 }
 
 /** A path belongs to a field when it is the field or inside it (`providers.asr.0` is in `providers.asr`). */
-export const belongsTo = (path: string, field: string) =>
+const belongsTo = (path: string, field: string) =>
   path === field || path.startsWith(`${field}.`) || (field === '' && path === '');
 
 /** The messages for one field: its own and those of anything inside it, labelled with the rest of the path. */

@@ -1,7 +1,18 @@
 import { useState } from 'react';
 import { errorText, get, type Page, post } from '../api';
 import { Link, navigate } from '../router';
-import { Alert, Badge, Field, fmtTime, Loading, MoreButton, PageTitle, useCan, usePaged } from '../ui';
+import {
+  Alert,
+  Badge,
+  DataTable,
+  Field,
+  fmtTime,
+  Loading,
+  MoreButton,
+  PageTitle,
+  useCan,
+  usePaged,
+} from '../ui';
 import { type Agent, agentState } from './agent-types';
 
 export default function Agents() {
@@ -41,41 +52,37 @@ export default function Agents() {
       </div>
       <Alert>{list.error}</Alert>
       {list.loading && !list.rows.length ? <Loading what="agents" /> : null}
-      <div className="table-wrap">
-        <table>
-          <caption className="sr-only">Agents</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">State</th>
-              <th scope="col">Defaults</th>
-              <th scope="col">Draft edited</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.rows.map((a) => {
+      <DataTable
+        caption="Agents"
+        rows={list.rows}
+        rowKey={(a) => a.id}
+        columns={[
+          {
+            header: 'Name',
+            cell: (a) => (
+              <>
+                <Link href={`/agents/${a.id}`}>{a.name}</Link>
+                {a.description ? <div className="muted">{a.description}</div> : null}
+              </>
+            ),
+          },
+          {
+            header: 'State',
+            cell: (a) => {
               const s = agentState(a);
-              return (
-                <tr key={a.id}>
-                  <td>
-                    <Link href={`/agents/${a.id}`}>{a.name}</Link>
-                    {a.description ? <div className="muted">{a.description}</div> : null}
-                  </td>
-                  <td>
-                    <Badge tone={s.tone}>{s.label}</Badge>
-                  </td>
-                  <td>
-                    {[a.defaultInbound ? 'inbound' : '', a.defaultOutbound ? 'outbound' : '']
-                      .filter(Boolean)
-                      .join(', ') || '—'}
-                  </td>
-                  <td>{fmtTime(a.draftUpdatedAt)}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+              return <Badge tone={s.tone}>{s.label}</Badge>;
+            },
+          },
+          {
+            header: 'Defaults',
+            cell: (a) =>
+              [a.defaultInbound ? 'inbound' : '', a.defaultOutbound ? 'outbound' : '']
+                .filter(Boolean)
+                .join(', ') || '—',
+          },
+          { header: 'Draft edited', cell: (a) => fmtTime(a.draftUpdatedAt) },
+        ]}
+      />
       <MoreButton hasMore={list.hasMore} more={list.more} />
     </>
   );

@@ -1,7 +1,20 @@
 import { useState } from 'react';
-import { ApiError, del, errorText, get, type Page, post } from '../api';
-import { Alert, Badge, Field, fmtTime, MoreButton, PageTitle, Secret, useCan, usePaged } from '../ui';
-import { errorsFor, type FieldErrors, fieldErrors } from '../validation';
+import { del, get, type Page, post } from '../api';
+import {
+  Alert,
+  Badge,
+  ConfirmDelete,
+  DataTable,
+  Field,
+  fmtTime,
+  MoreButton,
+  PageTitle,
+  Secret,
+  useCan,
+  useFormErrors,
+  usePaged,
+} from '../ui';
+import { errorsFor } from '../validation';
 
 interface ApiKey {
   id: string;
@@ -23,8 +36,7 @@ export default function ApiKeys() {
   const [name, setName] = useState('');
   const [role, setRole] = useState('member');
   const [created, setCreated] = useState<{ name: string; key: string } | null>(null);
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [error, setError] = useState<string | null>(null);
+  const { errors, error, setError, clear, fail } = useFormErrors();
   return (
     <>
       <PageTitle>API keys</PageTitle>
@@ -34,16 +46,14 @@ export default function ApiKeys() {
           className="panel filters"
           onSubmit={async (e) => {
             e.preventDefault();
-            setErrors({});
-            setError(null);
+            clear();
             try {
               const k = await post<ApiKey & { key: string }>('/api-keys', { name, role });
               setCreated({ name: k.name, key: k.key });
               setName('');
               void list.reload();
             } catch (err) {
-              if (err instanceof ApiError) setErrors(fieldErrors(err.details));
-              setError(errorText(err));
+              fail(err);
             }
           }}
         >
@@ -67,59 +77,35 @@ export default function ApiKeys() {
         <p className="muted">Creating and revoking keys needs the admin role.</p>
       )}
       <Alert>{list.error ?? error}</Alert>
-      <div className="table-wrap">
-        <table>
-          <caption className="sr-only">API keys</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Key</th>
-              <th scope="col">Role</th>
-              <th scope="col">Last used</th>
-              <th scope="col">Created</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.rows.map((k) => (
-              <tr key={k.id}>
-                <td>{k.name}</td>
-                <td>
-                  <code>{k.prefix}…</code>
-                </td>
-                <td>{k.role}</td>
-                <td>{fmtTime(k.lastUsedAt)}</td>
-                <td>{fmtTime(k.createdAt)}</td>
-                <td>
-                  {k.revokedAt ? (
-                    <Badge tone="danger">revoked</Badge>
-                  ) : canAdmin ? (
-                    <button
-                      type="button"
-                      className="danger"
-                      aria-label={`Revoke ${k.name}`}
-                      onClick={async () => {
-                        if (!window.confirm(`Revoke ${k.name}? Scripts using it stop working at once.`))
-                          return;
-                        try {
-                          await del(`/api-keys/${k.id}`);
-                          void list.reload();
-                        } catch (err) {
-                          setError(errorText(err));
-                        }
-                      }}
-                    >
-                      Revoke
-                    </button>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        caption="API keys"
+        rows={list.rows}
+        rowKey={(k) => k.id}
+        columns={[
+          { header: 'Name', cell: (k) => k.name },
+          { header: 'Key', cell: (k) => <code>{k.prefix}…</code> },
+          { header: 'Role', cell: (k) => k.role },
+          { header: 'Last used', cell: (k) => fmtTime(k.lastUsedAt) },
+          { header: 'Created', cell: (k) => fmtTime(k.createdAt) },
+        ]}
+        actions={(k) =>
+          k.revokedAt ? (
+            <Badge tone="danger">revoked</Badge>
+          ) : canAdmin ? (
+            <ConfirmDelete
+              aria-label={`Revoke ${k.name}`}
+              confirm={`Revoke ${k.name}? Scripts using it stop working at once.`}
+              onDelete={async () => {
+                await del(`/api-keys/${k.id}`);
+                void list.reload();
+              }}
+              onError={setError}
+            >
+              Revoke
+            </ConfirmDelete>
+          ) : null
+        }
+      />
       <MoreButton hasMore={list.hasMore} more={list.more} />
     </>
   );

@@ -1,25 +1,27 @@
 import { type RefObject, useEffect, useRef, useState } from 'react';
 import { ApiError, get, type Page, post } from '../api';
 import { Link } from '../router';
-import { ActionButton, Alert, Badge, fmtDuration, fmtTime, Loading, PageTitle, useCan, useLoad } from '../ui';
+import {
+  ActionButton,
+  Alert,
+  Badge,
+  DataTable,
+  fmtDuration,
+  fmtTime,
+  Loading,
+  PageTitle,
+  useCan,
+  useLoad,
+} from '../ui';
 import { callWaterfall, type TurnMarks } from '../waterfall';
 import { type Call, outcomeTone } from './call-types';
+import { type Delivery, deliveryTone } from './delivery-types';
 
 interface CallEvent {
   seq: number;
   type: string;
   at: string;
   data: Record<string, unknown>;
-}
-interface Delivery {
-  id: string;
-  type: string;
-  target: string;
-  status: string;
-  attempts: number;
-  lastStatus: number | null;
-  lastError: string | null;
-  createdAt: string;
 }
 interface Analysis {
   status: string;
@@ -112,31 +114,17 @@ export default function CallDetail({ params }: { params: Record<string, string> 
       <Deliveries callId={c.id} />
       <section className="panel" aria-labelledby="ev-h">
         <h2 id="ev-h">Events</h2>
-        <div className="table-wrap">
-          <table>
-            <caption className="sr-only">Call events in order</caption>
-            <thead>
-              <tr>
-                <th scope="col">#</th>
-                <th scope="col">Type</th>
-                <th scope="col">Time</th>
-                <th scope="col">Data</th>
-              </tr>
-            </thead>
-            <tbody>
-              {(events.data?.data ?? []).map((e) => (
-                <tr key={e.seq}>
-                  <td>{e.seq}</td>
-                  <td>{e.type}</td>
-                  <td>{fmtTime(e.at)}</td>
-                  <td>
-                    <code>{JSON.stringify(e.data).slice(0, 200)}</code>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          caption="Call events in order"
+          rows={events.data?.data ?? []}
+          rowKey={(e) => e.seq}
+          columns={[
+            { header: '#', cell: (e) => e.seq },
+            { header: 'Type', cell: (e) => e.type },
+            { header: 'Time', cell: (e) => fmtTime(e.at) },
+            { header: 'Data', cell: (e) => <code>{JSON.stringify(e.data).slice(0, 200)}</code> },
+          ]}
+        />
       </section>
     </>
   );
@@ -328,37 +316,20 @@ function Deliveries({ callId }: { callId: string }) {
     <section className="panel" aria-labelledby="del-h">
       <h2 id="del-h">Webhook deliveries</h2>
       <Alert>{d.error}</Alert>
-      {d.data && !d.data.data.length ? <p className="muted">No deliveries for this call.</p> : null}
-      {d.data?.data.length ? (
-        <div className="table-wrap">
-          <table>
-            <caption className="sr-only">Deliveries of this call's events</caption>
-            <thead>
-              <tr>
-                <th scope="col">Event</th>
-                <th scope="col">Target</th>
-                <th scope="col">Status</th>
-                <th scope="col">Attempts</th>
-                <th scope="col">Last answer</th>
-              </tr>
-            </thead>
-            <tbody>
-              {d.data.data.map((x) => (
-                <tr key={x.id}>
-                  <td>{x.type}</td>
-                  <td>{x.target}</td>
-                  <td>
-                    <Badge tone={x.status === 'delivered' ? 'ok' : x.status === 'dead' ? 'danger' : 'info'}>
-                      {x.status}
-                    </Badge>
-                  </td>
-                  <td>{x.attempts}</td>
-                  <td>{x.lastStatus ?? x.lastError ?? '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+      {d.data ? (
+        <DataTable
+          caption="Deliveries of this call's events"
+          rows={d.data.data}
+          rowKey={(x) => x.id}
+          empty={<p className="muted">No deliveries for this call.</p>}
+          columns={[
+            { header: 'Event', cell: (x) => x.type },
+            { header: 'Target', cell: (x) => x.target },
+            { header: 'Status', cell: (x) => <Badge tone={deliveryTone(x.status)}>{x.status}</Badge> },
+            { header: 'Attempts', cell: (x) => x.attempts },
+            { header: 'Last answer', cell: (x) => x.lastStatus ?? x.lastError ?? '—' },
+          ]}
+        />
       ) : null}
     </section>
   );

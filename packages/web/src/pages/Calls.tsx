@@ -3,16 +3,16 @@ import { Link, navigate, useLocation } from '../router';
 import {
   Alert,
   Badge,
+  DataTable,
   Field,
   fmtDuration,
   fmtTime,
   Loading,
   MoreButton,
   PageTitle,
-  useLoad,
   usePaged,
 } from '../ui';
-import type { Agent } from './agent-types';
+import { AgentOptions, useAgents } from './agent-list';
 import { type Call, OUTCOMES, outcomeTone, STATUSES } from './call-types';
 
 const FILTERS = ['direction', 'outcome', 'status', 'agentId', 'number', 'since', 'until'] as const;
@@ -30,8 +30,7 @@ export default function Calls() {
     else q.delete(k);
     navigate(`${path}${q.size ? `?${q}` : ''}`, { replace: true });
   };
-  const agents = useLoad(() => get<Page<Agent>>('/agents', { limit: 200 }), []);
-  const agentName = (id: string | null) => agents.data?.data.find((a) => a.id === id)?.name ?? '—';
+  const agents = useAgents();
   const iso = (d: string) => (d ? new Date(d).toISOString() : undefined);
   const list = usePaged<Call>(
     (cursor) =>
@@ -86,11 +85,7 @@ export default function Calls() {
           {(p) => (
             <select {...p} value={f.agentId} onChange={(e) => setFilter('agentId', e.target.value)}>
               <option value="">Any</option>
-              {agents.data?.data.map((a) => (
-                <option key={a.id} value={a.id}>
-                  {a.name}
-                </option>
-              ))}
+              <AgentOptions agents={agents.list} />
             </select>
           )}
         </Field>
@@ -131,37 +126,22 @@ export default function Calls() {
       <Alert>{list.error}</Alert>
       {list.loading && !list.rows.length ? <Loading what="calls" /> : null}
       {!list.loading && !list.rows.length && !list.error ? <p>No calls match.</p> : null}
-      <div className="table-wrap">
-        <table>
-          <caption className="sr-only">Calls, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Direction</th>
-              <th scope="col">Agent</th>
-              <th scope="col">Number</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">Duration</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.rows.map((c) => (
-              <tr key={c.id}>
-                <td>
-                  <Link href={`/calls/${c.id}`}>{fmtTime(c.createdAt)}</Link>
-                </td>
-                <td>{c.direction}</td>
-                <td>{agentName(c.agentId)}</td>
-                <td>{c.direction === 'inbound' ? c.from : c.to}</td>
-                <td>
-                  <Badge tone={outcomeTone(c.outcome)}>{c.outcome ?? c.status}</Badge>
-                </td>
-                <td>{fmtDuration(c.durationMs)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        caption="Calls, newest first"
+        rows={list.rows}
+        rowKey={(c) => c.id}
+        columns={[
+          { header: 'Time', cell: (c) => <Link href={`/calls/${c.id}`}>{fmtTime(c.createdAt)}</Link> },
+          { header: 'Direction', cell: (c) => c.direction },
+          { header: 'Agent', cell: (c) => agents.name(c.agentId) ?? '—' },
+          { header: 'Number', cell: (c) => (c.direction === 'inbound' ? c.from : c.to) },
+          {
+            header: 'Outcome',
+            cell: (c) => <Badge tone={outcomeTone(c.outcome)}>{c.outcome ?? c.status}</Badge>,
+          },
+          { header: 'Duration', cell: (c) => fmtDuration(c.durationMs) },
+        ]}
+      />
       <MoreButton hasMore={list.hasMore} more={list.more} />
     </>
   );

@@ -5,6 +5,7 @@ import {
   ActionButton,
   Alert,
   Badge,
+  DataTable,
   fmtTime,
   Loading,
   MoreButton,
@@ -109,39 +110,27 @@ export default function CampaignDetail({ params }: { params: Record<string, stri
       ) : null}
       <h2>Contacts</h2>
       <Alert>{contacts.error}</Alert>
-      <div className="table-wrap">
-        <table>
-          <caption className="sr-only">Contacts</caption>
-          <thead>
-            <tr>
-              <th scope="col">Row</th>
-              <th scope="col">Phone</th>
-              <th scope="col">Status</th>
-              <th scope="col">Attempts</th>
-              <th scope="col">Last outcome</th>
-              <th scope="col">Next attempt</th>
-            </tr>
-          </thead>
-          <tbody>
-            {contacts.rows.map((k) => (
-              <tr key={k.id}>
-                <td>{k.rowNumber ?? '—'}</td>
-                <td>{k.phone}</td>
-                <td>{k.status}</td>
-                <td>{k.attempts}</td>
-                <td>
-                  {k.lastCallId ? (
-                    <Link href={`/calls/${k.lastCallId}`}>{k.lastOutcome ?? 'call'}</Link>
-                  ) : (
-                    (k.lastOutcome ?? '—')
-                  )}
-                </td>
-                <td>{fmtTime(k.nextAttemptAt)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        caption="Contacts"
+        rows={contacts.rows}
+        rowKey={(k) => k.id}
+        columns={[
+          { header: 'Row', cell: (k) => k.rowNumber ?? '—' },
+          { header: 'Phone', cell: (k) => k.phone },
+          { header: 'Status', cell: (k) => k.status },
+          { header: 'Attempts', cell: (k) => k.attempts },
+          {
+            header: 'Last outcome',
+            cell: (k) =>
+              k.lastCallId ? (
+                <Link href={`/calls/${k.lastCallId}`}>{k.lastOutcome ?? 'call'}</Link>
+              ) : (
+                (k.lastOutcome ?? '—')
+              ),
+          },
+          { header: 'Next attempt', cell: (k) => fmtTime(k.nextAttemptAt) },
+        ]}
+      />
       <MoreButton hasMore={contacts.hasMore} more={contacts.more} />
     </>
   );

@@ -1,8 +1,8 @@
 import { useState } from 'react';
 import { ApiError, api, errorText, get, type Page } from '../api';
 import { Link } from '../router';
-import { Alert, Badge, Field, fmtTime, MoreButton, PageTitle, useCan, useLoad, usePaged } from '../ui';
-import type { Agent } from './agent-types';
+import { Alert, Badge, DataTable, Field, fmtTime, MoreButton, PageTitle, useCan, usePaged } from '../ui';
+import { AgentOptions, useAgents } from './agent-list';
 
 export interface Campaign {
   id: string;
@@ -31,29 +31,18 @@ export function ImportReportView({ report }: { report: ImportReport }) {
         {report.received} rows received, {report.added} added, {report.duplicates} duplicates,{' '}
         {report.errors.length} rejected.
       </p>
-      {report.errors.length ? (
-        <div className="table-wrap">
-          <table>
-            <caption>Rows not imported</caption>
-            <thead>
-              <tr>
-                <th scope="col">Row</th>
-                <th scope="col">Column</th>
-                <th scope="col">Problem</th>
-              </tr>
-            </thead>
-            <tbody>
-              {report.errors.map((e) => (
-                <tr key={`${e.row}-${e.field}`}>
-                  <td>Row {e.row}</td>
-                  <td>{e.field}</td>
-                  <td>{e.message}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : null}
+      <DataTable
+        caption="Rows not imported"
+        captionVisible
+        rows={report.errors}
+        rowKey={(e) => `${e.row}-${e.field}`}
+        empty={null}
+        columns={[
+          { header: 'Row', cell: (e) => `Row ${e.row}` },
+          { header: 'Column', cell: (e) => e.field },
+          { header: 'Problem', cell: (e) => e.message },
+        ]}
+      />
     </div>
   );
 }
@@ -93,12 +82,11 @@ export function CsvInput({ value, onChange }: { value: string; onChange: (v: str
 export default function Campaigns() {
   const canEdit = useCan('member');
   const list = usePaged<Campaign>((cursor) => get<Page<Campaign>>('/campaigns', { cursor }), []);
-  const agents = useLoad(() => get<Page<Agent>>('/agents', { limit: 200 }), []);
+  const agents = useAgents();
   const [form, setForm] = useState({ name: '', agentId: '', callerId: '', maxConcurrency: '5', csv: '' });
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState<string | null>(null);
   const [report, setReport] = useState<{ id: string; import: ImportReport } | null>(null);
-  const agentName = (id: string) => agents.data?.data.find((a) => a.id === id)?.name ?? id;
   const err = (k: string) => (errors[k] ? [errors[k]] : []);
   return (
     <>
@@ -164,11 +152,7 @@ export default function Campaigns() {
                       onChange={(e) => setForm({ ...form, agentId: e.target.value })}
                     >
                       <option value="">Choose…</option>
-                      {agents.data?.data.map((a) => (
-                        <option key={a.id} value={a.id}>
-                          {a.name}
-                        </option>
-                      ))}
+                      <AgentOptions agents={agents.list} />
                     </select>
                   )}
                 </Field>
@@ -215,35 +199,18 @@ export default function Campaigns() {
         </details>
       ) : null}
       <Alert>{list.error}</Alert>
-      <div className="table-wrap">
-        <table>
-          <caption className="sr-only">Campaigns</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Status</th>
-              <th scope="col">Agent</th>
-              <th scope="col">Caller ID</th>
-              <th scope="col">Created</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.rows.map((c) => (
-              <tr key={c.id}>
-                <td>
-                  <Link href={`/campaigns/${c.id}`}>{c.name}</Link>
-                </td>
-                <td>
-                  <Badge tone={statusTone(c.status)}>{c.status}</Badge>
-                </td>
-                <td>{agentName(c.agentId)}</td>
-                <td>{c.callerId}</td>
-                <td>{fmtTime(c.createdAt)}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        caption="Campaigns"
+        rows={list.rows}
+        rowKey={(c) => c.id}
+        columns={[
+          { header: 'Name', cell: (c) => <Link href={`/campaigns/${c.id}`}>{c.name}</Link> },
+          { header: 'Status', cell: (c) => <Badge tone={statusTone(c.status)}>{c.status}</Badge> },
+          { header: 'Agent', cell: (c) => agents.name(c.agentId) ?? c.agentId },
+          { header: 'Caller ID', cell: (c) => c.callerId },
+          { header: 'Created', cell: (c) => fmtTime(c.createdAt) },
+        ]}
+      />
       <MoreButton hasMore={list.hasMore} more={list.more} />
       <p className="muted">
         A campaign calls from the moment it is created.{' '}

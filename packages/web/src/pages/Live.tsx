@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { get, type Page, post } from '../api';
 import { Link } from '../router';
-import { ActionButton, Alert, Badge, fmtTime, PageTitle, useCan, useLoad } from '../ui';
+import { ActionButton, Alert, Badge, DataTable, fmtTime, PageTitle, useCan, useLoad } from '../ui';
 import type { Call } from './call-types';
 
 interface LiveLine {
@@ -89,59 +89,50 @@ export default function Live() {
       </p>
       <Alert>{live.error}</Alert>
       {followed ? <FollowedCall id={followed} onClose={() => setFollowed(undefined)} onEnd={reload} /> : null}
-      <div className="table-wrap">
-        <table>
-          <caption className="sr-only">Live calls</caption>
-          <thead>
-            <tr>
-              <th scope="col">Started</th>
-              <th scope="col">Direction</th>
-              <th scope="col">From → to</th>
-              <th scope="col">Status</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {calls.map((c) => (
-              <tr key={c.id}>
-                <td>
-                  <Link href={`/calls/${c.id}`}>{fmtTime(c.startedAt ?? c.createdAt)}</Link>
-                </td>
-                <td>{c.direction}</td>
-                <td>
-                  {c.from} → {c.to}
-                </td>
-                <td>
-                  <Badge tone="info">{c.status}</Badge>
-                </td>
-                <td>
-                  <button
-                    type="button"
-                    aria-label={`Follow the call from ${c.from} to ${c.to}`}
-                    onClick={() => setFollowed(c.id)}
-                  >
-                    Follow
-                  </button>{' '}
-                  {canHangUp ? (
-                    <ActionButton
-                      className="danger"
-                      aria-label={`Hang up the call from ${c.from} to ${c.to}`}
-                      onAction={async () => {
-                        await post(`/calls/${c.id}/hangup`);
-                        await live.reload();
-                      }}
-                    >
-                      Hang up
-                    </ActionButton>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        caption="Live calls"
+        rows={calls}
+        rowKey={(c) => c.id}
+        columns={[
+          {
+            header: 'Started',
+            cell: (c) => <Link href={`/calls/${c.id}`}>{fmtTime(c.startedAt ?? c.createdAt)}</Link>,
+          },
+          { header: 'Direction', cell: (c) => c.direction },
+          {
+            header: 'From → to',
+            cell: (c) => (
+              <>
+                {c.from} → {c.to}
+              </>
+            ),
+          },
+          { header: 'Status', cell: (c) => <Badge tone="info">{c.status}</Badge> },
+        ]}
+        actions={(c) => (
+          <>
+            <button
+              type="button"
+              aria-label={`Follow the call from ${c.from} to ${c.to}`}
+              onClick={() => setFollowed(c.id)}
+            >
+              Follow
+            </button>{' '}
+            {canHangUp ? (
+              <ActionButton
+                className="danger"
+                aria-label={`Hang up the call from ${c.from} to ${c.to}`}
+                onAction={async () => {
+                  await post(`/calls/${c.id}/hangup`);
+                  await reload();
+                }}
+              >
+                Hang up
+              </ActionButton>
+            ) : null}
+          </>
+        )}
+      />
     </>
   );
 }

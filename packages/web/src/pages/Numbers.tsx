@@ -1,8 +1,18 @@
 import { useState } from 'react';
-import { ApiError, del, errorText, get, type Page, patch, post } from '../api';
-import { Alert, Field, MoreButton, PageTitle, useCan, useLoad, usePaged } from '../ui';
-import { errorsFor, type FieldErrors, fieldErrors } from '../validation';
-import type { Agent } from './agent-types';
+import { del, errorText, get, type Page, patch, post } from '../api';
+import {
+  Alert,
+  ConfirmDelete,
+  DataTable,
+  Field,
+  MoreButton,
+  PageTitle,
+  useCan,
+  useFormErrors,
+  usePaged,
+} from '../ui';
+import { errorsFor } from '../validation';
+import { AgentOptions, useAgents } from './agent-list';
 
 interface PhoneNumber {
   id: string;
@@ -18,18 +28,13 @@ export default function Numbers() {
   const canEdit = useCan('member');
   const canAdmin = useCan('admin');
   const list = usePaged<PhoneNumber>((cursor) => get<Page<PhoneNumber>>('/phone-numbers', { cursor }), []);
-  const agents = useLoad(() => get<Page<Agent>>('/agents', { limit: 200 }), []);
+  const agents = useAgents();
   const [form, setForm] = useState({ number: '', connector: 'sip', agentId: '', label: '' });
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [error, setError] = useState<string | null>(null);
+  const { errors, error, setError, clear, fail } = useFormErrors();
   const agentOptions = (
     <>
       <option value="">Default inbound agent</option>
-      {agents.data?.data.map((a) => (
-        <option key={a.id} value={a.id}>
-          {a.name}
-        </option>
-      ))}
+      <AgentOptions agents={agents.list} />
     </>
   );
   return (
@@ -40,8 +45,7 @@ export default function Numbers() {
           className="panel filters"
           onSubmit={async (e) => {
             e.preventDefault();
-            setErrors({});
-            setError(null);
+            clear();
             try {
               await post('/phone-numbers', {
                 number: form.number,
@@ -52,8 +56,7 @@ export default function Numbers() {
               setForm({ ...form, number: '', label: '' });
               void list.reload();
             } catch (err) {
-              if (err instanceof ApiError) setErrors(fieldErrors(err.details));
-              setError(errorText(err));
+              fail(err);
             }
           }}
         >
@@ -106,71 +109,51 @@ export default function Numbers() {
         </form>
       ) : null}
       <Alert>{list.error ?? error}</Alert>
-      <div className="table-wrap">
-        <table>
-          <caption className="sr-only">Phone numbers</caption>
-          <thead>
-            <tr>
-              <th scope="col">Number</th>
-              <th scope="col">Connector</th>
-              <th scope="col">Answered by</th>
-              <th scope="col">Label</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.rows.map((n) => (
-              <tr key={n.id}>
-                <td>{n.number}</td>
-                <td>{n.connector}</td>
-                <td>
-                  {canEdit ? (
-                    <select
-                      aria-label={`Agent answering ${n.number}`}
-                      value={n.agentId ?? ''}
-                      onChange={async (e) => {
-                        try {
-                          await patch(`/phone-numbers/${n.id}`, { agentId: e.target.value || null });
-                          void list.reload();
-                        } catch (err) {
-                          setError(errorText(err));
-                        }
-                      }}
-                    >
-                      {agentOptions}
-                    </select>
-                  ) : (
-                    (agents.data?.data.find((a) => a.id === n.agentId)?.name ?? 'Default inbound agent')
-                  )}
-                </td>
-                <td>{n.label ?? '—'}</td>
-                <td>
-                  {canAdmin ? (
-                    <button
-                      type="button"
-                      className="danger"
-                      aria-label={`Delete ${n.number}`}
-                      onClick={async () => {
-                        if (!window.confirm(`Delete ${n.number}?`)) return;
-                        try {
-                          await del(`/phone-numbers/${n.id}`);
-                          void list.reload();
-                        } catch (err) {
-                          setError(errorText(err));
-                        }
-                      }}
-                    >
-                      Delete
-                    </button>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        caption="Phone numbers"
+        rows={list.rows}
+        rowKey={(n) => n.id}
+        columns={[
+          { header: 'Number', cell: (n) => n.number },
+          { header: 'Connector', cell: (n) => n.connector },
+          {
+            header: 'Answered by',
+            cell: (n) =>
+              canEdit ? (
+                <select
+                  aria-label={`Agent answering ${n.number}`}
+                  value={n.agentId ?? ''}
+                  onChange={async (e) => {
+                    try {
+                      await patch(`/phone-numbers/${n.id}`, { agentId: e.target.value || null });
+                      void list.reload();
+                    } catch (err) {
+                      setError(errorText(err));
+                    }
+                  }}
+                >
+                  {agentOptions}
+                </select>
+              ) : (
+                (agents.name(n.agentId) ?? 'Default inbound agent')
+              ),
+          },
+          { header: 'Label', cell: (n) => n.label ?? '—' },
+        ]}
+        actions={(n) =>
+          canAdmin ? (
+            <ConfirmDelete
+              aria-label={`Delete ${n.number}`}
+              confirm={`Delete ${n.number}?`}
+              onDelete={async () => {
+                await del(`/phone-numbers/${n.id}`);
+                void list.reload();
+              }}
+              onError={setError}
+            />
+          ) : null
+        }
+      />
       <MoreButton hasMore={list.hasMore} more={list.more} />
     </>
   );

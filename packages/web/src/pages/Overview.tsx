@@ -11,7 +11,7 @@ interface Stats {
 }
 
 /** The last 24 hours as 24 hourly buckets, oldest first. */
-export function hourlyBuckets(stats: Stats): { hour: Date; count: number }[] {
+function hourlyBuckets(stats: Stats): { hour: Date; count: number }[] {
   const end = new Date(stats.until);
   end.setMinutes(0, 0, 0);
   const counts = new Map(stats.perHour.map((h) => [new Date(h.hour).getTime(), h.count]));

@@ -1,7 +1,20 @@
 import { useState } from 'react';
-import { ApiError, del, errorText, get, type Page, patch, post } from '../api';
-import { Alert, Badge, Field, Loading, MoreButton, PageTitle, useCan, useLoad, usePaged } from '../ui';
-import { errorsFor, type FieldErrors, fieldErrors, unclaimed } from '../validation';
+import { del, errorText, get, type Page, patch, post } from '../api';
+import {
+  Alert,
+  Badge,
+  ConfirmDelete,
+  DataTable,
+  Field,
+  Loading,
+  MoreButton,
+  PageTitle,
+  useCan,
+  useFormErrors,
+  useLoad,
+  usePaged,
+} from '../ui';
+import { errorsFor, unclaimed } from '../validation';
 
 interface Credential {
   id: string;
@@ -71,112 +84,92 @@ function ProvidersSection({ credentials }: { credentials: Credential[] }) {
         </details>
       ) : null}
       {list.loading && !list.rows.length ? <Loading what="providers" /> : null}
-      <div className="table-wrap">
-        <table>
-          <caption className="sr-only">Providers</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Type</th>
-              <th scope="col">Credential</th>
-              <th scope="col">Id (use in agents)</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.rows.map((p) => {
-              const t = tests[p.id];
-              return (
-                <tr key={p.id}>
-                  <td>
-                    {p.name}
-                    {editing === p.id && types.data ? (
-                      <ProviderForm
-                        types={types.data.data}
-                        credentials={credentials}
-                        existing={p}
-                        onSaved={() => {
-                          setEditing(null);
-                          void list.reload();
-                        }}
-                      />
-                    ) : null}
-                  </td>
-                  <td>{p.kind}</td>
-                  <td>{p.type}</td>
-                  <td>{credName(p.credentialId)}</td>
-                  <td>
-                    <code>{p.id}</code>
-                  </td>
-                  <td>
-                    <div className="actions">
-                      {canEdit ? (
-                        <button
-                          type="button"
-                          aria-label={`Test ${p.name}`}
-                          onClick={async () => {
-                            setTests((x) => ({ ...x, [p.id]: 'Testing…' }));
-                            try {
-                              const r = await post<TestResult>(`/providers/${p.id}/test`);
-                              setTests((x) => ({ ...x, [p.id]: r }));
-                            } catch (e) {
-                              setTests((x) => ({ ...x, [p.id]: errorText(e) }));
-                            }
-                          }}
-                        >
-                          Test
-                        </button>
-                      ) : null}
-                      {canEdit ? (
-                        <button
-                          type="button"
-                          aria-label={`Edit ${p.name}`}
-                          onClick={() => setEditing(editing === p.id ? null : p.id)}
-                        >
-                          {editing === p.id ? 'Close' : 'Edit'}
-                        </button>
-                      ) : null}
-                      {canEdit ? (
-                        <button
-                          type="button"
-                          className="danger"
-                          aria-label={`Delete ${p.name}`}
-                          onClick={async () => {
-                            if (!window.confirm(`Delete provider ${p.name}?`)) return;
-                            try {
-                              await del(`/providers/${p.id}`);
-                              void list.reload();
-                            } catch (e) {
-                              setTests((x) => ({ ...x, [p.id]: errorText(e) }));
-                            }
-                          }}
-                        >
-                          Delete
-                        </button>
-                      ) : null}
-                    </div>
-                    {t ? (
-                      <div role="status" data-testid={`test-${p.id}`}>
-                        {typeof t === 'string' ? (
-                          t
-                        ) : (
-                          <>
-                            <Badge tone={t.ok ? 'ok' : 'danger'}>{t.code}</Badge> {t.message}
-                            {t.latencyMs !== null ? ` (${t.latencyMs} ms)` : ''}
-                          </>
-                        )}
-                      </div>
-                    ) : null}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        caption="Providers"
+        rows={list.rows}
+        rowKey={(p) => p.id}
+        columns={[
+          {
+            header: 'Name',
+            cell: (p) => (
+              <>
+                {p.name}
+                {editing === p.id && types.data ? (
+                  <ProviderForm
+                    types={types.data.data}
+                    credentials={credentials}
+                    existing={p}
+                    onSaved={() => {
+                      setEditing(null);
+                      void list.reload();
+                    }}
+                  />
+                ) : null}
+              </>
+            ),
+          },
+          { header: 'Kind', cell: (p) => p.kind },
+          { header: 'Type', cell: (p) => p.type },
+          { header: 'Credential', cell: (p) => credName(p.credentialId) },
+          { header: 'Id (use in agents)', cell: (p) => <code>{p.id}</code> },
+        ]}
+        actions={(p) => {
+          const t = tests[p.id];
+          const report = (r: TestResult | string) => setTests((x) => ({ ...x, [p.id]: r }));
+          return (
+            <>
+              <div className="actions">
+                {canEdit ? (
+                  <>
+                    <button
+                      type="button"
+                      aria-label={`Test ${p.name}`}
+                      onClick={async () => {
+                        report('Testing…');
+                        try {
+                          report(await post<TestResult>(`/providers/${p.id}/test`));
+                        } catch (e) {
+                          report(errorText(e));
+                        }
+                      }}
+                    >
+                      Test
+                    </button>
+                    <button
+                      type="button"
+                      aria-label={`Edit ${p.name}`}
+                      onClick={() => setEditing(editing === p.id ? null : p.id)}
+                    >
+                      {editing === p.id ? 'Close' : 'Edit'}
+                    </button>
+                    <ConfirmDelete
+                      aria-label={`Delete ${p.name}`}
+                      confirm={`Delete provider ${p.name}?`}
+                      onDelete={async () => {
+                        await del(`/providers/${p.id}`);
+                        void list.reload();
+                      }}
+                      onError={report}
+                    />
+                  </>
+                ) : null}
+              </div>
+              {t ? (
+                <div role="status" data-testid={`test-${p.id}`}>
+                  {typeof t === 'string' ? (
+                    t
+                  ) : (
+                    <>
+                      <Badge tone={t.ok ? 'ok' : 'danger'}>{t.code}</Badge> {t.message}
+                      {t.latencyMs !== null ? ` (${t.latencyMs} ms)` : ''}
+                    </>
+                  )}
+                </div>
+              ) : null}
+            </>
+          );
+        }}
+      />
       <MoreButton hasMore={list.hasMore} more={list.more} />
     </section>
   );
@@ -198,16 +191,14 @@ function ProviderForm({
   const [type, setType] = useState(existing?.type ?? types.find((t) => t.kind === 'llm')?.type ?? '');
   const [credentialId, setCredentialId] = useState(existing?.credentialId ?? '');
   const [settings, setSettings] = useState(JSON.stringify(existing?.settings ?? {}, null, 2));
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [error, setError] = useState<string | null>(null);
+  const { errors, setErrors, error, clear, fail } = useFormErrors();
   const info = types.find((t) => t.kind === kind && t.type === type);
   const keys = Object.keys(info?.settingsSchema.properties ?? {});
   return (
     <form
       onSubmit={async (e) => {
         e.preventDefault();
-        setErrors({});
-        setError(null);
+        clear();
         let parsed: unknown;
         try {
           parsed = JSON.parse(settings || '{}');
@@ -221,8 +212,7 @@ function ProviderForm({
           else await post('/providers', { ...body, kind, type });
           onSaved();
         } catch (err) {
-          if (err instanceof ApiError) setErrors(fieldErrors(err.details));
-          setError(errorText(err));
+          fail(err);
         }
       }}
     >
@@ -313,72 +303,54 @@ function CredentialsSection({ list }: { list: ReturnType<typeof usePaged<Credent
           <CredentialForm onSaved={() => void list.reload()} />
         </details>
       ) : null}
-      <div className="table-wrap">
-        <table>
-          <caption className="sr-only">Credentials</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Secret</th>
-              <th scope="col">Allowed hosts</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.rows.map((c) => (
-              <tr key={c.id}>
-                <td>
-                  {c.name}
-                  {editing === c.id ? (
-                    <CredentialForm
-                      existing={c}
-                      onSaved={() => {
-                        setEditing(null);
-                        void list.reload();
-                      }}
-                    />
-                  ) : null}
-                </td>
-                <td>
-                  <code>{c.masked}</code>
-                </td>
-                <td>{c.allowedHosts.join(', ') || '—'}</td>
-                <td>
-                  {canAdmin ? (
-                    <div className="actions">
-                      <button
-                        type="button"
-                        aria-label={`Edit credential ${c.name}`}
-                        onClick={() => setEditing(editing === c.id ? null : c.id)}
-                      >
-                        {editing === c.id ? 'Close' : 'Edit'}
-                      </button>
-                      <button
-                        type="button"
-                        className="danger"
-                        aria-label={`Delete credential ${c.name}`}
-                        onClick={async () => {
-                          if (!window.confirm(`Delete credential ${c.name}?`)) return;
-                          try {
-                            await del(`/credentials/${c.id}`);
-                            void list.reload();
-                          } catch (e) {
-                            setError(errorText(e));
-                          }
-                        }}
-                      >
-                        Delete
-                      </button>
-                    </div>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        caption="Credentials"
+        rows={list.rows}
+        rowKey={(c) => c.id}
+        columns={[
+          {
+            header: 'Name',
+            cell: (c) => (
+              <>
+                {c.name}
+                {editing === c.id ? (
+                  <CredentialForm
+                    existing={c}
+                    onSaved={() => {
+                      setEditing(null);
+                      void list.reload();
+                    }}
+                  />
+                ) : null}
+              </>
+            ),
+          },
+          { header: 'Secret', cell: (c) => <code>{c.masked}</code> },
+          { header: 'Allowed hosts', cell: (c) => c.allowedHosts.join(', ') || '—' },
+        ]}
+        actions={(c) =>
+          canAdmin ? (
+            <div className="actions">
+              <button
+                type="button"
+                aria-label={`Edit credential ${c.name}`}
+                onClick={() => setEditing(editing === c.id ? null : c.id)}
+              >
+                {editing === c.id ? 'Close' : 'Edit'}
+              </button>
+              <ConfirmDelete
+                aria-label={`Delete credential ${c.name}`}
+                confirm={`Delete credential ${c.name}?`}
+                onDelete={async () => {
+                  await del(`/credentials/${c.id}`);
+                  void list.reload();
+                }}
+                onError={setError}
+              />
+            </div>
+          ) : null
+        }
+      />
     </section>
   );
 }
@@ -387,14 +359,12 @@ function CredentialForm({ existing, onSaved }: { existing?: Credential; onSaved:
   const [name, setName] = useState(existing?.name ?? '');
   const [value, setValue] = useState('');
   const [hosts, setHosts] = useState(existing?.allowedHosts.join(', ') ?? '');
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [error, setError] = useState<string | null>(null);
+  const { errors, error, clear, fail } = useFormErrors();
   return (
     <form
       onSubmit={async (e) => {
         e.preventDefault();
-        setErrors({});
-        setError(null);
+        clear();
         try {
           const body = {
             name,
@@ -406,8 +376,7 @@ function CredentialForm({ existing, onSaved }: { existing?: Credential; onSaved:
           setValue('');
           onSaved();
         } catch (err) {
-          if (err instanceof ApiError) setErrors(fieldErrors(err.details));
-          setError(errorText(err));
+          fail(err);
         }
       }}
     >

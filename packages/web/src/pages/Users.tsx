@@ -1,7 +1,18 @@
 import { useState } from 'react';
-import { ApiError, del, errorText, get, patch, post, ROLES, type Role } from '../api';
-import { Alert, Field, fmtTime, PageTitle, useCan, useLoad, useSession } from '../ui';
-import { errorsFor, type FieldErrors, fieldErrors } from '../validation';
+import { del, errorText, get, patch, post, ROLES, type Role } from '../api';
+import {
+  Alert,
+  ConfirmDelete,
+  DataTable,
+  Field,
+  fmtTime,
+  PageTitle,
+  useCan,
+  useFormErrors,
+  useLoad,
+  useSession,
+} from '../ui';
+import { errorsFor } from '../validation';
 
 interface Member {
   userId: string;
@@ -16,9 +27,9 @@ export default function Users() {
   const me = useSession();
   const list = useLoad(() => get<{ data: Member[] }>('/users'), []);
   const [form, setForm] = useState({ email: '', name: '', password: '', role: 'member' as Role });
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [error, setError] = useState<string | null>(null);
+  const { errors, error, setError, clear, fail } = useFormErrors();
   const [done, setDone] = useState<string | null>(null);
+  const roleOptions = ROLES.map((r) => <option key={r}>{r}</option>);
   return (
     <>
       <PageTitle>Users</PageTitle>
@@ -27,8 +38,7 @@ export default function Users() {
           className="panel"
           onSubmit={async (e) => {
             e.preventDefault();
-            setErrors({});
-            setError(null);
+            clear();
             setDone(null);
             try {
               const m = await post<Member>('/users', {
@@ -41,8 +51,7 @@ export default function Users() {
               setForm({ email: '', name: '', password: '', role: 'member' });
               void list.reload();
             } catch (err) {
-              if (err instanceof ApiError) setErrors(fieldErrors(err.details));
-              setError(errorText(err));
+              fail(err);
             }
           }}
         >
@@ -92,9 +101,7 @@ export default function Users() {
                   value={form.role}
                   onChange={(e) => setForm({ ...form, role: e.target.value as Role })}
                 >
-                  {ROLES.map((r) => (
-                    <option key={r}>{r}</option>
-                  ))}
+                  {roleOptions}
                 </select>
               )}
             </Field>
@@ -105,73 +112,53 @@ export default function Users() {
         </form>
       ) : null}
       <Alert>{list.error}</Alert>
-      <div className="table-wrap">
-        <table>
-          <caption className="sr-only">Members</caption>
-          <thead>
-            <tr>
-              <th scope="col">Email</th>
-              <th scope="col">Name</th>
-              <th scope="col">Role</th>
-              <th scope="col">Since</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data?.data.map((m) => (
-              <tr key={m.userId}>
-                <td>{m.email}</td>
-                <td>{m.name ?? '—'}</td>
-                <td>
-                  {canAdmin ? (
-                    <select
-                      aria-label={`Role of ${m.email}`}
-                      value={m.role}
-                      onChange={async (e) => {
-                        try {
-                          await patch(`/users/${m.userId}`, { role: e.target.value });
-                          void list.reload();
-                        } catch (err) {
-                          setError(errorText(err));
-                        }
-                      }}
-                    >
-                      {ROLES.map((r) => (
-                        <option key={r}>{r}</option>
-                      ))}
-                    </select>
-                  ) : (
-                    m.role
-                  )}
-                </td>
-                <td>{fmtTime(m.createdAt)}</td>
-                <td>
-                  {canAdmin && m.email !== me.email ? (
-                    <button
-                      type="button"
-                      className="danger"
-                      aria-label={`Remove ${m.email}`}
-                      onClick={async () => {
-                        if (!window.confirm(`Remove ${m.email} from this workspace?`)) return;
-                        try {
-                          await del(`/users/${m.userId}`);
-                          void list.reload();
-                        } catch (err) {
-                          setError(errorText(err));
-                        }
-                      }}
-                    >
-                      Remove
-                    </button>
-                  ) : null}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        caption="Members"
+        rows={list.data?.data ?? []}
+        rowKey={(m) => m.userId}
+        columns={[
+          { header: 'Email', cell: (m) => m.email },
+          { header: 'Name', cell: (m) => m.name ?? '—' },
+          {
+            header: 'Role',
+            cell: (m) =>
+              canAdmin ? (
+                <select
+                  aria-label={`Role of ${m.email}`}
+                  value={m.role}
+                  onChange={async (e) => {
+                    try {
+                      await patch(`/users/${m.userId}`, { role: e.target.value });
+                      void list.reload();
+                    } catch (err) {
+                      setError(errorText(err));
+                    }
+                  }}
+                >
+                  {roleOptions}
+                </select>
+              ) : (
+                m.role
+              ),
+          },
+          { header: 'Since', cell: (m) => fmtTime(m.createdAt) },
+        ]}
+        actions={(m) =>
+          canAdmin && m.email !== me.email ? (
+            <ConfirmDelete
+              aria-label={`Remove ${m.email}`}
+              confirm={`Remove ${m.email} from this workspace?`}
+              onDelete={async () => {
+                await del(`/users/${m.userId}`);
+                void list.reload();
+              }}
+              onError={setError}
+            >
+              Remove
+            </ConfirmDelete>
+          ) : null
+        }
+      />
     </>
   );
 }

@@ -1,19 +1,23 @@
-import { useState } from 'react';
-import { ApiError, del, errorText, get, type Page, patch, post } from '../api';
+import { type ReactNode, useState } from 'react';
+import { del, errorText, get, type Page, patch, post } from '../api';
 import { Link } from '../router';
 import {
   ActionButton,
   Alert,
   Badge,
+  ConfirmDelete,
+  DataTable,
   Field,
   fmtTime,
   MoreButton,
   PageTitle,
   Secret,
   useCan,
+  useFormErrors,
   usePaged,
 } from '../ui';
-import { errorsFor, type FieldErrors, fieldErrors } from '../validation';
+import { errorsFor } from '../validation';
+import { type Delivery, deliveryTone } from './delivery-types';
 
 interface Webhook {
   id: string;
@@ -25,19 +29,6 @@ interface Webhook {
   enabled: boolean;
   createdAt: string;
 }
-interface Delivery {
-  id: string;
-  type: string;
-  callId: string | null;
-  target: string;
-  webhookId: string | null;
-  status: 'pending' | 'delivered' | 'dead';
-  attempts: number;
-  lastStatus: number | null;
-  lastError: string | null;
-  createdAt: string;
-}
-
 /** The event types a webhook can subscribe to (every call event but `transcript.partial`). */
 const EVENT_TYPES = [
   'call.started',
@@ -80,110 +71,102 @@ export default function Webhooks() {
       ) : null}
       <Alert>{hooks.error ?? error}</Alert>
       <Alert kind="ok">{notice}</Alert>
-      <div className="table-wrap">
-        <table>
-          <caption className="sr-only">Webhooks</caption>
-          <thead>
-            <tr>
-              <th scope="col">URL</th>
-              <th scope="col">Events</th>
-              <th scope="col">Format</th>
-              <th scope="col">Enabled</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {hooks.rows.map((w) => (
-              <tr key={w.id}>
-                <td>
-                  {w.url}
-                  {w.description ? <div className="muted">{w.description}</div> : null}
-                </td>
-                <td>{w.eventTypes.join(', ')}</td>
-                <td>{w.format}</td>
-                <td>
-                  {canAdmin ? (
-                    <input
-                      type="checkbox"
-                      aria-label={`Enabled: ${w.url}`}
-                      checked={w.enabled}
-                      onChange={async (e) => {
-                        try {
-                          await patch(`/webhooks/${w.id}`, { enabled: e.target.checked });
-                          void hooks.reload();
-                        } catch (err) {
-                          setError(errorText(err));
-                        }
-                      }}
-                    />
-                  ) : w.enabled ? (
-                    'yes'
-                  ) : (
-                    'no'
-                  )}
-                </td>
-                <td>
-                  <div className="actions">
-                    <button
-                      type="button"
-                      onClick={() => setShown(shown === w.id ? null : w.id)}
-                      aria-expanded={shown === w.id}
-                    >
-                      Deliveries
-                    </button>
-                    {canAdmin ? (
-                      <>
-                        <ActionButton
-                          aria-label={`Replay dead deliveries of ${w.url}`}
-                          onAction={async () => {
-                            const r = await post<{ replayed: number }>(`/webhooks/${w.id}/replay`);
-                            setNotice(`${r.replayed} dead deliveries of ${w.url} queued again.`);
-                            await dead.reload();
-                          }}
-                        >
-                          Replay dead
-                        </ActionButton>
-                        <ActionButton
-                          aria-label={`Rotate the secret of ${w.url}`}
-                          confirm="Rotate the signing secret? The old one stops working at once."
-                          onAction={async () => {
-                            const r = await post<{ secret: string }>(`/webhooks/${w.id}/rotate-secret`);
-                            setSecret({ label: `New signing secret of ${w.url}`, value: r.secret });
-                          }}
-                        >
-                          Rotate secret
-                        </ActionButton>
-                        <ActionButton
-                          className="danger"
-                          aria-label={`Delete webhook ${w.url}`}
-                          confirm={`Delete the webhook to ${w.url}?`}
-                          onAction={async () => {
-                            await del(`/webhooks/${w.id}`);
-                            await hooks.reload();
-                          }}
-                        >
-                          Delete
-                        </ActionButton>
-                      </>
-                    ) : null}
-                  </div>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        caption="Webhooks"
+        rows={hooks.rows}
+        rowKey={(w) => w.id}
+        columns={[
+          {
+            header: 'URL',
+            cell: (w) => (
+              <>
+                {w.url}
+                {w.description ? <div className="muted">{w.description}</div> : null}
+              </>
+            ),
+          },
+          { header: 'Events', cell: (w) => w.eventTypes.join(', ') },
+          { header: 'Format', cell: (w) => w.format },
+          {
+            header: 'Enabled',
+            cell: (w) =>
+              canAdmin ? (
+                <input
+                  type="checkbox"
+                  aria-label={`Enabled: ${w.url}`}
+                  checked={w.enabled}
+                  onChange={async (e) => {
+                    try {
+                      await patch(`/webhooks/${w.id}`, { enabled: e.target.checked });
+                      void hooks.reload();
+                    } catch (err) {
+                      setError(errorText(err));
+                    }
+                  }}
+                />
+              ) : w.enabled ? (
+                'yes'
+              ) : (
+                'no'
+              ),
+          },
+        ]}
+        actions={(w) => (
+          <div className="actions">
+            <button
+              type="button"
+              onClick={() => setShown(shown === w.id ? null : w.id)}
+              aria-expanded={shown === w.id}
+            >
+              Deliveries
+            </button>
+            {canAdmin ? (
+              <>
+                <ActionButton
+                  aria-label={`Replay dead deliveries of ${w.url}`}
+                  onAction={async () => {
+                    const r = await post<{ replayed: number }>(`/webhooks/${w.id}/replay`);
+                    setNotice(`${r.replayed} dead deliveries of ${w.url} queued again.`);
+                    await dead.reload();
+                  }}
+                >
+                  Replay dead
+                </ActionButton>
+                <ActionButton
+                  aria-label={`Rotate the secret of ${w.url}`}
+                  confirm="Rotate the signing secret? The old one stops working at once."
+                  onAction={async () => {
+                    const r = await post<{ secret: string }>(`/webhooks/${w.id}/rotate-secret`);
+                    setSecret({ label: `New signing secret of ${w.url}`, value: r.secret });
+                  }}
+                >
+                  Rotate secret
+                </ActionButton>
+                <ConfirmDelete
+                  aria-label={`Delete webhook ${w.url}`}
+                  confirm={`Delete the webhook to ${w.url}?`}
+                  onDelete={async () => {
+                    await del(`/webhooks/${w.id}`);
+                    await hooks.reload();
+                  }}
+                />
+              </>
+            ) : null}
+          </div>
+        )}
+      />
       <MoreButton hasMore={hooks.hasMore} more={hooks.more} />
       {shown ? <DeliveryList title="Deliveries of the webhook" query={{ webhookId: shown }} /> : null}
       <h2 id="dead-h">Dead letters</h2>
       <p className="muted">
         Deliveries that failed for good, to any target. Replay puts one back in the queue.
       </p>
-      <DeliveryTable rows={dead.rows} onReplayed={() => void dead.reload()} />
+      <DeliveryTable
+        rows={dead.rows}
+        empty={dead.loading ? null : <p>No dead letters.</p>}
+        onReplayed={() => void dead.reload()}
+      />
       <MoreButton hasMore={dead.hasMore} more={dead.more} />
-      {!dead.rows.length && !dead.loading ? <p>No dead letters.</p> : null}
     </>
   );
 }
@@ -203,59 +186,46 @@ function DeliveryList({ title, query }: { title: string; query: Record<string, s
   );
 }
 
-function DeliveryTable({ rows, onReplayed }: { rows: Delivery[]; onReplayed: () => void }) {
+function DeliveryTable({
+  rows,
+  empty = null,
+  onReplayed,
+}: {
+  rows: Delivery[];
+  empty?: ReactNode;
+  onReplayed: () => void;
+}) {
   const canAdmin = useCan('admin');
-  if (!rows.length) return null;
   return (
-    <div className="table-wrap">
-      <table data-testid="deliveries">
-        <caption className="sr-only">Deliveries</caption>
-        <thead>
-          <tr>
-            <th scope="col">Event</th>
-            <th scope="col">Call</th>
-            <th scope="col">Target</th>
-            <th scope="col">Status</th>
-            <th scope="col">Attempts</th>
-            <th scope="col">Last answer</th>
-            <th scope="col">Created</th>
-            <th scope="col">
-              <span className="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((d) => (
-            <tr key={d.id}>
-              <td>{d.type}</td>
-              <td>{d.callId ? <Link href={`/calls/${d.callId}`}>call</Link> : '—'}</td>
-              <td>{d.target}</td>
-              <td>
-                <Badge tone={d.status === 'delivered' ? 'ok' : d.status === 'dead' ? 'danger' : 'info'}>
-                  {d.status}
-                </Badge>
-              </td>
-              <td>{d.attempts}</td>
-              <td>{d.lastStatus ?? d.lastError ?? '—'}</td>
-              <td>{fmtTime(d.createdAt)}</td>
-              <td>
-                {canAdmin && d.status === 'dead' ? (
-                  <ActionButton
-                    aria-label={`Replay ${d.type} delivery`}
-                    onAction={async () => {
-                      await post(`/deliveries/${d.id}/replay`);
-                      onReplayed();
-                    }}
-                  >
-                    Replay
-                  </ActionButton>
-                ) : null}
-              </td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable
+      caption="Deliveries"
+      testId="deliveries"
+      rows={rows}
+      rowKey={(d) => d.id}
+      empty={empty}
+      columns={[
+        { header: 'Event', cell: (d) => d.type },
+        { header: 'Call', cell: (d) => (d.callId ? <Link href={`/calls/${d.callId}`}>call</Link> : '—') },
+        { header: 'Target', cell: (d) => d.target },
+        { header: 'Status', cell: (d) => <Badge tone={deliveryTone(d.status)}>{d.status}</Badge> },
+        { header: 'Attempts', cell: (d) => d.attempts },
+        { header: 'Last answer', cell: (d) => d.lastStatus ?? d.lastError ?? '—' },
+        { header: 'Created', cell: (d) => fmtTime(d.createdAt) },
+      ]}
+      actions={(d) =>
+        canAdmin && d.status === 'dead' ? (
+          <ActionButton
+            aria-label={`Replay ${d.type} delivery`}
+            onAction={async () => {
+              await post(`/deliveries/${d.id}/replay`);
+              onReplayed();
+            }}
+          >
+            Replay
+          </ActionButton>
+        ) : null
+      }
+    />
   );
 }
 
@@ -264,14 +234,12 @@ function WebhookForm({ onCreated }: { onCreated: (w: Webhook, secret: string) =>
   const [types, setTypes] = useState<string[]>(['call.ended']);
   const [format, setFormat] = useState('switchboard');
   const [description, setDescription] = useState('');
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [error, setError] = useState<string | null>(null);
+  const { errors, error, clear, fail } = useFormErrors();
   return (
     <form
       onSubmit={async (e) => {
         e.preventDefault();
-        setErrors({});
-        setError(null);
+        clear();
         try {
           const w = await post<Webhook & { secret: string }>('/webhooks', {
             url,
@@ -282,8 +250,7 @@ function WebhookForm({ onCreated }: { onCreated: (w: Webhook, secret: string) =>
           setUrl('');
           onCreated(w, w.secret);
         } catch (err) {
-          if (err instanceof ApiError) setErrors(fieldErrors(err.details));
-          setError(errorText(err));
+          fail(err);
         }
       }}
     >
