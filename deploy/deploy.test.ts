@@ -197,7 +197,8 @@ test('Dockerfile: stages, sources, user, start command and health check match th
   const cmd = JSON.parse(rt.find((i) => i.op === 'CMD')!.args) as string[];
   assert.deepEqual(cmd, pkg.scripts.start!.replace(/^exec\s+/, '').split(/\s+/), 'CMD is `npm start`');
   assert.ok(existsSync(join(root, cmd[2]!)), `${cmd[2]} exists`);
-  assert.match(read('scripts/start.mjs'), /packages\/cli\/dist\/main\.js/);
+  assert.match(read('scripts/start.mjs'), /await import\(platformBundle\)/);
+  assert.match(read('scripts/build.mjs'), /entryPoints: \{ platform: join\(cliDir, 'dist', 'main\.js'\) \}/);
 
   // HEALTHCHECK: node (no curl in the image) against a real, public route.
   const hc = rt.find((i) => i.op === 'HEALTHCHECK')?.args ?? '';

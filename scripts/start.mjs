@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// The production start: runs the platform as compiled JavaScript. `npm start` on a fresh clone
-// needs no separate build step: what is missing or older than its sources is compiled first
-// (about a second), with a line saying so. Run with `--conditions=switchboard-dist` so the
-// workspace packages resolve to their dist/ builds (package.json does).
+// The production start: runs the platform as compiled, bundled JavaScript. `npm start` on a fresh
+// clone needs no separate build step: what is missing or older than its sources (or than
+// package-lock.json) is compiled and bundled first (a few seconds), with a line saying so.
+// `--conditions=switchboard-dist` (package.json passes it) makes the workspace packages resolve
+// to their dist/ builds wherever they are imported outside the bundle.
 import './require-node.mjs';
-import { buildPackages, stalePackages } from './build.mjs';
+import { enableCompileCache } from 'node:module';
+import { buildPackages, platformBundle, stalePackages } from './build.mjs';
 
 const stale = stalePackages();
 if (stale.length > 0) {
@@ -14,4 +16,6 @@ if (stale.length > 0) {
   const ms = await buildPackages(stale);
   process.stdout.write(`Compiled in ${ms} ms.\n`);
 }
-await import('../packages/cli/dist/main.js');
+// V8 keeps the compiled bundle in the OS temporary folder, so later starts skip compiling it.
+enableCompileCache();
+await import(platformBundle);

@@ -1,5 +1,19 @@
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import {
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import type { Logger } from '@switchboard/core';
@@ -62,6 +76,52 @@ async function countApplied(query: (sql: string) => Promise<{ rows: unknown[] }>
   }
 }
 
+/** PGlite's version and the shipped migrations, which together decide what a template holds. */
+function templateKey(): string {
+  const pgliteDir = dirname(
+    dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite/pglite.wasm')),
+  );
+  const h = createHash('sha256').update(readFileSync(join(pgliteDir, 'package.json')));
+  for (const f of readdirSync(MIGRATIONS_DIR).sort()) {
+    if (f.endsWith('.sql')) h.update(f).update(readFileSync(join(MIGRATIONS_DIR, f)));
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+let templatePromise: Promise<Blob> | undefined;
+
+/**
+ * An empty, fully migrated PGlite data directory as a gzip tarball. initdb and the migrations take
+ * seconds of CPU; a new data directory (a first start, every test store) is unpacked from this
+ * instead. Made once per PGlite version and migration set, kept in the OS temporary folder
+ * (written to a temporary name and renamed, so processes racing to make it never read half a
+ * file).
+ */
+export function pgliteTemplate(): Promise<Blob> {
+  templatePromise ??= (async () => {
+    const dir = join(tmpdir(), 'switchboard-pglite');
+    const file = join(dir, `template-${templateKey()}.tar.gz`);
+    if (existsSync(file)) return new Blob([readFileSync(file)]);
+    const pgl = await PGlite.create();
+    await migratePglite(drizzlePglite(pgl), { migrationsFolder: MIGRATIONS_DIR });
+    const dump = await pgl.dumpDataDir('gzip');
+    await pgl.close();
+    try {
+      mkdirSync(dir, { recursive: true });
+      const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+      writeFileSync(tmp, Buffer.from(await dump.arrayBuffer()));
+      renameSync(tmp, file);
+    } catch {
+      // A read-only temporary folder only means the next new data directory runs initdb again.
+    }
+    return dump;
+  })();
+  templatePromise.catch(() => {
+    templatePromise = undefined;
+  });
+  return templatePromise;
+}
+
 export async function openDatabase(options: OpenOptions): Promise<Database> {
   return options.url ? openPostgres(options.url, options) : openPglite(options);
 }
@@ -77,9 +137,13 @@ async function openPglite(options: OpenOptions): Promise<Database> {
   }
   let pglite: PGlite;
   try {
+    // A new data directory starts from the migrated template rather than from initdb.
+    const loadDataDir =
+      options.loadDataDir ??
+      (dataDir && !existsSync(join(dataDir, 'PG_VERSION')) ? await pgliteTemplate() : undefined);
     pglite = await PGlite.create({
       ...(dataDir ? { dataDir } : {}),
-      ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+      ...(loadDataDir ? { loadDataDir } : {}),
     });
   } catch (e) {
     releaseLock();

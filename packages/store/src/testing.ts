@@ -6,14 +6,14 @@ import { PGlite } from '@electric-sql/pglite';
 import { drizzle } from 'drizzle-orm/pglite';
 import { migrate } from 'drizzle-orm/pglite/migrator';
 import pg from 'pg';
-import { MIGRATIONS_DIR, openDatabase } from './database.js';
+import { openDatabase, pgliteTemplate } from './database.js';
 import { SecretBox } from './secrets.js';
 import { createStore, type Store } from './store.js';
 
 /**
- * Test databases on both backends. PGlite's initdb takes seconds, so a migrated template is built
- * once per migration set and cloned (loadDataDir) per test; PostgreSQL gets a fresh database per
- * store, dropped on close.
+ * Test databases on both backends. PGlite ones are unpacked from the migrated template
+ * (`pgliteTemplate`), as a new data directory is; PostgreSQL gets a fresh database per store,
+ * dropped on close.
  */
 export type Backend = 'pglite' | 'postgres';
 
@@ -23,33 +23,6 @@ export const testPostgresUrl = (): string | undefined =>
 
 /** Backends to run repository suites on: PGlite always, PostgreSQL when a server is configured. */
 export const testBackends = (): Backend[] => (testPostgresUrl() ? ['pglite', 'postgres'] : ['pglite']);
-
-function migrationsHash(): string {
-  const h = createHash('sha256');
-  for (const f of readdirSync(MIGRATIONS_DIR).sort()) {
-    if (f.endsWith('.sql')) h.update(f).update(readFileSync(join(MIGRATIONS_DIR, f)));
-  }
-  return h.digest('hex').slice(0, 16);
-}
-
-let templatePromise: Promise<Blob> | undefined;
-async function pgliteTemplate(): Promise<Blob> {
-  templatePromise ??= (async () => {
-    const dir = join(tmpdir(), 'switchboard-test');
-    mkdirSync(dir, { recursive: true });
-    const file = join(dir, `pglite-${migrationsHash()}.tar.gz`);
-    if (existsSync(file)) return new Blob([readFileSync(file)]);
-    const pgl = await PGlite.create();
-    await migrate(drizzle(pgl), { migrationsFolder: MIGRATIONS_DIR });
-    const dump = await pgl.dumpDataDir('gzip');
-    await pgl.close();
-    const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
-    writeFileSync(tmp, Buffer.from(await dump.arrayBuffer()));
-    renameSync(tmp, file);
-    return dump;
-  })();
-  return templatePromise;
-}
 
 export const TEST_MASTER_KEY = Buffer.alloc(32, 7);
 
