@@ -4,6 +4,8 @@
  * and no services, called at `sip:demo@…` by a SIP client written with the platform's own parsers.
  * The caller asks a question in a synthesised voice; what comes back over RTP is recognised again
  * and must be the demo's answer. Needs no system package, so it runs everywhere `npm test` does.
+ * The platform is also pointed at an OpenTelemetry collector (a local OTLP/HTTP receiver), as an
+ * operator would, and the call must arrive there as a trace once the platform stops.
  */
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
@@ -13,6 +15,7 @@ import { after, describe, test } from 'node:test';
 import type { AsrEvent } from '@switchboard/engine';
 import { type AudioFrame, initMedia, MULAW_8K } from '@switchboard/media';
 import { EspeakTts, SoundSwallowerAsr } from '@switchboard/providers';
+import { attr, Collector } from '@switchboard/telemetry/testing';
 import {
   getHeader,
   parseNameAddr,
@@ -81,6 +84,9 @@ describe('a fresh machine: npm start, then a SIP call to the demo agent', () => 
     symlinkSync(process.execPath, join(bin, 'node'));
     const sipPort = await freeUdpPort();
     const [rtpMin, rtpMax] = rtpRange(20);
+    const collector = new Collector();
+    const otlp = await collector.listen();
+    cleanups.push(() => collector.server.close());
     platform = await spawnPlatform(
       {
         PORT: String(await freeTcpPort()),
@@ -90,6 +96,7 @@ describe('a fresh machine: npm start, then a SIP call to the demo agent', () => 
         RTP_PORT_MIN: String(rtpMin),
         RTP_PORT_MAX: String(rtpMax),
         LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? 'warn',
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlp,
       },
       (fn) => cleanups.push(fn),
       { production: true, path: bin },
@@ -209,5 +216,17 @@ describe('a fresh machine: npm start, then a SIP call to the demo agent', () => 
     platform.child.kill('SIGTERM');
     const exit = await platform.exited;
     assert.equal(exit.code, 0, `the platform exits cleanly on SIGTERM:\n${platform.output().slice(-2000)}`);
+
+    // The call as a trace: its span, and the turn that answered with its phases under it.
+    const names = collector.spans.map((s) => s.name);
+    const call = collector.spans.find((s) => s.name === 'call' && attr(s, 'switchboard.connector') === 'sip');
+    assert.ok(call, `the collector got the call's span (got ${names})`);
+    assert.equal(attr(call, 'switchboard.call.outcome'), 'completed');
+    const turns = collector.spans.filter((s) => s.name === 'turn' && s.parentSpanId === call.spanId);
+    assert.ok(turns.length >= 1, `the call's turns are spans under it (got ${names})`);
+    const phases = collector.spans
+      .filter((s) => turns.some((t) => t.spanId === s.parentSpanId))
+      .map((s) => s.name);
+    assert.ok(phases.includes('llm'), `a turn holds its phases (got ${phases})`);
   });
 });

@@ -20,6 +20,7 @@ import { webCallPlugin } from '@switchboard/telephony';
 import { ensureWeb, webDist } from '@switchboard/web';
 import type { FastifyInstance } from 'fastify';
 import { startAsterisk } from './asterisk.js';
+import { VERSION } from './cli-env.js';
 import { carriers as carrierConnectors } from './carriers.js';
 import { refuseNewCallsWhileDraining } from './drain-guard.js';
 import { startEvents } from './events.js';
@@ -134,6 +135,15 @@ export async function start(
       lostCalls: events.stats.lostCalls,
     });
     stops.unshift(unsubscribeMetrics);
+    const otlp = config.OTEL_EXPORTER_OTLP_ENDPOINT;
+    if (otlp) {
+      // Loaded only when configured: without an endpoint no OpenTelemetry code runs.
+      const { startTelemetry } = await import('@switchboard/telemetry');
+      const telemetry = startTelemetry({ bus: calls.bus, instanceId, version: VERSION });
+      // Runs after the drain has ended the calls, so their spans are complete when flushed.
+      stops.unshift(() => telemetry.stop());
+      subsystems.push(() => ({ name: 'OpenTelemetry', state: 'up', detail: `traces and metrics to ${otlp}` }));
+    }
     const local = await localStackStatus();
     subsystems.push(() => ({
       name: 'local voice stack',

@@ -42,6 +42,8 @@ export const envSchema = z.object({
   DATABASE_POOL_SIZE: positiveInt.default(10),
   REDIS_URL: urlWithScheme(['redis', 'rediss']).optional(),
   MQTT_URL: urlWithScheme(['mqtt', 'mqtts', 'ws', 'wss']).optional(),
+  /** OTLP/HTTP collector: traces and metrics of calls (the SDK reads the other OTEL_* variables). */
+  OTEL_EXPORTER_OTLP_ENDPOINT: urlWithScheme(['http', 'https']).optional(),
   MASTER_KEY: z
     .string()
     .refine((v) => decodeKey(v) !== null, {
