@@ -8,6 +8,7 @@
 // bundled into packages/cli/dist/bundle/platform.mjs, which `npm start` runs: resolving and reading
 // some 1,900 module files one at a time was half of the start-up time.
 // Usage: node scripts/build.mjs [--if-stale] [--quiet]
+import { createHash } from 'node:crypto';
 import {
   copyFileSync,
   existsSync,
@@ -58,10 +59,10 @@ export function stalePackages() {
     const stamp = join(dir, STAMP);
     return !existsSync(stamp) || statSync(stamp).mtimeMs < newestSource(dir);
   });
-  // The bundle holds the dependencies' code too: an `npm ci` of other versions makes it stale.
+  // The bundle holds the dependencies' code too: other versions in package-lock.json make it
+  // stale. Compared by content, since `npm prune` rewrites the file unchanged.
   const bundleStale =
-    !existsSync(BUNDLE_STAMP) ||
-    statSync(BUNDLE_STAMP).mtimeMs < statSync(join(root, 'package-lock.json')).mtimeMs;
+    !existsSync(BUNDLE_STAMP) || readFileSync(BUNDLE_STAMP, 'utf8').trim() !== lockfileHash();
   if (bundleStale && !stale.includes(cliDir)) stale.push(cliDir);
   return webStale() ? [...stale, webDir] : stale;
 }
@@ -164,8 +165,14 @@ async function bundlePlatform() {
     metafile: true,
     logLevel: 'error',
   });
-  writeFileSync(BUNDLE_STAMP, `${new Date().toISOString()}\n`);
+  writeFileSync(BUNDLE_STAMP, `${lockfileHash()}\n`);
   return Object.keys(result.metafile.inputs).length;
+}
+
+function lockfileHash() {
+  return `package-lock.json sha256 ${createHash('sha256')
+    .update(readFileSync(join(root, 'package-lock.json')))
+    .digest('hex')}`;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
