@@ -5,7 +5,9 @@
  * (marker.ts), so what comes back gives per-frame loss, round trip and output jitter.
  * Transports: `audiosocket`, as Asterisk's AudioSocket() places calls (UUID frame, then slin
  * 8 kHz), and `twilio`, as Twilio Media Streams does (signed voice webhook, then `connected`,
- * `start` and μ-law `media` messages on a WebSocket; the marker survives the μ-law round trip).
+ * `start` and μ-law `media` messages on a WebSocket; the marker survives the μ-law round trip),
+ * and `sip`, as a SIP phone or trunk does (INVITE with a PCMU offer over UDP, ACK, then μ-law RTP
+ * from a socket per call; BYE at the end).
  *
  * Timeline: connect every call; wait until each has heard audio back (or `setupTimeoutMs`); settle
  * `warmupMs`; measure `seconds` (prints `measure-start` / `measure-end` so the caller can sample
@@ -14,10 +16,22 @@
  * Prints one JSON line at the end. Usage: call-load.ts '<json LoadArgs>'
  */
 import { randomBytes } from 'node:crypto';
+import dgram from 'node:dgram';
 import net from 'node:net';
 import { mulawDecode, mulawEncode } from '@switchboard/media';
-import { AudioSocketKind, encodeAudioSocketFrame, ScriptedTwilio, uuidToBytes } from '@switchboard/telephony';
+import {
+  AudioSocketKind,
+  encodeAudioSocketFrame,
+  getHeader,
+  parseNameAddr,
+  parseRtp,
+  parseSdp,
+  ScriptedTwilio,
+  serializeRtp,
+  uuidToBytes,
+} from '@switchboard/telephony';
 import { WebSocket } from 'ws';
+import { inDialogText, inviteText, RawUac } from '../../packages/telephony/src/sip/raw-uac.testkit.js';
 import { monotonicMs, runSlots, summarize } from '../stats.js';
 import { MARKER_SAMPLES, readMarker, writeMarker } from './marker.js';
 
@@ -31,8 +45,8 @@ export interface TwilioTarget {
 }
 
 export interface LoadArgs {
-  transport: 'audiosocket' | 'twilio';
-  /** AudioSocket server (transport audiosocket). */
+  transport: 'audiosocket' | 'twilio' | 'sip';
+  /** AudioSocket server (transport audiosocket), or the SIP server (transport sip). */
   host: string;
   port: number;
   twilio?: TwilioTarget;
@@ -72,6 +86,11 @@ interface Call {
   index: number;
   socket: net.Socket | undefined;
   ws: WebSocket | undefined;
+  rtp: dgram.Socket | undefined;
+  /** The platform's RTP port for this call (from its SDP answer). */
+  rtpPeer: number;
+  sipCallId: string;
+  toTag: string;
   streamSid: string;
   acceptedAt: number;
   firstBackAt: number;
@@ -93,6 +112,10 @@ async function main(a: LoadArgs): Promise<LoadResult> {
     index,
     socket: undefined,
     ws: undefined,
+    rtp: undefined,
+    rtpPeer: 0,
+    sipCallId: '',
+    toTag: '',
     streamSid: '',
     acceptedAt: Number.NaN,
     firstBackAt: Number.NaN,
@@ -210,8 +233,60 @@ async function main(a: LoadArgs): Promise<LoadResult> {
       }),
     );
   };
+  const uac = a.transport === 'sip' ? await new RawUac(a.port).open() : undefined;
+  const connectSip = async (c: Call) => {
+    if (!uac) return;
+    const rtp = dgram.createSocket('udp4');
+    await new Promise<void>((r) => rtp.bind(0, '127.0.0.1', () => r()));
+    c.sipCallId = `load-${run}-${c.index}@127.0.0.1`;
+    uac.send(
+      inviteText({
+        callId: c.sipCallId,
+        branch: `z9hG4bK${run}${c.index}`,
+        port: uac.port,
+        rtpPort: rtp.address().port,
+        user: 'demo',
+      }),
+    );
+    const ok = await uac
+      .waitFor(
+        (m) =>
+          m.kind === 'response' &&
+          m.status === 200 &&
+          getHeader(m, 'call-id') === c.sipCallId &&
+          getHeader(m, 'cseq')?.includes('INVITE') === true,
+        a.setupTimeoutMs,
+      )
+      .catch(() => undefined);
+    const media = ok?.kind === 'response' ? parseSdp(ok.body).media[0] : undefined;
+    if (!ok || !media) {
+      rtp.close();
+      return;
+    }
+    c.toTag = parseNameAddr(getHeader(ok, 'to') ?? '').params.get('tag') ?? '';
+    uac.send(inDialogText('ACK', { callId: c.sipCallId, port: uac.port, toTag: c.toTag, cseq: 1 }));
+    c.acceptedAt = monotonicMs();
+    c.rtpPeer = media.port;
+    c.rtp = rtp;
+    rtp.on('message', (buf: Buffer) => {
+      let p: ReturnType<typeof parseRtp>;
+      try {
+        p = parseRtp(buf);
+      } catch {
+        garbled++;
+        return;
+      }
+      if (p.payloadType !== 0) return;
+      const pcm16 = mulawDecode(p.payload);
+      onAudio(c, Buffer.from(pcm16.buffer, pcm16.byteOffset, pcm16.byteLength), 0, pcm16.byteLength);
+    });
+  };
   const connect = (c: Call) =>
-    a.transport === 'twilio' ? connectTwilio(c).catch(() => {}) : connectAudioSocket(c);
+    a.transport === 'twilio'
+      ? connectTwilio(c).catch(() => {})
+      : a.transport === 'sip'
+        ? connectSip(c).catch(() => {})
+        : connectAudioSocket(c);
 
   const pcm = Buffer.alloc(FRAME_BYTES);
   const send = (c: Call) => {
@@ -221,6 +296,20 @@ async function main(a: LoadArgs): Promise<LoadResult> {
       frame.writeUInt16BE(FRAME_BYTES, 1);
       writeMarker(frame, 3, c.index, c.seq, monotonicMs());
       c.socket.write(frame);
+    } else if (c.rtp) {
+      writeMarker(pcm, 0, c.index, c.seq, monotonicMs());
+      const mu = mulawEncode(new Int16Array(pcm.buffer, pcm.byteOffset, MARKER_SAMPLES));
+      c.rtp.send(
+        serializeRtp({
+          payloadType: 0,
+          sequence: c.seq & 0xffff,
+          timestamp: (c.seq * MARKER_SAMPLES) >>> 0,
+          ssrc: 0x5b000000 + c.index,
+          payload: mu,
+        }),
+        c.rtpPeer,
+        a.host,
+      );
     } else if (c.ws) {
       writeMarker(pcm, 0, c.index, c.seq, monotonicMs());
       const mu = mulawEncode(new Int16Array(pcm.buffer, pcm.byteOffset, MARKER_SAMPLES));
@@ -252,9 +341,10 @@ async function main(a: LoadArgs): Promise<LoadResult> {
     await sleep(1000 / a.rampPerSecond);
   }
   await Promise.all(connecting);
-  progress(`${calls.filter((c) => c.socket || c.ws).length}/${a.calls} connected`);
+  const up = (c: Call) => c.socket || c.ws || c.rtp;
+  progress(`${calls.filter(up).length}/${a.calls} connected`);
   const setupDeadline = Date.now() + a.setupTimeoutMs;
-  while (Date.now() < setupDeadline && calls.some((c) => (c.socket || c.ws) && Number.isNaN(c.firstBackAt)))
+  while (Date.now() < setupDeadline && calls.some((c) => up(c) && Number.isNaN(c.firstBackAt)))
     await sleep(50);
   progress(`${calls.filter((c) => !Number.isNaN(c.firstBackAt)).length}/${a.calls} hear audio back`);
   await sleep(a.warmupMs);
@@ -296,12 +386,16 @@ async function main(a: LoadArgs): Promise<LoadResult> {
       );
       c.ws.close();
     }
+    if (c.rtp && uac)
+      uac.send(inDialogText('BYE', { callId: c.sipCallId, port: uac.port, toTag: c.toTag, cseq: 2 }));
   }
   await sleep(200);
   for (const c of calls) {
     c.socket?.destroy();
     c.ws?.terminate();
+    c.rtp?.close();
   }
+  uac?.close();
 
   const live = calls.filter((c) => c.windowFrom >= 0 && c.windowTo >= 0);
   const sent = live.reduce((n, c) => n + (c.windowTo - c.windowFrom), 0);

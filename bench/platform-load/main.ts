@@ -10,7 +10,7 @@
  *   npm run bench -- platform-load [--n=50,100,200,400] [--seconds=10] [--db=postgres,pglite]
  *     [--pglite-n=50,100] [--core=1] [--no-floor] [--profile=DIR] [--heap=DIR]
  *     [--ramp=100] [--transcript-ms=4000] [--postgres=postgres://postgres@127.0.0.1:5432]
- *     [--transport=audiosocket,twilio]
+ *     [--transport=audiosocket,twilio,sip]
  *
  * Columns: CPU % of one core and RSS (MB, peak in the window; `RSS after` once the step's calls
  * ended) of the platform process; lost = frames sent in the window that never came back; jitter
@@ -57,6 +57,7 @@ const PROFILE_DIR = opt('profile', '') || undefined;
 const HEAP_DIR = opt('heap', '') || undefined;
 const HTTP_PORT = 4400;
 const AUDIOSOCKET_PORT = 9400;
+const SIP_PORT = 9402;
 const ECHO_PORT = 4450;
 const FLOOR_PORT = 9401;
 const here = new URL('.', import.meta.url).pathname;
@@ -84,11 +85,12 @@ async function step(
   idle: () => Promise<void>,
   heapMb: () => Promise<number> = async () => Number.NaN,
   atWindowEnd?: () => void,
+  transport: LoadArgs['transport'] = 'audiosocket',
   twilio?: TwilioTarget,
 ): Promise<Row> {
   echo.reset();
   const args: LoadArgs = {
-    transport: twilio ? 'twilio' : 'audiosocket',
+    transport,
     ...(twilio ? { twilio } : {}),
     host: '127.0.0.1',
     port,
@@ -218,6 +220,7 @@ async function platformRows(db: 'postgres' | 'pglite', echo: EchoSts): Promise<R
     postgresUrl: POSTGRES,
     httpPort: HTTP_PORT,
     audioSocketPort: AUDIOSOCKET_PORT,
+    ...(TRANSPORTS.includes('sip') ? { sipPort: SIP_PORT } : {}),
     echoHost: `127.0.0.1:${ECHO_PORT}`,
     core: CORE,
     cpuProfDir: PROFILE_DIR ? `${PROFILE_DIR}/${db}` : undefined,
@@ -252,12 +255,13 @@ async function platformRows(db: 'postgres' | 'pglite', echo: EchoSts): Promise<R
         const row = await step(
           label,
           platform.pid,
-          AUDIOSOCKET_PORT,
+          transport === 'sip' ? SIP_PORT : AUDIOSOCKET_PORT,
           n,
           echo,
           idle,
           heapMb,
           live,
+          transport,
           twilio,
         ).catch((e: unknown) => {
           process.stderr.write(`  ${label} N=${n} failed: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -21,6 +21,8 @@ export interface PlatformOptions {
   postgresUrl: string;
   httpPort: number;
   audioSocketPort: number;
+  /** Built-in SIP on this UDP port (RTP on 30000–31999), for the sip transport; unset: SIP off. */
+  sipPort?: number;
   /** Loopback host:port of the echo connector, allowed as an outbound target. */
   echoHost: string;
   /** `taskset -c <core>` when set. */
@@ -108,7 +110,15 @@ export class Platform {
           OWNER_EMAIL: OWNER.email,
           OWNER_PASSWORD: OWNER.password,
           INTERNAL_TOKEN: 'platform-load-internal-token-0123456789',
-          SIP_ENABLED: 'false',
+          ...(o.sipPort
+            ? {
+                SIP_ENABLED: 'true',
+                SIP_HOST: '127.0.0.1',
+                SIP_PORT: String(o.sipPort),
+                RTP_PORT_MIN: '30000',
+                RTP_PORT_MAX: '31999',
+              }
+            : { SIP_ENABLED: 'false' }),
           AUDIOSOCKET_ENABLED: 'true',
           AUDIOSOCKET_HOST: '127.0.0.1',
           AUDIOSOCKET_PORT: String(o.audioSocketPort),
