@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Config, createLogger, type Logger, newId, OutboundGuard } from '@switchboard/core';
 import { createDialer } from '@switchboard/dialer';
+import { homeToolsFor } from '@switchboard/integrations';
 import { initMedia } from '@switchboard/media';
 import { localStackStatus } from '@switchboard/providers';
 import {
@@ -23,6 +24,7 @@ import { startAsterisk } from './asterisk.js';
 import { carriers as carrierConnectors } from './carriers.js';
 import { refuseNewCallsWhileDraining } from './drain-guard.js';
 import { startEvents } from './events.js';
+import { startHome } from './home.js';
 import { ariDialer, type CarrierApiUrls } from './outbound-dialers.js';
 import { OutboundHandoff } from './outbound-handoff.js';
 import { PendingOutbound } from './pending-outbound.js';
@@ -101,7 +103,17 @@ export async function start(
     // database) are configuration, not user input, and do not go through it.
     const outboundGuard = OutboundGuard.fromConfig(config);
     stops.push(() => outboundGuard.close());
-    const calls = createCallRuntime({ store, config, logger, internalToken, outbound: outboundGuard });
+    const house = await startHome({ config, store, logger, workspaceId: boot.workspaceId });
+    stops.push(() => house.stop());
+    subsystems.push(house.health);
+    const calls = createCallRuntime({
+      store,
+      config,
+      logger,
+      internalToken,
+      outbound: outboundGuard,
+      platformTools: homeToolsFor(store.home, house.home),
+    });
     const events = await startEvents({
       config,
       store,
@@ -193,6 +205,7 @@ export async function start(
         subsystems,
         calls,
         providerTester: calls.providerTester,
+        home: house.home,
       },
       {
         ...(redis ? { redis: redis.redis } : {}),

@@ -1,0 +1,199 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { FakeHome } from '@switchboard/integrations/testing';
+import { startTestPlatform, type TestPlatform, waitFor } from './platform-testkit.js';
+
+interface ChatMessage {
+  role: string;
+  content?: string | null;
+  tool_calls?: { function: { name: string; arguments: string } }[];
+}
+
+/**
+ * A Chat Completions server (protocols.md §7.3) playing a model that uses the home tools: asked
+ * about the garage it calls home_get_state, asked to turn off the kitchen lights or unlock the
+ * front door it calls home_call_service (again with confirmed true once the caller says yes), and
+ * after a tool result it says what the result holds. Streams as the real service does.
+ */
+function fakeModel(): Promise<{
+  url: string;
+  requests: { tools: { function: { name: string } }[] }[];
+  close(): void;
+}> {
+  const requests: { tools: { function: { name: string } }[] }[] = [];
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => {
+      body += String(c);
+    });
+    req.on('end', () => {
+      const parsed = JSON.parse(body) as { messages: ChatMessage[]; tools: { function: { name: string } }[] };
+      requests.push(parsed);
+      const messages = parsed.messages;
+      const last = messages[messages.length - 1]!;
+      const lastUser = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      const chunk = (delta: unknown, finish: string | null = null) =>
+        res.write(
+          `data: ${JSON.stringify({ id: 'chatcmpl-1', object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`,
+        );
+      const toolCall = (name: string, args: unknown) => {
+        chunk({
+          role: 'assistant',
+          tool_calls: [
+            {
+              index: 0,
+              id: `call_${requests.length}`,
+              type: 'function',
+              function: { name, arguments: JSON.stringify(args) },
+            },
+          ],
+        });
+        chunk({}, 'tool_calls');
+      };
+      if (last.role === 'tool') {
+        chunk({ role: 'assistant', content: `Result: ${last.content}` });
+        chunk({}, 'stop');
+      } else if (/garage/i.test(lastUser)) {
+        toolCall('home_get_state', { entity: 'garage door' });
+      } else if (/kitchen/i.test(lastUser)) {
+        toolCall('home_call_service', { entity: 'kitchen lights', service: 'turn_off' });
+      } else if (/unlock/i.test(lastUser)) {
+        toolCall('home_call_service', { entity: 'lock.front_door', service: 'unlock' });
+      } else if (/^yes/i.test(lastUser)) {
+        toolCall('home_call_service', { entity: 'lock.front_door', service: 'unlock', confirmed: true });
+      } else {
+        chunk({ role: 'assistant', content: 'How can I help?' });
+        chunk({}, 'stop');
+      }
+      res.end('data: [DONE]\n\n');
+    });
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () =>
+      resolve({
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`,
+        requests,
+        close: () => server.close(),
+      }),
+    ),
+  );
+}
+
+// The house through the whole platform: an admin connects the workspace's Home Assistant (a fake
+// one over a real socket), the platform syncs it, and an agent with the home tools answers typed
+// turns by reading state and calling services that reach Home Assistant.
+describe('Home Assistant through the platform', () => {
+  let t: TestPlatform;
+  let home: FakeHome;
+  let model: Awaited<ReturnType<typeof fakeModel>>;
+  let admin: Record<string, string>;
+  let agentId: string;
+
+  before(async () => {
+    home = await FakeHome.start();
+    model = await fakeModel();
+    t = await startTestPlatform({}, { logLevel: 'warn' });
+    const { store } = t.platform;
+    const key = await store.apiKeys.create(t.workspaceId, { name: 'owner', role: 'admin' });
+    admin = { authorization: `Bearer ${key.key}`, 'content-type': 'application/json' };
+    const llm = await store.providers.create(t.workspaceId, {
+      name: 'House model',
+      kind: 'llm',
+      type: 'openai-compatible',
+      settings: { baseUrl: model.url, model: 'gpt-4o-mini' },
+    });
+    const agent = await store.agents.create(t.workspaceId, {
+      name: 'House assistant',
+      publish: true,
+      config: {
+        providers: { asr: ['local:soundswallower'], llm: [llm.id], tts: ['local:espeak'] },
+        home: { enabled: true, domains: ['cover', 'light'], entities: ['lock.front_door'] },
+      },
+    });
+    agentId = agent.id;
+  });
+  after(async () => {
+    await t?.close();
+    await home?.close();
+    model?.close();
+  });
+
+  const api = (method: string, path: string, body?: unknown) =>
+    fetch(`${t.appUrl}${path}`, {
+      method,
+      headers: admin,
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+
+  test('connect, sync, then the agent reads the garage and turns off the kitchen lights', async () => {
+    const saved = await api('PUT', '/v1/home-assistant', { url: home.url, token: home.token });
+    assert.equal(saved.status, 200, await saved.clone().text());
+    await waitFor('the sync', async () => {
+      const r = (await (await api('GET', '/v1/home-assistant')).json()) as {
+        status: string;
+        counts: { entities: number };
+      };
+      return r.status === 'connected' && r.counts.entities === 5;
+    });
+
+    const first = await api('POST', `/v1/agents/${agentId}/test-chat`, { message: 'Is the garage open?' });
+    assert.equal(first.status, 200, await first.clone().text());
+    const a = (await first.json()) as {
+      sessionId: string;
+      reply: string;
+      toolCalls: { name: string; ok: boolean; result: { state: string } }[];
+    };
+    assert.deepEqual(
+      a.toolCalls.map((c) => [c.name, c.ok, c.result.state]),
+      [['home_get_state', true, 'closed']],
+    );
+    assert.match(a.reply, /"state":"closed"/);
+    const offered = model.requests[0]!.tools.map((x) => x.function.name).sort();
+    assert.deepEqual(offered, ['home_call_service', 'home_get_state', 'home_list']);
+
+    const second = await api('POST', `/v1/agents/${agentId}/test-chat`, {
+      sessionId: a.sessionId,
+      message: 'Turn off the kitchen lights',
+    });
+    const b = (await second.json()) as { toolCalls: { name: string; ok: boolean }[] };
+    assert.deepEqual(
+      b.toolCalls.map((c) => [c.name, c.ok]),
+      [['home_call_service', true]],
+    );
+    assert.deepEqual(home.serviceCalls.at(-1), {
+      via: 'websocket',
+      domain: 'light',
+      service: 'turn_off',
+      data: {},
+      target: { entity_id: 'light.kitchen' },
+    });
+    // The change comes back over the subscription and is stored with its history.
+    await waitFor(
+      'the new state',
+      async () => (await t.platform.store.home.entity(t.workspaceId, 'light.kitchen'))?.state === 'off',
+    );
+  });
+
+  test('unlocking waits for the spoken yes', async () => {
+    const calls = home.serviceCalls.length;
+    const ask = await api('POST', `/v1/agents/${agentId}/test-chat`, { message: 'Unlock the front door' });
+    const a = (await ask.json()) as {
+      sessionId: string;
+      toolCalls: { result: { needs_confirmation?: boolean } }[];
+    };
+    assert.equal(a.toolCalls[0]?.result.needs_confirmation, true);
+    assert.equal(home.serviceCalls.length, calls, 'nothing ran yet');
+    assert.equal(home.state('lock.front_door')?.state, 'locked');
+
+    const yes = await api('POST', `/v1/agents/${agentId}/test-chat`, {
+      sessionId: a.sessionId,
+      message: 'yes please',
+    });
+    const b = (await yes.json()) as { toolCalls: { ok: boolean; result: { done?: boolean } }[] };
+    assert.equal(b.toolCalls[0]?.result.done, true);
+    assert.equal(home.state('lock.front_door')?.state, 'unlocked');
+  });
+});
