@@ -15,6 +15,9 @@ export const HA_RECONNECT: RetryPolicy = {
   maxDelayMs: 60_000,
 };
 
+/** A connection that stops answering pings (a half-open TCP link) is dropped and reconnected. */
+const PING_EVERY_MS = 30_000;
+
 export interface HomeConnectionOptions {
   workspaceId: string;
   url: string;
@@ -24,6 +27,7 @@ export interface HomeConnectionOptions {
   guard?: OutboundGuard;
   reconnect?: RetryPolicy;
   timeoutMs?: number;
+  pingEveryMs?: number;
 }
 
 export interface SyncCounts {
@@ -39,6 +43,7 @@ export class HomeConnection {
   readonly #log: Logger;
   #socket: HaSocket | undefined;
   #timer: NodeJS.Timeout | undefined;
+  #ping: NodeJS.Timeout | undefined;
   #attempt = 0;
   #stopped = false;
   #status: HaConnectionStatus = 'connecting';
@@ -89,6 +94,7 @@ export class HomeConnection {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
+    clearInterval(this.#ping);
     this.#socket?.close();
     this.#socket = undefined;
   }
@@ -127,7 +133,13 @@ export class HomeConnection {
       if (syncing) queued.push(event);
       else void this.#onEvent(event);
     });
+    clearInterval(this.#ping);
+    this.#ping = setInterval(() => {
+      socket.command({ type: 'ping' }).catch(() => socket.terminate());
+    }, this.#o.pingEveryMs ?? PING_EVERY_MS);
+    this.#ping.unref();
     socket.once('close', (reason: string) => {
+      clearInterval(this.#ping);
       if (this.#socket === socket) this.#socket = undefined;
       if (this.#stopped) return;
       void this.#setStatus('disconnected', `connection lost: ${reason}`);
@@ -143,10 +155,11 @@ export class HomeConnection {
         socket.command({ type: 'get_services' }),
         socket.command({ type: 'get_states' }),
       ]);
-      const d = devicesFrom(devices);
-      const e = entitiesFrom(entities);
+      const skip = (err: Error) => this.#log.warn({ err: err.message }, 'Home Assistant record left out');
+      const d = devicesFrom(devices, skip);
+      const e = entitiesFrom(entities, skip);
       const s = servicesFrom(services);
-      const st = statesFrom(states);
+      const st = statesFrom(states, skip);
       await repo.upsertDevices(workspaceId, d);
       await repo.upsertEntities(workspaceId, e);
       await repo.upsertServices(workspaceId, s);

@@ -154,6 +154,8 @@ export class FakeHome {
   entities: Rec[];
   services: Record<string, Record<string, Rec>>;
   refuseRegistry: boolean;
+  /** While true, commands are received but never answered (a peer that hangs). */
+  silent = false;
   /** When set, the next connection is dropped after this many commands (a disconnect mid-sync). */
   dropAfterCommands: number | undefined;
   readonly #states = new Map<string, FakeHomeState>();
@@ -296,6 +298,7 @@ export class FakeHome {
         ws.terminate();
         return;
       }
+      if (this.silent) return;
       const ok = (result: unknown) => ws.send(JSON.stringify({ id, type: 'result', success: true, result }));
       const err = (code: string, message: string) =>
         ws.send(JSON.stringify({ id, type: 'result', success: false, error: { code, message } }));

@@ -4,7 +4,7 @@
  * not reconnect; `HomeConnection` owns the retry.
  */
 import { EventEmitter } from 'node:events';
-import type { OutboundGuard } from '@switchboard/core';
+import { type OutboundGuard, outboundRefusal } from '@switchboard/core';
 import WebSocket from 'ws';
 
 /** Which step of reaching Home Assistant failed; a saved connection reports exactly this. */
@@ -94,7 +94,7 @@ export class HaSocket extends EventEmitter {
           ...(o.guard ? o.guard.socketOptions(url) : {}),
         });
       } catch (e) {
-        reject(new HaError('connect', (e as Error).message));
+        reject(new HaError(outboundRefusal(e) ? 'url' : 'connect', (e as Error).message));
         return;
       }
       let step: 'connect' | 'handshake' | 'auth' = 'connect';
@@ -113,7 +113,11 @@ export class HaSocket extends EventEmitter {
           ),
         timeoutMs,
       );
-      ws.on('error', (e) => fail(step === 'connect' ? 'connect' : step, `cannot reach ${url}: ${e.message}`));
+      ws.on('error', (e) => {
+        // The outbound policy refusing the address (checked at DNS time) is about the URL, not the network.
+        if (outboundRefusal(e)) return fail('url', e.message);
+        fail(step === 'connect' ? 'connect' : step, `cannot reach ${url}: ${e.message}`);
+      });
       ws.on('unexpected-response', (_req, res) =>
         fail('connect', `${url} answered HTTP ${res.statusCode}; is this a Home Assistant URL?`),
       );

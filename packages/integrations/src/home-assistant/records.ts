@@ -97,14 +97,39 @@ export function stateFrom(r: Rec, path = 'state'): HaStateInput {
   };
 }
 
-export const devicesFrom = (body: unknown): HaDeviceInput[] =>
-  records(body, 'device').map((r, i) => deviceFrom(r, `[${i}]`));
+/**
+ * Reads every record; a bad one throws, unless `skip` is given: then it is reported there and left
+ * out (what Home Assistant itself sends is taken as far as it can be).
+ */
+function readAll<T>(
+  body: unknown,
+  what: string,
+  read: (r: Rec, path: string) => T,
+  skip?: (e: RecordError) => void,
+): T[] {
+  if (!skip) return records(body, what).map((r, i) => read(r, `[${i}]`));
+  if (!Array.isArray(body)) throw new RecordError('body', `expected an array of ${what} records`);
+  const out: T[] = [];
+  body.forEach((r, i) => {
+    try {
+      if (!isRec(r)) throw new RecordError(`[${i}]`, 'expected an object');
+      out.push(read(r, `[${i}]`));
+    } catch (e) {
+      if (e instanceof RecordError) skip(e);
+      else throw e;
+    }
+  });
+  return out;
+}
 
-export const entitiesFrom = (body: unknown): HaEntityInput[] =>
-  records(body, 'entity').map((r, i) => entityFrom(r, `[${i}]`));
+export const devicesFrom = (body: unknown, skip?: (e: RecordError) => void): HaDeviceInput[] =>
+  readAll(body, 'device', deviceFrom, skip);
 
-export const statesFrom = (body: unknown): HaStateInput[] =>
-  records(body, 'state').map((r, i) => stateFrom(r, `[${i}]`));
+export const entitiesFrom = (body: unknown, skip?: (e: RecordError) => void): HaEntityInput[] =>
+  readAll(body, 'entity', entityFrom, skip);
+
+export const statesFrom = (body: unknown, skip?: (e: RecordError) => void): HaStateInput[] =>
+  readAll(body, 'state', stateFrom, skip);
 
 /** `get_services`'s shape, `{domain: {service: {name, description, fields, target}}}`. */
 export function servicesFrom(body: unknown): HaServiceInput[] {

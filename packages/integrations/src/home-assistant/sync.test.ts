@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { homeSchema, silentLogger } from '@switchboard/core';
+import { homeSchema, OutboundGuard, silentLogger } from '@switchboard/core';
 import type { Store } from '@switchboard/store';
 import { openTestStore, testBackends } from '@switchboard/store/testing';
 import { HomeConnection } from './connection.js';
@@ -143,6 +143,52 @@ for (const backend of testBackends()) {
       await ha.close();
     });
 
+    test('a record Home Assistant sends without its id is left out, and the rest is synced', async () => {
+      const ws = await workspace();
+      const ha = await FakeHome.start();
+      ha.entities = [...ha.entities, { name: 'no entity id' }, 'not an object' as never];
+      const conn = new HomeConnection({
+        workspaceId: ws,
+        url: ha.url,
+        token: ha.token,
+        repo: store.home,
+        logger: silentLogger(),
+        reconnect: FAST,
+      });
+      const synced = conn.nextSync();
+      conn.start();
+      await synced;
+      assert.deepEqual(conn.lastSync, { devices: 4, entities: 4, services: 12, states: 5 });
+      await conn.stop();
+      await ha.close();
+    });
+
+    test('a connection that stops answering pings is dropped and made again', async () => {
+      const ws = await workspace();
+      const ha = await FakeHome.start();
+      const conn = new HomeConnection({
+        workspaceId: ws,
+        url: ha.url,
+        token: ha.token,
+        repo: store.home,
+        logger: silentLogger(),
+        reconnect: FAST,
+        pingEveryMs: 50,
+        timeoutMs: 200,
+      });
+      const first = conn.nextSync();
+      conn.start();
+      await first;
+      const again = conn.nextSync();
+      ha.silent = true;
+      await until('a ping to go unanswered', () => ha.commands.filter((c) => c === 'ping').length > 0);
+      ha.silent = false;
+      await again;
+      assert.ok(ha.connections >= 2);
+      await conn.stop();
+      await ha.close();
+    });
+
     test('tools read and act only within the allow-list, and risky services wait for a confirmation', async () => {
       const ws = await workspace();
       await store.home.saveConnection(ws, { url: home.url, token: home.token });
@@ -236,9 +282,20 @@ for (const backend of testBackends()) {
       );
       assert.equal(((await ha.validate(home.url, 'wrong')) as { check: string }).check, 'auth');
       home.refuseRegistry = true;
-      const refused = await ha.validate(home.url, home.token);
+      const noRegistry = await ha.validate(home.url, home.token);
       home.refuseRegistry = false;
-      assert.equal((refused as { check: string }).check, 'registry');
+      assert.equal((noRegistry as { check: string }).check, 'registry');
+      const closed = new HomeAssistant({
+        repo: store.home,
+        logger: silentLogger(),
+        pruneEveryMs: 0,
+        guard: new OutboundGuard({ allowPrivateNetworks: false, allowedHosts: [] }),
+      });
+      const refused = await closed.validate('http://10.1.2.3:8123', home.token);
+      assert.equal((refused as { check: string }).check, 'url');
+      assert.match((refused as { message: string }).message, /OUTBOUND_ALLOWED_HOSTS/);
+      const loopback = await closed.validate(home.url, home.token);
+      assert.equal((loopback as { check: string }).check, 'url');
       const ok = await ha.validate(home.url, home.token);
       assert.deepEqual(ok, { ok: true, haVersion: '2025.1.0', devices: 4, entities: 4, services: 12 });
     });

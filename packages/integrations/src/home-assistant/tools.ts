@@ -28,6 +28,17 @@ const SPOKEN_ATTRIBUTES = [
   'device_class',
 ];
 
+/** Words that do not pick out a thing: "the garage door" is "garage door". */
+const FILLER = new Set(['the', 'a', 'an', 'my', 'our', 'please', 'in', 'of', 'on']);
+
+/** Lower-case words without filler, plurals made singular ("Kitchen lights" → kitchen, light). */
+const words = (s: string): string[] =>
+  s
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w && !FILLER.has(w))
+    .map((w) => (w.length > 3 && w.endsWith('s') && !w.endsWith('ss') ? w.slice(0, -1) : w));
+
 const allowedBy = (config: HomeConfig) => (entityId: string) =>
   config.entities.includes(entityId) || config.domains.includes(entityId.slice(0, entityId.indexOf('.')));
 
@@ -59,14 +70,23 @@ export function homeTools(o: HomeToolsOptions): BuiltinTool[] {
       if (!e) throw new Error(`no entity ${text} that this agent may use; call home_list to see them`);
       return e;
     }
-    const found = await repo.entities(workspaceId, { ...scope, search: text, limit: 6 });
-    const exact = found.filter((e) => e.friendlyName.toLowerCase() === text.toLowerCase());
+    const wanted = words(text);
+    const candidates = await repo.entities(workspaceId, { ...scope, limit: 1000 });
+    const phrase = wanted.join(' ');
+    const exact = candidates.filter((e) => words(e.friendlyName).join(' ') === phrase);
     if (exact.length === 1) return exact[0]!;
+    const found = candidates.filter((e) => {
+      const have = new Set([...words(e.friendlyName), ...words(e.entityId.replace(/[._]/g, ' '))]);
+      return wanted.length > 0 && wanted.every((w) => have.has(w));
+    });
     if (found.length === 1) return found[0]!;
     if (found.length === 0)
       throw new Error(`nothing called "${text}" that this agent may use; call home_list`);
     throw new Error(
-      `"${text}" could mean ${found.map((e) => `${e.friendlyName} (${e.entityId})`).join(', ')}; ask which one`,
+      `"${text}" could mean ${found
+        .slice(0, 6)
+        .map((e) => `${e.friendlyName} (${e.entityId})`)
+        .join(', ')}; ask which one`,
     );
   }
 

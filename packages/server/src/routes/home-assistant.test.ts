@@ -56,6 +56,10 @@ describe('Home Assistant connection and registry push', () => {
     assert.equal(noAdmin.statusCode, 422, noAdmin.body);
     assert.match(noAdmin.json().error.message, /check "registry" failed/);
 
+    const lan = await put(t.adminKey, { url: 'http://192.168.1.20:8123', token: home.token });
+    assert.equal(lan.statusCode, 422, lan.body);
+    assert.match(lan.json().error.message, /check "url" failed: .*OUTBOUND_ALLOWED_HOSTS/);
+
     const badUrl = await put(t.adminKey, { url: 'ftp://ha.local', token: home.token });
     assert.equal(badUrl.statusCode, 400, badUrl.body);
     const noToken = await put(t.adminKey, { url: home.url });

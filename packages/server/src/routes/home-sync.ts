@@ -18,10 +18,11 @@ const upserted = z
   });
 
 const record = z.record(z.string(), z.unknown());
+export const BULK_BODY_LIMIT_BYTES = 32 * 1_048_576;
 const records = z.array(record).max(20_000);
 
 const AUTH =
-  'Send the internal token (`X-Internal-Token`, naming the workspace in `X-Workspace-Id`) or a workspace API ' +
+  'Bodies up to 32 MiB. Send the internal token (`X-Internal-Token`, naming the workspace in `X-Workspace-Id`) or a workspace API ' +
   'key with the member role or higher (`Authorization: Bearer`). ';
 
 /** Reads records, turning a bad one into a 400 that names it. */
@@ -48,6 +49,8 @@ export const homeSyncRoutes =
   async (app) => {
     const tags = ['home-assistant'];
     const config = { auth: 'internal-or-key' as const, role: 'member' as const };
+    // A large house's registry is several megabytes of JSON.
+    const bodyLimit = BULK_BODY_LIMIT_BYTES;
     const done = (n: number) => ({
       success: true as const,
       upserted: n,
@@ -58,6 +61,7 @@ export const homeSyncRoutes =
       '/devices/bulk_upsert',
       {
         config,
+        bodyLimit,
         schema: {
           tags,
           summary: 'Push Home Assistant device registry records',
@@ -99,6 +103,7 @@ export const homeSyncRoutes =
       '/entities/bulk_upsert',
       {
         config,
+        bodyLimit,
         schema: {
           tags,
           summary: 'Push Home Assistant entity registry records',
@@ -135,6 +140,7 @@ export const homeSyncRoutes =
       '/services/bulk_upsert',
       {
         config,
+        bodyLimit,
         schema: {
           tags,
           summary: 'Push Home Assistant services',
@@ -163,6 +169,7 @@ export const homeSyncRoutes =
       '/states/bulk_upsert',
       {
         config,
+        bodyLimit,
         schema: {
           tags,
           summary: 'Push Home Assistant states',
