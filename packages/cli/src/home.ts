@@ -21,7 +21,7 @@ export async function startHome(opts: {
     allowPrivateNetworks: config.OUTBOUND_ALLOW_PRIVATE_NETWORKS,
     allowedHosts: [...config.OUTBOUND_ALLOWED_HOSTS, ...(demo ? [new URL(demo.url).host] : [])],
   });
-  const home = new HomeAssistant({ repo: store.home, logger, guard });
+  const home = new HomeAssistant({ repo: store.home, logger, guard, database: store.database });
   if (demo) {
     // The house listens on a new port each start, so the first workspace is pointed at it again.
     await store.home.saveConnection(opts.workspaceId, { url: demo.url, token: demo.token });

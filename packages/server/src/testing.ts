@@ -90,6 +90,7 @@ export async function createTestApp(
     repo: store.home,
     logger,
     guard: outbound,
+    database: store.database,
     pruneEveryMs: 0,
     timeoutMs: 3000,
     reconnect: { maxRetries: Number.POSITIVE_INFINITY, baseDelayMs: 50, maxDelayMs: 500 },
@@ -115,6 +116,7 @@ export async function createTestApp(
     ...(options.providerTester ? { providerTester: options.providerTester } : {}),
   });
   await app.ready();
+  await home.start();
   const ws = await store.accounts.createWorkspace('Test workspace');
   const { key } = await store.apiKeys.create(ws.id, { name: 'test admin', role: 'admin' });
   return {

@@ -3,9 +3,10 @@
  * connection, restarts it when the settings change, checks new settings before they are saved,
  * runs services, and prunes state history past each workspace's retention.
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger, OutboundGuard } from '@switchboard/core';
 import type { RetryPolicy } from '@switchboard/engine';
-import type { HomeRepo } from '@switchboard/store';
+import type { Database, HomeRepo } from '@switchboard/store';
 import { HomeConnection } from './connection.js';
 import { type HaCheck, HaError, HaSocket, restBase } from './ha-socket.js';
 
@@ -18,7 +19,11 @@ export interface HomeAssistantOptions {
   timeoutMs?: number;
   /** How often old state history is deleted; 0 turns pruning off. */
   pruneEveryMs?: number;
+  /** Tells the other processes when a workspace's settings change, so each restarts its connection. */
+  database?: Pick<Database, 'listen' | 'notify'>;
 }
+
+const CHANGED_CHANNEL = 'ha_connection_changed';
 
 export type ValidationResult =
   | { ok: true; haVersion: string; devices: number; entities: number; services: number }
@@ -39,12 +44,28 @@ export class HomeAssistant implements HomeGateway {
   readonly #o: HomeAssistantOptions;
   readonly #live = new Map<string, HomeConnection>();
   #pruneTimer: NodeJS.Timeout | undefined;
+  #unlisten: (() => Promise<void>) | undefined;
+  readonly #self = randomUUID();
 
   constructor(o: HomeAssistantOptions) {
     this.#o = o;
   }
 
   async start(): Promise<void> {
+    if (this.#o.database) {
+      this.#unlisten = await this.#o.database.listen(CHANGED_CHANNEL, (payload) => {
+        let note: { from?: string; workspaceId?: string };
+        try {
+          note = JSON.parse(payload);
+        } catch {
+          return;
+        }
+        if (note.from === this.#self || !note.workspaceId) return;
+        this.#reload(note.workspaceId).catch((e) =>
+          this.#o.logger.warn({ err: (e as Error).message }, 'Home Assistant connection not reloaded'),
+        );
+      });
+    }
     for (const workspaceId of await this.#o.repo.connectedWorkspaces()) await this.connect(workspaceId);
     const every = this.#o.pruneEveryMs ?? 3600_000;
     if (every > 0) {
@@ -96,6 +117,20 @@ export class HomeAssistant implements HomeGateway {
     } finally {
       socket?.close();
     }
+  }
+
+  /**
+   * The workspace's settings were saved or deleted: this process restarts or stops its connection
+   * at once, and every other process does on the notification.
+   */
+  async changed(workspaceId: string): Promise<void> {
+    await this.#reload(workspaceId);
+    await this.#o.database?.notify(CHANGED_CHANNEL, JSON.stringify({ from: this.#self, workspaceId }));
+  }
+
+  async #reload(workspaceId: string): Promise<void> {
+    if (await this.#o.repo.connection(workspaceId)) await this.connect(workspaceId);
+    else await this.disconnect(workspaceId);
   }
 
   /** (Re)starts the workspace's connection from its stored settings. */
@@ -186,6 +221,7 @@ export class HomeAssistant implements HomeGateway {
 
   async stop(): Promise<void> {
     clearInterval(this.#pruneTimer);
+    await this.#unlisten?.().catch(() => {});
     await Promise.allSettled([...this.#live.values()].map((c) => c.stop()));
     this.#live.clear();
   }

@@ -264,6 +264,31 @@ for (const backend of testBackends()) {
       await ha.stop();
     });
 
+    test('saving or deleting settings in one process restarts or stops the connection in the others', async () => {
+      const ws = await workspace();
+      const opts = {
+        repo: store.home,
+        logger: silentLogger(),
+        reconnect: FAST,
+        pruneEveryMs: 0,
+        database: store.database,
+      };
+      const a = new HomeAssistant(opts);
+      const b = new HomeAssistant(opts);
+      await a.start();
+      await b.start();
+      await store.home.saveConnection(ws, { url: home.url, token: home.token });
+      await a.changed(ws);
+      await until('the other process to connect', () => b.connection(ws)?.status === 'connected');
+      assert.equal(a.connection(ws)?.status !== undefined, true);
+      await store.home.deleteConnection(ws);
+      await a.changed(ws);
+      await until('the other process to stop', () => b.connection(ws) === undefined);
+      assert.equal(a.connection(ws), undefined);
+      await a.stop();
+      await b.stop();
+    });
+
     test('saving checks report which step failed', async () => {
       const ha = new HomeAssistant({
         repo: store.home,

@@ -216,7 +216,7 @@ export const homeAssistantRoutes =
           historyRetentionDays: req.body.historyRetentionDays,
         });
         await store.home.setStatus(workspaceId, 'connecting', { haVersion: checked.haVersion });
-        await home.connect(workspaceId);
+        await home.changed(workspaceId);
         return view({ ...saved, haVersion: checked.haVersion });
       },
     );
@@ -243,8 +243,8 @@ export const homeAssistantRoutes =
       },
       async (req, reply) => {
         const workspaceId = ws(req);
-        await home?.disconnect(workspaceId);
         if (!(await store.home.deleteConnection(workspaceId))) throw notFound('Home Assistant connection');
+        await home?.changed(workspaceId);
         if (!req.query.keepData) await store.home.clear(workspaceId);
         return reply.status(204).send(null);
       },
