@@ -197,3 +197,32 @@ describe('Home Assistant through the platform', () => {
     assert.equal(home.state('lock.front_door')?.state, 'unlocked');
   });
 });
+
+// DEMO_HOME: the platform starts its own fake house and attaches the first workspace to it, even
+// with the outbound policy closed to loopback.
+describe('the demo house', () => {
+  let t: TestPlatform;
+  before(async () => {
+    t = await startTestPlatform({ DEMO_HOME: 'true', OUTBOUND_ALLOWED_HOSTS: '' }, { logLevel: 'warn' });
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  test('the first workspace is connected to the demo house and readiness reports it', async () => {
+    const { store } = t.platform;
+    const connection = await waitFor('the demo house to sync', async () => {
+      const c = await store.home.connection(t.workspaceId);
+      return c?.status === 'connected' ? c : undefined;
+    });
+    assert.match(connection.url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.equal((await store.home.entity(t.workspaceId, 'cover.garage_door'))?.state, 'closed');
+    const ready = await fetch(`${t.appUrl}/health/ready`);
+    const body = (await ready.json()) as { status: string; checks: { name: string; state: string }[] };
+    assert.equal(body.status, 'ready');
+    assert.deepEqual(
+      body.checks.find((c) => c.name === 'home-assistant'),
+      { name: 'home-assistant', state: 'up' },
+    );
+  });
+});

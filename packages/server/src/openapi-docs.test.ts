@@ -77,6 +77,7 @@ const OPERATIONS = [
   'PUT /v1/home-assistant',
   'GET /v1/home-assistant',
   'GET /v1/home-assistant/entities',
+  'GET /v1/home-assistant/entities/{entityId}/history',
   'DELETE /v1/home-assistant',
   'GET /v1/credentials',
   'POST /v1/credentials',

@@ -103,6 +103,23 @@ describe('Home Assistant connection and registry push', () => {
     });
     assert.equal(badDomain.statusCode, 400);
 
+    home.setState('light.kitchen', 'off');
+    const history = await until('the change in the history', async () => {
+      const r = await t.app.inject({
+        method: 'GET',
+        url: '/v1/home-assistant/entities/light.kitchen/history',
+        headers: bearer(viewer),
+      });
+      return r.json().data.length > 0 ? r.json().data : undefined;
+    });
+    assert.equal(history.at(-1).state, 'off');
+    const badId = await t.app.inject({
+      method: 'GET',
+      url: '/v1/home-assistant/entities/kitchen/history',
+      headers: bearer(viewer),
+    });
+    assert.equal(badId.statusCode, 400);
+
     // Changing only the retention keeps the stored token.
     const again = await put(t.adminKey, { url: home.url, historyRetentionDays: 10 });
     assert.equal(again.statusCode, 200, again.body);

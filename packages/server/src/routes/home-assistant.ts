@@ -281,6 +281,69 @@ export const homeAssistantRoutes =
         return { data: rows.map(toEntity) };
       },
     );
+
+    app.get(
+      '/home-assistant/entities/:entityId/history',
+      {
+        schema: {
+          tags,
+          summary: "An entity's state history",
+          description:
+            'For any role: the state changes of one entity, oldest first, as followed over the connection or ' +
+            "pushed with `/internal/states/bulk_upsert`. History is kept for the connection's " +
+            '`historyRetentionDays` (7 without a connection). `since` (an ISO time) and `limit` (default 200, ' +
+            'up to 1000) narrow it. An entity id that is not like `light.kitchen` is a 400; an entity with no ' +
+            'history answers an empty list.',
+          params: z.strictObject({
+            entityId: z
+              .string()
+              .regex(/^[a-z0-9_]{1,64}\.[a-z0-9_]{1,200}$/, 'expected an entity id such as light.kitchen'),
+          }),
+          querystring: z.strictObject({
+            since: timestamp.optional(),
+            limit: z.coerce.number().int().min(1).max(1000).default(200),
+          }),
+          response: {
+            200: z
+              .object({
+                data: z.array(
+                  z.object({
+                    state: z.string().nullable(),
+                    attributes: z.record(z.string(), z.unknown()).nullable(),
+                    changedAt: timestamp,
+                  }),
+                ),
+              })
+              .meta({
+                examples: [
+                  {
+                    data: [
+                      {
+                        state: 'open',
+                        attributes: { friendly_name: 'Garage door' },
+                        changedAt: '2026-03-02T07:41:19.501Z',
+                      },
+                      {
+                        state: 'closed',
+                        attributes: { friendly_name: 'Garage door' },
+                        changedAt: '2026-03-02T07:44:02.117Z',
+                      },
+                    ],
+                  },
+                ],
+              }),
+            ...stdErrors,
+          },
+        },
+      },
+      async (req) => {
+        const rows = await store.home.history(ws(req), req.params.entityId, {
+          ...(req.query.since ? { since: new Date(req.query.since) } : {}),
+          limit: req.query.limit,
+        });
+        return { data: rows.map((r) => json(r)) };
+      },
+    );
   };
 
 export { CHECKS as HOME_ASSISTANT_CHECKS };
