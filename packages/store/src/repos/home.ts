@@ -123,16 +123,21 @@ function chunks<T>(items: readonly T[]): T[][] {
 export function parentsFirst(devices: readonly HaDeviceInput[]): HaDeviceInput[] {
   const byId = new Map(devices.map((d) => [d.id, d]));
   const out: HaDeviceInput[] = [];
-  const state = new Map<string, 'visiting' | 'done'>();
-  const visit = (d: HaDeviceInput) => {
-    if (state.get(d.id)) return;
-    state.set(d.id, 'visiting');
-    const parent = d.viaDeviceId ? byId.get(d.viaDeviceId) : undefined;
-    if (parent && parent.id !== d.id) visit(parent);
-    state.set(d.id, 'done');
-    out.push(d);
-  };
-  for (const d of devices) visit(d);
+  const placed = new Set<string>();
+  for (const d of devices) {
+    // Walk up to the first hub not placed yet (iteratively: chains can be long), then place down.
+    const chain: HaDeviceInput[] = [];
+    const seen = new Set<string>();
+    for (let cur: HaDeviceInput | undefined = d; cur && !placed.has(cur.id) && !seen.has(cur.id); ) {
+      seen.add(cur.id);
+      chain.push(cur);
+      cur = cur.viaDeviceId ? byId.get(cur.viaDeviceId) : undefined;
+    }
+    for (const c of chain.reverse()) {
+      placed.add(c.id);
+      out.push(c);
+    }
+  }
   return out;
 }
 
@@ -419,13 +424,14 @@ export class HomeRepo {
             .delete(haDevices)
             .where(and(eq(haDevices.workspaceId, workspaceId), inArray(haDevices.id, part)));
         }
-        const services = keep.services.length > 0 ? keep.services : ['\u0000'];
         await tx
           .delete(haServices)
           .where(
             and(
               eq(haServices.workspaceId, workspaceId),
-              notInArray(sql`${haServices.domain} || '.' || ${haServices.service}`, services),
+              ...(keep.services.length > 0
+                ? [notInArray(sql`${haServices.domain} || '.' || ${haServices.service}`, keep.services)]
+                : []),
             ),
           );
       }),
