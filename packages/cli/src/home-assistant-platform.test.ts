@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { mqttSkip, testMqttUrl } from '@switchboard/events/testing';
 import { FakeHome } from '@switchboard/integrations/testing';
-import { startTestPlatform, type TestPlatform, waitFor } from './platform-testkit.js';
+import mqtt from 'mqtt';
+import { feedSilenceUntil, startTestPlatform, type TestPlatform, waitFor } from './platform-testkit.js';
 
 interface ChatMessage {
   role: string;
@@ -224,5 +226,61 @@ describe('the demo house', () => {
       body.checks.find((c) => c.name === 'home-assistant'),
       { name: 'home-assistant', state: 'up' },
     );
+  });
+});
+
+// MQTT discovery through the platform: a phone call on the scripted carrier shows up in Home
+// Assistant's discovery topics on a real broker while it runs, and is removed when it ends.
+describe('live calls announced to Home Assistant over MQTT', { skip: mqttSkip() }, () => {
+  const ACCOUNT = 'AC66666666666666666666666666666666';
+  const TOKEN = 'twilio-auth-token-for-tests-0066';
+  const NUMBER = '+15559870066';
+  const prefix = `ha-platform-${Date.now().toString(36)}`;
+  let t: TestPlatform;
+  before(async () => {
+    t = await startTestPlatform(
+      { MQTT_URL: testMqttUrl()!, MQTT_HA_DISCOVERY: 'true', MQTT_HA_DISCOVERY_PREFIX: prefix },
+      { logLevel: 'warn' },
+    );
+    const { store } = t.platform;
+    await store.credentials.create(t.workspaceId, { name: `twilio:${ACCOUNT}`, value: TOKEN });
+    await store.phoneNumbers.create(t.workspaceId, {
+      number: NUMBER,
+      connector: 'twilio',
+      agentId: t.demoAgentId,
+    });
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  test('the call appears as a sensor, answered, and is removed when it ends', async () => {
+    const sub = await mqtt.connectAsync(testMqttUrl()!, { clean: true });
+    const got: { topic: string; body: string }[] = [];
+    sub.on('message', (topic, payload) => got.push({ topic, body: String(payload) }));
+    await sub.subscribeAsync([`${prefix}/#`, `switchboard/${t.workspaceId}/calls/+/state`], { qos: 1 });
+
+    const twilio = t.scriptedTwilio(ACCOUNT, TOKEN);
+    const sid = 'CA66666666666666666666666666666666';
+    const answer = await twilio.voice({ To: NUMBER, CallSid: sid });
+    assert.ok(answer.streamUrl, answer.body);
+    const stream = await twilio.stream(answer, sid);
+    stream.begin();
+    await feedSilenceUntil(stream, 25, 10_000);
+    const config = await waitFor('the sensor config', () =>
+      got.find((g) => g.topic.endsWith('/config') && g.body),
+    );
+    const parsed = JSON.parse(config.body) as { state_topic: string; device: { name: string } };
+    assert.equal(parsed.device.name, 'Switchboard');
+    assert.match(
+      config.topic,
+      new RegExp(`^${prefix}/sensor/switchboard_[0-9a-f]{32}/call_[0-9a-f]{32}/config$`),
+    );
+    await waitFor('answered', () => got.some((g) => g.topic === parsed.state_topic && g.body === 'answered'));
+    stream.sendStop();
+    await waitFor('the sensor removed', () => got.some((g) => g.topic === config.topic && g.body === ''));
+    const states = got.filter((g) => g.topic === parsed.state_topic).map((g) => g.body);
+    assert.deepEqual(states.slice(-2), ['ended', '']);
+    await sub.endAsync();
   });
 });
