@@ -19,6 +19,7 @@ const ROUTES: { pattern: string; component: Page }[] = [
   { pattern: '/providers', component: page(() => import('./pages/Providers')) },
   { pattern: '/numbers', component: page(() => import('./pages/Numbers')) },
   { pattern: '/webhooks', component: page(() => import('./pages/Webhooks')) },
+  { pattern: '/home-assistant', component: page(() => import('./pages/HomeAssistant')) },
   { pattern: '/api-keys', component: page(() => import('./pages/ApiKeys')) },
   { pattern: '/users', component: page(() => import('./pages/Users')) },
 ];
@@ -32,6 +33,7 @@ const NAV: { href: string; label: string }[] = [
   { href: '/providers', label: 'Providers' },
   { href: '/numbers', label: 'Phone numbers' },
   { href: '/webhooks', label: 'Webhooks' },
+  { href: '/home-assistant', label: 'Home Assistant' },
   { href: '/api-keys', label: 'API keys' },
   { href: '/users', label: 'Users' },
 ];
