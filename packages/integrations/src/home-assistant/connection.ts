@@ -129,6 +129,8 @@ export class HomeConnection {
     this.#socket = socket;
     const queued: unknown[] = [];
     let syncing = true;
+    /** Why the sync failed, when it did: the status says that rather than "connection lost". */
+    let syncError: string | undefined;
     socket.on('event', (_sub: number, event: unknown) => {
       if (syncing) queued.push(event);
       else void this.#onEvent(event);
@@ -142,7 +144,10 @@ export class HomeConnection {
       clearInterval(this.#ping);
       if (this.#socket === socket) this.#socket = undefined;
       if (this.#stopped) return;
-      void this.#setStatus('disconnected', `connection lost: ${reason}`);
+      void this.#setStatus(
+        syncError ? 'error' : 'disconnected',
+        syncError ? `sync failed: ${syncError}` : `connection lost: ${reason}`,
+      );
       this.#log.warn({ reason }, 'Home Assistant connection lost; reconnecting');
       this.#retry(reason);
     });
@@ -186,6 +191,7 @@ export class HomeConnection {
       // A sync cut off by a disconnect is redone after reconnecting (the close handler retries).
       const message = e instanceof Error ? e.message : String(e);
       if (!socket.closed) {
+        syncError = message;
         this.#log.warn({ err: message }, 'Home Assistant sync failed; reconnecting');
         socket.terminate();
       }

@@ -163,6 +163,32 @@ for (const backend of testBackends()) {
       await ha.close();
     });
 
+    test('a sync Home Assistant refuses is reported as the error, and retried', async () => {
+      const ws = await workspace();
+      const ha = await FakeHome.start({ refuseRegistry: true });
+      await store.home.saveConnection(ws, { url: ha.url, token: ha.token });
+      const conn = new HomeConnection({
+        workspaceId: ws,
+        url: ha.url,
+        token: ha.token,
+        repo: store.home,
+        logger: silentLogger(),
+        reconnect: FAST,
+      });
+      conn.start();
+      const failed = await until('the error', async () => {
+        const c = await store.home.connection(ws);
+        return c?.status === 'error' ? c : undefined;
+      });
+      assert.match(failed.lastError ?? '', /^sync failed: Unauthorized/);
+      const synced = conn.nextSync();
+      ha.refuseRegistry = false;
+      await synced;
+      assert.equal((await store.home.connection(ws))?.status, 'connected');
+      await conn.stop();
+      await ha.close();
+    });
+
     test('a connection that stops answering pings is dropped and made again', async () => {
       const ws = await workspace();
       const ha = await FakeHome.start();
