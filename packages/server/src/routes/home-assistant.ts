@@ -345,5 +345,3 @@ export const homeAssistantRoutes =
       },
     );
   };
-
-export { CHECKS as HOME_ASSISTANT_CHECKS };
