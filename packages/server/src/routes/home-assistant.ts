@@ -7,15 +7,6 @@ import type { AppDeps } from '../deps.js';
 import { ws } from '../plugins/auth.js';
 import { errorResponse, json, stdErrors, timestamp } from '../schemas.js';
 
-const CHECKS = [
-  'url',
-  'connect',
-  'handshake',
-  'auth',
-  'registry',
-  'timeout',
-] as const satisfies readonly HaCheck[];
-
 /** Which request field a failed check points at. */
 const CHECK_FIELD: Record<HaCheck, string> = {
   url: 'body.url',
