@@ -6,6 +6,7 @@ import {
   createMqttPublisher,
   createRecordingLinks,
   DeliveryWorker,
+  HaDiscovery,
   LostCallSweeper,
   type MqttPublisher,
   mqttDisabledState,
@@ -49,6 +50,11 @@ export async function startEvents(opts: {
   const mqtt: MqttPublisher | undefined = config.MQTT_URL
     ? createMqttPublisher({ url: config.MQTT_URL, logger })
     : undefined;
+  const discovery =
+    mqtt && config.MQTT_HA_DISCOVERY
+      ? new HaDiscovery({ bus, mqtt, logger, prefix: config.MQTT_HA_DISCOVERY_PREFIX })
+      : undefined;
+  discovery?.start();
   const worker = new DeliveryWorker({
     store,
     logger,
@@ -108,6 +114,7 @@ export async function startEvents(opts: {
         );
       await analyst.stop();
       await worker.stop();
+      await discovery?.stop();
       await mqtt?.close();
     },
   };

@@ -34,6 +34,8 @@ export function createCallRuntime(opts: {
   internalToken: string;
   /** Every request a workspace can aim (providers, config URLs, HTTP tools) goes through it. */
   outbound: OutboundGuard;
+  /** Tools the platform offers every call beside the agent's own (the home tools). */
+  platformTools?: ConstructorParameters<typeof CallRunner>[0]['platformTools'];
 }): CallRuntime {
   const { store, config, logger, outbound } = opts;
   const bus = new CallEventBus((err, event) =>
@@ -83,6 +85,7 @@ export function createCallRuntime(opts: {
     // eSpeak NG is WebAssembly installed by npm: it speaks even when nothing else can start.
     unavailableTts: 'local:espeak',
     outbound,
+    ...(opts.platformTools ? { platformTools: opts.platformTools } : {}),
   });
   return {
     bus,

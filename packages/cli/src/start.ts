@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Config, createLogger, type Logger, newId, OutboundGuard } from '@switchboard/core';
 import { createDialer } from '@switchboard/dialer';
+import { homeToolsFor } from '@switchboard/integrations';
 import { initMedia } from '@switchboard/media';
 import { localStackStatus } from '@switchboard/providers';
 import {
@@ -20,10 +21,11 @@ import { webCallPlugin } from '@switchboard/telephony';
 import { ensureWeb, webDist } from '@switchboard/web';
 import type { FastifyInstance } from 'fastify';
 import { startAsterisk } from './asterisk.js';
-import { VERSION } from './cli-env.js';
 import { carriers as carrierConnectors } from './carriers.js';
+import { VERSION } from './cli-env.js';
 import { refuseNewCallsWhileDraining } from './drain-guard.js';
 import { startEvents } from './events.js';
+import { startHome } from './home.js';
 import { ariDialer, type CarrierApiUrls } from './outbound-dialers.js';
 import { OutboundHandoff } from './outbound-handoff.js';
 import { PendingOutbound } from './pending-outbound.js';
@@ -102,7 +104,17 @@ export async function start(
     // database) are configuration, not user input, and do not go through it.
     const outboundGuard = OutboundGuard.fromConfig(config);
     stops.push(() => outboundGuard.close());
-    const calls = createCallRuntime({ store, config, logger, internalToken, outbound: outboundGuard });
+    const house = await startHome({ config, store, logger, workspaceId: boot.workspaceId });
+    stops.push(() => house.stop());
+    subsystems.push(house.health);
+    const calls = createCallRuntime({
+      store,
+      config,
+      logger,
+      internalToken,
+      outbound: outboundGuard,
+      platformTools: homeToolsFor(store.home, house.home),
+    });
     const events = await startEvents({
       config,
       store,
@@ -142,7 +154,11 @@ export async function start(
       const telemetry = startTelemetry({ bus: calls.bus, instanceId, version: VERSION });
       // Runs after the drain has ended the calls, so their spans are complete when flushed.
       stops.unshift(() => telemetry.stop());
-      subsystems.push(() => ({ name: 'OpenTelemetry', state: 'up', detail: `traces and metrics to ${otlp}` }));
+      subsystems.push(() => ({
+        name: 'OpenTelemetry',
+        state: 'up',
+        detail: `traces and metrics to ${otlp}`,
+      }));
     }
     const local = await localStackStatus();
     subsystems.push(() => ({
@@ -203,6 +219,7 @@ export async function start(
         subsystems,
         calls,
         providerTester: calls.providerTester,
+        home: house.home,
       },
       {
         ...(redis ? { redis: redis.redis } : {}),

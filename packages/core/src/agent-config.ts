@@ -145,6 +145,36 @@ export const knowledgeSchema = z.strictObject({
 });
 export type KnowledgeConfig = z.infer<typeof knowledgeSchema>;
 
+/** The built-in Home Assistant tools an agent may be offered. */
+export const HOME_TOOLS = ['home_get_state', 'home_list', 'home_call_service'] as const;
+
+/** A Home Assistant domain (`light`) or entity id (`light.kitchen`). */
+const haDomain = z.string().regex(/^[a-z0-9_]{1,64}$/, 'expected a Home Assistant domain such as light');
+const haEntity = z
+  .string()
+  .regex(/^[a-z0-9_]{1,64}\.[a-z0-9_]{1,200}$/, 'expected a Home Assistant entity id such as light.kitchen');
+
+/**
+ * The house an agent may read and act on, through the workspace's Home Assistant connection. Nothing
+ * is reachable unless listed: an entity is allowed when its domain or its own id is listed.
+ */
+export const homeSchema = z.strictObject({
+  /** Offer the `home_*` tools to the model. */
+  enabled: z.boolean().default(false),
+  /** Domains whose every entity the agent may read and act on (`light`, `switch`, `cover`). */
+  domains: z.array(haDomain).max(100).default([]),
+  /** Single entities allowed beside those domains. */
+  entities: z.array(haEntity).max(1000).default([]),
+  /** Read only: the agent may look but never call a service. */
+  readOnly: z.boolean().default(false),
+  /**
+   * Domains whose services change something risky (unlocking, disarming, opening); the agent must
+   * read the action back and hear a yes before it runs.
+   */
+  confirmDomains: z.array(haDomain).max(100).default(['lock', 'alarm_control_panel', 'cover']),
+});
+export type HomeConfig = z.infer<typeof homeSchema>;
+
 /**
  * Post-call analysis: after a call ends, an LLM reads the transcript and fills in a summary and the
  * fields defined here; the result is stored with the call and delivered as `call.analyzed`.
@@ -225,6 +255,7 @@ export const agentConfigSchema = z
     goodbyeMessage: z.string().max(500).optional(),
     knowledge: knowledgeSchema.default(knowledgeSchema.parse({})),
     analysis: analysisSchema.default(analysisSchema.parse({})),
+    home: homeSchema.default(homeSchema.parse({})),
     recording: z.strictObject({ enabled: z.boolean().default(true) }).default({ enabled: true }),
     /** Default values for `{{variable}}` placeholders in the prompt and greeting. */
     variables: z.record(z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/), z.string().max(2000)).default({}),
@@ -299,6 +330,13 @@ export const agentConfigSchema = z
           code: 'custom',
           path: ['tools', i, 'name'],
           message: `${KNOWLEDGE_SEARCH_TOOL} is the built-in knowledge search tool; rename this tool or set knowledge.searchTool to false`,
+        });
+      }
+      if (c.home.enabled && (HOME_TOOLS as readonly string[]).includes(t.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tools', i, 'name'],
+          message: `${t.name} is a built-in Home Assistant tool; rename this tool or set home.enabled to false`,
         });
       }
       if (names.has(t.name)) {

@@ -44,6 +44,14 @@ export const envSchema = z.object({
   MQTT_URL: urlWithScheme(['mqtt', 'mqtts', 'ws', 'wss']).optional(),
   /** OTLP/HTTP collector: traces and metrics of calls (the SDK reads the other OTEL_* variables). */
   OTEL_EXPORTER_OTLP_ENDPOINT: urlWithScheme(['http', 'https']).optional(),
+  /** Announce active calls to Home Assistant through MQTT discovery (needs MQTT_URL). */
+  MQTT_HA_DISCOVERY: bool.default(false),
+  MQTT_HA_DISCOVERY_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_/-]{1,100}$/, 'expected a topic prefix such as homeassistant')
+    .default('homeassistant'),
+  /** Attach a built-in fake Home Assistant (a small demo house) to the first workspace. */
+  DEMO_HOME: bool.default(false),
   MASTER_KEY: z
     .string()
     .refine((v) => decodeKey(v) !== null, {

@@ -14,7 +14,7 @@ import {
 import { connectFirst, type ProviderFactory } from './providers/provider-factory.js';
 import type { ChatMessage, LlmProvider } from './providers/types.js';
 import { replyRounds } from './session/reply-rounds.js';
-import { type ToolEffect, ToolRunner } from './tools/tool-runner.js';
+import { type BuiltinTool, type ToolEffect, ToolRunner } from './tools/tool-runner.js';
 import { type Clock, systemClock } from './util/clock.js';
 
 export interface ChatSessionOptions {
@@ -30,6 +30,8 @@ export interface ChatSessionOptions {
   fetch?: typeof fetch;
   /** Searches the agent's knowledge bases (the `knowledge_search` tool and per-turn context). */
   knowledge?: KnowledgeSource;
+  /** Tools the platform offers beside the agent's own (the home tools). */
+  platformTools?: readonly BuiltinTool[];
 }
 
 export interface ChatToolCall {
@@ -79,7 +81,7 @@ export class ChatSession {
       ...(opts.resolveSecret ? { resolveSecret: opts.resolveSecret } : {}),
       ...(opts.signingSecret ? { signingSecret: opts.signingSecret } : {}),
       ...(opts.fetch ? { fetch: opts.fetch } : {}),
-      builtins: knowledge.tools,
+      builtins: [...knowledge.tools, ...(opts.platformTools ?? [])],
     });
     const prompt = agentInstructions(renderTemplate(config.systemPrompt, vars), config.knowledge);
     this.#history = [{ role: 'system', content: prompt }];

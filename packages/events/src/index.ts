@@ -8,6 +8,7 @@ export * from './external-schema.js';
 export * from './external-updates.js';
 export * from './formats.js';
 export * from './lost-calls.js';
+export * from './mqtt-discovery.js';
 export * from './mqtt-publisher.js';
 export * from './outbox-writer.js';
 export * from './recorder.js';

@@ -5,8 +5,11 @@ import type { SendResult } from './senders.js';
 export type MqttState = { name: 'mqtt'; state: 'up' | 'down' | 'disabled'; detail?: string };
 
 export interface MqttPublisher {
-  /** QoS 1: resolves when the broker acknowledged (PUBACK). Fails fast while disconnected. */
-  publish(topic: string, body: string): Promise<SendResult>;
+  /**
+   * QoS 1: resolves when the broker acknowledged (PUBACK). Fails fast while disconnected. `retain`
+   * keeps the message for later subscribers (Home Assistant discovery configs and states).
+   */
+  publish(topic: string, body: string, options?: { retain?: boolean }): Promise<SendResult>;
   /** For /health/ready. */
   state(): MqttState;
   close(): Promise<void>;
@@ -71,7 +74,7 @@ export function createMqttPublisher(options: MqttPublisherOptions): MqttPublishe
   });
 
   return {
-    async publish(topic, body) {
+    async publish(topic, body, publishOptions) {
       if (!client.connected) {
         return {
           ok: false,
@@ -83,7 +86,7 @@ export function createMqttPublisher(options: MqttPublisherOptions): MqttPublishe
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
-          client.publishAsync(topic, body, { qos: 1 }),
+          client.publishAsync(topic, body, { qos: 1, retain: publishOptions?.retain ?? false }),
           new Promise((_, reject) => {
             timer = setTimeout(() => reject(new Error(`no PUBACK within ${timeoutMs} ms`)), timeoutMs);
           }),

@@ -31,6 +31,8 @@ import { campaignRoutes } from './routes/campaigns.js';
 import { credentialRoutes } from './routes/credentials.js';
 import { dialerLimitRoutes } from './routes/dialer-limits.js';
 import { healthRoutes } from './routes/health.js';
+import { homeAssistantRoutes } from './routes/home-assistant.js';
+import { homeSyncRoutes } from './routes/home-sync.js';
 import { internalRoutes } from './routes/internal.js';
 import { knowledgeBaseRoutes } from './routes/knowledge-bases.js';
 import { outboundCallRoutes } from './routes/outbound-calls.js';
@@ -185,11 +187,13 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
       await v1.register(dialerLimitRoutes(deps));
       await v1.register(callResultRoutes(deps));
       await v1.register(webhookRoutes(deps));
+      await v1.register(homeAssistantRoutes(deps));
       if (deps.calls) await v1.register(talkRoutes(deps, deps.calls));
     },
     { prefix: '/v1' },
   );
   await app.register(internalRoutes(deps), { prefix: '/internal' });
+  await app.register(homeSyncRoutes(deps), { prefix: '/internal' });
   for (const plugin of options.plugins ?? []) await app.register(async (scope) => plugin(scope));
   return app;
 }

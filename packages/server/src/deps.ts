@@ -1,4 +1,5 @@
 import type { CallEventBus, Config, Logger, ProviderTestCode } from '@switchboard/core';
+import type { HomeAssistant } from '@switchboard/integrations';
 import type { Store } from '@switchboard/store';
 import type { Registry } from 'prom-client';
 import type { CallRunner } from './calls/call-runner.js';
@@ -25,6 +26,8 @@ export interface AppDeps {
   calls?: { runner: CallRunner; tokens: TalkTokens; bus: CallEventBus };
   /** Checks a stored provider against its service; without it `POST /providers/{id}/test` is a 501. */
   providerTester?: (workspaceId: string, providerId: string) => Promise<ProviderTestOutcome>;
+  /** Workspaces' Home Assistant connections; without it saving a connection is a 503. */
+  home?: HomeAssistant;
 }
 
 /** What a provider check answers; the checks themselves live in @switchboard/providers. */

@@ -70,6 +70,15 @@ const OPERATIONS = [
   'POST /v1/calls/external-updates',
   'GET /v1/calls/{id}/recording',
   'POST /internal/agents/resolve',
+  'POST /internal/devices/bulk_upsert',
+  'POST /internal/entities/bulk_upsert',
+  'POST /internal/services/bulk_upsert',
+  'POST /internal/states/bulk_upsert',
+  'PUT /v1/home-assistant',
+  'GET /v1/home-assistant',
+  'GET /v1/home-assistant/entities',
+  'GET /v1/home-assistant/entities/{entityId}/history',
+  'DELETE /v1/home-assistant',
   'GET /v1/credentials',
   'POST /v1/credentials',
   'GET /v1/credentials/{id}',
@@ -190,7 +199,7 @@ describe('API reference', () => {
       const collection = path.replace(/\/\{[^}]+\}.*$/, '');
       const url = path.replace(/\{[^}]+\}/g, () => ids[collection] ?? randomUUID());
       const headers: Record<string, string> = path.startsWith('/internal/')
-        ? { 'x-internal-token': t.internalToken }
+        ? { 'x-internal-token': t.internalToken, 'x-workspace-id': t.workspaceId }
         : op === 'POST /v1/workspaces'
           ? { cookie: session, 'sec-fetch-site': 'same-origin' }
           : bearer(t.adminKey);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { CallEventBus, createLogger, loadConfig, OutboundGuard } from '@switchboard/core';
 import { FakeLlm, FakeProviderFactory, type ProviderFactory } from '@switchboard/engine';
+import { HomeAssistant, homeToolsFor } from '@switchboard/integrations';
 import type { Store } from '@switchboard/store';
 import { type Backend, openTestStore } from '@switchboard/store/testing';
 import type { FastifyInstance } from 'fastify';
@@ -23,6 +24,8 @@ export interface TestApp {
   /** The app's outbound guard, from its configuration (loopback allowed unless `env` says otherwise). */
   outbound: OutboundGuard;
   internalToken: string;
+  /** Workspaces' Home Assistant connections (reconnecting quickly). */
+  home: HomeAssistant;
   workspaceId: string;
   /** An admin API key of `workspaceId`. */
   adminKey: string;
@@ -83,7 +86,17 @@ export async function createTestApp(
         }),
       },
     });
+  const home = new HomeAssistant({
+    repo: store.home,
+    logger,
+    guard: outbound,
+    database: store.database,
+    pruneEveryMs: 0,
+    timeoutMs: 3000,
+    reconnect: { maxRetries: Number.POSITIVE_INFINITY, baseDelayMs: 50, maxDelayMs: 500 },
+  });
   const runner = new CallRunner({
+    platformTools: homeToolsFor(store.home, home),
     store,
     bus,
     providers,
@@ -99,9 +112,11 @@ export async function createTestApp(
     internalToken: TEST_INTERNAL_TOKEN,
     metrics: createMetricsRegistry(),
     calls: { runner, bus, tokens: new TalkTokens(TEST_INTERNAL_TOKEN) },
+    home,
     ...(options.providerTester ? { providerTester: options.providerTester } : {}),
   });
   await app.ready();
+  await home.start();
   const ws = await store.accounts.createWorkspace('Test workspace');
   const { key } = await store.apiKeys.create(ws.id, { name: 'test admin', role: 'admin' });
   return {
@@ -112,9 +127,11 @@ export async function createTestApp(
     logs,
     outbound,
     internalToken: TEST_INTERNAL_TOKEN,
+    home,
     workspaceId: ws.id,
     adminKey: key,
     async close() {
+      await home.stop();
       await app.close();
       await store.close();
       await outbound.close();

@@ -6,6 +6,7 @@ export * from './repos/agents.js';
 export * from './repos/api-keys.js';
 export * from './repos/calls.js';
 export * from './repos/credentials.js';
+export * from './repos/home.js';
 export * from './repos/knowledge.js';
 export * from './repos/phone-numbers.js';
 export * from './repos/providers.js';
@@ -16,6 +17,8 @@ export {
   API_KEY_ROLES,
   CONNECTORS,
   type Connector,
+  HA_CONNECTION_STATUSES,
+  type HaConnectionStatus,
   KB_DOCUMENT_STATUSES,
   KB_SOURCE_TYPES,
   type KbDocumentStatus,

@@ -325,4 +325,5 @@ export const instanceSettings = pgTable('instance_settings', {
 });
 export * from './schema-dialer.js';
 export * from './schema-events.js';
+export * from './schema-home.js';
 export * from './schema-knowledge.js';

@@ -6,6 +6,7 @@ import { AgentsRepo } from './repos/agents.js';
 import { ApiKeysRepo } from './repos/api-keys.js';
 import { CallsRepo } from './repos/calls.js';
 import { CredentialsRepo } from './repos/credentials.js';
+import { HomeRepo } from './repos/home.js';
 import { KnowledgeRepo } from './repos/knowledge.js';
 import { PhoneNumbersRepo } from './repos/phone-numbers.js';
 import { ProvidersRepo } from './repos/providers.js';
@@ -23,6 +24,7 @@ export interface Store {
   phoneNumbers: PhoneNumbersRepo;
   calls: CallsRepo;
   knowledge: KnowledgeRepo;
+  home: HomeRepo;
   settings: SettingsRepo;
   resolver: AgentResolver;
   close(): Promise<void>;
@@ -60,6 +62,7 @@ export function createStore(
     phoneNumbers,
     calls: new CallsRepo(database.db),
     knowledge: new KnowledgeRepo(database.db),
+    home: new HomeRepo(database.db, box),
     settings: new SettingsRepo(database.db),
     resolver,
     async close() {

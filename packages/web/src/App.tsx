@@ -20,6 +20,11 @@ const ROUTES: { pattern: string; component: Page; nav?: string }[] = [
   { pattern: '/providers', component: page(() => import('./pages/Providers')), nav: 'Providers' },
   { pattern: '/numbers', component: page(() => import('./pages/Numbers')), nav: 'Phone numbers' },
   { pattern: '/webhooks', component: page(() => import('./pages/Webhooks')), nav: 'Webhooks' },
+  {
+    pattern: '/home-assistant',
+    component: page(() => import('./pages/HomeAssistant')),
+    nav: 'Home Assistant',
+  },
   { pattern: '/api-keys', component: page(() => import('./pages/ApiKeys')), nav: 'API keys' },
   { pattern: '/users', component: page(() => import('./pages/Users')), nav: 'Users' },
 ];

@@ -16,7 +16,7 @@ import type { CallLeg } from '../call-leg.js';
 import { agentInstructions, type KnowledgeSource, knowledgeFor } from '../knowledge/knowledge.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { ProviderFactory, ServedProviders } from '../providers/provider-factory.js';
-import { ToolRunner } from '../tools/tool-runner.js';
+import { type BuiltinTool, ToolRunner } from '../tools/tool-runner.js';
 import { Channel } from '../util/channel.js';
 import { type Clock, systemClock, TimerScope } from '../util/clock.js';
 import { CascadedPipeline } from './cascaded-pipeline.js';
@@ -71,6 +71,8 @@ export interface CallSessionOptions {
   unavailableTts?: string;
   /** Searches the agent's knowledge bases (the `knowledge_search` tool and per-turn context). */
   knowledge?: KnowledgeSource;
+  /** Tools the platform offers this call beside the agent's own (the home tools). */
+  platformTools?: readonly BuiltinTool[];
 }
 
 export interface CallResult {
@@ -237,7 +239,7 @@ export class CallSession {
       ...(this.#o.resolveSecret ? { resolveSecret: this.#o.resolveSecret } : {}),
       ...(this.#o.signingSecret ? { signingSecret: this.#o.signingSecret } : {}),
       ...(this.#o.fetch ? { fetch: this.#o.fetch } : {}),
-      builtins: knowledge.tools,
+      builtins: [...knowledge.tools, ...(this.#o.platformTools ?? [])],
     });
     const ctx = {
       callId: this.callId,

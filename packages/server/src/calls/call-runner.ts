@@ -10,6 +10,7 @@ import {
   type OutboundGuard,
 } from '@switchboard/core';
 import {
+  type BuiltinTool,
   type CallLeg,
   type CallResult,
   CallSession,
@@ -32,6 +33,8 @@ export interface CallRunnerOptions {
   vadFactory?: VadFactory;
   /** A synthesiser needing nothing outside the process, for "this line is unavailable". */
   unavailableTts?: string;
+  /** Tools the platform offers a call or chat beside the agent's own (the home tools), built per call. */
+  platformTools?: (ctx: { workspaceId: string; callId: string; config: AgentConfig }) => BuiltinTool[];
 }
 
 export interface StartedCall {
@@ -152,6 +155,7 @@ export class CallRunner {
       ...(this.#o.vadFactory ? { vadFactory: this.#o.vadFactory } : {}),
       ...(this.#o.unavailableTts ? { unavailableTts: this.#o.unavailableTts } : {}),
       ...knowledgeOption(store, overrides.snapshot.workspaceId, overrides.snapshot.config),
+      ...this.#platformTools(overrides.snapshot.workspaceId, callId, overrides.snapshot.config),
     });
     this.#configs.set(callId, overrides.snapshot.config);
     log.info(
@@ -235,6 +239,11 @@ export class CallRunner {
     }
   }
 
+  #platformTools(workspaceId: string, callId: string, config: AgentConfig) {
+    const tools = this.#o.platformTools?.({ workspaceId, callId, config }) ?? [];
+    return tools.length > 0 ? { platformTools: tools } : {};
+  }
+
   /** A text conversation with an agent's published version, or with its draft to try edits. */
   async chat(
     workspaceId: string,
@@ -263,6 +272,7 @@ export class CallRunner {
         store.credentials.reveal(workspaceId, credentialId).catch(() => undefined),
       fetch: this.#o.outbound.fetch,
       ...knowledgeOption(store, workspaceId, snapshot.config),
+      ...this.#platformTools(workspaceId, callId, snapshot.config),
     }).catch((e: unknown) => {
       this.#configs.delete(callId);
       throw e;

@@ -17,9 +17,11 @@ export interface AuthContext {
 
 /**
  * `user`: an API key or a dashboard session; `session`: a logged-in person only;
- * `internal`: workers and the metrics scraper, with the internal token; `public`: anyone.
+ * `internal`: workers and the metrics scraper, with the internal token; `internal-or-key`: the
+ * internal token naming a workspace (`X-Workspace-Id`), or a workspace API key (add-ons that push
+ * data in); `public`: anyone.
  */
-export type AuthMode = 'user' | 'session' | 'internal' | 'public';
+export type AuthMode = 'user' | 'session' | 'internal' | 'internal-or-key' | 'public';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -36,6 +38,7 @@ export const SESSION_COOKIE = 'sb_session';
 const RANK: Record<Role, number> = { viewer: 0, member: 1, admin: 2, owner: 3 };
 export const roleAtLeast = (role: Role, min: Role) => RANK[role] >= RANK[min];
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export interface AuthOptions {
@@ -59,6 +62,43 @@ export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
     if (mode === 'public' || !req.routeOptions.url) return;
     const bearer = bearerToken(req);
 
+    if (mode === 'internal-or-key') {
+      const token = (req.headers['x-internal-token'] as string | undefined) ?? bearer;
+      if (token && isInternalToken(token)) {
+        const named = req.headers['x-workspace-id'];
+        const workspaceId = typeof named === 'string' ? named.trim() : '';
+        if (!UUID.test(workspaceId)) {
+          return send(
+            reply,
+            400,
+            'bad_request',
+            'with the internal token, name the workspace in the X-Workspace-Id header',
+            [
+              {
+                path: 'headers.x-workspace-id',
+                message: workspaceId ? 'expected a workspace id (a UUID)' : 'required',
+              },
+            ],
+          );
+        }
+        const exists = await opts.store.accounts.getWorkspace(workspaceId).then(
+          () => true,
+          () => false,
+        );
+        if (!exists) return send(reply, 404, 'not_found', `workspace ${workspaceId} not found`);
+        req.auth = { kind: 'internal', workspaceId, role: 'owner' };
+        return;
+      }
+      if (!bearer) {
+        return send(
+          reply,
+          401,
+          'unauthorized',
+          'send the internal token (X-Internal-Token) or a workspace API key as "Authorization: Bearer <key>"',
+        );
+      }
+    }
+
     if (mode === 'internal') {
       const token = (req.headers['x-internal-token'] as string | undefined) ?? bearer;
       if (!token || !isInternalToken(token)) {
@@ -68,7 +108,7 @@ export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
       return;
     }
 
-    if (bearer && mode === 'user') {
+    if (bearer && (mode === 'user' || mode === 'internal-or-key')) {
       const key = await opts.store.apiKeys.authenticate(bearer);
       if (!key) return send(reply, 401, 'unauthorized', 'API key is invalid, revoked or expired');
       req.auth = { kind: 'api-key', workspaceId: key.workspaceId, role: key.role, apiKeyId: key.id };

@@ -1,0 +1,11 @@
+export * from './home-assistant/connection.js';
+export {
+  demoHouse,
+  FakeHome,
+  type FakeHomeOptions,
+  type ServiceCallRecord,
+} from './home-assistant/fake-home.js';
+export * from './home-assistant/ha-socket.js';
+export * from './home-assistant/home-assistant.js';
+export * from './home-assistant/records.js';
+export * from './home-assistant/tools.js';
