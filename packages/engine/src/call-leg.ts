@@ -1,6 +1,43 @@
 import type { CallDirection, EndedReason } from '@switchboard/core';
 import type { AudioFormat, AudioFrame } from '@switchboard/media';
 
+/** Why a warm transfer's call to the person did not connect. */
+export type ConsultFailureReason = 'busy' | 'no-answer' | 'rejected' | 'failed';
+
+/** A warm transfer's call to the person did not connect; the caller stays with the agent. */
+export class ConsultFailed extends Error {
+  constructor(
+    readonly reason: ConsultFailureReason,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ConsultFailed';
+  }
+}
+
+export interface ConsultOptions {
+  /** Ring time before giving up with `no-answer`. */
+  timeoutMs: number;
+  /** Aborted when the caller hangs up meanwhile: the call to the person is cancelled. */
+  signal: AbortSignal;
+}
+
+/**
+ * The second call of a warm transfer, to the person who takes the caller over. The agent speaks
+ * to it (a summary) before `bridge` joins it to the caller; after that the connector owns both
+ * calls until either side hangs up.
+ */
+export interface ConsultLeg {
+  /** Format `play` expects. */
+  readonly outputFormat: AudioFormat;
+  play(frame: AudioFrame): void;
+  /** Settles with the reason when the person hangs up before the bridge. */
+  readonly ended: Promise<EndedReason>;
+  /** Joins the caller and the person; rejects when either has gone. */
+  bridge(): Promise<void>;
+  hangup(): Promise<void>;
+}
+
 export interface CallLegEvents {
   /** One keypad digit from the caller: 0-9, *, #, A-D. */
   dtmf: [digit: string];
@@ -35,5 +72,15 @@ export interface CallLeg {
   sendDtmf(digits: string): Promise<void>;
   /** Hands the caller to `target` (E.164 number or SIP URI); resolves when the carrier accepted. */
   transfer(target: string): Promise<void>;
+  /**
+   * Warm transfer: calls `target` while the caller stays on this leg, and resolves once it
+   * answered (rejects with `ConsultFailed` otherwise). Absent on connectors that cannot.
+   */
+  consult?(target: string, options: ConsultOptions): Promise<ConsultLeg>;
+  /**
+   * True when the carrier detects answering machines itself (its verdict arrives before the call
+   * is handed over); the engine's own detector then stays out of the way.
+   */
+  readonly carrierDetectsMachines?: boolean;
   hangup(reason?: EndedReason): Promise<void>;
 }

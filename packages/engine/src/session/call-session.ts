@@ -3,6 +3,7 @@ import {
   bindLogger,
   type CallEvent,
   type CallOutcome,
+  type ControlSource,
   type EndedReason,
   farEndHangup,
   type Logger,
@@ -11,7 +12,7 @@ import {
   type TranscriptEntry,
   type TurnLatency,
 } from '@switchboard/core';
-import { frameDurationMs, initMedia } from '@switchboard/media';
+import { type AudioFormat, type AudioFrame, frameDurationMs, initMedia } from '@switchboard/media';
 import type { CallLeg } from '../call-leg.js';
 import { agentInstructions, type KnowledgeSource, knowledgeFor } from '../knowledge/knowledge.js';
 import { ProviderError } from '../providers/provider-error.js';
@@ -34,6 +35,7 @@ import { StsPipeline } from './sts-pipeline.js';
 import { Transcript } from './transcript.js';
 import { sayUnavailable } from './unavailable-line.js';
 import { defaultVadFactory, type VadFactory, VadTap } from './vad.js';
+import { type WarmTransferRequest, type WarmTransferResult, warmTransfer } from './warm-transfer.js';
 
 /** Caller audio kept from the call's setup: enough for the onset of a word, not a backlog. */
 const SETUP_BACKLOG_KEEP_MS = 200;
@@ -114,6 +116,8 @@ export class CallSession {
   #activeTurn: number | undefined;
   #ending = false;
   #ended = false;
+  /** A warm transfer holds the caller: their audio is recorded but reaches no stage. */
+  #held = false;
   #startFailure: CallResult['startFailure'];
   #softFailures = 0;
   #stopInput: (() => void) | undefined;
@@ -289,6 +293,8 @@ export class CallSession {
       since: () => this.since(),
       ending: () => this.#ending,
       end: (req) => this.#end(req),
+      warmTransfer: (req) => this.#warmTransfer(req),
+      transferred: (target, by) => this.#transferred(target, by),
     });
     if (this.#ended) await this.#pipeline.close();
   }
@@ -384,8 +390,68 @@ export class CallSession {
       recordTool: (o) =>
         reportTool({ events: this.#events, transcript: this.#transcript, since: () => this.since() }, o),
       end: (req) => this.#end(req),
+      warmTransfer: (req) => this.#warmTransfer(req),
+      transferred: (target, by) => this.#transferred(target, by),
       providerFailed: (err) => void this.#providerFailed(err),
     };
+  }
+
+  #warmTransfer(req: WarmTransferRequest): Promise<WarmTransferResult> {
+    const pipeline = this.#pipeline;
+    const player = this.#player;
+    if (!pipeline || !player) return Promise.reject(new Error('the call is not answered yet'));
+    return warmTransfer(
+      {
+        leg: this.#o.leg,
+        pipeline,
+        player,
+        events: this.#events,
+        transcript: this.#transcript,
+        clock: this.#clock,
+        logger: this.#logger,
+        signal: this.#ctrl.signal,
+        since: () => this.since(),
+        holdCaller: (held) => {
+          this.#held = held;
+        },
+        speech: (text, format, signal) => this.#speech(text, format, signal),
+        end: (r, outcome) => this.#end(r, outcome),
+      },
+      req,
+    );
+  }
+
+  #transferred(target: string, by: ControlSource): void {
+    this.#events.send('transfer.status', {
+      status: 'handed-off',
+      mode: 'cold',
+      target,
+      by,
+      atMs: Math.round(this.since()),
+    });
+  }
+
+  /** The agent's own synthesiser, or the local voice when it speaks through a speech-to-speech model. */
+  async *#speech(text: string, format: AudioFormat, signal: AbortSignal): AsyncIterable<AudioFrame> {
+    if (this.#pipeline?.synthesize) {
+      yield* this.#pipeline.synthesize(text, format, signal);
+      return;
+    }
+    const { providers, unavailableTts, snapshot } = this.#o;
+    if (!unavailableTts) return;
+    const tts = await providers.tts(unavailableTts, {
+      callId: this.callId,
+      workspaceId: snapshot.workspaceId,
+      agentId: snapshot.agentId,
+      language: snapshot.config.language,
+      logger: this.#logger,
+    });
+    try {
+      await tts.prepare(signal);
+      yield* tts.synthesize({ text, format, signal });
+    } finally {
+      await tts.close().catch(() => {});
+    }
   }
 
   async #readAudio(): Promise<void> {
@@ -406,6 +472,7 @@ export class CallSession {
         const frame = this.#guard?.accept(r.value);
         if (!frame) continue;
         this.#recorder?.caller(frame);
+        if (this.#held) continue;
         this.#pipeline?.callerAudio(frame);
         const event = await this.#vad?.process(frame);
         if (event && !this.#ended) this.#pipeline?.callerSpeech(event);
