@@ -26,6 +26,7 @@ import { InputGuard } from './input-guard.js';
 import { KeypadCollector, keypadText } from './keypad.js';
 import { LatencyMeter } from './latency-meter.js';
 import { LiveControls } from './live-controls.js';
+import { MachineWatch } from './machine-watch.js';
 import { OutputPlayer } from './output-player.js';
 import { CallRecorder, type RecordingInfo } from './recorder.js';
 import type { EndRequest, Pipeline, SessionCore } from './session-core.js';
@@ -37,6 +38,8 @@ import { sayUnavailable } from './unavailable-line.js';
 import { defaultVadFactory, type VadFactory, VadTap } from './vad.js';
 import { type WarmTransferRequest, type WarmTransferResult, warmTransfer } from './warm-transfer.js';
 
+/** How long a machine's greeting may go on before the voicemail message is left anyway. */
+const VOICEMAIL_BEEP_WAIT_MS = 30_000;
 /** Caller audio kept from the call's setup: enough for the onset of a word, not a backlog. */
 const SETUP_BACKLOG_KEEP_MS = 200;
 /** The unavailable line is short; a synthesiser that hangs must not hold the call open. */
@@ -118,6 +121,9 @@ export class CallSession {
   #ended = false;
   /** A warm transfer holds the caller: their audio is recorded but reaches no stage. */
   #held = false;
+  /** Answering-machine detection before the agent speaks (outbound, where the carrier has none). */
+  #machineWatch: MachineWatch | undefined;
+  #voicemailMessage: string | undefined;
   #startFailure: CallResult['startFailure'];
   #softFailures = 0;
   #stopInput: (() => void) | undefined;
@@ -193,7 +199,8 @@ export class CallSession {
     if (this.#ended) return done;
     this.#events.send('call.answered', {});
     this.timers.timeout(() => void this.#finishGracefully('max-duration'), config.maxDurationSeconds * 1000);
-    this.#pipeline?.start();
+    if (this.#watchForMachine()) this.#held = true;
+    else this.#pipeline?.start();
     void this.#readAudio();
     return done;
   }
@@ -205,6 +212,7 @@ export class CallSession {
     const systemPrompt = agentInstructions(renderTemplate(config.systemPrompt, vars), config.knowledge);
     const knowledge = knowledgeFor(config.knowledge, this.#o.knowledge, this.#logger);
     const greeting = config.greeting ? renderTemplate(config.greeting, vars) : undefined;
+    if (config.voicemailMessage) this.#voicemailMessage = renderTemplate(config.voicemailMessage, vars);
     this.#guard = new InputGuard(leg.inputFormat, this.#logger);
     this.#player = new OutputPlayer({
       format: leg.outputFormat,
@@ -396,6 +404,58 @@ export class CallSession {
     };
   }
 
+  /**
+   * On an outbound call that asks for voicemail detection and whose carrier does not detect
+   * machines itself, the agent waits for the local detector's verdict before it speaks. A machine
+   * is hung up on, or gets the agent's voicemail message after its beep; either way the outcome
+   * is voicemail.
+   */
+  #watchForMachine(): boolean {
+    const { leg, snapshot } = this.#o;
+    if (leg.direction !== 'outbound' || !snapshot.config.voicemailDetection || leg.carrierDetectsMachines) {
+      return false;
+    }
+    const note = (text: string) => {
+      const at = Math.round(this.since());
+      this.#transcript.add({ role: 'tool', toolName: 'voicemail', text, startMs: at, endMs: at });
+    };
+    const leave = async () => {
+      if (this.#ending) return;
+      const message = this.#voicemailMessage;
+      if (message) {
+        this.#ending = true;
+        await this.#pipeline?.sayFinal(message, 60_000).catch(() => {});
+      }
+      this.#end({ reason: 'machine-detected', hangup: true }, 'voicemail');
+    };
+    this.#machineWatch = new MachineWatch({
+      sampleRate: leg.inputFormat.sampleRate,
+      onHuman: () => {
+        this.#machineWatch = undefined;
+        this.#held = false;
+        this.#pipeline?.start();
+      },
+      onMachine: () => {
+        note('answering machine detected');
+        if (!this.#voicemailMessage) {
+          this.#end({ reason: 'machine-detected', hangup: true }, 'voicemail');
+          return;
+        }
+        // A greeting with neither a beep nor a pause the detector can hear still gets the message.
+        this.timers.timeout(() => {
+          this.#machineWatch = undefined;
+          void leave();
+        }, VOICEMAIL_BEEP_WAIT_MS);
+      },
+      onRecordingStarts: () => {
+        this.#machineWatch = undefined;
+        note('voicemail greeting ended; leaving the message');
+        void leave();
+      },
+    });
+    return true;
+  }
+
   #warmTransfer(req: WarmTransferRequest): Promise<WarmTransferResult> {
     const pipeline = this.#pipeline;
     const player = this.#player;
@@ -472,6 +532,7 @@ export class CallSession {
         const frame = this.#guard?.accept(r.value);
         if (!frame) continue;
         this.#recorder?.caller(frame);
+        this.#machineWatch?.push(frame);
         if (this.#held) continue;
         this.#pipeline?.callerAudio(frame);
         const event = await this.#vad?.process(frame);

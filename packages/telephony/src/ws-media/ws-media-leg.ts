@@ -86,6 +86,11 @@ export class WsMediaLeg extends EventEmitter implements CallLeg {
   readonly connector: string;
   readonly inputFormat: AudioFormat;
   readonly outputFormat: AudioFormat;
+  /**
+   * Twilio, Plivo and Telnyx place outbound calls with their own answering-machine detection; a
+   * machine is dealt with before the media arrives.
+   */
+  readonly carrierDetectsMachines = true;
   /** Settles with the reason once the leg has ended, from either side. */
   readonly ended: Promise<EndedReason>;
   readonly stats: WsLegStats = {
