@@ -315,6 +315,93 @@ describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => 
     await expectEnded(callId, 'completed', 'callee-hangup');
   });
 
+  /** An agent that screens for answering machines, with or without a message to leave. */
+  async function screener(name: string, voicemailMessage?: string): Promise<string> {
+    const a = await t.platform.store.agents.create(t.workspaceId, {
+      name,
+      publish: true,
+      config: {
+        greeting: 'Hello from Acme.',
+        voicemailDetection: true,
+        ...(voicemailMessage ? { voicemailMessage } : {}),
+      },
+    });
+    return a.id;
+  }
+
+  test('Twilio: an agent with a voicemail message asks DetectMessageEnd; after the beep it leaves it', async () => {
+    const message = 'Hi, this is Acme calling about your order.';
+    const callId = await place(NUMBERS.twilio, '+14155550210', await screener('Twilio message', message));
+    const create = await restRequest('Calls.json', (r) => r.form.To === '+14155550210');
+    assert.equal(create.form.MachineDetection, 'DetectMessageEnd');
+    const answer = await twilio.voice(
+      {
+        CallSid: twilioSid(callId),
+        Direction: 'outbound-api',
+        From: NUMBERS.twilio,
+        To: '+14155550210',
+        AnsweredBy: 'machine_end_beep',
+      },
+      { query: new URL(String(create.form.Url)).search },
+    );
+    assert.match(answer.body, /<Stream/);
+    const stream = await twilio.stream(answer, twilioSid(callId));
+    stream.begin();
+    await feedSilenceUntil(stream, 10);
+    await expectEnded(callId, 'voicemail', 'machine-detected');
+    const said = t.events.flatMap((e) =>
+      e.type === 'transcript.final' && e.callId === callId && e.data.role === 'agent' ? [e.data.text] : [],
+    );
+    assert.deepEqual(said, [message], 'the message, never the greeting');
+  });
+
+  test('Plivo: machine_detection is asked for; Machine=true on the answer URL ends the call voicemail', async () => {
+    const callId = await place(NUMBERS.plivo, '+14155550191', await screener('Plivo screener'));
+    const create = await restRequest('Plivo Call', (r) => (r.json as { to?: string })?.to === '14155550191');
+    const body = create.json as { answer_url: string; machine_detection?: string };
+    assert.equal(body.machine_detection, 'true');
+    const callUuid = crypto.randomUUID();
+    const answer = await plivo.answer(
+      { CallUUID: callUuid, Direction: 'outbound', From: '14155550110', To: '14155550191', Machine: 'true' },
+      { query: new URL(body.answer_url).search },
+    );
+    const stream = await plivo.stream(answer, callUuid);
+    stream.sendStart();
+    await expectEnded(callId, 'voicemail', 'machine-detected');
+    assert.ok(
+      !t.events.some((e) => e.type === 'transcript.final' && e.callId === callId && e.data.role === 'agent'),
+      'the agent said nothing to the machine',
+    );
+    await restRequest('the REST hang-up', (r) => r.method === 'DELETE' && r.path.includes(callUuid));
+  });
+
+  test('Telnyx: answering_machine_detection is asked for; a machine verdict webhook ends the call voicemail', async () => {
+    const callId = await place(NUMBERS.telnyx, '+14155550213', await screener('Telnyx screener'));
+    const create = await restRequest(
+      'Telnyx dial',
+      (r) => r.path === '/v2/calls' && (r.json as { to?: string }).to === '+14155550213',
+    );
+    const body = create.json as { stream_url: string; answering_machine_detection?: string };
+    assert.equal(body.answering_machine_detection, 'detect');
+    const stream = await telnyx.stream(body.stream_url, telnyxId(callId));
+    stream.begin();
+    await started(callId);
+    const res = await telnyx.webhook('webhook-machine-detection-ended', {
+      call_control_id: telnyxId(callId),
+      direction: 'outgoing',
+      from: NUMBERS.telnyx,
+      to: '+14155550213',
+      client_state: Buffer.from(callId).toString('base64'),
+      result: 'machine',
+    });
+    assert.equal(res.status, 204);
+    await expectEnded(callId, 'voicemail', 'machine-detected');
+    assert.ok(
+      !t.events.some((e) => e.type === 'transcript.final' && e.callId === callId && e.data.role === 'agent'),
+      'the agent said nothing to the machine',
+    );
+  });
+
   test('Telnyx: call.hangup with user_busy before the stream ends the call busy', async () => {
     const callId = await place(NUMBERS.telnyx, '+14155550212');
     await restRequest(

@@ -1,6 +1,12 @@
 import type { CallDirection, EndedReason } from '@switchboard/core';
 import type { AudioFormat, AudioFrame } from '@switchboard/media';
 
+/**
+ * Who answered, as the carrier's detection says: `machine-end` is a machine whose greeting (and
+ * beep) is over already; `unknown` when the carrier could not tell, or was not asked.
+ */
+export type MachineVerdict = 'human' | 'machine' | 'machine-end' | 'unknown';
+
 /** Why a warm transfer's call to the person did not connect. */
 export type ConsultFailureReason = 'busy' | 'no-answer' | 'rejected' | 'failed';
 
@@ -78,9 +84,10 @@ export interface CallLeg {
    */
   consult?(target: string, options: ConsultOptions): Promise<ConsultLeg>;
   /**
-   * True when the carrier detects answering machines itself (its verdict arrives before the call
-   * is handed over); the engine's own detector then stays out of the way.
+   * The carrier's own answering-machine verdict on an outbound call placed with detection (Twilio,
+   * Plivo, Telnyx); it may settle after the leg is handed over. Absent where the carrier has none:
+   * the engine then listens for a machine itself.
    */
-  readonly carrierDetectsMachines?: boolean;
+  readonly machineVerdict?: Promise<MachineVerdict>;
   hangup(reason?: EndedReason): Promise<void>;
 }

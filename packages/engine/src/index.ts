@@ -15,6 +15,7 @@ export {
   type ConsultFailureReason,
   type ConsultLeg,
   type ConsultOptions,
+  type MachineVerdict,
 } from './call-leg.js';
 export { type ChatReply, ChatSession, type ChatSessionOptions } from './chat-session.js';
 export { FakeAsr, type FakeAsrOptions, FakeAsrStream } from './fakes/fake-asr.js';

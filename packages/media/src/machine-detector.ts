@@ -30,6 +30,8 @@ export interface MachineDetectorOptions {
   minBeepMs?: number;
   /** Frame RMS (full scale 1) above which a frame is voiced; default 0.01 (about -40 dBFS). */
   speechLevel?: number;
+  /** The carrier already said a machine answered: only its beep (or greeting's end) is awaited. */
+  knownMachine?: boolean;
 }
 
 /**
@@ -61,8 +63,10 @@ export class MachineDetector {
       greetingEndSilenceMs: 2500,
       minBeepMs: 200,
       speechLevel: 0.01,
+      knownMachine: false,
       ...options,
     };
+    if (this.#o.knownMachine) this.#verdict = 'machine';
     this.#coeffs = new Float64Array(BEEP_FREQUENCIES.length);
     for (let i = 0; i < BEEP_FREQUENCIES.length; i++) {
       this.#coeffs[i] = 2 * Math.cos((2 * Math.PI * (BEEP_FREQUENCIES[i] as number)) / options.sampleRate);

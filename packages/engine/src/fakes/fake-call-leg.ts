@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { CallDirection, EndedReason } from '@switchboard/core';
 import { type AudioFormat, type AudioFrame, frameDurationMs, PCM16_8K } from '@switchboard/media';
-import type { CallLeg, ConsultLeg, ConsultOptions } from '../call-leg.js';
+import type { CallLeg, ConsultLeg, ConsultOptions, MachineVerdict } from '../call-leg.js';
 import { Channel } from '../util/channel.js';
 import { silentFrame, speechFrame } from './fake-audio.js';
 
@@ -20,6 +20,8 @@ export interface FakeCallLegOptions {
    * `ConsultFailed`) is how their call fails. Absent: the connector cannot make warm transfers.
    */
   consult?: 'answer' | Error;
+  /** The carrier's answering-machine verdict (absent: the carrier has no detection). */
+  machineVerdict?: Promise<MachineVerdict>;
 }
 
 /** The person a fake warm transfer called: what they heard, and whether they were bridged. */
@@ -95,6 +97,7 @@ export class FakeCallLeg extends EventEmitter implements CallLeg {
   /** The people warm transfers called, in order. */
   readonly consulted: FakeConsultLeg[] = [];
   readonly consult?: (target: string, o: ConsultOptions) => Promise<ConsultLeg>;
+  readonly machineVerdict?: Promise<MachineVerdict>;
 
   constructor(opts: FakeCallLegOptions = {}) {
     super();
@@ -107,6 +110,7 @@ export class FakeCallLeg extends EventEmitter implements CallLeg {
     this.outputFormat = opts.outputFormat ?? PCM16_8K;
     this.#failTransfer = opts.failTransfer;
     this.#consult = opts.consult;
+    if (opts.machineVerdict) this.machineVerdict = opts.machineVerdict;
     if (opts.consult) {
       this.consult = async (target: string) => {
         this.actions.push({ type: 'consult', target });

@@ -26,7 +26,7 @@ import { InputGuard } from './input-guard.js';
 import { KeypadCollector, keypadText } from './keypad.js';
 import { LatencyMeter } from './latency-meter.js';
 import { LiveControls } from './live-controls.js';
-import { MachineWatch } from './machine-watch.js';
+import { type MachineWatch, watchForMachine } from './machine-watch.js';
 import { OutputPlayer } from './output-player.js';
 import { CallRecorder, type RecordingInfo } from './recorder.js';
 import type { EndRequest, Pipeline, SessionCore } from './session-core.js';
@@ -38,8 +38,6 @@ import { sayUnavailable } from './unavailable-line.js';
 import { defaultVadFactory, type VadFactory, VadTap } from './vad.js';
 import { type WarmTransferRequest, type WarmTransferResult, warmTransfer } from './warm-transfer.js';
 
-/** How long a machine's greeting may go on before the voicemail message is left anyway. */
-const VOICEMAIL_BEEP_WAIT_MS = 30_000;
 /** Caller audio kept from the call's setup: enough for the onset of a word, not a backlog. */
 const SETUP_BACKLOG_KEEP_MS = 200;
 /** The unavailable line is short; a synthesiser that hangs must not hold the call open. */
@@ -404,53 +402,31 @@ export class CallSession {
     };
   }
 
-  /**
-   * On an outbound call that asks for voicemail detection and whose carrier does not detect
-   * machines itself, the agent waits for the local detector's verdict before it speaks. A machine
-   * is hung up on, or gets the agent's voicemail message after its beep; either way the outcome
-   * is voicemail.
-   */
+  /** Outbound calls with voicemail detection wait for the verdict before the agent speaks. */
   #watchForMachine(): boolean {
     const { leg, snapshot } = this.#o;
-    if (leg.direction !== 'outbound' || !snapshot.config.voicemailDetection || leg.carrierDetectsMachines) {
-      return false;
-    }
-    const note = (text: string) => {
-      const at = Math.round(this.since());
-      this.#transcript.add({ role: 'tool', toolName: 'voicemail', text, startMs: at, endMs: at });
-    };
-    const leave = async () => {
-      if (this.#ending) return;
-      const message = this.#voicemailMessage;
-      if (message) {
-        this.#ending = true;
-        await this.#pipeline?.sayFinal(message, 60_000).catch(() => {});
-      }
-      this.#end({ reason: 'machine-detected', hangup: true }, 'voicemail');
-    };
-    this.#machineWatch = new MachineWatch({
-      sampleRate: leg.inputFormat.sampleRate,
-      onHuman: () => {
+    if (leg.direction !== 'outbound' || !snapshot.config.voicemailDetection) return false;
+    this.#machineWatch = watchForMachine({
+      leg,
+      timers: this.timers,
+      ...(this.#voicemailMessage ? { message: this.#voicemailMessage } : {}),
+      note: (text) => {
+        const at = Math.round(this.since());
+        this.#transcript.add({ role: 'tool', toolName: 'voicemail', text, startMs: at, endMs: at });
+      },
+      human: () => {
         this.#machineWatch = undefined;
         this.#held = false;
         this.#pipeline?.start();
       },
-      onMachine: () => {
-        note('answering machine detected');
-        if (!this.#voicemailMessage) {
-          this.#end({ reason: 'machine-detected', hangup: true }, 'voicemail');
-          return;
-        }
-        // A greeting with neither a beep nor a pause the detector can hear still gets the message.
-        this.timers.timeout(() => {
-          this.#machineWatch = undefined;
-          void leave();
-        }, VOICEMAIL_BEEP_WAIT_MS);
-      },
-      onRecordingStarts: () => {
+      leave: async (message) => {
         this.#machineWatch = undefined;
-        note('voicemail greeting ended; leaving the message');
-        void leave();
+        if (this.#ending) return;
+        if (message) {
+          this.#ending = true;
+          await this.#pipeline?.sayFinal(message, 60_000).catch(() => {});
+        }
+        this.#end({ reason: 'machine-detected', hangup: true }, 'voicemail');
       },
     });
     return true;

@@ -1,7 +1,85 @@
 import { type AudioFrame, decodeFrame, MachineDetector, type MachineEvent } from '@switchboard/media';
+import type { CallLeg, MachineVerdict } from '../call-leg.js';
+import type { TimerScope } from '../util/clock.js';
+
+/** How long a machine's greeting may go on before the voicemail message is left anyway. */
+const BEEP_WAIT_MS = 30_000;
+/** How long a carrier's verdict is awaited before the call is treated as a person's. */
+const CARRIER_VERDICT_WAIT_MS = 10_000;
+
+export interface VoicemailWatchDeps {
+  leg: CallLeg;
+  timers: TimerScope;
+  /** Left after the beep; without it a machine is hung up on. */
+  message?: string;
+  note(text: string): void;
+  /** A person answered: the agent greets them. */
+  human(): void;
+  /** Ends the call as voicemail, after saying `message` when there is one. */
+  leave(message: string | undefined): Promise<void>;
+}
+
+/**
+ * Voicemail detection on an outbound call before the agent speaks: the carrier's own verdict
+ * where it has one (`leg.machineVerdict`), the platform's detector on the audio otherwise. A
+ * machine is hung up on, or gets the message once its greeting is over (its beep, heard by the
+ * platform's detector whichever said it was a machine). Returns the watch to feed caller audio.
+ */
+export function watchForMachine(d: VoicemailWatchDeps): MachineWatch {
+  let cancelBeepWait = () => {};
+  const leave = () => {
+    cancelBeepWait();
+    void d.leave(d.message);
+  };
+  const onMachine = () => {
+    d.note('answering machine detected');
+    if (!d.message) {
+      leave();
+      return;
+    }
+    // A greeting with neither a beep nor a pause the detector can hear still gets the message.
+    cancelBeepWait = d.timers.timeout(leave, BEEP_WAIT_MS);
+  };
+  const carrier = d.leg.machineVerdict;
+  const watch = new MachineWatch({
+    sampleRate: d.leg.inputFormat.sampleRate,
+    listening: carrier === undefined,
+    onHuman: d.human,
+    onMachine,
+    onRecordingStarts: () => {
+      d.note('voicemail greeting ended; leaving the message');
+      leave();
+    },
+  });
+  if (carrier) {
+    let settled = false;
+    const decide = (v: MachineVerdict) => {
+      if (settled) return;
+      settled = true;
+      cancelWait();
+      if (v === 'machine-end') {
+        d.note('answering machine detected by the carrier, greeting over');
+        leave();
+      } else if (v === 'machine') {
+        watch.machineKnown();
+        d.note('answering machine detected by the carrier');
+        if (!d.message) leave();
+        else cancelBeepWait = d.timers.timeout(leave, BEEP_WAIT_MS);
+      } else {
+        watch.stop();
+        d.human();
+      }
+    };
+    const cancelWait = d.timers.timeout(() => decide('unknown'), CARRIER_VERDICT_WAIT_MS);
+    carrier.then(decide, () => decide('unknown'));
+  }
+  return watch;
+}
 
 export interface MachineWatchOptions {
   sampleRate: number;
+  /** False while a carrier's verdict is awaited: audio is ignored until `machineKnown`. */
+  listening?: boolean;
   /** A person answered (or nobody spoke): the agent takes the call. */
   onHuman(): void;
   /** A machine answered. */
@@ -18,7 +96,8 @@ export interface MachineWatchOptions {
  */
 export class MachineWatch {
   readonly #o: MachineWatchOptions;
-  readonly #detector: MachineDetector;
+  #detector: MachineDetector;
+  #listening: boolean;
   #buffer = new Int16Array(0);
   #machine = false;
   #done = false;
@@ -26,14 +105,26 @@ export class MachineWatch {
   constructor(o: MachineWatchOptions) {
     this.#o = o;
     this.#detector = new MachineDetector({ sampleRate: o.sampleRate });
+    this.#listening = o.listening ?? true;
   }
 
   get done(): boolean {
     return this.#done;
   }
 
+  /** The carrier said a machine answered: from now on only the end of its greeting is awaited. */
+  machineKnown(): void {
+    this.#detector = new MachineDetector({ sampleRate: this.#o.sampleRate, knownMachine: true });
+    this.#machine = true;
+    this.#listening = true;
+  }
+
+  stop(): void {
+    this.#done = true;
+  }
+
   push(frame: AudioFrame): void {
-    if (this.#done) return;
+    if (this.#done || !this.#listening) return;
     const event = this.#detector.push(this.#samples(frame));
     if (event) this.#on(event);
   }
