@@ -450,6 +450,106 @@ describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => 
     await expectEnded(callId, 'completed', 'callee-hangup');
   });
 
+  test('ARI: a warm transfer originates the person, plays the summary, bridges them; the call ends transferred', async () => {
+    const callId = await place(NUMBERS.asterisk, '+14155550223');
+    const originate = await waitFor('originate', () =>
+      ari.requests.find(
+        (r) => r.method === 'POST' && r.path === '/channels' && r.query.endpoint?.includes('0223'),
+      ),
+    );
+    const caller = originate.query.channelId ?? '';
+    ari.emit({
+      type: 'StasisStart',
+      args: ['outbound'],
+      channel: { id: caller, state: 'Up', caller: { number: '+14155550223' }, dialplan: { exten: 's' } },
+    });
+    await waitFor('the call to be answered', () =>
+      t.events.find((e) => e.type === 'call.answered' && e.callId === callId),
+    );
+    const res = await t.platform.app.inject({
+      method: 'POST',
+      url: `/v1/calls/${callId}/transfer`,
+      headers: auth,
+      payload: { to: '+14155550300', mode: 'warm', summary: 'A caller about order 1042.', hold: 'silence' },
+    });
+    assert.equal(res.statusCode, 202, res.body);
+    const dial = await waitFor('the person to be originated', () =>
+      ari.requests.find(
+        (r) =>
+          r.method === 'POST' && r.path === '/channels' && r.query.endpoint === 'PJSIP/+14155550300@trunk',
+      ),
+    );
+    const person = dial.query.channelId ?? '';
+    const before = rtpIn.length;
+    ari.emit({
+      type: 'StasisStart',
+      args: ['outbound'],
+      channel: { id: person, state: 'Up', caller: { number: '+14155550300' }, dialplan: { exten: 's' } },
+    });
+    await waitFor('the person in the caller’s bridge', () =>
+      ari.requests.find(
+        (r) => r.path === `/bridges/sbbridge-${caller}/addChannel` && r.query.channel === person,
+      ),
+    );
+    assert.ok(rtpIn.length - before >= 25, 'the person heard the summary over RTP first');
+    assert.ok(ari.find('POST', `/bridges/sbbridge-${person}/removeChannel`), 'out of their own bridge first');
+    await expectEnded(callId, 'transferred', 'transfer');
+    const statuses = t.events.flatMap((e) =>
+      e.type === 'transfer.status' && e.callId === callId ? [e.data.status] : [],
+    );
+    assert.deepEqual(statuses, ['attempted', 'answered', 'bridged']);
+    ari.emit({ type: 'StasisEnd', channel: { id: person } });
+    await waitFor('the caller hung up with the person', () =>
+      ari.requests.find((r) => r.method === 'DELETE' && r.path === `/channels/${caller}`),
+    );
+  });
+
+  test('ARI: a warm transfer to a busy line takes the caller back; the call goes on', async () => {
+    const callId = await place(NUMBERS.asterisk, '+14155550224');
+    const originate = await waitFor('originate', () =>
+      ari.requests.find(
+        (r) => r.method === 'POST' && r.path === '/channels' && r.query.endpoint?.includes('0224'),
+      ),
+    );
+    const caller = originate.query.channelId ?? '';
+    ari.emit({
+      type: 'StasisStart',
+      args: ['outbound'],
+      channel: { id: caller, state: 'Up', caller: { number: '+14155550224' }, dialplan: { exten: 's' } },
+    });
+    await waitFor('the call to be answered', () =>
+      t.events.find((e) => e.type === 'call.answered' && e.callId === callId),
+    );
+    const res = await t.platform.app.inject({
+      method: 'POST',
+      url: `/v1/calls/${callId}/transfer`,
+      headers: auth,
+      payload: { target: '+14155550301', mode: 'warm' },
+    });
+    assert.equal(res.statusCode, 202, res.body);
+    const dial = await waitFor('the person to be originated', () =>
+      ari.requests.find(
+        (r) =>
+          r.method === 'POST' && r.path === '/channels' && r.query.endpoint === 'PJSIP/+14155550301@trunk',
+      ),
+    );
+    ari.emit({
+      type: 'ChannelDestroyed',
+      cause: 17,
+      cause_txt: 'User busy',
+      channel: { id: dial.query.channelId },
+    });
+    const failed = await waitFor('the transfer to fail', () =>
+      t.events.find((e) => e.type === 'transfer.status' && e.callId === callId && e.data.status === 'failed'),
+    );
+    assert.equal(failed.type === 'transfer.status' && failed.data.reason, 'busy');
+    await waitFor('the agent to say so', () =>
+      t.events.find((e) => e.type === 'transcript.final' && e.callId === callId && /busy/.test(e.data.text)),
+    );
+    ari.emit({ type: 'StasisEnd', channel: { id: caller } });
+    await expectEnded(callId, 'completed', 'callee-hangup');
+  });
+
   test('ARI: a channel destroyed busy before it answered ends the call busy', async () => {
     const callId = await place(NUMBERS.asterisk, '+14155550222');
     const originate = await waitFor('originate', () =>
