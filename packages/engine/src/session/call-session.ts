@@ -12,7 +12,7 @@ import {
   type TranscriptEntry,
   type TurnLatency,
 } from '@switchboard/core';
-import { type AudioFormat, type AudioFrame, frameDurationMs, initMedia } from '@switchboard/media';
+import { frameDurationMs, initMedia } from '@switchboard/media';
 import type { CallLeg } from '../call-leg.js';
 import { agentInstructions, type KnowledgeSource, knowledgeFor } from '../knowledge/knowledge.js';
 import { ProviderError } from '../providers/provider-error.js';
@@ -36,7 +36,12 @@ import { StsPipeline } from './sts-pipeline.js';
 import { Transcript } from './transcript.js';
 import { sayUnavailable } from './unavailable-line.js';
 import { defaultVadFactory, type VadFactory, VadTap } from './vad.js';
-import { type WarmTransferRequest, type WarmTransferResult, warmTransfer } from './warm-transfer.js';
+import {
+  agentSpeech,
+  type WarmTransferRequest,
+  type WarmTransferResult,
+  warmTransfer,
+} from './warm-transfer.js';
 
 /** Caller audio kept from the call's setup: enough for the onset of a word, not a backlog. */
 const SETUP_BACKLOG_KEEP_MS = 200;
@@ -450,7 +455,18 @@ export class CallSession {
         holdCaller: (held) => {
           this.#held = held;
         },
-        speech: (text, format, signal) => this.#speech(text, format, signal),
+        speech: agentSpeech({
+          pipeline,
+          factory: this.#o.providers,
+          localTts: this.#o.unavailableTts,
+          ctx: {
+            callId: this.callId,
+            workspaceId: this.#o.snapshot.workspaceId,
+            agentId: this.#o.snapshot.agentId,
+            language: this.#o.snapshot.config.language,
+            logger: this.#logger,
+          },
+        }),
         end: (r, outcome) => this.#end(r, outcome),
       },
       req,
@@ -465,29 +481,6 @@ export class CallSession {
       by,
       atMs: Math.round(this.since()),
     });
-  }
-
-  /** The agent's own synthesiser, or the local voice when it speaks through a speech-to-speech model. */
-  async *#speech(text: string, format: AudioFormat, signal: AbortSignal): AsyncIterable<AudioFrame> {
-    if (this.#pipeline?.synthesize) {
-      yield* this.#pipeline.synthesize(text, format, signal);
-      return;
-    }
-    const { providers, unavailableTts, snapshot } = this.#o;
-    if (!unavailableTts) return;
-    const tts = await providers.tts(unavailableTts, {
-      callId: this.callId,
-      workspaceId: snapshot.workspaceId,
-      agentId: snapshot.agentId,
-      language: snapshot.config.language,
-      logger: this.#logger,
-    });
-    try {
-      await tts.prepare(signal);
-      yield* tts.synthesize({ text, format, signal });
-    } finally {
-      await tts.close().catch(() => {});
-    }
   }
 
   async #readAudio(): Promise<void> {

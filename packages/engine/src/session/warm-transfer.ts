@@ -1,6 +1,8 @@
 import type { CallOutcome, ControlSource, Logger, TransferStatus } from '@switchboard/core';
 import { type AudioFormat, type AudioFrame, type Clock, encodeSamples, Pacer } from '@switchboard/media';
 import { type CallLeg, ConsultFailed, type ConsultLeg } from '../call-leg.js';
+import type { ProviderFactory } from '../providers/provider-factory.js';
+import type { ProviderContext } from '../providers/types.js';
 import type { OutputPlayer } from './output-player.js';
 import type { EndRequest, Pipeline } from './session-core.js';
 import type { SessionEvents } from './session-events.js';
@@ -35,6 +37,32 @@ export interface WarmTransferDeps {
 }
 
 export type WarmTransferResult = { bridged: true } | { bridged: false; reason: string };
+
+/**
+ * How the person hears the agent: the agent's own synthesiser, or the platform's local voice when
+ * the agent speaks through a speech-to-speech model (which cannot be asked to speak elsewhere).
+ */
+export function agentSpeech(o: {
+  pipeline: Pipeline;
+  factory: ProviderFactory;
+  localTts: string | undefined;
+  ctx: ProviderContext;
+}): WarmTransferDeps['speech'] {
+  return async function* speech(text, format, signal) {
+    if (o.pipeline.synthesize) {
+      yield* o.pipeline.synthesize(text, format, signal);
+      return;
+    }
+    if (!o.localTts) return;
+    const tts = await o.factory.tts(o.localTts, o.ctx);
+    try {
+      await tts.prepare(signal);
+      yield* tts.synthesize({ text, format, signal });
+    } finally {
+      await tts.close().catch(() => {});
+    }
+  };
+}
 
 /** Longest the person hears the summary for. */
 const SUMMARY_CAP_MS = 30_000;
