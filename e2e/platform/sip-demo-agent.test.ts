@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -16,6 +16,7 @@ import {
   freeUdpPort,
   needBinaries,
   rtpRange,
+  sippAnswerAndPlay,
   sippBase,
   spawnPeer,
   speak,
@@ -252,5 +253,157 @@ describe('outbound: the platform places a call through a SIP trunk', () => {
     assert.ok(row);
     assert.equal(row.direction, 'outbound');
     assert.ok(row.statusProgression.some((s) => s.status === 'in-progress'));
+  });
+
+  test('a voicemail greeting with a beep: the platform hears the machine and leaves the message', async (t) => {
+    if (!needBinaries(t, 'sipp', 'flite', 'sox')) return;
+    const dir = tempDir(t);
+    const greeting = speak(
+      dir,
+      'greeting',
+      'hello you have reached the offices of the clinic. nobody can take your call right now, ' +
+        'so please leave your name and your number after the tone and we will call you back',
+    );
+    const beep = join(dir, 'beep.wav');
+    execFileSync('sox', [
+      '-n',
+      '-r',
+      '8000',
+      '-c',
+      '1',
+      '-b',
+      '16',
+      beep,
+      'synth',
+      '0.5',
+      'sine',
+      '1000',
+      'vol',
+      '0.3',
+    ]);
+    execFileSync('sox', [
+      greeting,
+      beep,
+      '-t',
+      'raw',
+      '-e',
+      'mu-law',
+      '-r',
+      '8000',
+      '-c',
+      '1',
+      join(dir, 'machine.ulaw'),
+    ]);
+    writeFileSync(join(dir, 'machine.xml'), sippAnswerAndPlay('machine.ulaw'));
+    const ws = await platform.store.accounts.firstWorkspace();
+    const { key } = await platform.store.apiKeys.create(ws!.id, { name: 'e2e-vm', role: 'admin' });
+    const agents = await platform.store.agents.list(ws!.id, { name: 'Demo receptionist' });
+    const num = await platform.app.inject({
+      method: 'POST',
+      url: '/v1/phone-numbers',
+      headers: { authorization: `Bearer ${key}` },
+      payload: { number: '+14155550124', connector: 'sip', agentId: agents.data[0]!.id },
+    });
+    assert.equal(num.statusCode, 201, num.body);
+    const [mp] = rtpRange(4);
+    const sipp = spawnPeer(
+      t,
+      'sipp',
+      ['-sf', 'machine.xml', ...sippBase(sippPort, mp), '-timeout', '60s', '-trace_err'],
+      { cwd: dir, timeoutMs: 90_000 },
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    const message = 'this is the clinic, please call us back about your appointment';
+    const placed = await platform.app.inject({
+      method: 'POST',
+      url: '/v1/calls',
+      headers: { authorization: `Bearer ${key}` },
+      payload: {
+        agent: agents.data[0]!.id,
+        to: '+14155550198',
+        from: '+14155550124',
+        agentOverrides: { voicemailDetection: true, voicemailMessage: message },
+      },
+    });
+    assert.equal(placed.statusCode, 202, placed.body);
+    const callId = placed.json().id as string;
+    const r = await sipp.done;
+    assert.equal(r.code, 0, r.stdout.slice(-1500) + r.stderr);
+    const row = await waitForAsync(async () => {
+      const c = await platform.store.calls.get(ws!.id, callId);
+      return c.status === 'ended' ? c : undefined;
+    });
+    assert.equal(row?.outcome, 'voicemail');
+    assert.equal(row?.endedReason, 'machine-detected');
+    const said = events.flatMap((e) =>
+      e.callId === callId && e.type === 'transcript.final' && e.data.role === 'agent' ? [e.data.text] : [],
+    );
+    assert.deepEqual(said, [message], 'the message, and no greeting');
+  });
+
+  test('a person who answers "hello?" with voicemail detection on hears the greeting', async (t) => {
+    if (!needBinaries(t, 'sipp', 'flite', 'sox')) return;
+    const dir = tempDir(t);
+    const hello = speak(dir, 'hello', 'hello?', 6);
+    execFileSync('sox', [
+      hello,
+      '-t',
+      'raw',
+      '-e',
+      'mu-law',
+      '-r',
+      '8000',
+      '-c',
+      '1',
+      join(dir, 'person.ulaw'),
+    ]);
+    writeFileSync(join(dir, 'person.xml'), sippAnswerAndPlay('person.ulaw'));
+    const ws = await platform.store.accounts.firstWorkspace();
+    const { key } = await platform.store.apiKeys.create(ws!.id, { name: 'e2e-human', role: 'admin' });
+    const agents = await platform.store.agents.list(ws!.id, { name: 'Demo receptionist' });
+    const num = await platform.app.inject({
+      method: 'POST',
+      url: '/v1/phone-numbers',
+      headers: { authorization: `Bearer ${key}` },
+      payload: { number: '+14155550125', connector: 'sip', agentId: agents.data[0]!.id },
+    });
+    assert.equal(num.statusCode, 201, num.body);
+    const [mp] = rtpRange(4);
+    const sipp = spawnPeer(
+      t,
+      'sipp',
+      ['-sf', 'person.xml', ...sippBase(sippPort, mp), '-timeout', '60s', '-trace_err'],
+      { cwd: dir, timeoutMs: 90_000 },
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    const placed = await platform.app.inject({
+      method: 'POST',
+      url: '/v1/calls',
+      headers: { authorization: `Bearer ${key}` },
+      payload: {
+        agent: agents.data[0]!.id,
+        to: '+14155550197',
+        from: '+14155550125',
+        agentOverrides: { voicemailDetection: true, voicemailMessage: 'please call the clinic back' },
+      },
+    });
+    assert.equal(placed.statusCode, 202, placed.body);
+    const callId = placed.json().id as string;
+    const greeted = await waitFor(() =>
+      events.find((e) => e.callId === callId && e.type === 'transcript.final' && e.data.role === 'agent'),
+    );
+    assert.ok(greeted?.type === 'transcript.final' && !/call the clinic back/.test(greeted.data.text));
+    const hung = await platform.app.inject({
+      method: 'POST',
+      url: `/v1/calls/${callId}/hangup`,
+      headers: { authorization: `Bearer ${key}` },
+    });
+    assert.equal(hung.statusCode, 202, hung.body);
+    assert.equal((await sipp.done).code, 0);
+    const row = await waitForAsync(async () => {
+      const c = await platform.store.calls.get(ws!.id, callId);
+      return c.status === 'ended' ? c : undefined;
+    });
+    assert.equal(row?.outcome, 'completed');
   });
 });

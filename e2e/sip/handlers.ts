@@ -29,8 +29,14 @@ export interface HandlerOptions {
   hangupAfterPromptMs?: number;
 }
 
+/** Where `playSamples` plays: a call leg, or the person's side of a warm transfer. */
+export interface Playable {
+  play(frame: AudioFrame): void;
+  once?(event: 'hangup', listener: () => void): unknown;
+}
+
 /** Plays 8 kHz PCM16 samples to the leg through the media Pacer; resolves when played out. */
-export function playSamples(leg: SipCallLeg, samples: Int16Array): Promise<void> {
+export function playSamples(leg: Playable, samples: Int16Array): Promise<void> {
   return new Promise((resolve) => {
     const pacer = new Pacer({
       format: PCM16_8K,
@@ -40,7 +46,7 @@ export function playSamples(leg: SipCallLeg, samples: Int16Array): Promise<void>
         resolve();
       },
     });
-    leg.once('hangup', () => {
+    leg.once?.('hangup', () => {
       pacer.close();
       resolve();
     });

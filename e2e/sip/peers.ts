@@ -242,3 +242,115 @@ Content-Length: 0
 ]]></send>
 </scenario>
 `;
+
+/** A sipp UAS scenario: answers a call with PCMU, listens for `holdMs`, then hangs up with BYE. */
+export const sippAnswerThenBye = (holdMs: number) => `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="answer, listen, hang up">
+  <recv request="INVITE" crlf="true" rrs="true">
+    <action>
+      <ereg regexp=".*" search_in="hdr" header="From:" check_it="true" assign_to="remote_from"/>
+    </action>
+  </recv>
+  <send><![CDATA[
+SIP/2.0 180 Ringing
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:desk@[local_ip]:[local_port];transport=[transport]>
+Content-Length: 0
+]]></send>
+  <send retrans="500"><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:desk@[local_ip]:[local_port];transport=[transport]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0
+a=rtpmap:0 PCMU/8000
+]]></send>
+  <recv request="ACK" rtd="true" crlf="true"/>
+  <pause milliseconds="${holdMs}"/>
+  <send retrans="500"><![CDATA[
+BYE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:desk@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
+To: [$remote_from]
+[last_Call-ID:]
+CSeq: 1 BYE
+Contact: <sip:desk@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Length: 0
+]]></send>
+  <recv response="200" crlf="true"/>
+</scenario>
+`;
+
+/** A sipp UAS scenario: refuses a call with 486 Busy Here. */
+export const SIPP_BUSY = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="busy">
+  <recv request="INVITE" crlf="true"/>
+  <send><![CDATA[
+SIP/2.0 486 Busy Here
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+]]></send>
+  <recv request="ACK" crlf="true"/>
+</scenario>
+`;
+
+/**
+ * A sipp UAS scenario: answers with PCMU, streams `file` (raw μ-law, 8 kHz, in the working
+ * folder) once, and waits up to 60 s for the far end's BYE.
+ */
+export const sippAnswerAndPlay = (file: string) => `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="answer, play, wait for BYE">
+  <recv request="INVITE" crlf="true"/>
+  <send retrans="500"><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:machine@[local_ip]:[local_port];transport=[transport]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [auto_media_port] RTP/AVP 0
+a=rtpmap:0 PCMU/8000
+]]></send>
+  <recv request="ACK" rtd="true" crlf="true"/>
+  <nop><action><exec rtp_stream="${file},1,0"/></action></nop>
+  <recv request="BYE" timeout="60000"/>
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+]]></send>
+</scenario>
+`;

@@ -105,6 +105,7 @@ export async function startAsterisk(opts: {
         format: config.EXTERNAL_MEDIA_FORMAT,
         rtpPortRange: [config.RTP_PORT_MIN, config.RTP_PORT_MAX],
         logger,
+        ...(config.ARI_DIAL_ENDPOINT ? { dialEndpoint: config.ARI_DIAL_ENDPOINT } : {}),
         onCall: (leg, info: StasisCallInfo) => run(leg, { agentId: info.args.agent, to: info.to }, info.args),
       });
       await ari.start();

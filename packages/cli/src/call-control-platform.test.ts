@@ -293,6 +293,17 @@ describe('controlling a live call over the API', () => {
       ((await bad.json()) as { error: { details: { path: string }[] } }).error.details[0]?.path,
       'body.target',
     );
+    const warm = await post(`/v1/calls/${callId}/transfer`, admin, { to: '+14155550100', mode: 'warm' });
+    assert.equal(warm.status, 409, 'Twilio has no warm transfer here');
+    assert.match(
+      ((await warm.json()) as { error: { message: string } }).error.message,
+      /twilio connector cannot make a warm transfer/,
+    );
+    const summaryForCold = await post(`/v1/calls/${callId}/transfer`, admin, {
+      target: '+14155550100',
+      summary: 'A caller.',
+    });
+    assert.equal(summaryForCold.status, 400, 'a summary is for warm transfers');
     const moved = await post(`/v1/calls/${callId}/transfer`, admin, { target: '+14155550100' });
     assert.equal(moved.status, 202, await moved.clone().text());
     assert.equal(((await moved.json()) as { result: string }).result, 'applied');

@@ -94,8 +94,10 @@ export function carriers(deps: Deps): Carriers {
         logger: twilioLog,
         getCredentials: accounts.twilio,
         resolveCall: (req) => {
-          if (req.direction === 'outbound' && req.ref && isMachine(req.answeredBy)) {
-            // Machine detection said a machine answered: end the call before the agent speaks.
+          const greetingOver = req.answeredBy?.startsWith('machine_end') ?? false;
+          if (req.direction === 'outbound' && req.ref && isMachine(req.answeredBy) && !greetingOver) {
+            // Machine detection said a machine answered and no message waits for its beep (that
+            // asks for DetectMessageEnd): end the call before the agent speaks.
             const u: CarrierStatusUpdate = {
               connector: 'twilio',
               callId: req.callSid,

@@ -315,6 +315,93 @@ describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => 
     await expectEnded(callId, 'completed', 'callee-hangup');
   });
 
+  /** An agent that screens for answering machines, with or without a message to leave. */
+  async function screener(name: string, voicemailMessage?: string): Promise<string> {
+    const a = await t.platform.store.agents.create(t.workspaceId, {
+      name,
+      publish: true,
+      config: {
+        greeting: 'Hello from Acme.',
+        voicemailDetection: true,
+        ...(voicemailMessage ? { voicemailMessage } : {}),
+      },
+    });
+    return a.id;
+  }
+
+  test('Twilio: an agent with a voicemail message asks DetectMessageEnd; after the beep it leaves it', async () => {
+    const message = 'Hi, this is Acme calling about your order.';
+    const callId = await place(NUMBERS.twilio, '+14155550210', await screener('Twilio message', message));
+    const create = await restRequest('Calls.json', (r) => r.form.To === '+14155550210');
+    assert.equal(create.form.MachineDetection, 'DetectMessageEnd');
+    const answer = await twilio.voice(
+      {
+        CallSid: twilioSid(callId),
+        Direction: 'outbound-api',
+        From: NUMBERS.twilio,
+        To: '+14155550210',
+        AnsweredBy: 'machine_end_beep',
+      },
+      { query: new URL(String(create.form.Url)).search },
+    );
+    assert.match(answer.body, /<Stream/);
+    const stream = await twilio.stream(answer, twilioSid(callId));
+    stream.begin();
+    await feedSilenceUntil(stream, 10);
+    await expectEnded(callId, 'voicemail', 'machine-detected');
+    const said = t.events.flatMap((e) =>
+      e.type === 'transcript.final' && e.callId === callId && e.data.role === 'agent' ? [e.data.text] : [],
+    );
+    assert.deepEqual(said, [message], 'the message, never the greeting');
+  });
+
+  test('Plivo: machine_detection is asked for; Machine=true on the answer URL ends the call voicemail', async () => {
+    const callId = await place(NUMBERS.plivo, '+14155550191', await screener('Plivo screener'));
+    const create = await restRequest('Plivo Call', (r) => (r.json as { to?: string })?.to === '14155550191');
+    const body = create.json as { answer_url: string; machine_detection?: string };
+    assert.equal(body.machine_detection, 'true');
+    const callUuid = crypto.randomUUID();
+    const answer = await plivo.answer(
+      { CallUUID: callUuid, Direction: 'outbound', From: '14155550110', To: '14155550191', Machine: 'true' },
+      { query: new URL(body.answer_url).search },
+    );
+    const stream = await plivo.stream(answer, callUuid);
+    stream.sendStart();
+    await expectEnded(callId, 'voicemail', 'machine-detected');
+    assert.ok(
+      !t.events.some((e) => e.type === 'transcript.final' && e.callId === callId && e.data.role === 'agent'),
+      'the agent said nothing to the machine',
+    );
+    await restRequest('the REST hang-up', (r) => r.method === 'DELETE' && r.path.includes(callUuid));
+  });
+
+  test('Telnyx: answering_machine_detection is asked for; a machine verdict webhook ends the call voicemail', async () => {
+    const callId = await place(NUMBERS.telnyx, '+14155550213', await screener('Telnyx screener'));
+    const create = await restRequest(
+      'Telnyx dial',
+      (r) => r.path === '/v2/calls' && (r.json as { to?: string }).to === '+14155550213',
+    );
+    const body = create.json as { stream_url: string; answering_machine_detection?: string };
+    assert.equal(body.answering_machine_detection, 'detect');
+    const stream = await telnyx.stream(body.stream_url, telnyxId(callId));
+    stream.begin();
+    await started(callId);
+    const res = await telnyx.webhook('webhook-machine-detection-ended', {
+      call_control_id: telnyxId(callId),
+      direction: 'outgoing',
+      from: NUMBERS.telnyx,
+      to: '+14155550213',
+      client_state: Buffer.from(callId).toString('base64'),
+      result: 'machine',
+    });
+    assert.equal(res.status, 204);
+    await expectEnded(callId, 'voicemail', 'machine-detected');
+    assert.ok(
+      !t.events.some((e) => e.type === 'transcript.final' && e.callId === callId && e.data.role === 'agent'),
+      'the agent said nothing to the machine',
+    );
+  });
+
   test('Telnyx: call.hangup with user_busy before the stream ends the call busy', async () => {
     const callId = await place(NUMBERS.telnyx, '+14155550212');
     await restRequest(
@@ -360,6 +447,106 @@ describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => 
       '20 ms μ-law RTP packets',
     );
     ari.emit({ type: 'StasisEnd', channel: { id: channelId } });
+    await expectEnded(callId, 'completed', 'callee-hangup');
+  });
+
+  test('ARI: a warm transfer originates the person, plays the summary, bridges them; the call ends transferred', async () => {
+    const callId = await place(NUMBERS.asterisk, '+14155550223');
+    const originate = await waitFor('originate', () =>
+      ari.requests.find(
+        (r) => r.method === 'POST' && r.path === '/channels' && r.query.endpoint?.includes('0223'),
+      ),
+    );
+    const caller = originate.query.channelId ?? '';
+    ari.emit({
+      type: 'StasisStart',
+      args: ['outbound'],
+      channel: { id: caller, state: 'Up', caller: { number: '+14155550223' }, dialplan: { exten: 's' } },
+    });
+    await waitFor('the call to be answered', () =>
+      t.events.find((e) => e.type === 'call.answered' && e.callId === callId),
+    );
+    const res = await t.platform.app.inject({
+      method: 'POST',
+      url: `/v1/calls/${callId}/transfer`,
+      headers: auth,
+      payload: { to: '+14155550300', mode: 'warm', summary: 'A caller about order 1042.', hold: 'silence' },
+    });
+    assert.equal(res.statusCode, 202, res.body);
+    const dial = await waitFor('the person to be originated', () =>
+      ari.requests.find(
+        (r) =>
+          r.method === 'POST' && r.path === '/channels' && r.query.endpoint === 'PJSIP/+14155550300@trunk',
+      ),
+    );
+    const person = dial.query.channelId ?? '';
+    const before = rtpIn.length;
+    ari.emit({
+      type: 'StasisStart',
+      args: ['outbound'],
+      channel: { id: person, state: 'Up', caller: { number: '+14155550300' }, dialplan: { exten: 's' } },
+    });
+    await waitFor('the person in the caller’s bridge', () =>
+      ari.requests.find(
+        (r) => r.path === `/bridges/sbbridge-${caller}/addChannel` && r.query.channel === person,
+      ),
+    );
+    assert.ok(rtpIn.length - before >= 25, 'the person heard the summary over RTP first');
+    assert.ok(ari.find('POST', `/bridges/sbbridge-${person}/removeChannel`), 'out of their own bridge first');
+    await expectEnded(callId, 'transferred', 'transfer');
+    const statuses = t.events.flatMap((e) =>
+      e.type === 'transfer.status' && e.callId === callId ? [e.data.status] : [],
+    );
+    assert.deepEqual(statuses, ['attempted', 'answered', 'bridged']);
+    ari.emit({ type: 'StasisEnd', channel: { id: person } });
+    await waitFor('the caller hung up with the person', () =>
+      ari.requests.find((r) => r.method === 'DELETE' && r.path === `/channels/${caller}`),
+    );
+  });
+
+  test('ARI: a warm transfer to a busy line takes the caller back; the call goes on', async () => {
+    const callId = await place(NUMBERS.asterisk, '+14155550224');
+    const originate = await waitFor('originate', () =>
+      ari.requests.find(
+        (r) => r.method === 'POST' && r.path === '/channels' && r.query.endpoint?.includes('0224'),
+      ),
+    );
+    const caller = originate.query.channelId ?? '';
+    ari.emit({
+      type: 'StasisStart',
+      args: ['outbound'],
+      channel: { id: caller, state: 'Up', caller: { number: '+14155550224' }, dialplan: { exten: 's' } },
+    });
+    await waitFor('the call to be answered', () =>
+      t.events.find((e) => e.type === 'call.answered' && e.callId === callId),
+    );
+    const res = await t.platform.app.inject({
+      method: 'POST',
+      url: `/v1/calls/${callId}/transfer`,
+      headers: auth,
+      payload: { target: '+14155550301', mode: 'warm' },
+    });
+    assert.equal(res.statusCode, 202, res.body);
+    const dial = await waitFor('the person to be originated', () =>
+      ari.requests.find(
+        (r) =>
+          r.method === 'POST' && r.path === '/channels' && r.query.endpoint === 'PJSIP/+14155550301@trunk',
+      ),
+    );
+    ari.emit({
+      type: 'ChannelDestroyed',
+      cause: 17,
+      cause_txt: 'User busy',
+      channel: { id: dial.query.channelId },
+    });
+    const failed = await waitFor('the transfer to fail', () =>
+      t.events.find((e) => e.type === 'transfer.status' && e.callId === callId && e.data.status === 'failed'),
+    );
+    assert.equal(failed.type === 'transfer.status' && failed.data.reason, 'busy');
+    await waitFor('the agent to say so', () =>
+      t.events.find((e) => e.type === 'transcript.final' && e.callId === callId && /busy/.test(e.data.text)),
+    );
+    ari.emit({ type: 'StasisEnd', channel: { id: caller } });
     await expectEnded(callId, 'completed', 'callee-hangup');
   });
 

@@ -14,9 +14,15 @@ export interface OutboundDialRequest {
   /** The dialer's call id; the carrier hands it back with the media and every callback. */
   ref: string;
   ringTimeoutSeconds: number;
-  /** Ask the carrier to detect answering machines (where it can: Twilio). */
-  machineDetection?: boolean;
+  /**
+   * Ask the carrier to detect answering machines: `message` waits for the greeting to end (a
+   * voicemail message follows), `hangup` only needs the verdict. Twilio, Plivo and Telnyx detect;
+   * on SIP and Asterisk the engine listens itself.
+   */
+  machineDetection?: MachineDetection;
 }
+
+export type MachineDetection = 'hangup' | 'message';
 
 /** A call the carrier accepted to place. */
 export interface PlacedOutbound {
@@ -67,20 +73,37 @@ export function carrierDialers(o: {
           to: d.to,
           ref: d.ref,
           timeoutSeconds: d.ringTimeoutSeconds,
-          ...(d.machineDetection ? { machineDetection: 'Enable' as const } : {}),
+          ...(d.machineDetection
+            ? {
+                machineDetection:
+                  d.machineDetection === 'message' ? ('DetectMessageEnd' as const) : ('Enable' as const),
+              }
+            : {}),
         });
         return { hangup: () => placed.hangup() };
       },
     },
     plivo: {
       async dial(d) {
-        const placed = await plivo.placeCall(d);
+        const placed = await plivo.placeCall({
+          from: d.from,
+          to: d.to,
+          ref: d.ref,
+          ringTimeoutSeconds: d.ringTimeoutSeconds,
+          ...(d.machineDetection ? { machineDetection: true } : {}),
+        });
         return { hangup: (callUuid) => placed.hangup(callUuid) };
       },
     },
     telnyx: {
       async dial(d) {
-        const placed = await telnyx.placeCall({ ...d, timeoutSeconds: d.ringTimeoutSeconds });
+        const placed = await telnyx.placeCall({
+          from: d.from,
+          to: d.to,
+          ref: d.ref,
+          timeoutSeconds: d.ringTimeoutSeconds,
+          ...(d.machineDetection ? { machineDetection: true } : {}),
+        });
         return { hangup: () => placed.hangup() };
       },
     },

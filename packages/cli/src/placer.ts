@@ -3,7 +3,7 @@ import type { CallPlacer, PlaceRequest, PlaceResult } from '@switchboard/dialer'
 import type { CallLeg } from '@switchboard/engine';
 import type { CallRunner } from '@switchboard/server';
 import { SipDialError, type SipServer } from '@switchboard/telephony';
-import type { OutboundDialer, PlacedOutbound } from './outbound-dialers.js';
+import type { MachineDetection, OutboundDialer, PlacedOutbound } from './outbound-dialers.js';
 import type { OutboundHandoff } from './outbound-handoff.js';
 import type { PendingOutbound } from './pending-outbound.js';
 
@@ -15,8 +15,11 @@ export interface CarrierOutbound {
   dialers: Partial<Record<string, OutboundDialer>>;
   /** Ring time asked of the carrier. */
   ringTimeoutSeconds?: number;
-  /** Whether the agent asks for answering-machine detection (`voicemailDetection`). */
-  machineDetection?: (agentId: string) => Promise<boolean>;
+  /**
+   * Whether the agent asks for answering-machine detection (`voicemailDetection`): `message` when
+   * it leaves a voicemail message, `hangup` when a machine is hung up on.
+   */
+  machineDetection?: (agentId: string) => Promise<MachineDetection | undefined>;
   /**
    * Longest wait from placing a call to its media stream, ringing included, when the carrier
    * reports nothing final: then the call is hung up and fails.
@@ -99,13 +102,13 @@ export function createCallPlacer(opts: {
     const wait = c.pending.expect(req.callId, { timeoutMs, signal });
     let placed: PlacedOutbound;
     try {
-      const machineDetection = (await c.machineDetection?.(req.agentId).catch(() => false)) ?? false;
+      const machineDetection = await c.machineDetection?.(req.agentId).catch(() => undefined);
       placed = await dialer.dial({
         from: req.from,
         to: req.to,
         ref: req.callId,
         ringTimeoutSeconds,
-        machineDetection,
+        ...(machineDetection ? { machineDetection } : {}),
       });
     } catch (e) {
       wait.cancel();

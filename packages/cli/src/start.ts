@@ -257,8 +257,11 @@ export async function start(
         carriers: {
           pending,
           handoff,
-          machineDetection: async (agentId) =>
-            (await store.resolver.resolveAgent({ agentId })).config.voicemailDetection,
+          machineDetection: async (agentId) => {
+            const { config } = await store.resolver.resolveAgent({ agentId });
+            if (!config.voicemailDetection) return undefined;
+            return config.voicemailMessage ? 'message' : 'hangup';
+          },
           dialers: {
             ...carriers.dialers,
             ...(asterisk.ari && outbound.ariDialEndpoint

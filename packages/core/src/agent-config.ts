@@ -41,6 +41,16 @@ export const toolSchema = z.discriminatedUnion('type', [
       .array(z.strictObject({ label: z.string().min(1).max(100), target: z.string().min(3).max(300) }))
       .min(1),
     message: z.string().max(500).optional(),
+    /**
+     * `cold` hands the caller over and leaves; `warm` calls the person first, tells them what the
+     * call is about while the caller holds, and bridges the two (the agent takes the caller back
+     * when nobody answers).
+     */
+    mode: z.enum(['cold', 'warm']).default('cold'),
+    /** What the caller hears while a warm transfer rings: a soft tone pattern, or silence. */
+    hold: z.enum(['music', 'silence']).default('music'),
+    /** How long a warm transfer rings before the agent takes the caller back. */
+    answerTimeoutSeconds: z.number().int().min(5).max(120).default(30),
   }),
   z.strictObject({
     type: z.literal('send_dtmf'),
@@ -247,10 +257,14 @@ export const agentConfigSchema = z
       .max(4 * 3600)
       .default(900),
     /**
-     * Outbound calls ask the carrier to detect answering machines (Twilio); when one answers, the
-     * call is hung up before the agent speaks and ends with outcome voicemail.
+     * Outbound calls detect answering machines: the carrier's own detection where it has one
+     * (Twilio, Plivo, Telnyx), the platform's detector on the audio otherwise (SIP, Asterisk).
+     * When a machine answers, the call is hung up before the agent speaks — or, with
+     * `voicemailMessage`, the message is left after the beep — and ends with outcome voicemail.
      */
     voicemailDetection: z.boolean().default(false),
+    /** Left on an answering machine after its beep (needs `voicemailDetection`). */
+    voicemailMessage: z.string().min(1).max(1000).optional(),
     /** Said before the agent ends the call itself. */
     goodbyeMessage: z.string().max(500).optional(),
     knowledge: knowledgeSchema.default(knowledgeSchema.parse({})),

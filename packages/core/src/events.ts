@@ -18,6 +18,8 @@ export const CALL_EVENT_TYPES = [
   'recording.resumed',
   /** A system message was added to the conversation from outside, for the model's next turn. */
   'context.injected',
+  /** A transfer's progress: attempted, answered, failed, bridged (warm) or handed off (cold). */
+  'transfer.status',
   'call.ended',
   'call.analyzed',
 ] as const;
@@ -27,7 +29,16 @@ export type CallEventType = (typeof CALL_EVENT_TYPES)[number];
 export const CALL_STATUSES = ['queued', 'ringing', 'in-progress', 'ended'] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
 
-export const CALL_OUTCOMES = ['completed', 'busy', 'no-answer', 'failed', 'voicemail', 'cancelled'] as const;
+export const CALL_OUTCOMES = [
+  'completed',
+  'busy',
+  'no-answer',
+  'failed',
+  'voicemail',
+  'cancelled',
+  /** A warm transfer bridged the caller to a person; the agent left the call. */
+  'transferred',
+] as const;
 export type CallOutcome = (typeof CALL_OUTCOMES)[number];
 
 /** Why a call ended: a fixed vocabulary, so reports and retries can rely on it. */
@@ -78,6 +89,20 @@ export interface RecordingMark {
   atMs: number;
   /** Milliseconds from the start of the recording file (which begins once the call is set up). */
   recordingMs: number;
+}
+
+export type TransferMode = 'cold' | 'warm';
+
+/** Where a transfer stands; `failed` carries why (the call goes on with the agent). */
+export interface TransferStatus {
+  status: 'attempted' | 'answered' | 'failed' | 'bridged' | 'handed-off';
+  mode: TransferMode;
+  target: string;
+  by: ControlSource;
+  /** Milliseconds from call start. */
+  atMs: number;
+  /** Why a transfer failed: busy, no-answer, rejected, failed, unsupported, or the caller left. */
+  reason?: string;
 }
 
 export interface CallEventBase<T extends CallEventType, D> {
@@ -135,6 +160,7 @@ export type CallEvent =
   | CallEventBase<'recording.paused', RecordingMark>
   | CallEventBase<'recording.resumed', RecordingMark & { pausedMs: number }>
   | CallEventBase<'context.injected', { message: string; atMs: number }>
+  | CallEventBase<'transfer.status', TransferStatus>
   | CallEventBase<
       'call.ended',
       {

@@ -22,6 +22,7 @@ export function nextForContact(outcome: CallOutcome, attempts: number, policy: R
   switch (outcome) {
     case 'completed':
     case 'voicemail':
+    case 'transferred':
       return { status: 'done' };
     case 'busy':
       return more ? { status: 'pending', delayMs: policy.busyDelaySeconds * 1000 } : { status: 'done' };

@@ -8,11 +8,24 @@ export {
   coerceAnalysis,
   transcriptText,
 } from './analysis/analyze-call.js';
-export type { CallLeg, CallLegEvents } from './call-leg.js';
+export {
+  type CallLeg,
+  type CallLegEvents,
+  ConsultFailed,
+  type ConsultFailureReason,
+  type ConsultLeg,
+  type ConsultOptions,
+  type MachineVerdict,
+} from './call-leg.js';
 export { type ChatReply, ChatSession, type ChatSessionOptions } from './chat-session.js';
 export { FakeAsr, type FakeAsrOptions, FakeAsrStream } from './fakes/fake-asr.js';
 export { isSilentFrame, silentFrame, speechFrame } from './fakes/fake-audio.js';
-export { FakeCallLeg, type FakeCallLegOptions, type FakeLegAction } from './fakes/fake-call-leg.js';
+export {
+  FakeCallLeg,
+  type FakeCallLegOptions,
+  FakeConsultLeg,
+  type FakeLegAction,
+} from './fakes/fake-call-leg.js';
 export { FakeLlm, type FakeLlmOptions, type FakeLlmReply, type FakeLlmTurn } from './fakes/fake-llm.js';
 export { FakeProviderFactory, type FakeProviders } from './fakes/fake-provider-factory.js';
 export { FakeSts, type FakeStsOptions, type FakeStsReply, FakeStsSession } from './fakes/fake-sts.js';

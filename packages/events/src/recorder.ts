@@ -35,6 +35,7 @@ const STORY_EVENTS = new Set([
   'recording.paused',
   'recording.resumed',
   'context.injected',
+  'transfer.status',
   'call.analyzed',
 ]);
 

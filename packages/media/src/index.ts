@@ -8,6 +8,7 @@ export * from './g711.js';
 export * from './goertzel.js';
 export * from './jitter-buffer.js';
 export * from './level.js';
+export * from './machine-detector.js';
 export * from './pacer.js';
 export * from './pcm.js';
 export * from './reframer.js';

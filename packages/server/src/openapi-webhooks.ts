@@ -91,6 +91,23 @@ const DATA: Record<string, { summary: string; data: z.ZodType }> = {
     summary: 'A system message was added to the conversation over the API',
     data: z.object({ ...story, message: z.string(), atMs: z.number() }),
   },
+  'transfer.status': {
+    summary: 'A transfer started, connected, failed or was handed over',
+    data: z.object({
+      ...story,
+      status: z
+        .enum(['attempted', 'answered', 'failed', 'bridged', 'handed-off'])
+        .describe('warm: attempted → answered → bridged, or failed; cold: handed-off'),
+      mode: z.enum(['cold', 'warm']),
+      target: z.string(),
+      by: z.enum(['api', 'tool']),
+      atMs: z.number(),
+      reason: z
+        .string()
+        .optional()
+        .describe('why it failed: busy, no-answer, rejected, failed, or caller-hangup'),
+    }),
+  },
   'tool.called': {
     summary: 'The agent called a tool',
     data: z.object({

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { CallDirection, EndedReason } from '@switchboard/core';
 import { type AudioFormat, type AudioFrame, frameDurationMs, PCM16_8K } from '@switchboard/media';
-import type { CallLeg } from '../call-leg.js';
+import type { CallLeg, ConsultLeg, ConsultOptions, MachineVerdict } from '../call-leg.js';
 import { Channel } from '../util/channel.js';
 import { silentFrame, speechFrame } from './fake-audio.js';
 
@@ -15,6 +15,50 @@ export interface FakeCallLegOptions {
   outputFormat?: AudioFormat;
   /** Makes `transfer` reject (a carrier that refuses the REFER). */
   failTransfer?: Error;
+  /**
+   * Gives the leg warm transfers: `answer` connects the person at once; an error (a
+   * `ConsultFailed`) is how their call fails. Absent: the connector cannot make warm transfers.
+   */
+  consult?: 'answer' | Error;
+  /** The carrier's answering-machine verdict (absent: the carrier has no detection). */
+  machineVerdict?: Promise<MachineVerdict>;
+}
+
+/** The person a fake warm transfer called: what they heard, and whether they were bridged. */
+export class FakeConsultLeg implements ConsultLeg {
+  readonly outputFormat: AudioFormat;
+  heardMs = 0;
+  bridged = false;
+  hungUp = false;
+  readonly ended: Promise<EndedReason>;
+  #end!: (r: EndedReason) => void;
+
+  constructor(format: AudioFormat) {
+    this.outputFormat = format;
+    this.ended = new Promise((r) => {
+      this.#end = r;
+    });
+  }
+
+  play(frame: AudioFrame): void {
+    this.heardMs += frameDurationMs(frame);
+  }
+
+  async bridge(): Promise<void> {
+    if (this.hungUp) throw new Error('the person hung up');
+    this.bridged = true;
+  }
+
+  async hangup(): Promise<void> {
+    this.hungUp = true;
+    this.#end('agent-ended');
+  }
+
+  /** The person hangs up. */
+  personHangup(): void {
+    this.hungUp = true;
+    this.#end('callee-hangup');
+  }
 }
 
 export type FakeLegAction =
@@ -22,6 +66,7 @@ export type FakeLegAction =
   | { type: 'clear' }
   | { type: 'dtmf'; digits: string }
   | { type: 'transfer'; target: string }
+  | { type: 'consult'; target: string }
   | { type: 'hangup'; reason: EndedReason | undefined };
 
 /**
@@ -48,6 +93,11 @@ export class FakeCallLeg extends EventEmitter implements CallLeg {
   keepFrames = true;
   readonly #audio = new Channel<AudioFrame>();
   readonly #failTransfer: Error | undefined;
+  readonly #consult: 'answer' | Error | undefined;
+  /** The people warm transfers called, in order. */
+  readonly consulted: FakeConsultLeg[] = [];
+  readonly consult?: (target: string, o: ConsultOptions) => Promise<ConsultLeg>;
+  readonly machineVerdict?: Promise<MachineVerdict>;
 
   constructor(opts: FakeCallLegOptions = {}) {
     super();
@@ -59,6 +109,18 @@ export class FakeCallLeg extends EventEmitter implements CallLeg {
     this.inputFormat = opts.inputFormat ?? PCM16_8K;
     this.outputFormat = opts.outputFormat ?? PCM16_8K;
     this.#failTransfer = opts.failTransfer;
+    this.#consult = opts.consult;
+    if (opts.machineVerdict) this.machineVerdict = opts.machineVerdict;
+    if (opts.consult) {
+      this.consult = async (target: string) => {
+        this.actions.push({ type: 'consult', target });
+        const how = this.#consult;
+        if (how instanceof Error) throw how;
+        const person = new FakeConsultLeg(this.outputFormat);
+        this.consulted.push(person);
+        return person;
+      };
+    }
   }
 
   get audio(): AsyncIterable<AudioFrame> {

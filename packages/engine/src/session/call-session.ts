@@ -3,6 +3,7 @@ import {
   bindLogger,
   type CallEvent,
   type CallOutcome,
+  type ControlSource,
   type EndedReason,
   farEndHangup,
   type Logger,
@@ -25,6 +26,7 @@ import { InputGuard } from './input-guard.js';
 import { KeypadCollector, keypadText } from './keypad.js';
 import { LatencyMeter } from './latency-meter.js';
 import { LiveControls } from './live-controls.js';
+import { type MachineWatch, watchForMachine } from './machine-watch.js';
 import { OutputPlayer } from './output-player.js';
 import { CallRecorder, type RecordingInfo } from './recorder.js';
 import type { EndRequest, Pipeline, SessionCore } from './session-core.js';
@@ -34,6 +36,12 @@ import { StsPipeline } from './sts-pipeline.js';
 import { Transcript } from './transcript.js';
 import { sayUnavailable } from './unavailable-line.js';
 import { defaultVadFactory, type VadFactory, VadTap } from './vad.js';
+import {
+  agentSpeech,
+  type WarmTransferRequest,
+  type WarmTransferResult,
+  warmTransfer,
+} from './warm-transfer.js';
 
 /** Caller audio kept from the call's setup: enough for the onset of a word, not a backlog. */
 const SETUP_BACKLOG_KEEP_MS = 200;
@@ -116,6 +124,11 @@ export class CallSession {
   #activeTurn: number | undefined;
   #ending = false;
   #ended = false;
+  /** A warm transfer holds the caller: their audio is recorded but reaches no stage. */
+  #held = false;
+  /** Answering-machine detection before the agent speaks (outbound, where the carrier has none). */
+  #machineWatch: MachineWatch | undefined;
+  #voicemailMessage: string | undefined;
   #startFailure: CallResult['startFailure'];
   #softFailures = 0;
   #stopInput: (() => void) | undefined;
@@ -191,7 +204,8 @@ export class CallSession {
     if (this.#ended) return done;
     this.#events.send('call.answered', {});
     this.timers.timeout(() => void this.#finishGracefully('max-duration'), config.maxDurationSeconds * 1000);
-    this.#pipeline?.start();
+    if (this.#watchForMachine()) this.#held = true;
+    else this.#pipeline?.start();
     void this.#readAudio();
     return done;
   }
@@ -203,6 +217,7 @@ export class CallSession {
     const systemPrompt = agentInstructions(renderTemplate(config.systemPrompt, vars), config.knowledge);
     const knowledge = knowledgeFor(config.knowledge, this.#o.knowledge, this.#logger);
     const greeting = config.greeting ? renderTemplate(config.greeting, vars) : undefined;
+    if (config.voicemailMessage) this.#voicemailMessage = renderTemplate(config.voicemailMessage, vars);
     this.#guard = new InputGuard(leg.inputFormat, this.#logger);
     this.#player = new OutputPlayer({
       format: leg.outputFormat,
@@ -291,6 +306,8 @@ export class CallSession {
       since: () => this.since(),
       ending: () => this.#ending,
       end: (req) => this.#end(req),
+      warmTransfer: (req) => this.#warmTransfer(req),
+      transferred: (target, by) => this.#transferred(target, by),
     });
     if (this.#ended) await this.#pipeline.close();
   }
@@ -386,8 +403,86 @@ export class CallSession {
       recordTool: (o) =>
         reportTool({ events: this.#events, transcript: this.#transcript, since: () => this.since() }, o),
       end: (req) => this.#end(req),
+      warmTransfer: (req) => this.#warmTransfer(req),
+      transferred: (target, by) => this.#transferred(target, by),
       providerFailed: (err) => void this.#providerFailed(err),
     };
+  }
+
+  /** Outbound calls with voicemail detection wait for the verdict before the agent speaks. */
+  #watchForMachine(): boolean {
+    const { leg, snapshot } = this.#o;
+    if (leg.direction !== 'outbound' || !snapshot.config.voicemailDetection) return false;
+    this.#machineWatch = watchForMachine({
+      leg,
+      timers: this.timers,
+      ...(this.#voicemailMessage ? { message: this.#voicemailMessage } : {}),
+      note: (text) => {
+        const at = Math.round(this.since());
+        this.#transcript.add({ role: 'tool', toolName: 'voicemail', text, startMs: at, endMs: at });
+      },
+      human: () => {
+        this.#machineWatch = undefined;
+        this.#held = false;
+        this.#pipeline?.start();
+      },
+      leave: async (message) => {
+        this.#machineWatch = undefined;
+        if (this.#ending) return;
+        if (message) {
+          this.#ending = true;
+          await this.#pipeline?.sayFinal(message, 60_000).catch(() => {});
+        }
+        this.#end({ reason: 'machine-detected', hangup: true }, 'voicemail');
+      },
+    });
+    return true;
+  }
+
+  #warmTransfer(req: WarmTransferRequest): Promise<WarmTransferResult> {
+    const pipeline = this.#pipeline;
+    const player = this.#player;
+    if (!pipeline || !player) return Promise.reject(new Error('the call is not answered yet'));
+    return warmTransfer(
+      {
+        leg: this.#o.leg,
+        pipeline,
+        player,
+        events: this.#events,
+        transcript: this.#transcript,
+        clock: this.#clock,
+        logger: this.#logger,
+        signal: this.#ctrl.signal,
+        since: () => this.since(),
+        holdCaller: (held) => {
+          this.#held = held;
+        },
+        speech: agentSpeech({
+          pipeline,
+          factory: this.#o.providers,
+          localTts: this.#o.unavailableTts,
+          ctx: {
+            callId: this.callId,
+            workspaceId: this.#o.snapshot.workspaceId,
+            agentId: this.#o.snapshot.agentId,
+            language: this.#o.snapshot.config.language,
+            logger: this.#logger,
+          },
+        }),
+        end: (r, outcome) => this.#end(r, outcome),
+      },
+      req,
+    );
+  }
+
+  #transferred(target: string, by: ControlSource): void {
+    this.#events.send('transfer.status', {
+      status: 'handed-off',
+      mode: 'cold',
+      target,
+      by,
+      atMs: Math.round(this.since()),
+    });
   }
 
   async #readAudio(): Promise<void> {
@@ -408,6 +503,8 @@ export class CallSession {
         const frame = this.#guard?.accept(r.value);
         if (!frame) continue;
         this.#recorder?.caller(frame);
+        this.#machineWatch?.push(frame);
+        if (this.#held) continue;
         this.#pipeline?.callerAudio(frame);
         const event = await this.#vad?.process(frame);
         if (event && !this.#ended) this.#pipeline?.callerSpeech(event);

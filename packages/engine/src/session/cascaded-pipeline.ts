@@ -1,4 +1,4 @@
-import type { AudioFrame } from '@switchboard/media';
+import type { AudioFormat, AudioFrame } from '@switchboard/media';
 import type { KnowledgeRetriever } from '../knowledge/knowledge.js';
 import { ProviderError } from '../providers/provider-error.js';
 import type { AsrStream, ChatMessage, LlmProvider, TtsProvider } from '../providers/types.js';
@@ -140,6 +140,27 @@ export class CascadedPipeline implements Pipeline {
       cancel();
       this.#finish(turn);
     }
+  }
+
+  async summarize(signal: AbortSignal): Promise<string> {
+    const messages: ChatMessage[] = [
+      ...this.#history,
+      {
+        role: 'system',
+        content:
+          'You are handing this call to a colleague. In at most two short sentences, tell them who ' +
+          'is calling and what they need. Reply with the summary only.',
+      },
+    ];
+    let text = '';
+    for await (const chunk of this.#p.llm.chat({ messages, tools: [], signal })) {
+      if (chunk.type === 'text') text += chunk.text;
+    }
+    return text;
+  }
+
+  synthesize(text: string, format: AudioFormat, signal: AbortSignal): AsyncIterable<AudioFrame> {
+    return this.#p.tts.synthesize({ text, format, signal });
   }
 
   async close(): Promise<void> {

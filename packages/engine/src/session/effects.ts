@@ -23,8 +23,24 @@ export async function runEffect(effect: ToolEffect, ctx: EffectContext): Promise
     return;
   }
   if (effect.message) await ctx.sayFinal(effect.message);
+  if (effect.mode === 'warm') {
+    try {
+      // The outcome (bridged, or the caller taken back and told) is handled there.
+      await core.warmTransfer({
+        target: effect.target,
+        hold: effect.hold,
+        timeoutMs: effect.timeoutMs,
+        by: 'tool',
+      });
+    } catch (e) {
+      core.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'warm transfer failed');
+      await ctx.sayFinal('Sorry, I could not transfer the call.');
+    }
+    return;
+  }
   try {
     await core.leg.transfer(effect.target);
+    core.transferred(effect.target, 'tool');
     core.end({ reason: 'transfer', hangup: false });
   } catch (e) {
     core.logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'transfer failed');

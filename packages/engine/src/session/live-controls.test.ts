@@ -233,7 +233,7 @@ test('transfer: the line is said, the leg is handed over and the call ends as tr
   const h = new SessionHarness({ config: { turnTaking: fast } });
   await h.start();
   let done = false;
-  void h.session.controls?.transfer('+14155550100', 'Putting you through now.').then(() => {
+  void h.session.controls?.transfer('+14155550100', { message: 'Putting you through now.' }).then(() => {
     done = true;
   });
   assert.ok(await h.until(() => done, 15_000, 20), 'the line played, then the transfer');

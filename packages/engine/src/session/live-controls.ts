@@ -3,6 +3,7 @@ import type { CallLeg } from '../call-leg.js';
 import type { CallRecorder } from './recorder.js';
 import type { EndRequest, Pipeline } from './session-core.js';
 import type { SessionEvents } from './session-events.js';
+import type { WarmTransferRequest, WarmTransferResult } from './warm-transfer.js';
 
 export interface LiveControlsDeps {
   leg: CallLeg;
@@ -14,7 +15,24 @@ export interface LiveControlsDeps {
   /** True once the call is ending (a goodbye may be playing): nothing more is said. */
   ending(): boolean;
   end(request: EndRequest): void;
+  warmTransfer(request: WarmTransferRequest): Promise<WarmTransferResult>;
+  /** Reports a cold transfer the carrier accepted. */
+  transferred(target: string, by: ControlSource): void;
 }
+
+export interface TransferOptions {
+  /** Said to the caller first. */
+  message?: string;
+  mode?: 'cold' | 'warm';
+  /** Warm: what the person hears before the bridge (the agent's model writes one when absent). */
+  summary?: string;
+  hold?: 'music' | 'silence';
+  /** Warm: ring time before the agent takes the caller back. */
+  timeoutMs?: number;
+}
+
+/** Ring time of a warm transfer asked for over the API without one. */
+const WARM_TIMEOUT_MS = 30_000;
 
 export type RecordingState = 'recording' | 'paused';
 
@@ -26,6 +44,7 @@ export type RecordingState = 'recording' | 'paused';
 export class LiveControls {
   readonly #d: LiveControlsDeps;
   #pausedAtMs: number | undefined;
+  #warm: Promise<WarmTransferResult> | undefined;
 
   constructor(deps: LiveControlsDeps) {
     this.#d = deps;
@@ -45,16 +64,42 @@ export class LiveControls {
   }
 
   /**
-   * Hands the caller to `target` (E.164 number or SIP URI), after `message` has played. A connector
-   * that cannot transfer, or a carrier that refuses, is a conflict naming the connector; the call
-   * goes on.
+   * Hands the caller to `target` (E.164 number or SIP URI), after `message` has played. Cold: the
+   * connector hands the caller over and the call ends. Warm: starts the transfer and returns once
+   * it is under way (its progress follows as `transfer.status`). A connector that cannot transfer
+   * this way, or a carrier that refuses, is a conflict naming the connector; the call goes on.
    */
-  async transfer(target: string, message?: string): Promise<void> {
+  async transfer(target: string, o: TransferOptions = {}): Promise<void> {
     this.#live();
     const { leg, pipeline } = this.#d;
-    if (message) {
+    if (o.mode === 'warm') {
+      if (!leg.consult) {
+        throw conflict(
+          `the ${leg.connector} connector cannot make a warm transfer (it has no way to call the ` +
+            'person while the caller holds); use mode cold',
+        );
+      }
+      if (this.#warm) throw conflict('a warm transfer is already under way');
+    }
+    if (o.message) {
       pipeline.stopSpeaking();
-      await pipeline.sayFinal(message, 15_000);
+      await pipeline.sayFinal(o.message, 15_000);
+    }
+    if (o.mode === 'warm') {
+      const running = this.#d.warmTransfer({
+        target,
+        ...(o.summary ? { summary: o.summary } : {}),
+        hold: o.hold ?? 'music',
+        timeoutMs: o.timeoutMs ?? WARM_TIMEOUT_MS,
+        by: 'api',
+      });
+      this.#warm = running;
+      void running
+        .catch(() => {})
+        .finally(() => {
+          this.#warm = undefined;
+        });
+      return;
     }
     try {
       await leg.transfer(target);
@@ -62,6 +107,7 @@ export class LiveControls {
       const why = e instanceof Error ? e.message : String(e);
       throw conflict(`the ${leg.connector} connector could not transfer the call: ${why}`);
     }
+    this.#d.transferred(target, 'api');
     this.#d.end({ reason: 'transfer', hangup: false });
   }
 

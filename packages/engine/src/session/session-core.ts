@@ -1,5 +1,5 @@
-import type { AgentConfig, EndedReason, Logger } from '@switchboard/core';
-import type { AudioFrame } from '@switchboard/media';
+import type { AgentConfig, ControlSource, EndedReason, Logger } from '@switchboard/core';
+import type { AudioFormat, AudioFrame } from '@switchboard/media';
 import type { CallLeg } from '../call-leg.js';
 import type { ProviderError } from '../providers/provider-error.js';
 import type { ToolOutcome, ToolRunner } from '../tools/tool-runner.js';
@@ -8,6 +8,7 @@ import type { LatencyMeter } from './latency-meter.js';
 import type { OutputPlayer } from './output-player.js';
 import type { SessionEvents } from './session-events.js';
 import type { Transcript } from './transcript.js';
+import type { WarmTransferRequest, WarmTransferResult } from './warm-transfer.js';
 
 export interface EndRequest {
   reason: EndedReason;
@@ -37,6 +38,10 @@ export interface SessionCore {
   setActiveTurn(turn: number | undefined): void;
   recordTool(outcome: ToolOutcome): void;
   end(request: EndRequest): void;
+  /** Runs a warm transfer (see warm-transfer.ts); throws when the connector has none. */
+  warmTransfer(request: WarmTransferRequest): Promise<WarmTransferResult>;
+  /** Reports a cold transfer the carrier accepted. */
+  transferred(target: string, by: ControlSource): void;
   providerFailed(error: ProviderError): void;
 }
 
@@ -65,6 +70,13 @@ export interface Pipeline {
    * `capMs`, or at once when nothing can speak.
    */
   sayFinal(text: string, capMs: number): Promise<void>;
+  /**
+   * A short summary of the conversation so far, written by the agent's model, for the person a
+   * warm transfer hands the caller to. Absent where the model cannot be asked aside.
+   */
+  summarize?(signal: AbortSignal): Promise<string>;
+  /** The agent's voice saying `text` in `format`, outside the conversation (a warm transfer). */
+  synthesize?(text: string, format: AudioFormat, signal: AbortSignal): AsyncIterable<AudioFrame>;
   close(): Promise<void>;
 }
 

@@ -142,6 +142,9 @@ test('built-ins: dtmf is sent, end_call and transfer return effects', async () =
     kind: 'transfer',
     target: 'sip:support@example.com',
     message: 'Transferring you now.',
+    mode: 'cold',
+    hold: 'music',
+    timeoutMs: 30_000,
   });
   const missing = await runner.run({ id: '4', name: 'transfer', arguments: '{}' }, signal);
   assert.equal(missing.ok, false);

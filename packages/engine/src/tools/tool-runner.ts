@@ -5,7 +5,17 @@ import { callHttpTool } from './http-tool.js';
 import { checkArguments } from './json-schema.js';
 
 /** What a tool asks the session to do after its result is recorded. */
-export type ToolEffect = { kind: 'end-call' } | { kind: 'transfer'; target: string; message?: string };
+export type ToolEffect =
+  | { kind: 'end-call' }
+  | {
+      kind: 'transfer';
+      target: string;
+      message?: string;
+      /** `warm`: the person is called and told about the call before the caller joins. */
+      mode: 'cold' | 'warm';
+      hold: 'music' | 'silence';
+      timeoutMs: number;
+    };
 
 export interface ToolOutcome {
   call: ToolCall;
@@ -190,6 +200,9 @@ export class ToolRunner {
             kind: 'transfer',
             target: dest.target,
             ...(config.message ? { message: config.message } : {}),
+            mode: config.mode,
+            hold: config.hold,
+            timeoutMs: config.answerTimeoutSeconds * 1000,
           },
         };
       }

@@ -10,7 +10,15 @@ export type ControlCommand =
   | { action: 'hangup' }
   | { action: 'say'; text: string; interrupt: boolean }
   | { action: 'inject'; text: string }
-  | { action: 'transfer'; target: string; message?: string }
+  | {
+      action: 'transfer';
+      target: string;
+      message?: string;
+      mode?: 'cold' | 'warm';
+      summary?: string;
+      hold?: 'music' | 'silence';
+      timeoutMs?: number;
+    }
   | { action: 'recording'; state: RecordingState };
 
 export interface ControlOutcome {
@@ -124,7 +132,13 @@ async function applyTo(
       controls.inject(command.text);
       return {};
     case 'transfer':
-      await controls.transfer(command.target, command.message);
+      await controls.transfer(command.target, {
+        ...(command.message ? { message: command.message } : {}),
+        ...(command.mode ? { mode: command.mode } : {}),
+        ...(command.summary ? { summary: command.summary } : {}),
+        ...(command.hold ? { hold: command.hold } : {}),
+        ...(command.timeoutMs ? { timeoutMs: command.timeoutMs } : {}),
+      });
       return {};
     case 'recording':
       return {

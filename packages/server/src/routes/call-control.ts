@@ -132,40 +132,100 @@ export const callControlRoutes =
       return reply.status(202).send(await run(req, { action: 'inject', text: b.message }));
     });
 
+    const destination = z
+      .string()
+      .max(300)
+      .regex(
+        /^(\+[1-9]\d{6,14}|sips?:\S{3,300})$/,
+        'expected an E.164 number such as +14155550100 or a SIP URI such as sip:desk@pbx.example.com',
+      );
     const transferBody = z
       .strictObject({
-        target: z
-          .string()
-          .max(300)
-          .regex(
-            /^(\+[1-9]\d{6,14}|sips?:\S{3,300})$/,
-            'expected an E.164 number such as +14155550100 or a SIP URI such as sip:desk@pbx.example.com',
-          )
-          .describe('Where the caller goes: an E.164 number or a SIP URI'),
+        target: destination.optional().describe('Where the caller goes: an E.164 number or a SIP URI'),
+        to: destination.optional().describe('Same as `target` (give one of the two)'),
+        mode: z
+          .enum(['cold', 'warm'])
+          .default('cold')
+          .describe(
+            '`cold` hands the caller over and leaves. `warm` calls the person while the caller holds, ' +
+              'tells them what the call is about, then bridges the two',
+          ),
         message: z.string().trim().min(1).max(500).optional().describe('Said to the caller first'),
+        summary: z
+          .string()
+          .trim()
+          .min(1)
+          .max(1000)
+          .optional()
+          .describe(
+            'Warm: what the person hears before the bridge; the agent’s model writes one when absent',
+          ),
+        hold: z
+          .enum(['music', 'silence'])
+          .default('music')
+          .describe('Warm: what the caller hears while the person is called'),
+        timeoutSeconds: z
+          .number()
+          .int()
+          .min(5)
+          .max(120)
+          .default(30)
+          .describe('Warm: ring time before the agent takes the caller back'),
+      })
+      .superRefine((b, ctx) => {
+        if (!b.target && !b.to)
+          ctx.addIssue({ code: 'custom', path: ['target'], message: 'target (or to) is required' });
+        if (b.target && b.to && b.target !== b.to)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['to'],
+            message: 'give target or to, not two different ones',
+          });
+        if (b.mode === 'cold' && b.summary)
+          ctx.addIssue({ code: 'custom', path: ['summary'], message: 'summary is for mode warm' });
       })
       .meta({
         examples: [
           { target: '+14155550100', message: 'Putting you through to our billing team now.' },
           { target: 'sip:frontdesk@pbx.example.com' },
+          {
+            to: 'sip:desk@pbx.example.com',
+            mode: 'warm',
+            summary: 'Ada Lovelace, order 1042 arrived damaged; she would like a replacement.',
+            message: 'Please hold while I find a colleague for you.',
+          },
         ],
       });
     const transfer = command(
       '/calls/:id/transfer',
-      'Transfer a live call (cold)',
-      'Hands the caller to `target` and leaves the call: SIP sends a REFER, Twilio replaces the call’s ' +
-        'TwiML with a `<Dial>`, Plivo and Telnyx use their transfer actions, ARI redirects or continues the ' +
-        'channel. `message` is said first. The call then ends with the reason `transfer`. A connector that ' +
-        'cannot transfer (AudioSocket) or a carrier that refuses answers 409 naming the connector, and the ' +
-        'call goes on.',
+      'Transfer a live call (cold or warm)',
+      'Cold (the default) hands the caller to `target` and leaves the call: SIP sends a REFER, Twilio ' +
+        'replaces the call’s TwiML with a `<Dial>`, Plivo and Telnyx use their transfer actions, ARI redirects ' +
+        'or continues the channel. The call then ends with the reason `transfer`. Warm (`mode: "warm"`, on ' +
+        'built-in SIP and Asterisk ARI) calls the person while the caller holds (`hold`), plays them `summary` ' +
+        '(or one the agent’s model writes from the transcript) and bridges the two: the call ends with ' +
+        'outcome `transferred`. If nobody answers within `timeoutSeconds` (or the line is busy, or the call ' +
+        'is declined) the agent takes the caller back, says so, and the call goes on. A warm transfer answers ' +
+        'as soon as it is under way; its progress follows as `transfer.status` events (attempted, answered, ' +
+        'failed, bridged). `message` is said to the caller first. A connector that cannot transfer this way ' +
+        '(AudioSocket; warm on Twilio, Plivo, Telnyx and the browser) or a carrier that refuses answers 409 ' +
+        'naming the connector, and the call goes on.',
       transferBody,
     );
     app.post(transfer.path, transfer, async (req, reply) => {
       const b = req.body as z.infer<typeof transferBody>;
       const cmd: ControlCommand = {
         action: 'transfer',
-        target: b.target,
+        target: (b.target ?? b.to) as string,
         ...(b.message ? { message: b.message } : {}),
+        ...(b.mode === 'warm'
+          ? {
+              mode: 'warm' as const,
+              hold: b.hold,
+              timeoutMs: b.timeoutSeconds * 1000,
+              ...(b.summary ? { summary: b.summary } : {}),
+            }
+          : {}),
       };
       return reply.status(202).send(await run(req, cmd));
     });

@@ -5,6 +5,7 @@
  * same application. Channel events are translated; everything else is ignored.
  */
 import { type EndedReason, farEndHangup, type Logger } from '@switchboard/core';
+import { ConsultFailed, type ConsultLeg, type ConsultOptions } from '@switchboard/engine';
 import { type AudioFormat, MULAW_8K, PCM16_16K, systemClock } from '@switchboard/media';
 import { MediaTicker } from '../sip/media-ticker.js';
 import { RtpPortAllocator } from '../sip/rtp-ports.js';
@@ -46,6 +47,11 @@ export interface AriStasisAppOptions {
   /** Runs an inbound call; a rejection hangs it up. */
   onCall(leg: AriCallLeg, info: StasisCallInfo): Promise<void>;
   reconnectMinMs?: number;
+  /**
+   * Dial string for numbers a warm transfer calls, with `{to}` for the number (the
+   * `ARI_DIAL_ENDPOINT` of outbound calls); channel dial strings such as `PJSIP/200` need none.
+   */
+  dialEndpoint?: string;
 }
 
 export interface OriginateOptions {
@@ -110,6 +116,8 @@ export class AriStasisApp {
   readonly #ports: RtpPortAllocator;
   readonly #tickers = new Map<number, MediaTicker>();
   readonly #originating = new Map<string, { resolve(leg: AriCallLeg): void; reject(e: Error): void }>();
+  /** Channels a warm transfer bridged, each to its partner: one hanging up hangs up the other. */
+  readonly #partners = new Map<string, { partner: string; bridgeId: string }>();
 
   constructor(options: AriStasisAppOptions) {
     this.#o = options;
@@ -187,10 +195,95 @@ export class AriStasisApp {
     };
   }
 
+  /**
+   * Warm transfer: originates `target` into this application while `caller` stays up; the
+   * answered channel is bridged to the caller by `bridge`. A dial string (`PJSIP/200`) is dialled as
+   * is, a number through `dialEndpoint`.
+   */
+  async consult(caller: AriCallLeg, target: string, o: ConsultOptions): Promise<ConsultLeg> {
+    let endpoint = target;
+    if (!/^[A-Za-z][\w-]*\/./.test(target)) {
+      const number = target.replace(/^tel:/, '');
+      if (!/^\+?[0-9]{3,20}$/.test(number) || !this.#o.dialEndpoint)
+        throw new ConsultFailed(
+          'failed',
+          'Asterisk dials a channel dial string such as PJSIP/200, or a number through ARI_DIAL_ENDPOINT',
+        );
+      endpoint = this.#o.dialEndpoint.replaceAll('{to}', number);
+    }
+    const call = await this.originate({
+      endpoint,
+      ...(caller.direction === 'inbound' ? { callerId: caller.to } : { callerId: caller.from }),
+      timeoutMs: o.timeoutMs,
+    }).catch((e: unknown) => {
+      throw new ConsultFailed('failed', (e as Error).message);
+    });
+    const onAbort = () => void call.cancel();
+    o.signal.addEventListener('abort', onAbort, { once: true });
+    let person: AriCallLeg;
+    try {
+      person = await call.answered;
+    } catch (e) {
+      const reason = e instanceof OriginateError ? e.reason : 'failed';
+      throw new ConsultFailed(
+        reason === 'busy' || reason === 'no-answer' || reason === 'rejected' ? reason : 'failed',
+        (e as Error).message,
+      );
+    } finally {
+      o.signal.removeEventListener('abort', onAbort);
+    }
+    return {
+      outputFormat: person.outputFormat,
+      play: (frame) => person.play(frame),
+      ended: person.ended,
+      bridge: () => this.#bridge(caller, person),
+      hangup: () => person.hangup('transfer'),
+    };
+  }
+
+  /**
+   * Moves the person's channel into the caller's bridge and drops both externalMedia channels:
+   * Asterisk carries the conversation from here, and either hanging up ends the other.
+   */
+  async #bridge(caller: AriCallLeg, person: AriCallLeg): Promise<void> {
+    if (caller.endedReason) throw new Error('the caller has hung up');
+    if (person.endedReason) throw new Error('the transfer target has hung up');
+    const bridgeId = `${BRIDGE_PREFIX}${caller.id}`;
+    const q = encodeURIComponent;
+    // From here the channels are no longer the engine's: their media channels' end is expected.
+    this.#legs.delete(caller.id);
+    this.#legs.delete(person.id);
+    caller.handOver();
+    person.handOver();
+    this.#partners.set(caller.id, { partner: person.id, bridgeId });
+    this.#partners.set(person.id, { partner: caller.id, bridgeId });
+    await this.client.request('POST', `/bridges/${q(BRIDGE_PREFIX + person.id)}/removeChannel`, {
+      channel: person.id,
+    });
+    await this.client.request('POST', `/bridges/${q(bridgeId)}/addChannel`, { channel: person.id });
+    const quiet = () => {};
+    for (const id of [caller.id, person.id])
+      void this.client.request('DELETE', `/channels/${q(MEDIA_PREFIX + id)}`).catch(quiet);
+    void this.client.request('DELETE', `/bridges/${q(BRIDGE_PREFIX + person.id)}`).catch(quiet);
+  }
+
+  /** One of two bridged channels left: the other is hung up and the bridge removed. */
+  #partnerEnded(id: string): void {
+    const p = this.#partners.get(id);
+    if (!p) return;
+    this.#partners.delete(id);
+    this.#partners.delete(p.partner);
+    const quiet = () => {};
+    void this.client.request('DELETE', `/channels/${encodeURIComponent(p.partner)}`).catch(quiet);
+    void this.client.request('DELETE', `/bridges/${encodeURIComponent(p.bridgeId)}`).catch(quiet);
+  }
+
   #onEvent(ev: AriEvent): void {
     const channel = ev.channel as ChannelJson | undefined;
     const id = channel?.id;
     if (!id) return;
+    if (ev.type === 'StasisEnd' || ev.type === 'ChannelHangupRequest' || ev.type === 'ChannelDestroyed')
+      this.#partnerEnded(id);
     switch (ev.type) {
       case 'StasisStart':
         if (id.startsWith(MEDIA_PREFIX)) return;
@@ -248,6 +341,7 @@ export class AriStasisApp {
       client: this.client,
       logger: this.#o.logger,
       onFinished: (l) => this.#release(l),
+      consult: (l, target, o) => this.consult(l, target, o),
     });
     this.#legs.set(id, leg);
     try {

@@ -5,7 +5,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { CallDirection, EndedReason, Logger } from '@switchboard/core';
-import { type CallLeg, Channel } from '@switchboard/engine';
+import { type CallLeg, Channel, type ConsultLeg, type ConsultOptions } from '@switchboard/engine';
 import { type AudioFormat, type AudioFrame, FormatConverter, sameFormat, swap16 } from '@switchboard/media';
 import type { RtpSession } from '../sip/rtp-session.js';
 import type { AriClient } from './ari-client.js';
@@ -22,6 +22,8 @@ export interface AriCallLegInit {
   client: AriClient;
   logger: Logger;
   onFinished(leg: AriCallLeg): void;
+  /** Warm transfer through the Stasis application (see `AriStasisApp.consult`). */
+  consult?(leg: AriCallLeg, target: string, options: ConsultOptions): Promise<ConsultLeg>;
 }
 
 export class AriCallLeg extends EventEmitter implements CallLeg {
@@ -128,6 +130,21 @@ export class AriCallLeg extends EventEmitter implements CallLeg {
       this.#transferring = false;
       throw e;
     }
+  }
+
+  consult(target: string, options: ConsultOptions): Promise<ConsultLeg> {
+    if (this.endedReason || !this.#o.consult) return Promise.reject(new Error('the call has already ended'));
+    return this.#o.consult(this, target, options);
+  }
+
+  /**
+   * A warm transfer bridged this channel in Asterisk: its audio here stops, and what happens to
+   * the channel from now on is the Stasis application's. The caller's audio is not closed: the
+   * session ends as transferred, not as a hang-up.
+   */
+  handOver(): void {
+    this.rtp?.close();
+    this.rtp = undefined;
   }
 
   async hangup(reason: EndedReason = 'agent-ended'): Promise<void> {

@@ -16,6 +16,8 @@ export interface PlivoCallInfo {
   to: string;
   ref?: string | undefined;
   parameters: Record<string, string>;
+  /** Machine detection's verdict, when the call was placed with it. */
+  machineVerdict?: 'machine' | 'human';
 }
 
 export function plivoWire(streamId: string): WsLegWire {
@@ -48,6 +50,7 @@ export class PlivoCallLeg extends WsMediaLeg {
       from: info.from,
       to: info.to,
       connector: 'plivo',
+      ...(info.machineVerdict ? { machineVerdict: info.machineVerdict } : {}),
       socket,
       wire: plivoWire(info.streamId),
       logger,

@@ -13,7 +13,15 @@ import { PlivoCallLeg } from './plivo-call-leg.js';
 import type { PlivoCredentials, PlivoRestClient } from './plivo-rest.js';
 
 /** extraHeaders keys the connector sets (Plivo allows only alphanumerics). */
-export const PX = { token: 'sbtoken', from: 'sbfrom', to: 'sbto', direction: 'sbdir', ref: 'sbref' } as const;
+export const PX = {
+  token: 'sbtoken',
+  from: 'sbfrom',
+  to: 'sbto',
+  direction: 'sbdir',
+  ref: 'sbref',
+  /** Machine detection's verdict on the answer URL (`machine` or `human`). */
+  machine: 'sbamd',
+} as const;
 
 const DIGIT = /^[0-9*#A-D]$/;
 
@@ -86,6 +94,9 @@ export function handlePlivoMedia(socket: WebSocket, o: PlivoMediaOptions): void 
         to: e164(fields[PX.to] ?? ''),
         ref: fields[PX.ref],
         parameters,
+        ...(fields[PX.machine] === 'machine' || fields[PX.machine] === 'human'
+          ? { machineVerdict: fields[PX.machine] as 'machine' | 'human' }
+          : {}),
       };
       return new PlivoCallLeg(info, socket, o.restClient(creds), o.transferUrl, log.child({ callUuid }), {
         ...(o.markEveryMs ? { markEveryMs: o.markEveryMs } : {}),

@@ -132,6 +132,10 @@ export function plivoPlugin(o: PlivoPluginOptions): (app: FastifyInstance) => Pr
       fields[PX.to] = answer.to;
       fields[PX.direction] = answer.direction;
       if (answer.ref) fields[PX.ref] = answer.ref;
+      // Placed with machine_detection, the answer URL says who answered (Plivo's `Machine`).
+      const machine = first(params.Machine);
+      if (machine === 'true' || machine === 'false')
+        fields[PX.machine] = machine === 'true' ? 'machine' : 'human';
       const extraHeaders: Record<string, string> = {};
       for (const [k, v] of Object.entries(fields)) extraHeaders[k] = hex(v);
       extraHeaders[PX.token] = callToken(creds.authToken, { callUuid, ...fields });
@@ -200,6 +204,8 @@ export interface PlivoDial {
   ref?: string;
   ringTimeoutSeconds?: number;
   timeLimitSeconds?: number;
+  /** Ask Plivo to detect answering machines; the answer URL then says who answered. */
+  machineDetection?: boolean;
 }
 
 export interface PlivoPlacedCall {
@@ -232,6 +238,7 @@ export function plivoOutbound(
         ringUrl: `${base}${prefix}/ring${q}`,
         ...(d.ringTimeoutSeconds !== undefined ? { ringTimeoutSeconds: d.ringTimeoutSeconds } : {}),
         ...(d.timeLimitSeconds !== undefined ? { timeLimitSeconds: d.timeLimitSeconds } : {}),
+        ...(d.machineDetection ? { machineDetection: 'true' as const } : {}),
       });
       return {
         ...res,

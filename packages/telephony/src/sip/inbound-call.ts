@@ -94,6 +94,7 @@ export async function handleInvite(
     audio: queue,
     localSdp,
     codecs: ctx.codecs,
+    dial: (o) => ctx.dial(o),
     onEarlyHangup: (reason) => finalResponse(REJECT_ON_HANGUP[reason] ?? 480),
     onFinished: (l) => {
       if (!l.rtp) socket.close();

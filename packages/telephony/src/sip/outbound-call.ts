@@ -236,7 +236,7 @@ class Attempt {
       this.socket,
       media,
       {
-        onFrame: (f) => this.queue.push(f),
+        onFrame: (f) => (this.leg ? this.leg.pushFrame(f) : this.queue.push(f)),
         onDtmf: (d) => this.leg?.pushDigit(d),
         onTimeout: () => this.leg?.terminate('connector-error'),
       },
@@ -297,6 +297,7 @@ class Attempt {
       audio: this.queue,
       localSdp: this.offer,
       codecs: this.ctx.codecs,
+      dial: (o) => this.ctx.dial(o),
       onFinished: (l) => this.ctx.release(l),
     });
     leg.rtp = this.rtp;

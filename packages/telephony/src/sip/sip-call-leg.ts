@@ -5,15 +5,17 @@
  */
 import { EventEmitter } from 'node:events';
 import { type CallDirection, type EndedReason, farEndHangup } from '@switchboard/core';
-import type { CallLeg } from '@switchboard/engine';
+import { type CallLeg, ConsultFailed, type ConsultLeg, type ConsultOptions } from '@switchboard/engine';
 import type { AudioFormat, AudioFrame } from '@switchboard/media';
 import { type Dialog, dialogRequest } from './dialog.js';
 import type { FrameQueue } from './frame-queue.js';
 import { getHeader, parseCSeq } from './headers.js';
 import type { SipRequest, SipResponse } from './message.js';
+import type { DialOptions } from './outbound-call.js';
 import { handleReInvite } from './reinvite.js';
 import { makeResponse } from './response.js';
 import type { RtpSession, RtpSessionStats } from './rtp-session.js';
+import { SipDialError } from './sip-errors.js';
 import { ALLOW, type SipStack } from './stack.js';
 import { parseUri } from './uri.js';
 
@@ -31,6 +33,8 @@ export interface SipCallLegInit {
   /** Our SDP (answer or offer), resent unchanged on re-INVITEs. */
   localSdp: string;
   codecs: readonly string[];
+  /** Places a second call (warm transfer). */
+  dial?(options: DialOptions): Promise<SipCallLeg>;
   /** Ends a call that was never answered (UAS: a final error response; UAC: CANCEL). */
   onEarlyHangup?(reason: EndedReason): void;
   /** Called once when the leg has ended and released its resources. */
@@ -60,6 +64,8 @@ export class SipCallLeg extends EventEmitter implements CallLeg {
   private readonly cancels = new Set<() => void>();
   private resolveEnded!: (r: EndedReason) => void;
   private transferring = false;
+  /** The leg this one is bridged to (warm transfer): its audio goes there and its BYE ends both. */
+  private bridged: SipCallLeg | undefined;
   /** Stops the 2xx retransmission waiting for the ACK of this CSeq. */
   private pendingAck: { seq: number; stop(): void } | undefined;
 
@@ -123,6 +129,45 @@ export class SipCallLeg extends EventEmitter implements CallLeg {
     }
   }
 
+  /**
+   * Warm transfer: calls `target` (a SIP URI, or a number through the trunk) while this call stays
+   * up; the answered call can then be bridged to this one, RTP relayed by the platform.
+   */
+  async consult(target: string, o: ConsultOptions): Promise<ConsultLeg> {
+    if (this.state !== 'confirmed' || !this.init.dial)
+      throw new ConsultFailed('failed', 'call is not connected');
+    const ours = this.direction === 'inbound' ? this.to : this.from;
+    let person: SipCallLeg;
+    try {
+      person = await this.init.dial({
+        to: target,
+        ...(/^\+?[0-9]{3,20}$/.test(ours) ? { from: ours } : {}),
+        timeoutMs: o.timeoutMs,
+        signal: o.signal,
+      });
+    } catch (e) {
+      const outcome = e instanceof SipDialError ? e.outcome : 'failed';
+      const reason =
+        outcome === 'busy' || outcome === 'no-answer' || outcome === 'rejected' ? outcome : 'failed';
+      throw new ConsultFailed(reason, e instanceof Error ? e.message : String(e));
+    }
+    return {
+      outputFormat: person.outputFormat,
+      play: (frame) => person.play(frame),
+      ended: person.ended,
+      bridge: async () => this.bridge(person),
+      hangup: () => person.hangup('transfer'),
+    };
+  }
+
+  /** Relays RTP between this call and `other` until either hangs up, then ends the other too. */
+  bridge(other: SipCallLeg): void {
+    if (this.state !== 'confirmed') throw new Error('the caller has hung up');
+    if (other.state !== 'confirmed') throw new Error('the transfer target has hung up');
+    this.bridged = other;
+    other.bridged = this;
+  }
+
   /** Sends our SDP again in a re-INVITE (session refresh) and ACKs the answer. */
   async reinvite(): Promise<void> {
     if (this.state !== 'confirmed') throw new Error('call is not connected');
@@ -179,7 +224,10 @@ export class SipCallLeg extends EventEmitter implements CallLeg {
     };
   }
 
-  pushFrame = (frame: AudioFrame): void => this.queue.push(frame);
+  pushFrame = (frame: AudioFrame): void => {
+    if (this.bridged) this.bridged.play(frame);
+    else this.queue.push(frame);
+  };
   pushDigit = (digit: string): void => {
     if (this.state !== 'ended') this.emit('dtmf', digit);
   };
@@ -263,6 +311,12 @@ export class SipCallLeg extends EventEmitter implements CallLeg {
     this.cancels.clear();
     this.rtp?.close();
     this.queue.close();
+    const bridged = this.bridged;
+    this.bridged = undefined;
+    if (bridged) {
+      bridged.bridged = undefined;
+      void bridged.hangup('transfer');
+    }
     this.init.onFinished(this);
     if (emit) this.emit('hangup', reason);
     this.resolveEnded(reason);

@@ -88,6 +88,7 @@ export class SipServer {
       release: (leg) => {
         if (this.legs.get(legKey(leg)) === leg) this.legs.delete(legKey(leg));
       },
+      dial: (o) => this.dial(o),
     };
   }
 

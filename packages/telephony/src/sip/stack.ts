@@ -2,6 +2,7 @@ import type dgram from 'node:dgram';
 import type { Logger } from '@switchboard/core';
 import { ALAW_8K, type AudioFormat, type AudioFrame, type Clock, MULAW_8K } from '@switchboard/media';
 import type { SipMessage, SipRequest, SipResponse } from './message.js';
+import type { DialOptions } from './outbound-call.js';
 import type { RtpSession } from './rtp-session.js';
 import type { AudioAnswer } from './sdp-negotiate.js';
 import type { SipCallLeg } from './sip-call-leg.js';
@@ -69,4 +70,6 @@ export interface SipCallContext extends SipStack {
   adopt(leg: SipCallLeg): void;
   /** Removes an ended leg from the dialog table. */
   release(leg: SipCallLeg): void;
+  /** Places a call of our own (the second call of a warm transfer). */
+  dial(options: DialOptions): Promise<SipCallLeg>;
 }

@@ -33,9 +33,10 @@ export class TelnyxCallLeg extends WsMediaLeg {
     socket: MediaSocket,
     rest: TelnyxRestClient,
     logger: Logger,
-    opts: { markEveryMs?: number } = {},
+    opts: { markEveryMs?: number; machineVerdict?: 'pending' } = {},
   ) {
     super({
+      ...(opts.machineVerdict ? { machineVerdict: opts.machineVerdict } : {}),
       id: info.callControlId,
       direction: info.direction,
       from: info.from,

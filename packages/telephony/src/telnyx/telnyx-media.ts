@@ -52,6 +52,7 @@ export function handleTelnyxMedia(socket: WebSocket, o: TelnyxMediaOptions): voi
       };
       return new TelnyxCallLeg(info, socket, o.rest, log.child({ callControlId }), {
         ...(o.markEveryMs ? { markEveryMs: o.markEveryMs } : {}),
+        ...(c.amd ? { machineVerdict: 'pending' as const } : {}),
       });
     },
     onLeg: (leg) => o.onCall(leg),

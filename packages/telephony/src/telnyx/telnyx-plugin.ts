@@ -5,6 +5,7 @@
  */
 import type { Logger } from '@switchboard/core';
 import { bindLogger } from '@switchboard/core';
+import type { MachineVerdict } from '@switchboard/engine';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { CarrierStatusUpdate } from '../ws-media/call-status.js';
 import { cachedLookup } from '../ws-media/credential-cache.js';
@@ -53,6 +54,7 @@ export function telnyxPlugin(o: TelnyxPluginOptions): (app: FastifyInstance) => 
   const base = o.publicUrl.replace(/\/$/, '');
   const log = bindLogger(o.logger, { connector: 'telnyx' });
   const credentials = cachedLookup(o.getCredentials, (l) => l.number);
+  const machine = machineVerdicts();
 
   return async (app) => {
     await ensureWebSocket(app);
@@ -95,6 +97,7 @@ export function telnyxPlugin(o: TelnyxPluginOptions): (app: FastifyInstance) => 
           }
         }
         if (eventType === 'call.initiated' && !outgoing) await answer(rest, creds, payload);
+        else if (MACHINE_DETECTION_ENDED.has(eventType)) machine.verdict(payload);
         else if (!update) log.debug({ eventType }, 'ignored a webhook event');
         return reply.status(204).send();
       });
@@ -167,10 +170,52 @@ export function telnyxPlugin(o: TelnyxPluginOptions): (app: FastifyInstance) => 
           rest: new TelnyxRestClient(state.creds, o.rest),
           ...(o.startTimeoutMs ? { startTimeoutMs: o.startTimeoutMs } : {}),
           ...(o.markEveryMs ? { markEveryMs: o.markEveryMs } : {}),
-          onCall: (leg) => runOnCall(log, leg, () => o.onCall(leg, leg.info)),
+          onCall: (leg) => {
+            machine.track(leg);
+            return runOnCall(log, leg, () => o.onCall(leg, leg.info));
+          },
         });
       },
     );
+  };
+}
+
+/** Webhooks that carry an answering-machine verdict in `payload.result`. */
+const MACHINE_DETECTION_ENDED = new Set([
+  'call.machine.detection.ended',
+  'call.machine.premium.detection.ended',
+]);
+/** Verdicts kept for media that has not started yet; the oldest go first past this many. */
+const MAX_EARLY_VERDICTS = 1000;
+
+/**
+ * Telnyx reports answering-machine detection as a webhook while the call's media may already
+ * stream: the verdict goes to the live leg, or waits for its media to start.
+ */
+function machineVerdicts() {
+  const legs = new Map<string, TelnyxCallLeg>();
+  const early = new Map<string, MachineVerdict>();
+  return {
+    track(leg: TelnyxCallLeg) {
+      const id = leg.callControlId;
+      legs.set(id, leg);
+      void leg.ended.then(() => legs.delete(id));
+      const v = early.get(id);
+      if (v) {
+        early.delete(id);
+        leg.setMachineVerdict(v);
+      }
+    },
+    verdict(payload: Record<string, unknown>) {
+      const id = typeof payload.call_control_id === 'string' ? payload.call_control_id : '';
+      if (!id) return;
+      const result = payload.result;
+      const v: MachineVerdict = result === 'machine' ? 'machine' : result === 'human' ? 'human' : 'unknown';
+      const leg = legs.get(id);
+      if (leg) return leg.setMachineVerdict(v);
+      early.set(id, v);
+      if (early.size > MAX_EARLY_VERDICTS) early.delete(early.keys().next().value as string);
+    },
   };
 }
 
@@ -186,6 +231,8 @@ export interface TelnyxDial {
   ref?: string;
   parameters?: Record<string, string>;
   timeoutSeconds?: number;
+  /** Ask Telnyx to detect answering machines; the verdict reaches the leg as a webhook. */
+  machineDetection?: boolean;
 }
 
 export interface TelnyxPlacedCall {
@@ -210,6 +257,7 @@ export function telnyxOutbound(
         to: d.to,
         ref: d.ref,
         parameters: d.parameters ?? {},
+        ...(d.machineDetection ? { amd: true } : {}),
       });
       const client = new TelnyxRestClient(creds, o.rest);
       const { callControlId } = await client.dial({
@@ -220,6 +268,7 @@ export function telnyxOutbound(
         webhookUrl: `${base}${prefix}/webhook`,
         ...(d.ref ? { clientState: Buffer.from(d.ref, 'utf8').toString('base64') } : {}),
         ...(d.timeoutSeconds !== undefined ? { timeoutSeconds: d.timeoutSeconds } : {}),
+        ...(d.machineDetection ? { answeringMachineDetection: 'detect' as const } : {}),
       });
       return { callControlId, hangup: () => client.hangup(callControlId) };
     },

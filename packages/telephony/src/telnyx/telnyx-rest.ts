@@ -62,6 +62,8 @@ export class TelnyxRestClient {
     webhookUrl?: string;
     clientState?: string;
     timeoutSeconds?: number;
+    /** Telnyx answering-machine detection; the result arrives as `call.machine.detection.ended`. */
+    answeringMachineDetection?: 'detect' | 'detect_beep';
   }): Promise<{ callControlId: string }> {
     const body: Record<string, unknown> = {
       connection_id: p.connectionId,
@@ -72,6 +74,7 @@ export class TelnyxRestClient {
     if (p.webhookUrl) Object.assign(body, { webhook_url: p.webhookUrl, webhook_url_method: 'POST' });
     if (p.clientState) body.client_state = p.clientState;
     if (p.timeoutSeconds !== undefined) body.timeout_secs = p.timeoutSeconds;
+    if (p.answeringMachineDetection) body.answering_machine_detection = p.answeringMachineDetection;
     const res = (await restCall(this.#t, { method: 'POST', path: '/v2/calls', body })) as
       | { data?: { call_control_id?: unknown } }
       | undefined;

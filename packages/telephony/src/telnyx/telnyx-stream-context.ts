@@ -12,11 +12,20 @@ export interface TelnyxStreamContext {
   to: string;
   ref?: string | undefined;
   parameters: Record<string, string>;
+  /** The call was placed with answering-machine detection: its verdict follows as a webhook. */
+  amd?: boolean;
 }
 
 export function encodeStreamContext(apiKey: string, c: TelnyxStreamContext): string {
   const data = Buffer.from(
-    JSON.stringify({ d: c.direction, f: c.from, t: c.to, r: c.ref, p: c.parameters }),
+    JSON.stringify({
+      d: c.direction,
+      f: c.from,
+      t: c.to,
+      r: c.ref,
+      p: c.parameters,
+      ...(c.amd ? { a: 1 } : {}),
+    }),
     'utf8',
   ).toString('base64url');
   return `${data}/${callToken(apiKey, { data })}`;
@@ -35,6 +44,7 @@ export function peekStreamContext(data: string): TelnyxStreamContext | undefined
       to: typeof o.t === 'string' ? o.t : '',
       ref: typeof o.r === 'string' ? o.r : undefined,
       parameters,
+      ...(o.a === 1 ? { amd: true } : {}),
     };
   } catch {
     return undefined;

@@ -3,6 +3,7 @@
  * media/mark/clear (protocols.md §1.4) and its REST API for hang-up and transfer.
  */
 import type { CallDirection, Logger } from '@switchboard/core';
+import type { MachineVerdict } from '@switchboard/engine';
 import type { MediaSocket } from '../ws-media/media-socket.js';
 import { type WsLegWire, WsMediaLeg } from '../ws-media/ws-media-leg.js';
 import type { TwilioRestClient } from './twilio-rest.js';
@@ -19,6 +20,8 @@ export interface TwilioCallInfo {
   ref?: string | undefined;
   /** `<Parameter>`s the answer carried, without the connector's own `sb_*` ones. */
   parameters: Record<string, string>;
+  /** Answering-machine detection's AnsweredBy on an outbound call, as a verdict. */
+  machineVerdict?: MachineVerdict;
 }
 
 /** Twilio's outgoing messages; the stream SID is JSON-encoded once, the payload is base64. */
@@ -50,6 +53,7 @@ export class TwilioCallLeg extends WsMediaLeg {
       from: info.from,
       to: info.to,
       connector: 'twilio',
+      ...(info.machineVerdict ? { machineVerdict: info.machineVerdict } : {}),
       socket,
       wire: twilioWire(info.streamSid),
       logger,

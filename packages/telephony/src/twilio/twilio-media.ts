@@ -4,6 +4,7 @@
  * as μ-law bytes without decoding.
  */
 import { bindLogger, type CallDirection, farEndHangup, type Logger } from '@switchboard/core';
+import type { MachineVerdict } from '@switchboard/engine';
 import type { WebSocket } from 'ws';
 import { decodeBase64 } from '../ws-media/base64.js';
 import { callTokenOk } from '../ws-media/call-token.js';
@@ -19,9 +20,21 @@ export const P = {
   to: 'sb_to',
   direction: 'sb_dir',
   ref: 'sb_ref',
+  answeredBy: 'sb_amd',
 } as const;
 
 const DIGIT = /^[0-9*#A-D]$/;
+
+/**
+ * Twilio's AnsweredBy as a verdict: `machine_end_*` (DetectMessageEnd) means the greeting and its
+ * beep are over; `machine_start` and `fax` a machine still greeting.
+ */
+export function twilioMachineVerdict(answeredBy: string | undefined): MachineVerdict {
+  if (!answeredBy) return 'unknown';
+  if (answeredBy.startsWith('machine_end')) return 'machine-end';
+  if (/^(machine|fax)/.test(answeredBy)) return 'machine';
+  return answeredBy === 'human' ? 'human' : 'unknown';
+}
 const PRE_START = new Set(['connected']);
 
 export interface TwilioMediaOptions {
@@ -69,6 +82,7 @@ export function handleTwilioMedia(socket: WebSocket, o: TwilioMediaOptions): voi
         to: signed[P.to] ?? '',
         ref: signed[P.ref],
         parameters,
+        machineVerdict: twilioMachineVerdict(signed[P.answeredBy]),
       };
       const format = obj(start.mediaFormat);
       if (format && (str(format.encoding) !== 'audio/x-mulaw' || str(format.sampleRate) !== '8000')) {

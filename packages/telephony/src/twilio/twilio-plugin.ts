@@ -139,6 +139,7 @@ export function twilioPlugin(o: TwilioPluginOptions): (app: FastifyInstance) => 
       parameters[P.to] = voice.to;
       parameters[P.direction] = voice.direction;
       if (voice.ref) parameters[P.ref] = voice.ref;
+      if (voice.answeredBy) parameters[P.answeredBy] = voice.answeredBy;
       parameters[P.token] = callToken(creds.authToken, { callSid, ...parameters });
       return connectStreamTwiml({
         url: wsUrl(o.publicUrl, `${prefix}/media`),

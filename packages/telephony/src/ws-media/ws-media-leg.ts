@@ -7,7 +7,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { CallDirection, EndedReason, Logger } from '@switchboard/core';
-import { type CallLeg, Channel } from '@switchboard/engine';
+import { type CallLeg, Channel, type MachineVerdict } from '@switchboard/engine';
 import {
   type AudioFormat,
   type AudioFrame,
@@ -42,6 +42,11 @@ export interface WsLegControl {
 }
 
 export interface WsMediaLegInit {
+  /**
+   * The carrier's answering-machine verdict as the media arrives; `pending` when it comes later
+   * (`setMachineVerdict`); absent: the carrier was not asked (`unknown`).
+   */
+  machineVerdict?: MachineVerdict | 'pending';
   id: string;
   direction: CallDirection;
   from: string;
@@ -86,6 +91,12 @@ export class WsMediaLeg extends EventEmitter implements CallLeg {
   readonly connector: string;
   readonly inputFormat: AudioFormat;
   readonly outputFormat: AudioFormat;
+  /**
+   * Twilio, Plivo and Telnyx place outbound calls with their own answering-machine detection; its
+   * verdict arrives with the media (Twilio, Plivo) or later, as a webhook (Telnyx).
+   */
+  readonly machineVerdict: Promise<MachineVerdict>;
+  #settleVerdict!: (v: MachineVerdict) => void;
   /** Settles with the reason once the leg has ended, from either side. */
   readonly ended: Promise<EndedReason>;
   readonly stats: WsLegStats = {
@@ -118,6 +129,10 @@ export class WsMediaLeg extends EventEmitter implements CallLeg {
     this.from = init.from;
     this.to = init.to;
     this.connector = init.connector;
+    this.machineVerdict = new Promise((resolve) => {
+      this.#settleVerdict = resolve;
+    });
+    if (init.machineVerdict !== 'pending') this.#settleVerdict(init.machineVerdict ?? 'unknown');
     this.inputFormat = init.format ?? MULAW_8K;
     this.outputFormat = init.format ?? MULAW_8K;
     this.#out = new FormatAdapter(this.outputFormat);
@@ -131,6 +146,11 @@ export class WsMediaLeg extends EventEmitter implements CallLeg {
     this.ended = new Promise((r) => {
       this.#resolveEnded = r;
     });
+  }
+
+  /** The carrier's verdict arrived after the media (a Telnyx webhook); later ones are ignored. */
+  setMachineVerdict(v: MachineVerdict): void {
+    this.#settleVerdict(v);
   }
 
   get audio(): AsyncIterable<AudioFrame> {
@@ -259,6 +279,7 @@ export class WsMediaLeg extends EventEmitter implements CallLeg {
     this.#audio.close();
     this.#stopMarkTimer();
     this.#out.destroy();
+    this.#settleVerdict('unknown');
     this.#resolveEnded(reason);
   }
 

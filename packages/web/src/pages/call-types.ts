@@ -23,11 +23,19 @@ export interface Call {
   customCallId: string | null;
 }
 
-export const OUTCOMES = ['completed', 'busy', 'no-answer', 'failed', 'voicemail', 'cancelled'] as const;
+export const OUTCOMES = [
+  'completed',
+  'busy',
+  'no-answer',
+  'failed',
+  'voicemail',
+  'cancelled',
+  'transferred',
+] as const;
 export const STATUSES = ['queued', 'ringing', 'in-progress', 'ended'] as const;
 
 export function outcomeTone(outcome: string | null): string {
-  if (outcome === 'completed') return 'ok';
+  if (outcome === 'completed' || outcome === 'transferred') return 'ok';
   if (outcome === 'failed') return 'danger';
   if (outcome === null) return 'info';
   return 'warn';
