@@ -83,6 +83,7 @@ export function createCallRuntime(opts: {
     // eSpeak NG is WebAssembly installed by npm: it speaks even when nothing else can start.
     unavailableTts: 'local:espeak',
     outbound,
+    maxConcurrentCalls: config.MAX_CONCURRENT_CALLS,
   });
   return {
     bus,

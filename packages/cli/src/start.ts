@@ -132,6 +132,7 @@ export async function start(
       deliveries: events.stats.deliveries,
       analyses: events.stats.analyses,
       lostCalls: events.stats.lostCalls,
+      callSlots: () => calls.runner.slots.stats,
     });
     stops.unshift(unsubscribeMetrics);
     const local = await localStackStatus();
@@ -176,7 +177,10 @@ export async function start(
       handoff,
       apiUrls: outbound.apiUrls,
     });
-    const guard = refuseNewCallsWhileDraining(() => calls.runner.draining);
+    const guard = refuseNewCallsWhileDraining(() => calls.runner.draining, {
+      full: () => calls.runner.slots.full,
+      onRefused: (reason) => calls.runner.slots.refused(reason),
+    });
     // The dashboard: `npm start` built it already; `start:dev` and tests build it here when stale.
     const webDir = await ensureWeb().catch((err: unknown) => {
       // A read-only install, say: the API and calls still run; the log says why there is no dashboard.
