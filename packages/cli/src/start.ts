@@ -28,6 +28,7 @@ import { OutboundHandoff } from './outbound-handoff.js';
 import { PendingOutbound } from './pending-outbound.js';
 import { createCallPlacer } from './placer.js';
 import { connectRedis } from './redis.js';
+import { startRetentionJob } from './retention-job.js';
 import { type CallRuntime, createCallRuntime } from './runtime.js';
 import { startSip } from './sip.js';
 
@@ -252,6 +253,12 @@ export async function start(
       drainGraceMs: config.SHUTDOWN_GRACE_MS,
     });
     await dialer.start();
+    const stopRetention = await startRetentionJob({
+      boss: dialer.queue.boss,
+      store,
+      dataDir: config.DATA_DIR,
+      logger,
+    });
     // One budget: the dialer's calls and every other live call drain side by side until the same
     // deadline; the hang-up allowance then covers the goodbyes and closing.
     let deadline: number | undefined;
@@ -263,6 +270,7 @@ export async function start(
       return deadline;
     };
     stops.unshift(async () => {
+      await stopRetention().catch(() => {});
       const until = drain();
       await Promise.all([
         dialer.stop(),

@@ -37,6 +37,7 @@ import { outboundCallRoutes } from './routes/outbound-calls.js';
 import { phoneNumberRoutes } from './routes/phone-numbers.js';
 import { providerTestRoutes } from './routes/provider-test.js';
 import { providerRoutes } from './routes/providers.js';
+import { retentionRoutes } from './routes/retention.js';
 import { talkRoutes } from './routes/talk.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { workspaceRoutes } from './routes/workspaces.js';
@@ -185,6 +186,7 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
       await v1.register(dialerLimitRoutes(deps));
       await v1.register(callResultRoutes(deps));
       await v1.register(webhookRoutes(deps));
+      await v1.register(retentionRoutes(deps));
       if (deps.calls) await v1.register(talkRoutes(deps, deps.calls));
     },
     { prefix: '/v1' },

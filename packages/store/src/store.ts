@@ -9,6 +9,7 @@ import { CredentialsRepo } from './repos/credentials.js';
 import { KnowledgeRepo } from './repos/knowledge.js';
 import { PhoneNumbersRepo } from './repos/phone-numbers.js';
 import { ProvidersRepo } from './repos/providers.js';
+import { RetentionRepo } from './repos/retention.js';
 import { SettingsRepo } from './repos/settings.js';
 import { AgentResolver } from './resolver.js';
 import { keyFingerprint, loadMasterKey, SecretBox } from './secrets.js';
@@ -24,6 +25,7 @@ export interface Store {
   calls: CallsRepo;
   knowledge: KnowledgeRepo;
   settings: SettingsRepo;
+  retention: RetentionRepo;
   resolver: AgentResolver;
   close(): Promise<void>;
 }
@@ -61,6 +63,7 @@ export function createStore(
     calls: new CallsRepo(database.db),
     knowledge: new KnowledgeRepo(database.db),
     settings: new SettingsRepo(database.db),
+    retention: new RetentionRepo(database.db),
     resolver,
     async close() {
       await resolver.stop();
