@@ -43,6 +43,8 @@ const refuse = (reply: FastifyReply, reason: CallRefusal = 'draining') =>
  * Wraps connector plugins so that, once shutdown began, their call-intake routes answer 503 with
  * Retry-After (a carrier then tries its fallback URL; a WebSocket upgrade is refused before it
  * opens). Telnyx sends every call event to one webhook, so there only a new call is refused.
+ * While the process is full (`MAX_CONCURRENT_CALLS`), the routes of `INTAKE_WHEN_FULL` answer the
+ * same way.
  */
 export function refuseNewCallsWhileDraining(
   draining: () => boolean,
