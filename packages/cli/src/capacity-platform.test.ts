@@ -5,6 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { TalkTokens } from '@switchboard/server';
 import {
   FakeRestServer,
+  getHeader,
   parseSipMessage,
   ScriptedAudioSocket,
   ScriptedPlivo,
@@ -29,50 +30,140 @@ async function freeTcpPort(): Promise<number> {
   return port;
 }
 
-/** Sends one INVITE with an SDP offer and resolves with the first final response. */
-async function invite(sipPort: number): Promise<SipMessage> {
-  const sock = dgram.createSocket('udp4');
-  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
-  const { port } = sock.address();
-  const sdp = [
-    'v=0',
-    'o=- 1 1 IN IP4 127.0.0.1',
-    's=-',
-    'c=IN IP4 127.0.0.1',
-    't=0 0',
-    'm=audio 49170 RTP/AVP 0 101',
-    'a=rtpmap:0 PCMU/8000',
-    'a=rtpmap:101 telephone-event/8000',
-    '',
-  ].join('\r\n');
-  const msg = [
-    `INVITE sip:demo@127.0.0.1:${sipPort} SIP/2.0`,
-    `Via: SIP/2.0/UDP 127.0.0.1:${port};branch=z9hG4bK-cap-${port};rport`,
-    'Max-Forwards: 70',
-    `From: <sip:caller@127.0.0.1:${port}>;tag=cap${port}`,
-    `To: <sip:demo@127.0.0.1:${sipPort}>`,
-    `Call-ID: capacity-${port}@127.0.0.1`,
-    'CSeq: 1 INVITE',
-    `Contact: <sip:caller@127.0.0.1:${port}>`,
-    'Content-Type: application/sdp',
-    `Content-Length: ${Buffer.byteLength(sdp)}`,
-    '',
-    sdp,
-  ].join('\r\n');
-  try {
-    return await new Promise<SipMessage>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no final SIP response')), 10_000);
-      sock.on('message', (buf) => {
-        const m = parseSipMessage(buf);
-        if (m.kind === 'response' && m.status >= 200) {
-          clearTimeout(timer);
-          resolve(m);
-        }
-      });
-      sock.send(Buffer.from(msg), sipPort, '127.0.0.1');
+/** A hand-driven SIP caller over UDP: one dialog, literal messages, every message kept. */
+class SipCaller {
+  readonly received: SipMessage[] = [];
+  readonly #sock = dgram.createSocket('udp4');
+  #port = 0;
+  #toTag = '';
+  #cseq = 1;
+
+  private constructor(readonly sipPort: number) {}
+
+  static async open(sipPort: number): Promise<SipCaller> {
+    const c = new SipCaller(sipPort);
+    await new Promise<void>((r) => c.#sock.bind(0, '127.0.0.1', () => r()));
+    c.#port = c.#sock.address().port;
+    c.#sock.on('message', (buf) => {
+      const m = parseSipMessage(buf);
+      c.received.push(m);
+      // The platform hanging up: answer its BYE.
+      if (m.kind === 'request' && m.method === 'BYE') c.#send(c.#reply(m, 200));
     });
-  } finally {
-    sock.close();
+    return c;
+  }
+
+  get #callId() {
+    return `capacity-${this.#port}@127.0.0.1`;
+  }
+
+  #headers(method: string, branch: string, cseq: number) {
+    return [
+      `Via: SIP/2.0/UDP 127.0.0.1:${this.#port};branch=${branch};rport`,
+      'Max-Forwards: 70',
+      `From: <sip:caller@127.0.0.1:${this.#port}>;tag=cap${this.#port}`,
+      `To: <sip:demo@127.0.0.1:${this.sipPort}>${this.#toTag ? `;tag=${this.#toTag}` : ''}`,
+      `Call-ID: ${this.#callId}`,
+      `CSeq: ${cseq} ${method}`,
+      `Contact: <sip:caller@127.0.0.1:${this.#port}>`,
+    ];
+  }
+
+  #reply(req: SipMessage, status: number): string {
+    const copy = ['via', 'from', 'to', 'call-id', 'cseq']
+      .flatMap((n) => req.headers.filter((h) => h.name.toLowerCase() === n))
+      .map((h) => `${h.name}: ${h.value}`);
+    return [`SIP/2.0 ${status} OK`, ...copy, 'Content-Length: 0', '', ''].join('\r\n');
+  }
+
+  #send(text: string) {
+    this.#sock.send(Buffer.from(text), this.sipPort, '127.0.0.1');
+  }
+
+  readonly #inviteBranch = `z9hG4bK-inv-${Math.random().toString(36).slice(2)}`;
+
+  invite() {
+    const sdp = [
+      'v=0',
+      'o=- 1 1 IN IP4 127.0.0.1',
+      's=-',
+      'c=IN IP4 127.0.0.1',
+      't=0 0',
+      'm=audio 49170 RTP/AVP 0 101',
+      'a=rtpmap:0 PCMU/8000',
+      'a=rtpmap:101 telephone-event/8000',
+      '',
+    ].join('\r\n');
+    this.#send(
+      [
+        `INVITE sip:demo@127.0.0.1:${this.sipPort} SIP/2.0`,
+        ...this.#headers('INVITE', this.#inviteBranch, 1),
+        'Content-Type: application/sdp',
+        `Content-Length: ${Buffer.byteLength(sdp)}`,
+        '',
+        sdp,
+      ].join('\r\n'),
+    );
+  }
+
+  /** The first final response to the INVITE (its To-tag is kept for the dialog). */
+  async final(): Promise<number> {
+    const m = await waitFor(
+      'a final response to the INVITE',
+      () =>
+        this.received.find(
+          (x) => x.kind === 'response' && x.status >= 200 && /INVITE/.test(getHeader(x, 'cseq') ?? ''),
+        ),
+      10_000,
+    );
+    this.#toTag = /;tag=([^;>\s]+)/.exec(getHeader(m, 'to') ?? '')?.[1] ?? '';
+    return m.kind === 'response' ? m.status : 0;
+  }
+
+  ack(status: number) {
+    // A 2xx is acknowledged end to end (a new branch); a failure hop by hop (the INVITE's branch).
+    const branch = status < 300 ? `z9hG4bK-ack-${this.#port}` : this.#inviteBranch;
+    this.#send(
+      [
+        'ACK sip:demo@127.0.0.1 SIP/2.0',
+        ...this.#headers('ACK', branch, 1),
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+  }
+
+  bye() {
+    this.#cseq++;
+    this.#send(
+      [
+        `BYE sip:demo@127.0.0.1:${this.sipPort} SIP/2.0`,
+        ...this.#headers('BYE', `z9hG4bK-bye-${this.#port}`, this.#cseq),
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+  }
+
+  cancel() {
+    const saved = this.#toTag;
+    this.#toTag = '';
+    this.#send(
+      [
+        `CANCEL sip:demo@127.0.0.1:${this.sipPort} SIP/2.0`,
+        ...this.#headers('CANCEL', this.#inviteBranch, 1),
+        'Content-Length: 0',
+        '',
+        '',
+      ].join('\r\n'),
+    );
+    this.#toTag = saved;
+  }
+
+  close() {
+    this.#sock.close();
   }
 }
 
@@ -188,9 +279,11 @@ describe('the per-process call cap', () => {
     // Built-in SIP: 486 Busy Here before anything is answered.
     const sipPort = t.platform.sip?.port;
     assert.ok(sipPort);
-    const sip = await invite(sipPort);
-    assert.ok(sip.kind === 'response');
-    assert.equal(sip.status, 486);
+    const sip = await SipCaller.open(sipPort);
+    sip.invite();
+    assert.equal(await sip.final(), 486);
+    sip.ack(486);
+    sip.close();
     assert.equal(
       await metric('switchboard_calls_refused_total{reason="capacity"}'),
       6,
@@ -209,5 +302,38 @@ describe('the per-process call cap', () => {
     assert.equal(t.platform.calls.runner.slots.stats.inUse, 0);
     const next = await twilio.voice({ To: NUMBERS.twilio, CallSid: `CA${'3'.repeat(32)}` });
     assert.ok(next.streamUrl, `the next call is taken: ${next.body}`);
+  });
+
+  test('SIP: a slot is held from the INVITE to the end of the call, and given back on BYE and on CANCEL', async () => {
+    const sipPort = t.platform.sip?.port;
+    assert.ok(sipPort);
+    const slots = () => t.platform.calls.runner.slots.stats.inUse;
+    await waitFor('no call left from before', () => slots() === 0);
+    const caller = await SipCaller.open(sipPort);
+    caller.invite();
+    assert.equal(await caller.final(), 200);
+    caller.ack(200);
+    await waitFor('the call to hold the slot', () => slots() === 1);
+    const busy = await SipCaller.open(sipPort);
+    busy.invite();
+    assert.equal(await busy.final(), 486, 'the second caller hears busy');
+    busy.ack(486);
+    busy.close();
+    caller.bye();
+    await waitFor('the slot back after BYE', () => slots() === 0);
+    caller.close();
+
+    // The caller gives up while the call is being set up: whichever way the race goes (487, or
+    // answered first and then hung up), the slot comes back.
+    const quitter = await SipCaller.open(sipPort);
+    quitter.invite();
+    quitter.cancel();
+    const status = await quitter.final();
+    quitter.ack(status);
+    if (status === 200) quitter.bye();
+    else assert.equal(status, 487);
+    await waitFor('the slot back after CANCEL', () => slots() === 0);
+    assert.equal(t.platform.calls.runner.activeCalls, 0);
+    quitter.close();
   });
 });
