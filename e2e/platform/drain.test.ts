@@ -1,7 +1,7 @@
 /**
  * SIGTERM on the started platform with a live call on every connector: readiness turns 503 at
- * once, new calls are refused, and after the grace each live call ends with `call.ended`
- * (webhook), a recording and a goodbye on its own wire, before the process exits 0.
+ * once, new calls are refused, and after the grace each live call hears a spoken goodbye and ends
+ * with `call.ended` (webhook), a recording and a hang-up on its own wire, before the process exits 0.
  * Regression: the force-exit timer fired while the dialer and the runner each waited a full grace
  * in turn, so live calls were cut with no `call.ended`, recording, webhook or goodbye.
  */
@@ -357,6 +357,11 @@ test('SIGTERM: readiness 503 at once, new calls refused, every live call ends wi
     twilio: ['caller-hangup', 'shutdown'],
     web: ['shutdown'],
   });
+  // Each call still live at the deadline heard the agent's goodbye before its hang-up.
+  for (const d of ended.filter((x) => x.endedReason === 'shutdown')) {
+    const said = (d.transcript as { role: string; text: string }[]).filter((e) => e.role === 'agent');
+    assert.equal(said.at(-1)?.text, 'Thank you for calling. Goodbye!', `${d.connector}: spoken goodbye`);
+  }
   const db = await openStore({ dataDir, logger: createLogger({ level: 'error' }) });
   try {
     for (const d of ended) {

@@ -47,10 +47,21 @@ export function carriers(deps: Deps): Carriers {
       () => true,
       () => false,
     );
-  const decide = async (connector: Connector, direction: CallDirection, to: string, ref?: string) =>
-    (direction === 'outbound' ? await handoff.isPlacing(ref, connector) : await routable(connector, to))
+  const decide = async (connector: Connector, direction: CallDirection, to: string, ref?: string) => {
+    const refusal = direction === 'inbound' ? runner.admission() : undefined;
+    if (refusal) {
+      // Full (or shutdown just began): the caller hears busy; the carrier's own failover may retry.
+      runner.slots.refused(refusal);
+      return { accept: false, reason: 'busy' } as const;
+    }
+    return (
+      direction === 'outbound'
+        ? await handoff.isPlacing(ref, connector)
+        : await routable(connector, to)
+    )
       ? ({ accept: true } as const)
       : ({ accept: false, reason: 'rejected' } as const);
+  };
   const run =
     (connector: Connector, log: Logger) =>
     (leg: CallLeg, info: { to: string; ref?: string | undefined; parameters: Record<string, string> }) => {

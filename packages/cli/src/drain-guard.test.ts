@@ -39,3 +39,34 @@ test('while draining, call-intake routes answer 503 with Retry-After; status cal
   assert.equal((await post('/twilio/status')).statusCode, 200, 'status callbacks still arrive');
   await app.close();
 });
+
+test('when the process is full, the browser socket and the AVR hook answer 503 (counted); carrier webhooks are left to answer busy themselves', async () => {
+  let full = false;
+  const refused: string[] = [];
+  const guard = refuseNewCallsWhileDraining(() => false, {
+    full: () => full,
+    onRefused: (reason) => refused.push(reason),
+  });
+  const app = Fastify();
+  await app.register(
+    guard(async (scope) => {
+      for (const url of ['/twilio/voice', '/plivo/answer', '/call', '/talk/ws', '/twilio/media']) {
+        scope.post(url, async () => ({ ok: url }));
+      }
+    }),
+  );
+  const post = (url: string) => app.inject({ method: 'POST', url, payload: {} });
+  assert.equal((await post('/talk/ws')).statusCode, 200);
+  full = true;
+  for (const url of ['/talk/ws', '/call']) {
+    const res = await post(url);
+    assert.equal(res.statusCode, 503, url);
+    assert.equal(res.headers['retry-after'], '5');
+    assert.match(res.json().error.message, /capacity/);
+  }
+  for (const url of ['/twilio/voice', '/plivo/answer', '/twilio/media']) {
+    assert.equal((await post(url)).statusCode, 200, `${url} is not refused by the guard`);
+  }
+  assert.deepEqual(refused, ['capacity', 'capacity']);
+  await app.close();
+});

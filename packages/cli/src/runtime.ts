@@ -86,6 +86,7 @@ export function createCallRuntime(opts: {
     unavailableTts: 'local:espeak',
     outbound,
     ...(opts.platformTools ? { platformTools: opts.platformTools } : {}),
+    maxConcurrentCalls: config.MAX_CONCURRENT_CALLS,
   });
   return {
     bus,

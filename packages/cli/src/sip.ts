@@ -41,9 +41,13 @@ export async function startSip(opts: {
     userAgent: 'Switchboard',
     logger,
     onCall: async (leg, info) => {
+      const slot = runner.admit();
       // Shutting down: the caller's proxy may retry another instance, or this one after a restart.
-      if (runner.draining)
+      if (slot === 'draining')
         throw new SipReject(503, 'Service Unavailable', [{ name: 'Retry-After', value: '5' }]);
+      // Full: 486 is final for this call but says nothing about the server, so a proxy in front
+      // (Kamailio's dispatcher) tries the next instance without marking this one down.
+      if (slot === 'capacity') throw new SipReject(486, 'Busy Here');
       let number: string | undefined;
       for (const candidate of sipNumberCandidates(info.to)) {
         const found = await store.resolver.resolveAgent({ connector: 'sip', number: candidate }).then(
@@ -56,11 +60,12 @@ export async function startSip(opts: {
         }
       }
       if (!number) {
+        slot.release();
         logger.info({ pii: { to: info.to } }, 'no agent for the dialled SIP number');
         throw new SipReject(404, 'Not Found');
       }
       // Answer now; the session starts on the answered leg.
-      runner.start(leg, { route: { connector: 'sip', number } }).catch((err: unknown) => {
+      runner.start(leg, { route: { connector: 'sip', number }, slot }).catch((err: unknown) => {
         logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'SIP call could not start');
       });
     },

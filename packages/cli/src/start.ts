@@ -31,6 +31,7 @@ import { OutboundHandoff } from './outbound-handoff.js';
 import { PendingOutbound } from './pending-outbound.js';
 import { createCallPlacer } from './placer.js';
 import { connectRedis } from './redis.js';
+import { startRetentionJob } from './retention-job.js';
 import { type CallRuntime, createCallRuntime } from './runtime.js';
 import { startSip } from './sip.js';
 
@@ -145,6 +146,7 @@ export async function start(
       deliveries: events.stats.deliveries,
       analyses: events.stats.analyses,
       lostCalls: events.stats.lostCalls,
+      callSlots: () => calls.runner.slots.stats,
     });
     stops.unshift(unsubscribeMetrics);
     const otlp = config.OTEL_EXPORTER_OTLP_ENDPOINT;
@@ -202,7 +204,10 @@ export async function start(
       handoff,
       apiUrls: outbound.apiUrls,
     });
-    const guard = refuseNewCallsWhileDraining(() => calls.runner.draining);
+    const guard = refuseNewCallsWhileDraining(() => calls.runner.draining, {
+      full: () => calls.runner.slots.full,
+      onRefused: (reason) => calls.runner.slots.refused(reason),
+    });
     // The dashboard: `npm start` built it already; `start:dev` and tests build it here when stale.
     const webDir = await ensureWeb().catch((err: unknown) => {
       // A read-only install, say: the API and calls still run; the log says why there is no dashboard.
@@ -278,6 +283,12 @@ export async function start(
       drainGraceMs: config.SHUTDOWN_GRACE_MS,
     });
     await dialer.start();
+    const stopRetention = await startRetentionJob({
+      boss: dialer.queue.boss,
+      store,
+      dataDir: config.DATA_DIR,
+      logger,
+    });
     // One budget: the dialer's calls and every other live call drain side by side until the same
     // deadline; the hang-up allowance then covers the goodbyes and closing.
     let deadline: number | undefined;
@@ -289,6 +300,7 @@ export async function start(
       return deadline;
     };
     stops.unshift(async () => {
+      await stopRetention().catch(() => {});
       const until = drain();
       await Promise.all([
         dialer.stop(),

@@ -79,6 +79,11 @@ export const envSchema = z.object({
   CALL_HEARTBEAT_MS: positiveInt.default(5_000),
   /** A live call whose heartbeat is older than this belongs to a dead process: it ends as `lost`. */
   CALL_LEASE_TIMEOUT_MS: positiveInt.default(30_000),
+  /**
+   * Calls one process runs at once (inbound and outbound count alike); beyond it new inbound calls
+   * are refused as busy the way each protocol allows. 0 = no cap.
+   */
+  MAX_CONCURRENT_CALLS: z.coerce.number().int().min(0).default(0),
   SIP_ENABLED: bool.default(true),
   SIP_HOST: z.string().min(1).default('127.0.0.1'),
   SIP_PORT: port.default(5060),

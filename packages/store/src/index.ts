@@ -10,6 +10,7 @@ export * from './repos/home.js';
 export * from './repos/knowledge.js';
 export * from './repos/phone-numbers.js';
 export * from './repos/providers.js';
+export * from './repos/retention.js';
 export * from './repos/settings.js';
 export * from './resolver.js';
 export * as schema from './schema.js';

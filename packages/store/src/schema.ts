@@ -271,6 +271,8 @@ export const calls = pgTable(
      */
     owner: text('owner'),
     heartbeatAt: timestamp('heartbeat_at', { withTimezone: true }),
+    /** Set when the call's data was erased on request: the row stays as a tombstone (ids, times). */
+    erasedAt: timestamp('erased_at', { withTimezone: true }),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -327,3 +329,4 @@ export * from './schema-dialer.js';
 export * from './schema-events.js';
 export * from './schema-home.js';
 export * from './schema-knowledge.js';
+export * from './schema-retention.js';

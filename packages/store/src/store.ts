@@ -10,6 +10,7 @@ import { HomeRepo } from './repos/home.js';
 import { KnowledgeRepo } from './repos/knowledge.js';
 import { PhoneNumbersRepo } from './repos/phone-numbers.js';
 import { ProvidersRepo } from './repos/providers.js';
+import { RetentionRepo } from './repos/retention.js';
 import { SettingsRepo } from './repos/settings.js';
 import { AgentResolver } from './resolver.js';
 import { keyFingerprint, loadMasterKey, SecretBox } from './secrets.js';
@@ -26,6 +27,7 @@ export interface Store {
   knowledge: KnowledgeRepo;
   home: HomeRepo;
   settings: SettingsRepo;
+  retention: RetentionRepo;
   resolver: AgentResolver;
   close(): Promise<void>;
 }
@@ -64,6 +66,7 @@ export function createStore(
     knowledge: new KnowledgeRepo(database.db),
     home: new HomeRepo(database.db, box),
     settings: new SettingsRepo(database.db),
+    retention: new RetentionRepo(database.db),
     resolver,
     async close() {
       await resolver.stop();

@@ -380,6 +380,15 @@ export class CallSession {
     this.#end({ reason, hangup: true });
   }
 
+  /**
+   * Ends the call from outside after a last line (shutdown: the caller hears why the line ends):
+   * `line` is spoken for at most `capMs`, then the leg is hung up with `reason` as `end` does.
+   * Does nothing more when the call is already ending.
+   */
+  endWithGoodbye(reason: EndedReason, line: string, capMs: number): Promise<void> {
+    return this.#finishGracefully(reason, line, capMs);
+  }
+
   since(): number {
     return this.#clock.now() - this.#startedAt;
   }
@@ -528,12 +537,12 @@ export class CallSession {
   }
 
   /** Ends after a last line (goodbye, apology) has played. */
-  async #finishGracefully(reason: EndedReason, line?: string): Promise<void> {
+  async #finishGracefully(reason: EndedReason, line?: string, capMs = 5000): Promise<void> {
     if (this.#ending || this.#ended) return;
     this.#ending = true;
     this.#pipeline?.stopSpeaking();
     const text = line ?? this.#o.snapshot.config.goodbyeMessage;
-    if (text) await this.#pipeline?.sayFinal(text, 5000).catch(() => {});
+    if (text && capMs > 0) await this.#pipeline?.sayFinal(text, capMs).catch(() => {});
     this.#end({ reason, hangup: true });
   }
 

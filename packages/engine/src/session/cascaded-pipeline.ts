@@ -132,6 +132,8 @@ export class CascadedPipeline implements Pipeline {
 
   async sayFinal(text: string, capMs: number): Promise<void> {
     if (!text) return;
+    // The last line: no "are you still there?" may cut into it.
+    this.#idle.disarm();
     const turn = this.#newTurn(false);
     const cancel = this.#core.timers.timeout(() => turn.controller.abort(new Error('final line cut')), capMs);
     try {

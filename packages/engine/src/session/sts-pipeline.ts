@@ -137,6 +137,8 @@ export class StsPipeline implements Pipeline {
   async sayFinal(text: string, capMs: number): Promise<void> {
     if (!text || this.#core.signal.aborted) return;
     this.#ending = true;
+    // The last line: no "are you still there?" may cut into it.
+    this.#idle.disarm();
     this.#sts.say(text);
     const cancel = this.#core.timers.timeout(() => this.#wake?.(), capMs);
     await new Promise<void>((resolve) => {

@@ -19,6 +19,7 @@ import {
   type VadFactory,
 } from '@switchboard/engine';
 import { applyCallOverrides, type ResolvedAgent, type Route, type Store } from '@switchboard/store';
+import { type CallRefusal, type CallSlot, CallSlots } from './call-slots.js';
 import { knowledgeSource } from './knowledge-source.js';
 
 export interface CallRunnerOptions {
@@ -35,6 +36,18 @@ export interface CallRunnerOptions {
   unavailableTts?: string;
   /** Tools the platform offers a call or chat beside the agent's own (the home tools), built per call. */
   platformTools?: (ctx: { workspaceId: string; callId: string; config: AgentConfig }) => BuiltinTool[];
+  /** `MAX_CONCURRENT_CALLS`: inbound calls beyond it are refused; 0 or unset = no cap. */
+  maxConcurrentCalls?: number;
+}
+
+/** A new call turned away before it started: the process is full or shutting down. */
+export class CallRefusedError extends Error {
+  constructor(readonly reason: CallRefusal) {
+    super(
+      reason === 'draining' ? 'shutting down: not taking new calls' : 'at capacity: not taking new calls',
+    );
+    this.name = 'CallRefusedError';
+  }
 }
 
 export interface StartedCall {
@@ -52,6 +65,8 @@ export interface RunOptions {
   variables?: Record<string, string>;
   /** Agent fields for this call only (`agentOverrides` of an outbound call), over the published version. */
   agentOverrides?: Record<string, unknown>;
+  /** The slot the connector's intake took with `admit()`; without one, `start` takes its own. */
+  slot?: CallSlot;
 }
 
 /**
@@ -70,9 +85,30 @@ export class CallRunner {
   readonly #configs = new Map<string, AgentConfig>();
   readonly #problems = new Map<string, { message: string; at: Date }>();
   #draining = false;
+  /** The per-process cap; every live or starting call holds one slot. */
+  readonly slots: CallSlots;
 
   constructor(options: CallRunnerOptions) {
     this.#o = options;
+    this.slots = new CallSlots(options.maxConcurrentCalls ?? 0);
+  }
+
+  /**
+   * Why a new inbound call would be refused now, if it would (not counted: the intake that acts on
+   * it counts with `slots.refused`). For checks ahead of the call, such as a carrier's webhook.
+   */
+  admission(): CallRefusal | undefined {
+    if (this.#draining) return 'draining';
+    return this.slots.full ? 'capacity' : undefined;
+  }
+
+  /**
+   * Takes a slot for a new inbound call before it is answered (pass it to `start`), or says why
+   * not; a refusal is counted. The caller releases the slot if it refuses the call for another reason.
+   */
+  admit(): CallSlot | CallRefusal {
+    if (this.#draining) return this.slots.refused('draining');
+    return this.slots.take();
   }
 
   get activeCalls(): number {
@@ -110,11 +146,30 @@ export class CallRunner {
    * every outcome — including provider failures — arrives through `done` and the bus.
    */
   async start(leg: CallLeg, options: RunOptions): Promise<StartedCall> {
-    const { store, logger } = this.#o;
-    if (this.#draining) {
-      await leg.hangup('shutdown').catch(() => {});
-      throw new Error('shutting down: not taking new calls');
+    // Taken before anything awaits, so calls arriving together cannot overfill the process.
+    const slot = this.#slotFor(leg, options.slot);
+    if (typeof slot === 'string') {
+      await leg.hangup(slot === 'draining' ? 'shutdown' : 'busy').catch(() => {});
+      throw new CallRefusedError(slot);
     }
+    try {
+      return await this.#start(leg, options, slot);
+    } catch (e) {
+      slot.release();
+      throw e;
+    }
+  }
+
+  #slotFor(leg: CallLeg, given: CallSlot | undefined): CallSlot | CallRefusal {
+    if (this.#draining) {
+      given?.release();
+      return this.slots.refused('draining');
+    }
+    return given ?? this.slots.take({ force: leg.direction === 'outbound' });
+  }
+
+  async #start(leg: CallLeg, options: RunOptions, slot: CallSlot): Promise<StartedCall> {
+    const { store, logger } = this.#o;
     let agent: ResolvedAgent;
     try {
       agent = await store.resolver.resolveAgent(options.route);
@@ -178,6 +233,7 @@ export class CallRunner {
         return r;
       })
       .finally(() => {
+        slot.release();
         this.#live.delete(callId);
         this.#configs.delete(callId);
       });
@@ -286,9 +342,10 @@ export class CallRunner {
   }
 
   /**
-   * Stops taking calls and waits for live ones until `deadline` (epoch ms); then hangs up what is
-   * left with `reason` — each connector says goodbye on its own wire — and waits up to
-   * `hangupMs` for those calls to publish their `call.ended`.
+   * Stops taking calls and waits for live ones until `deadline` (epoch ms); then ends what is left
+   * with `reason`: the agent's goodbye line (or a short notice) is spoken, then each connector
+   * hangs up on its own wire; waits up to `hangupMs` in all for those calls to publish their
+   * `call.ended`.
    */
   async drain(deadline: number, hangupMs: number, reason: EndedReason = 'shutdown'): Promise<void> {
     this.#draining = true;
@@ -298,17 +355,27 @@ export class CallRunner {
     const settled = (calls: { done: Promise<CallResult> }[]) =>
       Promise.allSettled(calls.map((c) => c.done)).then(() => 'done' as const);
     if ((await raceTimeout(settled(all), deadline - Date.now())) === 'done') return;
-    const left = [...this.#live.values()];
+    const left = [...this.#live.entries()];
     this.#o.logger.warn({ calls: left.length }, 'grace over; hanging up the calls still live');
+    // Most of the allowance for the spoken line; the rest for the hang-up, recording and events.
+    const sayMs = Math.max(0, hangupMs - Math.min(2000, Math.floor(hangupMs / 2)));
     await raceTimeout(
       (async () => {
-        for (const c of left) c.session.end(reason);
-        return settled(left);
+        for (const [callId, c] of left) {
+          const line = this.#configs.get(callId)?.goodbyeMessage || SHUTDOWN_LINE;
+          void c.session.endWithGoodbye(reason, line, sayMs);
+        }
+        return settled(left.map(([, c]) => c));
       })(),
       hangupMs,
     );
+    // A line that would not end (a stalled provider) does not hold the exit: cut what is left.
+    for (const c of this.#live.values()) c.session.end(reason);
   }
 }
+
+/** Said to callers still on the line when the process stops, if their agent has no goodbye line. */
+export const SHUTDOWN_LINE = 'Sorry, this line is closing now. Please call again. Goodbye.';
 
 const knowledgeOption = (store: Store, workspaceId: string, config: AgentConfig) => {
   const knowledge = knowledgeSource(store, workspaceId, config);

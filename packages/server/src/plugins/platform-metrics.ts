@@ -2,6 +2,7 @@ import type { CallEvent, CallEventBus } from '@switchboard/core';
 import { AnalysesRepo, DeliveriesRepo } from '@switchboard/events';
 import type { Store } from '@switchboard/store';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { CallSlotStats } from '../calls/call-slots.js';
 
 /** Counters a worker keeps (DeliveryWorker.stats, AnalysisWorker.stats). */
 type Stats = Readonly<Record<string, number>>;
@@ -23,6 +24,8 @@ export function registerPlatformMetrics(o: {
   analyses?: () => Stats;
   /** Calls this process's sweep ended as lost (their process died). */
   lostCalls?: () => number;
+  /** The per-process call cap: its size, the slots held and the calls refused. */
+  callSlots?: () => CallSlotStats;
 }): () => void {
   const registers = [o.registry];
   const active = new Gauge({
@@ -84,6 +87,8 @@ export function registerPlatformMetrics(o: {
     });
   }
 
+  if (o.callSlots) registerSlotMetrics(registers, o.callSlots);
+
   const deliveryRepo = new DeliveriesRepo(o.store.database.db);
   const analysisRepo = new AnalysesRepo(o.store.database.db);
   new Gauge({
@@ -134,6 +139,39 @@ export function registerPlatformMetrics(o: {
       default:
         return;
     }
+  });
+}
+
+function registerSlotMetrics(registers: Registry[], read: () => CallSlotStats): void {
+  const seen = new Map<string, number>();
+  new Counter({
+    name: 'switchboard_calls_refused_total',
+    help: 'New inbound calls this process refused, by reason (capacity: MAX_CONCURRENT_CALLS reached; draining: shutting down)',
+    labelNames: ['reason'] as const,
+    registers,
+    collect() {
+      for (const [reason, n] of Object.entries(read().refused)) {
+        // Both series exist from the first scrape, so rate() and alerts see a zero, not a gap.
+        this.inc({ reason }, n - (seen.get(reason) ?? 0));
+        seen.set(reason, n);
+      }
+    },
+  });
+  new Gauge({
+    name: 'switchboard_calls_max_concurrent',
+    help: 'MAX_CONCURRENT_CALLS of this process (0 = no cap)',
+    registers,
+    collect() {
+      this.set(read().max);
+    },
+  });
+  new Gauge({
+    name: 'switchboard_call_slots_used',
+    help: 'Calls holding a slot of the cap in this process: live, or admitted and starting',
+    registers,
+    collect() {
+      this.set(read().inUse);
+    },
   });
 }
 

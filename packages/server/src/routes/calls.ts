@@ -55,6 +55,9 @@ export const callView = z
     answeredAt: timestamp.nullable(),
     endedAt: timestamp.nullable(),
     durationMs: z.number().nullable(),
+    erasedAt: timestamp
+      .nullable()
+      .describe("When the call's data was erased on request; the row is then a tombstone"),
     createdAt: timestamp,
   })
   .meta({
@@ -89,6 +92,7 @@ export const callView = z
         answeredAt: '2026-03-02T10:05:02.031Z',
         endedAt: '2026-03-02T10:07:45.870Z',
         durationMs: 163839,
+        erasedAt: null,
         createdAt: '2026-03-02T10:05:01.220Z',
       },
     ],
@@ -120,6 +124,7 @@ export const callJson = (c: Call) =>
     answeredAt: c.answeredAt,
     endedAt: c.endedAt,
     durationMs: c.durationMs,
+    erasedAt: c.erasedAt,
     createdAt: c.createdAt,
   });
 
