@@ -189,12 +189,40 @@ function recognise(wav16k: string, gram: string): string {
     .join(' ');
 }
 
+/** The sipp step that answers the far end's BYE with 200 OK. */
+const SIPP_OK_TO_BYE = `  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+]]></send>`;
+
+/** SDP offering or answering PCMU only; sipp fills in the addresses and `mediaPort`. */
+const sippPcmuSdp = (mediaPort: string) => `v=0
+o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio ${mediaPort} RTP/AVP 0
+a=rtpmap:0 PCMU/8000`;
+
 /**
- * A sipp scenario: calls `sip:<-s service>@…` with PCMU, is answered, and then waits up to 60 s
- * for the far end's BYE (answering it 200).
+ * A sipp UAC scenario: calls `sip:<-s service>@…` with PCMU, ACKs the answer, runs `during`
+ * (pauses, `rtp_stream` actions), then waits up to `byeTimeoutMs` for the far end's BYE and
+ * answers it 200. `mediaPort` is `[media_port]` (sipp's `-mp`) or `[auto_media_port]` (one per
+ * call, for scenarios that stream audio).
  */
-export const SIPP_WAIT_FOR_BYE = `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="call and wait for the far end to hang up">
+export function sippCaller(o: {
+  name: string;
+  mediaPort?: string;
+  during?: string;
+  byeTimeoutMs?: number;
+}): string {
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="${o.name}">
   <send retrans="500"><![CDATA[
 INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -207,13 +235,7 @@ Max-Forwards: 70
 Content-Type: application/sdp
 Content-Length: [len]
 
-v=0
-o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 0
-a=rtpmap:0 PCMU/8000
+${sippPcmuSdp(o.mediaPort ?? '[media_port]')}
 ]]></send>
   <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
@@ -230,58 +252,68 @@ Contact: sip:sipp@[local_ip]:[local_port]
 Max-Forwards: 70
 Content-Length: 0
 ]]></send>
-  <recv request="BYE" timeout="60000"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
+${o.during ?? ''}  <recv request="BYE" timeout="${o.byeTimeoutMs ?? 60_000}"/>
+${SIPP_OK_TO_BYE}
 </scenario>
 `;
+}
 
-/** A sipp UAS scenario: answers a call with PCMU, listens for `holdMs`, then hangs up with BYE. */
-export const sippAnswerThenBye = (holdMs: number) => `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="answer, listen, hang up">
-  <recv request="INVITE" crlf="true" rrs="true">
+/**
+ * A sipp scenario: calls `sip:<-s service>@…` with PCMU, is answered, and then waits up to 60 s
+ * for the far end's BYE (answering it 200).
+ */
+export const SIPP_WAIT_FOR_BYE = sippCaller({ name: 'call and wait for the far end to hang up' });
+
+/**
+ * A sipp UAS scenario: answers a call as `user` with PCMU (after a 180 when `ringing`), then runs
+ * `after`.
+ */
+function sippAnswer(o: {
+  name: string;
+  user: string;
+  ringing?: boolean;
+  /** Keep the caller's From as `[$remote_from]`, for a BYE of our own (sipp refuses an unused one). */
+  keepFrom?: boolean;
+  mediaPort: string;
+  after: string;
+}): string {
+  const reply = (status: string, sdp: boolean) => `SIP/2.0 ${status}
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:${o.user}@[local_ip]:[local_port];transport=[transport]>
+${sdp ? `Content-Type: application/sdp\nContent-Length: [len]\n\n${sippPcmuSdp(o.mediaPort)}` : 'Content-Length: 0'}`;
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="${o.name}">
+${
+  o.keepFrom
+    ? `  <recv request="INVITE" crlf="true" rrs="true">
     <action>
       <ereg regexp=".*" search_in="hdr" header="From:" check_it="true" assign_to="remote_from"/>
     </action>
-  </recv>
-  <send><![CDATA[
-SIP/2.0 180 Ringing
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:desk@[local_ip]:[local_port];transport=[transport]>
-Content-Length: 0
-]]></send>
-  <send retrans="500"><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:desk@[local_ip]:[local_port];transport=[transport]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [media_port] RTP/AVP 0
-a=rtpmap:0 PCMU/8000
+  </recv>`
+    : '  <recv request="INVITE" crlf="true"/>'
+}
+${o.ringing ? `  <send><![CDATA[\n${reply('180 Ringing', false)}\n]]></send>\n` : ''}  <send retrans="500"><![CDATA[
+${reply('200 OK', true)}
 ]]></send>
   <recv request="ACK" rtd="true" crlf="true"/>
-  <pause milliseconds="${holdMs}"/>
+${o.after}
+</scenario>
+`;
+}
+
+/** A sipp UAS scenario: answers a call with PCMU, listens for `holdMs`, then hangs up with BYE. */
+export const sippAnswerThenBye = (holdMs: number) =>
+  sippAnswer({
+    name: 'answer, listen, hang up',
+    user: 'desk',
+    ringing: true,
+    keepFrom: true,
+    mediaPort: '[media_port]',
+    after: `  <pause milliseconds="${holdMs}"/>
   <send retrans="500"><![CDATA[
 BYE [next_url] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -293,9 +325,8 @@ Contact: <sip:desk@[local_ip]:[local_port]>
 Max-Forwards: 70
 Content-Length: 0
 ]]></send>
-  <recv response="200" crlf="true"/>
-</scenario>
-`;
+  <recv response="200" crlf="true"/>`,
+  });
 
 /** A sipp UAS scenario: refuses a call with 486 Busy Here. */
 export const SIPP_BUSY = `<?xml version="1.0" encoding="ISO-8859-1" ?>
@@ -318,39 +349,12 @@ Content-Length: 0
  * A sipp UAS scenario: answers with PCMU, streams `file` (raw μ-law, 8 kHz, in the working
  * folder) once, and waits up to 60 s for the far end's BYE.
  */
-export const sippAnswerAndPlay = (file: string) => `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="answer, play, wait for BYE">
-  <recv request="INVITE" crlf="true"/>
-  <send retrans="500"><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:machine@[local_ip]:[local_port];transport=[transport]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [auto_media_port] RTP/AVP 0
-a=rtpmap:0 PCMU/8000
-]]></send>
-  <recv request="ACK" rtd="true" crlf="true"/>
-  <nop><action><exec rtp_stream="${file},1,0"/></action></nop>
+export const sippAnswerAndPlay = (file: string) =>
+  sippAnswer({
+    name: 'answer, play, wait for BYE',
+    user: 'machine',
+    mediaPort: '[auto_media_port]',
+    after: `  <nop><action><exec rtp_stream="${file},1,0"/></action></nop>
   <recv request="BYE" timeout="60000"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
-</scenario>
-`;
+${SIPP_OK_TO_BYE}`,
+  });

@@ -16,6 +16,7 @@ import {
   needBinaries,
   rtpRange,
   sippBase,
+  sippCaller,
   spawnPeer,
   speak,
   tempDir,
@@ -26,56 +27,14 @@ const SUMMARY = 'yes that is correct';
 const PROMPT = 'what are your opening hours';
 
 /** sipp UAC: calls, waits while the transfer is set up, says the prompt, then waits for the BYE. */
-const CALLER = `<?xml version="1.0" encoding="ISO-8859-1" ?>
-<scenario name="caller of a warm transfer">
-  <send retrans="500"><![CDATA[
-INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: <sip:[service]@[remote_ip]:[remote_port]>
-Call-ID: [call_id]
-CSeq: 1 INVITE
-Contact: sip:sipp@[local_ip]:[local_port]
-Max-Forwards: 70
-Content-Type: application/sdp
-Content-Length: [len]
-
-v=0
-o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-s=-
-c=IN IP[media_ip_type] [media_ip]
-t=0 0
-m=audio [auto_media_port] RTP/AVP 0
-a=rtpmap:0 PCMU/8000
-]]></send>
-  <recv response="100" optional="true"/>
-  <recv response="180" optional="true"/>
-  <recv response="200" rtd="true"/>
-  <send><![CDATA[
-ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
-Call-ID: [call_id]
-CSeq: 1 ACK
-Contact: sip:sipp@[local_ip]:[local_port]
-Max-Forwards: 70
-Content-Length: 0
-]]></send>
-  <pause milliseconds="4000"/>
+const CALLER = sippCaller({
+  name: 'caller of a warm transfer',
+  mediaPort: '[auto_media_port]',
+  during: `  <pause milliseconds="4000"/>
   <nop><action><exec rtp_stream="audio.ulaw,1,0"/></action></nop>
-  <recv request="BYE" timeout="30000"/>
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-]]></send>
-</scenario>
-`;
+`,
+  byeTimeoutMs: 30_000,
+});
 
 test('warm transfer: the person hears the summary, then the caller through the bridge', async (t) => {
   if (!needBinaries(t, 'sipp', 'flite', 'sox', 'pocketsphinx_continuous')) return;
