@@ -62,6 +62,14 @@ describe('Home Assistant connection and registry push', () => {
 
     const badUrl = await put(t.adminKey, { url: 'ftp://ha.local', token: home.token });
     assert.equal(badUrl.statusCode, 400, badUrl.body);
+    // Viewers read the URL back, so it may not carry a password.
+    const withPassword = await put(t.adminKey, {
+      url: home.url.replace('://', '://admin:hunter2@'),
+      token: home.token,
+    });
+    assert.equal(withPassword.statusCode, 400, withPassword.body);
+    assert.equal(withPassword.json().error.details[0].path, 'body.url');
+    assert.match(withPassword.json().error.details[0].message, /user name or password/);
     const noToken = await put(t.adminKey, { url: home.url });
     assert.equal(noToken.statusCode, 400, noToken.body);
     assert.equal(noToken.json().error.details[0].path, 'body.token');

@@ -143,7 +143,11 @@ export const homeAssistantRoutes =
               url: z
                 .url({ protocol: /^(https?|wss?)$/ })
                 .max(500)
-                .describe('the base URL, e.g. http://homeassistant.local:8123'),
+                // Every role can read the URL back: a password in it would be shown to viewers.
+                .refine((u) => !/^[a-z]+:\/\/[^/?#]*@/i.test(u), {
+                  message: 'must not contain a user name or password; the long-lived token authenticates',
+                })
+                .describe('the base URL, e.g. http://homeassistant.local:8123 (no user name or password)'),
               token: z
                 .string()
                 .trim()
