@@ -339,9 +339,18 @@ for (const backend of testBackends()) {
       );
       const paused = await ctx.campaigns.repo.get(ctx.w.workspaceId, campaign.id);
       assert.equal(paused.pausedReason, 'circuit breaker: 4 of the last 4 calls failed');
+      // A next call queued while the breaker tripped is withdrawn when its job runs: its contact
+      // goes back to pending without using up an attempt.
+      await whileTimePasses(
+        ctx,
+        async () => [...(await contactsOf(ctx, campaign.id)).values()].every((c) => c.status !== 'queued'),
+        'a call queued as the breaker tripped to be withdrawn',
+      );
       assert.equal(ctx.carrier.placements.length, 4, 'no call after the one that tripped it');
       const stats = await ctx.campaigns.repo.stats(ctx.w.workspaceId, campaign.id);
       assert.deepEqual(stats.contacts, { total: 8, pending: 4, queued: 0, done: 4, cancelled: 0 });
+      for (const c of (await contactsOf(ctx, campaign.id)).values())
+        if (c.status === 'pending') assert.equal(c.attempts, 0, 'a withdrawn call uses up no attempt');
 
       // Resuming clears the reason. The four failures before it no longer count: the first
       // failure after it does not re-trip the breaker.
