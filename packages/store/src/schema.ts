@@ -168,6 +168,8 @@ export const agents = pgTable(
     currentVersion: integer('current_version'),
     defaultInbound: boolean('default_inbound').notNull().default(false),
     defaultOutbound: boolean('default_outbound').notNull().default(false),
+    /** Runs on Vapi: the published version is synced to a Vapi assistant (schema-vapi.ts). */
+    runOnVapi: boolean('run_on_vapi').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -327,3 +329,4 @@ export * from './schema-dialer.js';
 export * from './schema-events.js';
 export * from './schema-home.js';
 export * from './schema-knowledge.js';
+export * from './schema-vapi.js';

@@ -11,6 +11,7 @@ import { KnowledgeRepo } from './repos/knowledge.js';
 import { PhoneNumbersRepo } from './repos/phone-numbers.js';
 import { ProvidersRepo } from './repos/providers.js';
 import { SettingsRepo } from './repos/settings.js';
+import { VapiRepo } from './repos/vapi.js';
 import { AgentResolver } from './resolver.js';
 import { keyFingerprint, loadMasterKey, SecretBox } from './secrets.js';
 
@@ -26,6 +27,7 @@ export interface Store {
   knowledge: KnowledgeRepo;
   home: HomeRepo;
   settings: SettingsRepo;
+  vapi: VapiRepo;
   resolver: AgentResolver;
   close(): Promise<void>;
 }
@@ -64,6 +66,7 @@ export function createStore(
     knowledge: new KnowledgeRepo(database.db),
     home: new HomeRepo(database.db, box),
     settings: new SettingsRepo(database.db),
+    vapi: new VapiRepo(database.db, box),
     resolver,
     async close() {
       await resolver.stop();

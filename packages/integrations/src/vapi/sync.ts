@@ -1,0 +1,200 @@
+/**
+ * Keeps each agent that runs on Vapi in line with one Vapi assistant. The sync row is written
+ * `pending` before Vapi is asked anything and `synced` or `error` after, so an agent is never half
+ * synced without saying so. The assistant id is stored the moment Vapi returns it: an assistant
+ * is created once per agent, then only updated (with the fields that changed) or deleted.
+ */
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@switchboard/core';
+import type { RetryPolicy } from '@switchboard/engine';
+import type { AgentsRepo, VapiRepo } from '@switchboard/store';
+import { assistantChanges, toAssistant } from './assistant.js';
+import { VapiClient, VapiError } from './client.js';
+
+export interface VapiSyncOptions {
+  vapi: VapiRepo;
+  agents: AgentsRepo;
+  /** Vapi's REST API (VAPI_API_URL). */
+  baseUrl: string;
+  /** This instance's public base URL: Vapi posts server messages under it. */
+  publicUrl: string;
+  logger: Logger;
+  retry?: RetryPolicy;
+  timeoutMs?: number;
+}
+
+export type VapiOperation = 'created' | 'updated' | 'unchanged' | 'deleted' | 'none';
+
+export interface VapiSyncResult {
+  agentId: string;
+  ok: boolean;
+  /** `unlinked`: the agent no longer runs on Vapi and has no assistant there. */
+  state: 'synced' | 'pending' | 'error' | 'unlinked';
+  operation: VapiOperation;
+  assistantId: string | null;
+  error: string | null;
+}
+
+/** Which settings check failed: reaching Vapi, the key, or what Vapi answered. */
+export type VapiCheck = 'connect' | 'auth' | 'api';
+
+export type VapiValidation = { ok: true } | { ok: false; check: VapiCheck; message: string };
+
+export class VapiSync {
+  readonly #o: VapiSyncOptions;
+  /** One sync per agent at a time in this process: a second waits for the first. */
+  readonly #running = new Map<string, Promise<unknown>>();
+
+  constructor(o: VapiSyncOptions) {
+    this.#o = o;
+  }
+
+  /** Where Vapi posts a workspace's server messages. */
+  serverUrl(workspaceId: string): string {
+    return `${this.#o.publicUrl.replace(/\/+$/, '')}/v1/vapi/events/${workspaceId}`;
+  }
+
+  #client(privateKey: string, requestId: string, logger: Logger): VapiClient {
+    return new VapiClient({
+      baseUrl: this.#o.baseUrl,
+      privateKey,
+      logger,
+      requestId,
+      ...(this.#o.retry ? { retry: this.#o.retry } : {}),
+      ...(this.#o.timeoutMs ? { timeoutMs: this.#o.timeoutMs } : {}),
+    });
+  }
+
+  /** Checks a private key with a real call (`GET /assistant?limit=1`) and says which check failed. */
+  async validate(privateKey: string, requestId: string = randomUUID()): Promise<VapiValidation> {
+    const logger = this.#o.logger.child({ requestId });
+    try {
+      const list = await this.#client(privateKey, requestId, logger).listAssistants(1);
+      if (!Array.isArray(list)) {
+        return { ok: false, check: 'api', message: 'GET /assistant did not answer a list of assistants' };
+      }
+      return { ok: true };
+    } catch (e) {
+      const err = e as VapiError;
+      const status = err instanceof VapiError ? err.status : 0;
+      if (status === 0) return { ok: false, check: 'connect', message: err.message };
+      if (status === 401 || status === 403) {
+        return { ok: false, check: 'auth', message: `Vapi refused the private key (${status})` };
+      }
+      return { ok: false, check: 'api', message: err.message };
+    }
+  }
+
+  /**
+   * Brings one agent's assistant in line with the agent: created or updated from its published
+   * version while it runs on Vapi, deleted once it does not (or the agent is gone). A workspace
+   * without Vapi settings and an agent that never ran on Vapi are left alone.
+   */
+  syncAgent(workspaceId: string, agentId: string, requestId: string = randomUUID()): Promise<VapiSyncResult> {
+    const prev = this.#running.get(agentId) ?? Promise.resolve();
+    const next = prev.catch(() => {}).then(() => this.#sync(workspaceId, agentId, requestId));
+    this.#running.set(agentId, next);
+    void next.finally(() => {
+      if (this.#running.get(agentId) === next) this.#running.delete(agentId);
+    });
+    return next;
+  }
+
+  /**
+   * Syncs the given agents, or every agent that runs on Vapi or still has an assistant there, one
+   * after the other; each gets its own result.
+   */
+  async syncMany(
+    workspaceId: string,
+    agentIds: readonly string[] | undefined,
+    requestId: string = randomUUID(),
+  ): Promise<VapiSyncResult[]> {
+    const ids =
+      agentIds ??
+      [
+        ...new Set([
+          ...(await this.#o.vapi.linkedAgentIds(workspaceId)),
+          ...(await this.#o.vapi.syncRows(workspaceId)).map((r) => r.agentId),
+        ]),
+      ].sort();
+    const out: VapiSyncResult[] = [];
+    for (const id of ids) out.push(await this.syncAgent(workspaceId, id, requestId));
+    return out;
+  }
+
+  async #sync(workspaceId: string, agentId: string, requestId: string): Promise<VapiSyncResult> {
+    const logger = this.#o.logger.child({ requestId, workspaceId, agentId, subsystem: 'vapi-sync' });
+    const { vapi, agents } = this.#o;
+    const result = (
+      state: VapiSyncResult['state'],
+      operation: VapiOperation,
+      assistantId: string | null,
+      error: string | null = null,
+    ): VapiSyncResult => ({ agentId, ok: state !== 'error', state, operation, assistantId, error });
+
+    const row = await vapi.syncRow(workspaceId, agentId);
+    const agent = await agents.get(workspaceId, agentId).catch(() => null);
+    const linked = agent?.runOnVapi === true;
+    if (!linked && !row) {
+      if (!agent) return result('error', 'none', null, `agent ${agentId} not found in this workspace`);
+      return result('unlinked', 'none', null);
+    }
+    await vapi.markPending(workspaceId, agentId, linked);
+    const fail = async (message: string, assistantId: string | null) => {
+      logger.warn({ err: message }, 'vapi sync failed');
+      await vapi.recordError(agentId, message);
+      return result('error', 'none', assistantId, message);
+    };
+    const settings = await vapi.reveal(workspaceId);
+    if (!settings?.enabled) {
+      return fail('Vapi is not enabled for this workspace (PUT /v1/vapi)', row?.assistantId ?? null);
+    }
+    const client = this.#client(settings.privateKey, requestId, logger);
+    try {
+      if (!linked) {
+        if (row?.assistantId) await client.deleteAssistant(row.assistantId);
+        await vapi.forget(agentId);
+        logger.info({ assistantId: row?.assistantId }, 'vapi assistant deleted');
+        return result('unlinked', row?.assistantId ? 'deleted' : 'none', null);
+      }
+      const snapshot = await agents.loadSnapshot(agentId);
+      if (!snapshot) {
+        logger.info('agent not published yet; its assistant is created on publish');
+        return result('pending', 'none', row?.assistantId ?? null);
+      }
+      const body = toAssistant(snapshot, {
+        serverUrl: this.serverUrl(workspaceId),
+        serverSecret: settings.serverSecret,
+      });
+      let assistantId = row?.assistantId ?? null;
+      let operation: VapiOperation = 'unchanged';
+      if (assistantId) {
+        const changes = assistantChanges(row?.syncedBody ?? {}, body);
+        if (Object.keys(changes).length > 0) {
+          try {
+            await client.updateAssistant(assistantId, changes);
+            operation = 'updated';
+          } catch (e) {
+            // Deleted on Vapi's side: made again, once, under a new id.
+            if (!(e instanceof VapiError && e.status === 404)) throw e;
+            logger.warn({ assistantId }, 'vapi assistant was gone; creating it again');
+            assistantId = null;
+          }
+        }
+      }
+      if (!assistantId) {
+        const created = await client.createAssistant(body);
+        if (!created?.id) throw new VapiError('POST /assistant answered no assistant id', 200);
+        assistantId = created.id;
+        await vapi.recordAssistantId(agentId, assistantId);
+        operation = 'created';
+      }
+      await vapi.recordSynced(agentId, { assistantId, syncedVersion: snapshot.version, syncedBody: body });
+      logger.info({ assistantId, operation, version: snapshot.version }, 'vapi assistant synced');
+      return result('synced', operation, assistantId);
+    } catch (e) {
+      const current = await vapi.syncRow(workspaceId, agentId);
+      return fail((e as Error).message, current?.assistantId ?? row?.assistantId ?? null);
+    }
+  }
+}

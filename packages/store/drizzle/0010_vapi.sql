@@ -1,0 +1,29 @@
+CREATE TABLE "vapi_assistants" (
+	"agent_id" uuid PRIMARY KEY NOT NULL,
+	"workspace_id" uuid NOT NULL,
+	"linked" boolean DEFAULT true NOT NULL,
+	"assistant_id" text,
+	"synced_version" integer,
+	"synced_body" jsonb,
+	"state" text DEFAULT 'pending' NOT NULL,
+	"error" text,
+	"synced_at" timestamp (3) with time zone,
+	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "vapi_assistants_state_ck" CHECK ("vapi_assistants"."state" in ('pending','synced','error'))
+);
+--> statement-breakpoint
+CREATE TABLE "vapi_settings" (
+	"workspace_id" uuid PRIMARY KEY NOT NULL,
+	"enabled" boolean DEFAULT true NOT NULL,
+	"ciphertext" text NOT NULL,
+	"hint" text NOT NULL,
+	"server_secret_ciphertext" text NOT NULL,
+	"created_at" timestamp (3) with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp (3) with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+ALTER TABLE "agents" ADD COLUMN "run_on_vapi" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+ALTER TABLE "vapi_assistants" ADD CONSTRAINT "vapi_assistants_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "vapi_settings" ADD CONSTRAINT "vapi_settings_workspace_id_workspaces_id_fk" FOREIGN KEY ("workspace_id") REFERENCES "public"."workspaces"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
+CREATE UNIQUE INDEX "vapi_assistants_assistant_uq" ON "vapi_assistants" USING btree ("assistant_id");--> statement-breakpoint
+CREATE INDEX "vapi_assistants_ws_idx" ON "vapi_assistants" USING btree ("workspace_id");

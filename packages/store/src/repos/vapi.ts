@@ -1,0 +1,202 @@
+import { randomBytes } from 'node:crypto';
+import { and, eq, inArray } from 'drizzle-orm';
+import type { Db } from '../database.js';
+import { withDbErrors } from '../errors.js';
+import { agents, type VapiSyncState, vapiAssistants, vapiSettings } from '../schema.js';
+import { type SecretBox, secretHint } from '../secrets.js';
+
+/** What may leave the store about a workspace's Vapi settings: never the key or the secret. */
+export interface VapiSettingsView {
+  workspaceId: string;
+  enabled: boolean;
+  /** `••••abcd`. */
+  maskedKey: string;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export type VapiAssistantRow = typeof vapiAssistants.$inferSelect;
+
+export interface VapiSyncView {
+  agentId: string;
+  linked: boolean;
+  assistantId: string | null;
+  syncedVersion: number | null;
+  state: VapiSyncState;
+  error: string | null;
+  syncedAt: Date | null;
+  updatedAt: Date;
+}
+
+const keyAad = (workspaceId: string) => `vapi-key:${workspaceId}`;
+const secretAad = (workspaceId: string) => `vapi-server-secret:${workspaceId}`;
+
+const settingsView = (r: typeof vapiSettings.$inferSelect): VapiSettingsView => ({
+  workspaceId: r.workspaceId,
+  enabled: r.enabled,
+  maskedKey: `••••${r.hint}`,
+  createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
+});
+
+export const syncView = (r: VapiAssistantRow): VapiSyncView => ({
+  agentId: r.agentId,
+  linked: r.linked,
+  assistantId: r.assistantId,
+  syncedVersion: r.syncedVersion,
+  state: r.state,
+  error: r.error,
+  syncedAt: r.syncedAt,
+  updatedAt: r.updatedAt,
+});
+
+/** Vapi settings per workspace, and the sync state of each agent that runs (or ran) on Vapi. */
+export class VapiRepo {
+  constructor(
+    private readonly db: Db,
+    private readonly box: SecretBox,
+  ) {}
+
+  async settings(workspaceId: string): Promise<VapiSettingsView | null> {
+    const [row] = await this.db.select().from(vapiSettings).where(eq(vapiSettings.workspaceId, workspaceId));
+    return row ? settingsView(row) : null;
+  }
+
+  /** The key and the server secret in clear, for the sync and the ingest check. Never for responses. */
+  async reveal(
+    workspaceId: string,
+  ): Promise<{ enabled: boolean; privateKey: string; serverSecret: string } | null> {
+    const [row] = await this.db.select().from(vapiSettings).where(eq(vapiSettings.workspaceId, workspaceId));
+    if (!row) return null;
+    return {
+      enabled: row.enabled,
+      privateKey: this.box.open(row.ciphertext, keyAad(workspaceId)),
+      serverSecret: this.box.open(row.serverSecretCiphertext, secretAad(workspaceId)),
+    };
+  }
+
+  /** Saves the settings; the server secret is made once and kept across later saves. */
+  async saveSettings(
+    workspaceId: string,
+    input: { privateKey: string; enabled?: boolean | undefined },
+  ): Promise<VapiSettingsView> {
+    const sealedKey = this.box.seal(input.privateKey, keyAad(workspaceId));
+    const secret = this.box.seal(randomBytes(24).toString('base64url'), secretAad(workspaceId));
+    return withDbErrors(async () => {
+      const [row] = await this.db
+        .insert(vapiSettings)
+        .values({
+          workspaceId,
+          enabled: input.enabled ?? true,
+          ciphertext: sealedKey,
+          hint: secretHint(input.privateKey),
+          serverSecretCiphertext: secret,
+        })
+        .onConflictDoUpdate({
+          target: vapiSettings.workspaceId,
+          set: {
+            ciphertext: sealedKey,
+            hint: secretHint(input.privateKey),
+            ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
+            updatedAt: new Date(),
+          },
+        })
+        .returning();
+      return settingsView(row!);
+    });
+  }
+
+  async deleteSettings(workspaceId: string): Promise<boolean> {
+    const rows = await this.db
+      .delete(vapiSettings)
+      .where(eq(vapiSettings.workspaceId, workspaceId))
+      .returning({ id: vapiSettings.workspaceId });
+    return rows.length > 0;
+  }
+
+  async syncRow(workspaceId: string, agentId: string): Promise<VapiAssistantRow | null> {
+    const [row] = await this.db
+      .select()
+      .from(vapiAssistants)
+      .where(and(eq(vapiAssistants.workspaceId, workspaceId), eq(vapiAssistants.agentId, agentId)));
+    return row ?? null;
+  }
+
+  async syncRows(workspaceId: string, agentIds?: readonly string[]): Promise<VapiAssistantRow[]> {
+    return this.db
+      .select()
+      .from(vapiAssistants)
+      .where(
+        and(
+          eq(vapiAssistants.workspaceId, workspaceId),
+          agentIds ? inArray(vapiAssistants.agentId, [...agentIds]) : undefined,
+        ),
+      );
+  }
+
+  /** Agents of the workspace marked to run on Vapi. */
+  async linkedAgentIds(workspaceId: string): Promise<string[]> {
+    const rows = await this.db
+      .select({ id: agents.id })
+      .from(agents)
+      .where(and(eq(agents.workspaceId, workspaceId), eq(agents.runOnVapi, true)));
+    return rows.map((r) => r.id);
+  }
+
+  /**
+   * Records that an agent's assistant must be brought in line (`linked` false: deleted). Creates
+   * the row when there is none; keeps the assistant id when there is.
+   */
+  async markPending(workspaceId: string, agentId: string, linked: boolean): Promise<void> {
+    await this.db
+      .insert(vapiAssistants)
+      .values({ workspaceId, agentId, linked, state: 'pending' })
+      .onConflictDoUpdate({
+        target: vapiAssistants.agentId,
+        set: { linked, state: 'pending', error: null, updatedAt: new Date() },
+      });
+  }
+
+  async recordSynced(
+    agentId: string,
+    fields: { assistantId: string; syncedVersion: number; syncedBody: Record<string, unknown> },
+  ): Promise<VapiAssistantRow> {
+    const [row] = await this.db
+      .update(vapiAssistants)
+      .set({ ...fields, state: 'synced', error: null, syncedAt: new Date(), updatedAt: new Date() })
+      .where(eq(vapiAssistants.agentId, agentId))
+      .returning();
+    return row!;
+  }
+
+  /** The assistant was created but something after failed: keep its id so it is never created twice. */
+  async recordAssistantId(agentId: string, assistantId: string): Promise<void> {
+    await this.db
+      .update(vapiAssistants)
+      .set({ assistantId, updatedAt: new Date() })
+      .where(eq(vapiAssistants.agentId, agentId));
+  }
+
+  async recordError(agentId: string, error: string): Promise<VapiAssistantRow | null> {
+    const [row] = await this.db
+      .update(vapiAssistants)
+      .set({ state: 'error', error: error.slice(0, 1000), updatedAt: new Date() })
+      .where(eq(vapiAssistants.agentId, agentId))
+      .returning();
+    return row ?? null;
+  }
+
+  /** The assistant is gone from Vapi: the agent no longer has a sync row. */
+  async forget(agentId: string): Promise<void> {
+    await this.db.delete(vapiAssistants).where(eq(vapiAssistants.agentId, agentId));
+  }
+
+  /** Which agent a Vapi assistant belongs to, for server messages. */
+  async agentForAssistant(workspaceId: string, assistantId: string): Promise<string | null> {
+    const [row] = await this.db
+      .select({ agentId: vapiAssistants.agentId })
+      .from(vapiAssistants)
+      .where(and(eq(vapiAssistants.workspaceId, workspaceId), eq(vapiAssistants.assistantId, assistantId)));
+    return row?.agentId ?? null;
+  }
+}
