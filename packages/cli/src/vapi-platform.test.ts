@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { FakeVapi } from '@switchboard/integrations/testing';
-import { startTestPlatform, type TestPlatform } from './platform-testkit.js';
+import { startTestPlatform, type TestPlatform, waitFor } from './platform-testkit.js';
 
 // Vapi as a run target through the whole platform: an admin sets the workspace's Vapi key (checked
 // against a fake Vapi over a real socket), agents marked runOnVapi are synced on publish, and a
@@ -210,5 +211,124 @@ describe('Vapi sync through the platform', () => {
       ['DELETE', `/assistant/${row!.assistantId}`],
     );
     assert.equal(await t.platform.store.vapi.syncRow(t.workspaceId, other.id), null);
+  });
+
+  test('server messages from Vapi put the call in our call list, through the call events', async () => {
+    const agent = (await (
+      await api('POST', '/v1/agents', { name: 'Main line', runOnVapi: true, publish: true })
+    ).json()) as { id: string };
+    const row = await t.platform.store.vapi.syncRow(t.workspaceId, agent.id);
+    const assistant = vapi.assistants.get(row!.assistantId!)!;
+    const server = assistant.server as { url: string; headers: Record<string, string> };
+    const secret = server.headers['x-vapi-secret']!;
+    const path = new URL(server.url).pathname;
+    const post = (message: unknown, headers: Record<string, string>) =>
+      fetch(`${t.appUrl}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ message }),
+      });
+    const call = {
+      id: 'vapi-call-0001',
+      type: 'inboundPhoneCall',
+      assistantId: row!.assistantId,
+      customer: { number: '+15551230001' },
+      phoneNumber: { number: '+15559870002' },
+    };
+    const live = {
+      type: 'status-update',
+      status: 'in-progress',
+      call,
+      timestamp: '2026-03-02T10:15:04.220Z',
+    };
+    assert.equal((await post(live, {})).status, 401, 'no secret');
+    assert.equal((await post(live, { 'x-vapi-secret': 'wrong' })).status, 401, 'wrong secret');
+    const started = await post(live, { 'x-vapi-secret': secret });
+    assert.equal(started.status, 200, await started.clone().text());
+    const { callId } = (await started.json()) as { callId: string };
+
+    const line = await post(
+      {
+        type: 'transcript',
+        role: 'user',
+        transcriptType: 'final',
+        transcript: 'When are you open?',
+        call,
+        timestamp: '2026-03-02T10:15:07.000Z',
+      },
+      { 'x-vapi-secret': secret },
+    );
+    assert.equal(line.status, 200);
+    await waitFor('the transcript line to be stored', async () =>
+      (await t.platform.store.calls.events(t.workspaceId, callId)).some((e) => e.type === 'transcript.final'),
+    );
+
+    const report = JSON.stringify({
+      message: {
+        type: 'end-of-call-report',
+        endedReason: 'customer-ended-call',
+        call,
+        startedAt: '2026-03-02T10:15:04.220Z',
+        endedAt: '2026-03-02T10:16:31.000Z',
+        artifact: {
+          messages: [
+            { role: 'system', message: 'You are the front desk.' },
+            { role: 'user', message: 'When are you open?', secondsFromStart: 2.8 },
+            { role: 'bot', message: 'Monday to Friday.', secondsFromStart: 4.1 },
+          ],
+          recordingUrl: 'https://storage.vapi.ai/vapi-call-0001-mono.wav',
+        },
+      },
+    });
+    const signed = (body: string, key: string) => createHmac('sha256', key).update(body).digest('hex');
+    const badSig = await fetch(`${t.appUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-vapi-signature': signed(report, 'not-the-secret') },
+      body: report,
+    });
+    assert.equal(badSig.status, 401);
+    const ended = await fetch(`${t.appUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-vapi-signature': signed(report, secret) },
+      body: report,
+    });
+    assert.equal(ended.status, 200, await ended.clone().text());
+
+    const c = await t.endedCall(callId);
+    assert.equal(c.connector, 'vapi');
+    assert.equal(c.externalId, 'vapi-call-0001');
+    assert.equal(c.agentId, agent.id);
+    assert.equal(c.direction, 'inbound');
+    assert.equal(c.fromNumber, '+15551230001');
+    assert.equal(c.outcome, 'completed');
+    assert.equal(c.endedReason, 'caller-hangup');
+    assert.equal(c.durationMs, 86_780);
+    assert.equal(c.owner, null, 'no process here owns a call run on Vapi');
+    const listed = (await (await api('GET', '/v1/calls?limit=5')).json()) as {
+      data: { id: string; recordingUrl: string | null; outcome: string }[];
+    };
+    const item = listed.data.find((x) => x.id === callId);
+    assert.equal(item?.recordingUrl, 'https://storage.vapi.ai/vapi-call-0001-mono.wav');
+    // The transcript message told the story already; the report does not repeat it.
+    const stored = await t.platform.store.calls.events(t.workspaceId, callId);
+    assert.deepEqual(
+      stored.filter((e) => e.type === 'transcript.final').map((e) => e.data.text),
+      ['When are you open?'],
+    );
+    const types = t.events.filter((e) => e.callId === callId).map((e) => e.type);
+    assert.deepEqual(types, ['call.started', 'call.answered', 'transcript.final', 'call.ended']);
+    const endedEvent = t.events.find((e) => e.callId === callId && e.type === 'call.ended');
+    assert.ok(endedEvent?.type === 'call.ended');
+    assert.equal(endedEvent.data.transcript.length, 2);
+    assert.equal(endedEvent.data.recordingUrl, 'https://storage.vapi.ai/vapi-call-0001-mono.wav');
+
+    // Vapi retries a report it thinks was lost: nothing changes.
+    const again = await fetch(`${t.appUrl}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-vapi-secret': secret },
+      body: report,
+    });
+    assert.equal(((await again.json()) as { applied: boolean }).applied, false);
+    assert.equal(t.events.filter((e) => e.callId === callId && e.type === 'call.ended').length, 1);
   });
 });

@@ -11,4 +11,6 @@ export * from './home-assistant/records.js';
 export * from './home-assistant/tools.js';
 export * from './vapi/assistant.js';
 export * from './vapi/client.js';
+export * from './vapi/ingest.js';
+export * from './vapi/server-messages.js';
 export * from './vapi/sync.js';

@@ -260,6 +260,8 @@ export const calls = pgTable(
     /** The agent document the call runs with its overrides merged in (set only with overrides). */
     agentConfig: jsonb('agent_config').$type<Record<string, unknown>>(),
     recordingPath: text('recording_path'),
+    /** A recording kept where the call ran (a Vapi call's), linked as it is. */
+    recordingUrl: text('recording_url'),
     error: text('error'),
     queuedAt: timestamp('queued_at', { withTimezone: true }).notNull().defaultNow(),
     startedAt: timestamp('started_at', { withTimezone: true }),
