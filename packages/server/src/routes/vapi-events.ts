@@ -1,4 +1,4 @@
-import { AppError, notFound } from '@switchboard/core';
+import { AppError } from '@switchboard/core';
 import { VapiIngest, verifyVapiMessage } from '@switchboard/integrations';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -42,6 +42,17 @@ export const vapiEventRoutes =
       '/vapi/events/:workspaceId',
       {
         config: { auth: 'public' },
+        // Who sent it is settled before the body is looked at, so a stranger learns nothing from a 400.
+        preValidation: async (req) => {
+          const { workspaceId } = req.params as { workspaceId: string };
+          const settings = await store.vapi.reveal(workspaceId).catch(() => null);
+          if (!settings?.enabled) {
+            throw new AppError('unauthorized', 'Vapi is not enabled for this workspace');
+          }
+          if (!verifyVapiMessage(req.headers, req.rawBody ?? '', settings.serverSecret)) {
+            throw new AppError('unauthorized', 'the Vapi secret or signature is missing or wrong');
+          }
+        },
         schema: {
           tags: ['vapi'],
           summary: 'Receive a Vapi server message',
@@ -53,8 +64,8 @@ export const vapiEventRoutes =
             'create and update the call (connector `vapi`, `externalId` Vapi’s call id) in the call list, with ' +
             'transcript, recording link and outcome, and publish the same call events as any call, so webhooks ' +
             'and post-call analysis follow. Other message types are acknowledged and not used. Messages for an ' +
-            'assistant no agent is synced to are acknowledged with `applied: false`. 404 when the workspace ' +
-            'has no Vapi settings or they are switched off.',
+            'assistant no agent is synced to are acknowledged with `applied: false`. 401 as well when the ' +
+            'workspace has no Vapi settings or they are switched off.',
           params: z.strictObject({ workspaceId: z.uuid() }),
           body: z
             .object({
@@ -104,20 +115,13 @@ export const vapiEventRoutes =
               }),
             400: errorResponse,
             401: errorResponse,
-            404: errorResponse,
             503: errorResponse,
           },
         },
       },
       async (req) => {
-        const { workspaceId } = req.params;
-        const settings = await store.vapi.reveal(workspaceId).catch(() => null);
-        if (!settings?.enabled) throw notFound('Vapi settings');
-        if (!verifyVapiMessage(req.headers, req.rawBody ?? '', settings.serverSecret)) {
-          throw new AppError('unauthorized', 'the Vapi secret or signature is missing or wrong');
-        }
         if (!ingest) throw new AppError('unavailable', 'calls are not recorded in this process');
-        return ingest.handle(workspaceId, req.body.message, req.id);
+        return ingest.handle(req.params.workspaceId, req.body.message, req.id);
       },
     );
   };
