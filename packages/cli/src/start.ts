@@ -209,6 +209,8 @@ export async function start(
         vapi: new VapiSync({
           vapi: store.vapi,
           agents: store.agents,
+          phoneNumbers: store.phoneNumbers,
+          credentials: store.credentials,
           baseUrl: config.VAPI_API_URL,
           publicUrl: config.publicUrl,
           logger: logger.child({ subsystem: 'vapi' }),

@@ -331,4 +331,64 @@ describe('Vapi sync through the platform', () => {
     assert.equal(((await again.json()) as { applied: boolean }).applied, false);
     assert.equal(t.events.filter((e) => e.callId === callId && e.type === 'call.ended').length, 1);
   });
+
+  test('numbers are imported once and bound to the assistant; a number Vapi cannot take is a failed item', async () => {
+    const { store } = t.platform;
+    await store.credentials.create(t.workspaceId, {
+      name: 'twilio:AC22222222222222222222222222222222',
+      value: 'twilio-auth-token-0123456789',
+    });
+    const agent = (await (
+      await api('POST', '/v1/agents', { name: 'Imported line', runOnVapi: true, publish: true })
+    ).json()) as { id: string };
+    const assistantId = (await store.vapi.syncRow(t.workspaceId, agent.id))!.assistantId!;
+    const twilio = await store.phoneNumbers.create(t.workspaceId, {
+      number: '+15559870002',
+      connector: 'twilio',
+      agentId: agent.id,
+      label: 'Main line',
+    });
+    const plivo = await store.phoneNumbers.create(t.workspaceId, {
+      number: '+15559870003',
+      connector: 'plivo',
+      agentId: agent.id,
+    });
+    assert.equal(
+      (await call(member, 'POST', '/v1/vapi/phone-numbers/import', { phoneNumberIds: [twilio.id] })).status,
+      403,
+    );
+    const res = await api('POST', '/v1/vapi/phone-numbers/import', { phoneNumberIds: [twilio.id, plivo.id] });
+    assert.equal(res.status, 207, await res.clone().text());
+    const text = await res.text();
+    assert.ok(!text.includes('twilio-auth-token'), 'the carrier secret is never returned');
+    const { results } = JSON.parse(text) as {
+      results: { phoneNumberId: string; ok: boolean; operation: string; error: string | null }[];
+    };
+    assert.deepEqual(
+      results.map((r) => [r.phoneNumberId, r.ok, r.operation]),
+      [
+        [twilio.id, true, 'created'],
+        [plivo.id, false, 'none'],
+      ],
+    );
+    assert.match(results[1]!.error!, /only Twilio numbers/);
+    const imports = vapi.requests.filter((r) => r.path.startsWith('/phone-number'));
+    assert.equal(imports.length, 1);
+    assert.deepEqual(imports[0]!.body, {
+      provider: 'twilio',
+      number: '+15559870002',
+      twilioAccountSid: 'AC22222222222222222222222222222222',
+      twilioAuthToken: 'twilio-auth-token-0123456789',
+      name: 'Main line',
+      assistantId,
+    });
+    // Again: nothing to do on Vapi.
+    const again = await api('POST', '/v1/vapi/phone-numbers/import', { phoneNumberIds: [twilio.id] });
+    assert.equal(again.status, 200);
+    assert.equal(
+      ((await again.json()) as { results: { operation: string }[] }).results[0]!.operation,
+      'unchanged',
+    );
+    assert.equal(vapi.requests.filter((r) => r.path.startsWith('/phone-number')).length, 1);
+  });
 });

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { boolean, check, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { ts } from './columns.js';
-import { workspaces } from './schema.js';
+import { phoneNumbers, workspaces } from './schema.js';
 
 /**
  * Vapi as a run target. A workspace's settings (the feature flag, its private API key sealed like
@@ -53,4 +53,21 @@ export const vapiAssistants = pgTable(
     index('vapi_assistants_ws_idx').on(t.workspaceId),
     check('vapi_assistants_state_ck', sql`${t.state} in ('pending','synced','error')`),
   ],
+);
+
+/** Our numbers imported to Vapi: one Vapi phone number each, bound to an assistant. */
+export const vapiPhoneNumbers = pgTable(
+  'vapi_phone_numbers',
+  {
+    phoneNumberId: uuid('phone_number_id')
+      .primaryKey()
+      .references(() => phoneNumbers.id, { onDelete: 'cascade' }),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    vapiPhoneNumberId: text('vapi_phone_number_id').notNull(),
+    assistantId: text('assistant_id'),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('vapi_phone_numbers_vapi_uq').on(t.vapiPhoneNumberId)],
 );

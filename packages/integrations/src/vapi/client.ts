@@ -53,6 +53,14 @@ export class VapiClient {
     return this.request('PATCH', `/assistant/${encodeURIComponent(id)}`, body);
   }
 
+  importPhoneNumber(body: Record<string, unknown>): Promise<{ id: string }> {
+    return this.request('POST', '/phone-number', body);
+  }
+
+  updatePhoneNumber(id: string, body: Record<string, unknown>): Promise<{ id: string }> {
+    return this.request('PATCH', `/phone-number/${encodeURIComponent(id)}`, body);
+  }
+
   /** Deleting an assistant Vapi no longer has is done already, not an error. */
   async deleteAssistant(id: string): Promise<void> {
     try {

@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import assistantFixture from './fixtures/assistant.json' with { type: 'json' };
 import badRequestFixture from './fixtures/bad-request.json' with { type: 'json' };
 import notFoundFixture from './fixtures/not-found.json' with { type: 'json' };
+import phoneNumberFixture from './fixtures/phone-number.json' with { type: 'json' };
 import unauthorizedFixture from './fixtures/unauthorized.json' with { type: 'json' };
 
 export interface FakeVapiRequest {
@@ -32,6 +33,7 @@ export interface FakeVapiOptions {
 export class FakeVapi {
   readonly requests: FakeVapiRequest[] = [];
   readonly assistants = new Map<string, Record<string, unknown>>();
+  readonly phoneNumbers = new Map<string, Record<string, unknown>>();
   readonly privateKey: string;
   fail: FakeVapiOptions['fail'];
   readonly #server: Server;
@@ -82,8 +84,9 @@ export class FakeVapi {
 
     const url = new URL(rec.path, 'http://vapi');
     const [, resource, id] = url.pathname.split('/');
-    if (resource !== 'assistant') return send(404, { message: 'Cannot find route', statusCode: 404 });
     const now = new Date().toISOString();
+    if (resource === 'phone-number') return this.phoneNumber(rec, id, now, send);
+    if (resource !== 'assistant') return send(404, { message: 'Cannot find route', statusCode: 404 });
     if (!id && rec.method === 'GET') {
       const limit = Number(url.searchParams.get('limit') ?? 100);
       return send(200, [...this.assistants.values()].slice(0, limit));
@@ -116,6 +119,35 @@ export class FakeVapi {
       return send(200, existing);
     }
     return send(404, { message: 'Cannot find route', statusCode: 404 });
+  }
+
+  private phoneNumber(
+    rec: FakeVapiRequest,
+    id: string | undefined,
+    now: string,
+    send: (status: number, body?: unknown) => void,
+  ): void {
+    const existing = id ? this.phoneNumbers.get(id) : undefined;
+    if (!id && rec.method === 'POST') {
+      const { twilioAuthToken: _secret, ...kept } = rec.body ?? {};
+      const created = {
+        ...phoneNumberFixture.response.body,
+        ...kept,
+        id: randomUUID(),
+        createdAt: now,
+        updatedAt: now,
+      };
+      this.phoneNumbers.set(created.id, created);
+      send(201, created);
+    } else if (!id || !existing) {
+      send(404, { message: "Couldn't Find Phone Number", statusCode: 404 });
+    } else if (rec.method === 'PATCH') {
+      const updated = { ...existing, ...rec.body, updatedAt: now };
+      this.phoneNumbers.set(id, updated);
+      send(200, updated);
+    } else {
+      send(200, existing);
+    }
   }
 
   close(): Promise<void> {

@@ -7,13 +7,16 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@switchboard/core';
 import type { RetryPolicy } from '@switchboard/engine';
-import type { AgentsRepo, VapiRepo } from '@switchboard/store';
+import type { AgentsRepo, CredentialsRepo, PhoneNumbersRepo, VapiRepo } from '@switchboard/store';
 import { assistantChanges, toAssistant } from './assistant.js';
 import { VapiClient, VapiError } from './client.js';
 
 export interface VapiSyncOptions {
   vapi: VapiRepo;
   agents: AgentsRepo;
+  /** For importing numbers: the numbers and the carrier accounts (`twilio:<AccountSid>`). */
+  phoneNumbers?: PhoneNumbersRepo;
+  credentials?: CredentialsRepo;
   /** Vapi's REST API (VAPI_API_URL). */
   baseUrl: string;
   /** This instance's public base URL: Vapi posts server messages under it. */
@@ -31,6 +34,15 @@ export interface VapiSyncResult {
   /** `unlinked`: the agent no longer runs on Vapi and has no assistant there. */
   state: 'synced' | 'pending' | 'error' | 'unlinked';
   operation: VapiOperation;
+  assistantId: string | null;
+  error: string | null;
+}
+
+export interface VapiImportResult {
+  phoneNumberId: string;
+  ok: boolean;
+  operation: 'created' | 'updated' | 'unchanged' | 'none';
+  vapiPhoneNumberId: string | null;
   assistantId: string | null;
   error: string | null;
 }
@@ -119,6 +131,93 @@ export class VapiSync {
       ].sort();
     const out: VapiSyncResult[] = [];
     for (const id of ids) out.push(await this.syncAgent(workspaceId, id, requestId));
+    return out;
+  }
+
+  /**
+   * Imports our numbers to Vapi and binds each to the assistant of the agent it routes to (the
+   * default inbound agent when it names none). Done once per number; later imports only move the
+   * binding when the assistant changed. Twilio numbers only: their account is the workspace's
+   * `twilio:<AccountSid>` credential.
+   */
+  async importNumbers(
+    workspaceId: string,
+    phoneNumberIds: readonly string[],
+    requestId: string = randomUUID(),
+  ): Promise<VapiImportResult[]> {
+    const logger = this.#o.logger.child({ requestId, workspaceId, subsystem: 'vapi-sync' });
+    const settings = await this.#o.vapi.reveal(workspaceId);
+    const out: VapiImportResult[] = [];
+    for (const phoneNumberId of phoneNumberIds) {
+      const result = (
+        ok: boolean,
+        operation: VapiImportResult['operation'],
+        fields: { vapiPhoneNumberId?: string | null; assistantId?: string | null; error?: string } = {},
+      ): VapiImportResult => ({
+        phoneNumberId,
+        ok,
+        operation,
+        vapiPhoneNumberId: fields.vapiPhoneNumberId ?? null,
+        assistantId: fields.assistantId ?? null,
+        error: fields.error ?? null,
+      });
+      try {
+        if (!settings?.enabled) throw new Error('Vapi is not enabled for this workspace (PUT /v1/vapi)');
+        const { phoneNumbers, credentials } = this.#o;
+        if (!phoneNumbers || !credentials) throw new Error('numbers cannot be imported in this process');
+        const number = await phoneNumbers.get(workspaceId, phoneNumberId).catch(() => null);
+        if (!number) throw new Error(`phone number ${phoneNumberId} not found in this workspace`);
+        if (number.connector !== 'twilio') {
+          throw new Error(
+            `only Twilio numbers are imported to Vapi; this one's connector is ${number.connector}`,
+          );
+        }
+        const agentId = number.agentId ?? (await this.#o.agents.findDefault(workspaceId, 'inbound'));
+        const assistantId = agentId ? (await this.#o.vapi.syncRow(workspaceId, agentId))?.assistantId : null;
+        if (!agentId || !assistantId) {
+          throw new Error("the number's agent does not run on Vapi or is not synced yet");
+        }
+        const imported = await this.#o.vapi.phoneImport(workspaceId, phoneNumberId);
+        const client = this.#client(settings.privateKey, requestId, logger);
+        if (imported) {
+          if (imported.assistantId === assistantId) {
+            out.push(
+              result(true, 'unchanged', { vapiPhoneNumberId: imported.vapiPhoneNumberId, assistantId }),
+            );
+            continue;
+          }
+          await client.updatePhoneNumber(imported.vapiPhoneNumberId, { assistantId });
+          await this.#o.vapi.recordPhoneImport(workspaceId, phoneNumberId, {
+            vapiPhoneNumberId: imported.vapiPhoneNumberId,
+            assistantId,
+          });
+          out.push(result(true, 'updated', { vapiPhoneNumberId: imported.vapiPhoneNumberId, assistantId }));
+          continue;
+        }
+        const account = await credentials.revealByPrefix(workspaceId, 'twilio:');
+        if (!account)
+          throw new Error('no Twilio account in this workspace (a credential named twilio:<AccountSid>)');
+        const created = await client.importPhoneNumber({
+          provider: 'twilio',
+          number: number.number,
+          twilioAccountSid: account.name.slice('twilio:'.length),
+          twilioAuthToken: account.secret,
+          ...(number.label ? { name: number.label.slice(0, 40) } : {}),
+          assistantId,
+        });
+        if (!created?.id) throw new Error('POST /phone-number answered no phone number id');
+        await this.#o.vapi.recordPhoneImport(workspaceId, phoneNumberId, {
+          vapiPhoneNumberId: created.id,
+          assistantId,
+        });
+        logger.info({ phoneNumberId, vapiPhoneNumberId: created.id }, 'number imported to vapi');
+        out.push(result(true, 'created', { vapiPhoneNumberId: created.id, assistantId }));
+      } catch (e) {
+        const error = (e as Error).message;
+        logger.warn({ phoneNumberId, err: error }, 'number not imported to vapi');
+        out.push(result(false, 'none', { error }));
+      }
+    }
     return out;
   }
 

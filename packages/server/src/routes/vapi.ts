@@ -1,5 +1,5 @@
 import { AppError, notFound } from '@switchboard/core';
-import type { VapiCheck, VapiSyncResult } from '@switchboard/integrations';
+import type { VapiCheck, VapiImportResult, VapiSyncResult } from '@switchboard/integrations';
 import { syncView, VAPI_SYNC_STATES, type VapiSettingsView } from '@switchboard/store';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -110,6 +110,43 @@ const bulkResult = z.object({ results: z.array(syncResult) }).meta({
           operation: 'none',
           assistantId: null,
           error: 'Vapi answered 400: model.provider must be one of the following values: openai, anthropic',
+        },
+      ],
+    },
+  ],
+});
+
+const importResult = z
+  .object({
+    phoneNumberId: z.uuid(),
+    ok: z.boolean(),
+    operation: z.enum(['created', 'updated', 'unchanged', 'none']).describe('what was done on Vapi'),
+    vapiPhoneNumberId: z.string().nullable(),
+    assistantId: z.string().nullable().describe('the assistant the number is bound to on Vapi'),
+    error: z.string().nullable(),
+  })
+  .meta({ id: 'VapiImportResult' });
+
+const bulkImport = z.object({ results: z.array(importResult) }).meta({
+  id: 'VapiBulkImportResult',
+  examples: [
+    {
+      results: [
+        {
+          phoneNumberId: '4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b',
+          ok: true,
+          operation: 'created',
+          vapiPhoneNumberId: '9d3e2f1a-0b4c-4d5e-8f6a-7b8c9d0e1f2a',
+          assistantId: EXAMPLE_ASSISTANT_ID,
+          error: null,
+        },
+        {
+          phoneNumberId: '5f6a7b8c-9d0e-4f1a-8b2c-3d4e5f6a7b8c',
+          ok: false,
+          operation: 'none',
+          vapiPhoneNumberId: null,
+          assistantId: null,
+          error: "only Twilio numbers are imported to Vapi; this one's connector is plivo",
         },
       ],
     },
@@ -313,6 +350,37 @@ export const vapiRoutes =
       async (req, reply) => {
         const ids = req.body?.agentIds ? [...new Set(req.body.agentIds)] : undefined;
         const results: VapiSyncResult[] = await need().syncMany(ws(req), ids, req.id);
+        return reply.status(results.every((r) => r.ok) ? 200 : 207).send({ results });
+      },
+    );
+
+    app.post(
+      '/vapi/phone-numbers/import',
+      {
+        config: admin,
+        schema: {
+          tags,
+          summary: 'Import phone numbers to Vapi, bound to their agents’ assistants',
+          description:
+            'Admins only (the carrier account is sent to Vapi). Imports each Twilio number (`POST /phone-number` ' +
+            'with the workspace’s `twilio:<AccountSid>` credential) and binds it to the assistant of the agent ' +
+            'it routes to, or of the default inbound agent; that agent must run on Vapi and be synced. A number ' +
+            'already imported is only rebound when its assistant changed (`PATCH /phone-number/{id}`). 200 when ' +
+            'every number worked; 207 when some failed, each failed result naming why.',
+          body: z
+            .strictObject({ phoneNumberIds: z.array(z.uuid()).min(1).max(200) })
+            .meta({ examples: [{ phoneNumberIds: ['4e5f6a7b-8c9d-4e0f-9a1b-2c3d4e5f6a7b'] }] }),
+          response: {
+            200: bulkImport,
+            207: bulkImport.describe('some numbers failed; see each result'),
+            503: errorResponse,
+            ...stdErrors,
+          },
+        },
+      },
+      async (req, reply) => {
+        const ids = [...new Set(req.body.phoneNumberIds)];
+        const results: VapiImportResult[] = await need().importNumbers(ws(req), ids, req.id);
         return reply.status(results.every((r) => r.ok) ? 200 : 207).send({ results });
       },
     );

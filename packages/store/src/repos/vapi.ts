@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { withDbErrors } from '../errors.js';
-import { agents, type VapiSyncState, vapiAssistants, vapiSettings } from '../schema.js';
+import { agents, type VapiSyncState, vapiAssistants, vapiPhoneNumbers, vapiSettings } from '../schema.js';
 import { type SecretBox, secretHint } from '../secrets.js';
 
 /** What may leave the store about a workspace's Vapi settings: never the key or the secret. */
@@ -198,5 +198,29 @@ export class VapiRepo {
       .from(vapiAssistants)
       .where(and(eq(vapiAssistants.workspaceId, workspaceId), eq(vapiAssistants.assistantId, assistantId)));
     return row?.agentId ?? null;
+  }
+
+  async phoneImport(workspaceId: string, phoneNumberId: string) {
+    const [row] = await this.db
+      .select()
+      .from(vapiPhoneNumbers)
+      .where(
+        and(eq(vapiPhoneNumbers.workspaceId, workspaceId), eq(vapiPhoneNumbers.phoneNumberId, phoneNumberId)),
+      );
+    return row ?? null;
+  }
+
+  async recordPhoneImport(
+    workspaceId: string,
+    phoneNumberId: string,
+    fields: { vapiPhoneNumberId: string; assistantId: string },
+  ): Promise<void> {
+    await this.db
+      .insert(vapiPhoneNumbers)
+      .values({ workspaceId, phoneNumberId, ...fields })
+      .onConflictDoUpdate({
+        target: vapiPhoneNumbers.phoneNumberId,
+        set: { ...fields, updatedAt: new Date() },
+      });
   }
 }
