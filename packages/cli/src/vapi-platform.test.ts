@@ -391,4 +391,71 @@ describe('Vapi sync through the platform', () => {
     );
     assert.equal(vapi.requests.filter((r) => r.path.startsWith('/phone-number')).length, 1);
   });
+
+  test('knowledge bases go to Vapi as files with one query tool, uploaded again only when they change', async () => {
+    const { store } = t.platform;
+    const kb = await store.knowledge.createBase(t.workspaceId, {
+      name: 'Clinic FAQ',
+      description: 'Hours and prices',
+    });
+    const doc = await store.knowledge.createDocument(t.workspaceId, kb.id, {
+      sourceName: 'faq.md',
+      sourceType: 'md',
+      sizeBytes: 40,
+    });
+    await store.knowledge.completeDocument(doc.id, [
+      { content: 'We are open Monday to Friday.', headingPath: ['Hours'], tokenCount: 8 },
+    ]);
+    const mark = vapi.requests.length;
+    const agent = (await (
+      await api('POST', '/v1/agents', {
+        name: 'Knowing line',
+        runOnVapi: true,
+        publish: true,
+        config: { knowledge: { knowledgeBaseIds: [kb.id] } },
+      })
+    ).json()) as { id: string };
+    const row = await store.vapi.syncRow(t.workspaceId, agent.id);
+    assert.equal(row?.state, 'synced', row?.error ?? '');
+    const sent = vapi.requests
+      .slice(mark)
+      .map((r) => `${r.method} ${r.path.replace(/[0-9a-f-]{36}/, ':id')}`);
+    assert.deepEqual(sent, ['POST /file', 'POST /tool', 'POST /assistant']);
+    const [fileId, text] = [...vapi.files.entries()].at(-1)!;
+    assert.equal(text, '## Hours\nWe are open Monday to Friday.');
+    const tool = vapi.tools.get(row!.queryToolId!)!;
+    assert.deepEqual(tool.knowledgeBases, [
+      { provider: 'google', name: 'Clinic FAQ', description: 'Hours and prices', fileIds: [fileId] },
+    ]);
+    const assistant = vapi.assistants.get(row!.assistantId!)!;
+    assert.deepEqual((assistant.model as { toolIds: string[] }).toolIds, [row!.queryToolId]);
+
+    // Unchanged knowledge: a publish uploads nothing.
+    const again = vapi.requests.length;
+    assert.equal((await api('POST', `/v1/agents/${agent.id}/publish`, {})).status, 201);
+    assert.equal(vapi.requests.length, again);
+
+    // A new document: the text is uploaded again, the tool points at the new file, the old file goes.
+    const doc2 = await store.knowledge.createDocument(t.workspaceId, kb.id, {
+      sourceName: 'prices.md',
+      sourceType: 'md',
+      sizeBytes: 30,
+    });
+    await store.knowledge.completeDocument(doc2.id, [
+      { content: 'A check-up is $80.', headingPath: [], tokenCount: 6 },
+    ]);
+    const third = vapi.requests.length;
+    const retry = await call(member, 'POST', `/v1/agents/${agent.id}/vapi-sync`);
+    assert.equal(retry.status, 200, await retry.clone().text());
+    const sent2 = vapi.requests
+      .slice(third)
+      .map((r) => `${r.method} ${r.path.replace(/[0-9a-f-]{36}/, ':id')}`);
+    assert.deepEqual(sent2, ['POST /file', 'DELETE /file/:id', 'PATCH /tool/:id']);
+    assert.ok(!vapi.files.has(fileId));
+    const newFile = [...vapi.files.keys()].at(-1)!;
+    assert.deepEqual(
+      (vapi.tools.get(row!.queryToolId!)!.knowledgeBases as { fileIds: string[] }[])[0]!.fileIds,
+      [newFile],
+    );
+  });
 });

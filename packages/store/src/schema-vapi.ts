@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { boolean, check, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { ts } from './columns.js';
 import { phoneNumbers, workspaces } from './schema.js';
+import { knowledgeBases } from './schema-knowledge.js';
 
 /**
  * Vapi as a run target. A workspace's settings (the feature flag, its private API key sealed like
@@ -43,6 +44,9 @@ export const vapiAssistants = pgTable(
     syncedVersion: integer('synced_version'),
     /** The assistant body as last accepted by Vapi, so an update sends only what changed. */
     syncedBody: jsonb('synced_body').$type<Record<string, unknown>>(),
+    /** The query tool over the agent's knowledge bases, and the body Vapi last accepted for it. */
+    queryToolId: text('query_tool_id'),
+    queryToolBody: jsonb('query_tool_body').$type<Record<string, unknown>>(),
     state: text('state', { enum: VAPI_SYNC_STATES }).notNull().default('pending'),
     error: text('error'),
     syncedAt: ts('synced_at'),
@@ -70,4 +74,22 @@ export const vapiPhoneNumbers = pgTable(
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
   (t) => [uniqueIndex('vapi_phone_numbers_vapi_uq').on(t.vapiPhoneNumberId)],
+);
+
+/** A knowledge base's text uploaded as one Vapi file; uploaded again only when the text changes. */
+export const vapiKbFiles = pgTable(
+  'vapi_kb_files',
+  {
+    knowledgeBaseId: uuid('knowledge_base_id')
+      .primaryKey()
+      .references(() => knowledgeBases.id, { onDelete: 'cascade' }),
+    workspaceId: uuid('workspace_id')
+      .notNull()
+      .references(() => workspaces.id, { onDelete: 'cascade' }),
+    vapiFileId: text('vapi_file_id').notNull(),
+    /** sha256 of the uploaded text. */
+    contentHash: text('content_hash').notNull(),
+    updatedAt: ts('updated_at').notNull().defaultNow(),
+  },
+  (t) => [uniqueIndex('vapi_kb_files_vapi_uq').on(t.vapiFileId)],
 );

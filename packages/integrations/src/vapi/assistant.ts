@@ -16,6 +16,8 @@ export interface AssistantTarget {
   /** Where Vapi posts server messages for this workspace. */
   serverUrl: string;
   serverSecret: string;
+  /** The query tool over the agent's knowledge bases, when it has any. */
+  queryToolId?: string | undefined;
 }
 
 /** Vapi limits an assistant's name to 40 characters. */
@@ -38,6 +40,7 @@ export function toAssistant(snapshot: AgentSnapshot, target: AssistantTarget): R
       model: 'gpt-4o-mini',
       messages: [{ role: 'system', content: system }],
       ...(tools.length > 0 ? { tools } : {}),
+      ...(target.queryToolId ? { toolIds: [target.queryToolId] } : {}),
     },
     transcriber: { provider: 'deepgram', model: 'nova-3', language: c.language.split('-')[0] },
     serverMessages: [...VAPI_SERVER_MESSAGES],

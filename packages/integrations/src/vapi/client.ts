@@ -53,6 +53,33 @@ export class VapiClient {
     return this.request('PATCH', `/assistant/${encodeURIComponent(id)}`, body);
   }
 
+  /** Uploads text as a file (multipart, field `file`), for a knowledge base. */
+  uploadFile(name: string, text: string): Promise<{ id: string }> {
+    const form = new FormData();
+    form.append('file', new Blob([text], { type: 'text/plain' }), name);
+    return this.request('POST', '/file', form);
+  }
+
+  async deleteFile(id: string): Promise<void> {
+    await this.request('DELETE', `/file/${encodeURIComponent(id)}`).catch((e) => {
+      if (!(e instanceof VapiError && e.status === 404)) throw e;
+    });
+  }
+
+  createTool(body: Record<string, unknown>): Promise<{ id: string }> {
+    return this.request('POST', '/tool', body);
+  }
+
+  updateTool(id: string, body: Record<string, unknown>): Promise<{ id: string }> {
+    return this.request('PATCH', `/tool/${encodeURIComponent(id)}`, body);
+  }
+
+  async deleteTool(id: string): Promise<void> {
+    await this.request('DELETE', `/tool/${encodeURIComponent(id)}`).catch((e) => {
+      if (!(e instanceof VapiError && e.status === 404)) throw e;
+    });
+  }
+
   importPhoneNumber(body: Record<string, unknown>): Promise<{ id: string }> {
     return this.request('POST', '/phone-number', body);
   }
@@ -83,10 +110,13 @@ export class VapiClient {
             method,
             headers: {
               authorization: `Bearer ${this.#o.privateKey}`,
-              ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+              // FormData sets its own multipart content type with the boundary.
+              ...(body !== undefined && !(body instanceof FormData)
+                ? { 'content-type': 'application/json' }
+                : {}),
               ...(this.#o.requestId ? { 'x-request-id': this.#o.requestId } : {}),
             },
-            ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+            ...(body !== undefined ? { body: body instanceof FormData ? body : JSON.stringify(body) } : {}),
             signal: AbortSignal.timeout(this.#o.timeoutMs ?? 15_000),
           }).catch((e: Error) => {
             throw new ProviderError(

@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import assistantFixture from './fixtures/assistant.json' with { type: 'json' };
 import badRequestFixture from './fixtures/bad-request.json' with { type: 'json' };
+import fileFixture from './fixtures/file.json' with { type: 'json' };
 import notFoundFixture from './fixtures/not-found.json' with { type: 'json' };
 import phoneNumberFixture from './fixtures/phone-number.json' with { type: 'json' };
 import unauthorizedFixture from './fixtures/unauthorized.json' with { type: 'json' };
@@ -19,7 +20,11 @@ export interface FakeVapiRequest {
   path: string;
   headers: Record<string, string | string[] | undefined>;
   body: Record<string, unknown> | undefined;
+  /** The body as sent, for multipart uploads. */
+  raw: string;
 }
+
+type Send = (status: number, body?: unknown) => void;
 
 export interface FakeVapiOptions {
   privateKey?: string;
@@ -34,6 +39,9 @@ export class FakeVapi {
   readonly requests: FakeVapiRequest[] = [];
   readonly assistants = new Map<string, Record<string, unknown>>();
   readonly phoneNumbers = new Map<string, Record<string, unknown>>();
+  readonly tools = new Map<string, Record<string, unknown>>();
+  /** Uploaded files: id → the text of the `file` part. */
+  readonly files = new Map<string, string>();
   readonly privateKey: string;
   fail: FakeVapiOptions['fail'];
   readonly #server: Server;
@@ -68,7 +76,11 @@ export class FakeVapi {
       method: req.method ?? 'GET',
       path: req.url ?? '/',
       headers: req.headers,
-      body: raw ? (JSON.parse(raw) as Record<string, unknown>) : undefined,
+      body:
+        raw && String(req.headers['content-type']).startsWith('application/json')
+          ? (JSON.parse(raw) as Record<string, unknown>)
+          : undefined,
+      raw,
     };
     this.requests.push(rec);
     const send = (status: number, body?: unknown) => {
@@ -86,6 +98,8 @@ export class FakeVapi {
     const [, resource, id] = url.pathname.split('/');
     const now = new Date().toISOString();
     if (resource === 'phone-number') return this.phoneNumber(rec, id, now, send);
+    if (resource === 'file') return this.file(rec, id, now, send);
+    if (resource === 'tool') return this.tool(rec, id, now, send);
     if (resource !== 'assistant') return send(404, { message: 'Cannot find route', statusCode: 404 });
     if (!id && rec.method === 'GET') {
       const limit = Number(url.searchParams.get('limit') ?? 100);
@@ -145,6 +159,49 @@ export class FakeVapi {
       const updated = { ...existing, ...rec.body, updatedAt: now };
       this.phoneNumbers.set(id, updated);
       send(200, updated);
+    } else {
+      send(200, existing);
+    }
+  }
+
+  private file(rec: FakeVapiRequest, id: string | undefined, now: string, send: Send): void {
+    // The one part's content, between its headers and the closing boundary.
+    const part = /name="file"; filename="([^"]*)"\r\n(?:[^\r\n]+\r\n)*\r\n([\s\S]*?)\r\n--/.exec(rec.raw);
+    if (!id && rec.method === 'POST' && part) {
+      const fileId = randomUUID();
+      this.files.set(fileId, part[2]!);
+      send(201, {
+        ...fileFixture.response.body,
+        id: fileId,
+        name: part[1],
+        originalName: part[1],
+        createdAt: now,
+        updatedAt: now,
+      });
+    } else if (!id && rec.method === 'POST') {
+      send(400, { message: ['file must be a file'], statusCode: 400 });
+    } else if (id && rec.method === 'DELETE' && this.files.delete(id)) {
+      send(200, { id });
+    } else {
+      send(404, { message: "Couldn't Find File", statusCode: 404 });
+    }
+  }
+
+  private tool(rec: FakeVapiRequest, id: string | undefined, now: string, send: Send): void {
+    const existing = id ? this.tools.get(id) : undefined;
+    if (!id && rec.method === 'POST') {
+      const created = { ...rec.body, id: randomUUID(), createdAt: now, updatedAt: now };
+      this.tools.set(created.id, created);
+      send(201, created);
+    } else if (!id || !existing) {
+      send(404, { message: "Couldn't Find Tool", statusCode: 404 });
+    } else if (rec.method === 'PATCH') {
+      const updated = { ...existing, ...rec.body, updatedAt: now };
+      this.tools.set(id, updated);
+      send(200, updated);
+    } else if (rec.method === 'DELETE') {
+      this.tools.delete(id);
+      send(200, existing);
     } else {
       send(200, existing);
     }

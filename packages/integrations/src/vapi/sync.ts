@@ -5,9 +5,15 @@
  * is created once per agent, then only updated (with the fields that changed) or deleted.
  */
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '@switchboard/core';
+import { type AgentSnapshot, KNOWLEDGE_SEARCH_TOOL, type Logger } from '@switchboard/core';
 import type { RetryPolicy } from '@switchboard/engine';
-import type { AgentsRepo, CredentialsRepo, PhoneNumbersRepo, VapiRepo } from '@switchboard/store';
+import type {
+  AgentsRepo,
+  CredentialsRepo,
+  PhoneNumbersRepo,
+  VapiAssistantRow,
+  VapiRepo,
+} from '@switchboard/store';
 import { assistantChanges, toAssistant } from './assistant.js';
 import { VapiClient, VapiError } from './client.js';
 
@@ -221,6 +227,65 @@ export class VapiSync {
     return out;
   }
 
+  /**
+   * The agent's knowledge bases on Vapi: each uploaded as one text file (again only when its text
+   * changed) and one query tool over them, created once and updated when the files change. Returns
+   * the tool id, or undefined when the agent has no knowledge base with text.
+   */
+  async #knowledge(
+    client: VapiClient,
+    workspaceId: string,
+    snapshot: AgentSnapshot,
+    row: VapiAssistantRow | null,
+    logger: Logger,
+  ): Promise<string | undefined> {
+    const { vapi } = this.#o;
+    const knowledgeBases: Record<string, unknown>[] = [];
+    for (const kbId of snapshot.config.knowledge.knowledgeBaseIds) {
+      const kb = await vapi.knowledgeText(workspaceId, kbId);
+      if (!kb?.text) continue;
+      let fileId = kb.uploaded?.vapiFileId;
+      if (!fileId || kb.uploaded?.contentHash !== kb.hash) {
+        fileId = (await client.uploadFile(`${kb.name.replace(/[^\w.-]+/g, '-').slice(0, 60)}.txt`, kb.text))
+          .id;
+        await vapi.recordKbFile(workspaceId, kbId, fileId, kb.hash);
+        if (kb.uploaded) {
+          await client
+            .deleteFile(kb.uploaded.vapiFileId)
+            .catch((e: Error) => logger.warn({ err: e.message }, 'old knowledge file not deleted on vapi'));
+        }
+        logger.info({ knowledgeBaseId: kbId, fileId }, 'knowledge base uploaded to vapi');
+      }
+      knowledgeBases.push({
+        provider: 'google',
+        name: kb.name.slice(0, 40),
+        description: kb.description ?? `Answers from the knowledge base ${kb.name}`,
+        fileIds: [fileId],
+      });
+    }
+    const agentId = snapshot.agentId;
+    if (knowledgeBases.length === 0) {
+      if (row?.queryToolId) {
+        await client.deleteTool(row.queryToolId);
+        await vapi.recordQueryTool(agentId, null, null);
+      }
+      return undefined;
+    }
+    const tool = { type: 'query', function: { name: KNOWLEDGE_SEARCH_TOOL }, knowledgeBases };
+    if (row?.queryToolId) {
+      const { type: _type, ...changes } = assistantChanges(row.queryToolBody ?? {}, tool);
+      if (Object.keys(changes).length > 0) {
+        await client.updateTool(row.queryToolId, changes);
+        await vapi.recordQueryTool(agentId, row.queryToolId, tool);
+      }
+      return row.queryToolId;
+    }
+    const created = await client.createTool(tool);
+    if (!created?.id) throw new VapiError('POST /tool answered no tool id', 200);
+    await vapi.recordQueryTool(agentId, created.id, tool);
+    return created.id;
+  }
+
   async #sync(workspaceId: string, agentId: string, requestId: string): Promise<VapiSyncResult> {
     const logger = this.#o.logger.child({ requestId, workspaceId, agentId, subsystem: 'vapi-sync' });
     const { vapi, agents } = this.#o;
@@ -252,6 +317,7 @@ export class VapiSync {
     try {
       if (!linked) {
         if (row?.assistantId) await client.deleteAssistant(row.assistantId);
+        if (row?.queryToolId) await client.deleteTool(row.queryToolId);
         await vapi.forget(agentId);
         logger.info({ assistantId: row?.assistantId }, 'vapi assistant deleted');
         return result('unlinked', row?.assistantId ? 'deleted' : 'none', null);
@@ -261,9 +327,11 @@ export class VapiSync {
         logger.info('agent not published yet; its assistant is created on publish');
         return result('pending', 'none', row?.assistantId ?? null);
       }
+      const queryToolId = await this.#knowledge(client, workspaceId, snapshot, row, logger);
       const body = toAssistant(snapshot, {
         serverUrl: this.serverUrl(workspaceId),
         serverSecret: settings.serverSecret,
+        queryToolId,
       });
       let assistantId = row?.assistantId ?? null;
       let operation: VapiOperation = 'unchanged';

@@ -1,8 +1,18 @@
-import { randomBytes } from 'node:crypto';
-import { and, eq, inArray } from 'drizzle-orm';
+import { createHash, randomBytes } from 'node:crypto';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { withDbErrors } from '../errors.js';
-import { agents, type VapiSyncState, vapiAssistants, vapiPhoneNumbers, vapiSettings } from '../schema.js';
+import {
+  agents,
+  kbChunks,
+  kbDocuments,
+  knowledgeBases,
+  type VapiSyncState,
+  vapiAssistants,
+  vapiKbFiles,
+  vapiPhoneNumbers,
+  vapiSettings,
+} from '../schema.js';
 import { type SecretBox, secretHint } from '../secrets.js';
 
 /** What may leave the store about a workspace's Vapi settings: never the key or the secret. */
@@ -222,5 +232,60 @@ export class VapiRepo {
         target: vapiPhoneNumbers.phoneNumberId,
         set: { ...fields, updatedAt: new Date() },
       });
+  }
+
+  /**
+   * A knowledge base as one text: every ready document's passages in order, under their headings,
+   * with its hash, and the Vapi file it was last uploaded as.
+   */
+  async knowledgeText(workspaceId: string, knowledgeBaseId: string) {
+    const [kb] = await this.db
+      .select()
+      .from(knowledgeBases)
+      .where(and(eq(knowledgeBases.workspaceId, workspaceId), eq(knowledgeBases.id, knowledgeBaseId)));
+    if (!kb) return null;
+    const rows = await this.db
+      .select({ doc: kbDocuments.sourceName, headings: kbChunks.headingPath, content: kbChunks.content })
+      .from(kbChunks)
+      .innerJoin(kbDocuments, eq(kbDocuments.id, kbChunks.documentId))
+      .where(and(eq(kbChunks.knowledgeBaseId, knowledgeBaseId), eq(kbDocuments.status, 'ready')))
+      .orderBy(asc(kbDocuments.createdAt), asc(kbDocuments.id), asc(kbChunks.position));
+    const text = rows
+      .map((r) =>
+        [r.headings.length > 0 ? `## ${r.headings.join(' > ')}` : '', r.content].filter(Boolean).join('\n'),
+      )
+      .join('\n\n');
+    const [file] = await this.db
+      .select()
+      .from(vapiKbFiles)
+      .where(eq(vapiKbFiles.knowledgeBaseId, knowledgeBaseId));
+    return {
+      name: kb.name,
+      description: kb.description,
+      text,
+      hash: createHash('sha256').update(text).digest('hex'),
+      uploaded: file ? { vapiFileId: file.vapiFileId, contentHash: file.contentHash } : null,
+    };
+  }
+
+  async recordKbFile(workspaceId: string, knowledgeBaseId: string, vapiFileId: string, contentHash: string) {
+    await this.db
+      .insert(vapiKbFiles)
+      .values({ workspaceId, knowledgeBaseId, vapiFileId, contentHash })
+      .onConflictDoUpdate({
+        target: vapiKbFiles.knowledgeBaseId,
+        set: { vapiFileId, contentHash, updatedAt: new Date() },
+      });
+  }
+
+  async recordQueryTool(
+    agentId: string,
+    queryToolId: string | null,
+    queryToolBody: Record<string, unknown> | null,
+  ) {
+    await this.db
+      .update(vapiAssistants)
+      .set({ queryToolId, queryToolBody, updatedAt: new Date() })
+      .where(eq(vapiAssistants.agentId, agentId));
   }
 }
