@@ -50,6 +50,11 @@ export const vapiAssistants = pgTable(
     state: text('state', { enum: VAPI_SYNC_STATES }).notNull().default('pending'),
     error: text('error'),
     syncedAt: ts('synced_at'),
+    /**
+     * Held by the process syncing this agent until then: two processes never talk to Vapi about one
+     * agent at once, so an assistant is never created twice. A process that died lets it lapse.
+     */
+    leaseUntil: ts('lease_until'),
     updatedAt: ts('updated_at').notNull().defaultNow(),
   },
   (t) => [

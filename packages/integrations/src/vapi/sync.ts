@@ -304,6 +304,41 @@ export class VapiSync {
       return result('unlinked', 'none', null);
     }
     await vapi.markPending(workspaceId, agentId, linked);
+    // Longer than any one sync can take with its retries and timeouts.
+    if (!(await vapi.takeLease(agentId, 5 * 60_000))) {
+      logger.info('another process is syncing this agent');
+      return {
+        ...result(
+          'pending',
+          'none',
+          row?.assistantId ?? null,
+          'another process is syncing this agent; retry shortly',
+        ),
+        ok: false,
+      };
+    }
+    try {
+      return await this.#syncLeased(workspaceId, agentId, linked, row, logger, requestId);
+    } finally {
+      await vapi.releaseLease(agentId).catch(() => {});
+    }
+  }
+
+  async #syncLeased(
+    workspaceId: string,
+    agentId: string,
+    linked: boolean,
+    row: VapiAssistantRow | null,
+    logger: Logger,
+    requestId: string,
+  ): Promise<VapiSyncResult> {
+    const { vapi, agents } = this.#o;
+    const result = (
+      state: VapiSyncResult['state'],
+      operation: VapiOperation,
+      assistantId: string | null,
+      error: string | null = null,
+    ): VapiSyncResult => ({ agentId, ok: state !== 'error', state, operation, assistantId, error });
     const fail = async (message: string, assistantId: string | null) => {
       logger.warn({ err: message }, 'vapi sync failed');
       await vapi.recordError(agentId, message);

@@ -52,6 +52,37 @@ describe('Vapi client against the fake Vapi', () => {
     }
   });
 
+  test('a sync already running in another process is not started twice', async () => {
+    const store = await openTestStore();
+    try {
+      const ws = await store.accounts.createWorkspace('Vapi lease');
+      await store.vapi.saveSettings(ws.id, { privateKey: vapi.privateKey });
+      const agent = await store.agents.create(ws.id, { name: 'Leased', runOnVapi: true, publish: true });
+      const sync = new VapiSync({
+        vapi: store.vapi,
+        agents: store.agents,
+        baseUrl: vapi.url,
+        publicUrl: 'https://voice.example.com',
+        logger: silentLogger(),
+        retry: noRetry,
+      });
+      await store.vapi.markPending(ws.id, agent.id, true);
+      // The other process holds the lease.
+      assert.equal(await store.vapi.takeLease(agent.id, 60_000), true);
+      const before = vapi.assistantWrites().length;
+      const r = await sync.syncAgent(ws.id, agent.id);
+      assert.deepEqual([r.ok, r.state], [false, 'pending']);
+      assert.match(r.error!, /another process/);
+      assert.equal(vapi.assistantWrites().length, before, 'Vapi was not asked');
+      await store.vapi.releaseLease(agent.id);
+      const done = await sync.syncAgent(ws.id, agent.id);
+      assert.deepEqual([done.ok, done.state, done.operation], [true, 'synced', 'created']);
+      assert.equal(await store.vapi.takeLease(agent.id, 60_000), true, 'the sync gave the lease back');
+    } finally {
+      await store.close();
+    }
+  });
+
   test('a 5xx is retried, a 400 is final and carries Vapi’s message', async () => {
     let failures = 1;
     vapi.fail = (r) => (r.method === 'POST' && failures-- > 0 ? 503 : undefined);

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, lt, or, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { withDbErrors } from '../errors.js';
 import {
@@ -165,6 +165,25 @@ export class VapiRepo {
         target: vapiAssistants.agentId,
         set: { linked, state: 'pending', error: null, updatedAt: new Date() },
       });
+  }
+
+  /** Takes the agent's sync lease for `ms`; false while another process holds it. */
+  async takeLease(agentId: string, ms: number): Promise<boolean> {
+    const rows = await this.db
+      .update(vapiAssistants)
+      .set({ leaseUntil: sql`now() + ${`${Math.ceil(ms)} milliseconds`}::interval` })
+      .where(
+        and(
+          eq(vapiAssistants.agentId, agentId),
+          or(isNull(vapiAssistants.leaseUntil), lt(vapiAssistants.leaseUntil, sql`now()`)),
+        ),
+      )
+      .returning({ id: vapiAssistants.agentId });
+    return rows.length > 0;
+  }
+
+  async releaseLease(agentId: string): Promise<void> {
+    await this.db.update(vapiAssistants).set({ leaseUntil: null }).where(eq(vapiAssistants.agentId, agentId));
   }
 
   async recordSynced(
