@@ -5,6 +5,7 @@ import { navigate } from '../router';
 import { Alert, Badge, Field, fmtTime, Loading, PageTitle, useCan, useLoad } from '../ui';
 import { errorsFor, type FieldErrors, fieldErrors, unclaimed } from '../validation';
 import { type Agent, type AgentVersion, agentState } from './agent-types';
+import { VapiSyncPanel } from './VapiSyncPanel';
 
 type Kind = 'text' | 'textarea' | 'number' | 'select' | 'chain' | 'lines' | 'checkbox';
 interface FieldSpec {
@@ -88,6 +89,7 @@ export default function AgentDetail({ params }: { params: Record<string, string>
   return (
     <>
       <PageTitle actions={<Badge tone={s.tone}>{s.label}</Badge>}>{a.name}</PageTitle>
+      {a.runOnVapi ? <VapiSyncPanel agentId={a.id} version={a.currentVersion} /> : null}
       <div className="tabs" role="tablist" aria-label="Agent">
         {tabs.map(([k, label]) => (
           <button
