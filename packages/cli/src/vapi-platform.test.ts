@@ -108,6 +108,11 @@ describe('Vapi sync through the platform', () => {
     assert.equal(state.state, 'synced');
     assert.equal(state.syncedVersion, 1);
     assistantId = state.assistantId;
+    const stored = await t.platform.store.vapi.syncRow(t.workspaceId, agentId);
+    assert.ok(
+      !JSON.stringify(stored?.syncedBody).includes(server.headers['x-vapi-secret']!),
+      'the workspace secret is not kept in clear',
+    );
     assert.ok(vapi.assistants.has(assistantId));
 
     // Every log line of that sync carries the request's id.

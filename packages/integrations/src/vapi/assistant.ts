@@ -4,6 +4,7 @@
  * FAQ), the greeting, the duration limit, the language, end-call, transfer and keypad tools. HTTP
  * tools, our providers and voices have no Vapi counterpart here and are left to Vapi's defaults.
  */
+import { createHash } from 'node:crypto';
 import type { AgentSnapshot, ToolConfig } from '@switchboard/core';
 
 /** The header Vapi sends back with every server message; its value is the workspace's secret. */
@@ -67,6 +68,19 @@ function toVapiTool(t: ToolConfig): Record<string, unknown> | null {
     default:
       return null;
   }
+}
+
+/**
+ * The body as it is kept to compare the next sync against: the workspace secret in the server
+ * headers replaced by its hash, so the database never holds it in clear and a new secret still
+ * shows as a change.
+ */
+export function storedAssistant(body: Record<string, unknown>): Record<string, unknown> {
+  const server = body.server as { headers?: Record<string, string> } | undefined;
+  const secret = server?.headers?.[VAPI_SECRET_HEADER];
+  if (!server || !secret) return body;
+  const hash = `sha256:${createHash('sha256').update(secret).digest('hex')}`;
+  return { ...body, server: { ...server, headers: { ...server.headers, [VAPI_SECRET_HEADER]: hash } } };
 }
 
 /**

@@ -14,7 +14,7 @@ import type {
   VapiAssistantRow,
   VapiRepo,
 } from '@switchboard/store';
-import { assistantChanges, toAssistant } from './assistant.js';
+import { assistantChanges, storedAssistant, toAssistant } from './assistant.js';
 import { VapiClient, VapiError } from './client.js';
 
 export interface VapiSyncOptions {
@@ -371,7 +371,10 @@ export class VapiSync {
       let assistantId = row?.assistantId ?? null;
       let operation: VapiOperation = 'unchanged';
       if (assistantId) {
-        const changes = assistantChanges(row?.syncedBody ?? {}, body);
+        const stored = storedAssistant(body);
+        const changes = Object.fromEntries(
+          Object.keys(assistantChanges(row?.syncedBody ?? {}, stored)).map((k) => [k, body[k] ?? null]),
+        );
         if (Object.keys(changes).length > 0) {
           try {
             await client.updateAssistant(assistantId, changes);
@@ -391,7 +394,11 @@ export class VapiSync {
         await vapi.recordAssistantId(agentId, assistantId);
         operation = 'created';
       }
-      await vapi.recordSynced(agentId, { assistantId, syncedVersion: snapshot.version, syncedBody: body });
+      await vapi.recordSynced(agentId, {
+        assistantId,
+        syncedVersion: snapshot.version,
+        syncedBody: storedAssistant(body),
+      });
       logger.info({ assistantId, operation, version: snapshot.version }, 'vapi assistant synced');
       return result('synced', operation, assistantId);
     } catch (e) {

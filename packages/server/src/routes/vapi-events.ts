@@ -42,6 +42,8 @@ export const vapiEventRoutes =
       '/vapi/events/:workspaceId',
       {
         config: { auth: 'public' },
+        // An end-of-call report carries every message of a long call.
+        bodyLimit: 8 * 1_048_576,
         // Who sent it is settled before the body is looked at, so a stranger learns nothing from a 400.
         preValidation: async (req) => {
           const { workspaceId } = req.params as { workspaceId: string };
