@@ -1,1 +1,0 @@
-ALTER TABLE "vapi_assistants" ADD COLUMN "lease_until" timestamp (3) with time zone;
