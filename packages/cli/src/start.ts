@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Config, createLogger, type Logger, newId, OutboundGuard } from '@switchboard/core';
 import { createDialer } from '@switchboard/dialer';
-import { homeToolsFor } from '@switchboard/integrations';
+import { homeToolsFor, VapiSync } from '@switchboard/integrations';
 import { initMedia } from '@switchboard/media';
 import { localStackStatus } from '@switchboard/providers';
 import {
@@ -225,6 +225,15 @@ export async function start(
         calls,
         providerTester: calls.providerTester,
         home: house.home,
+        vapi: new VapiSync({
+          vapi: store.vapi,
+          agents: store.agents,
+          phoneNumbers: store.phoneNumbers,
+          credentials: store.credentials,
+          baseUrl: config.VAPI_API_URL,
+          publicUrl: config.publicUrl,
+          logger: logger.child({ subsystem: 'vapi' }),
+        }),
       },
       {
         ...(redis ? { redis: redis.redis } : {}),

@@ -122,6 +122,8 @@ export const envSchema = z.object({
   TWILIO_API_URL: urlWithScheme(['http', 'https']).optional(),
   PLIVO_API_URL: urlWithScheme(['http', 'https']).optional(),
   TELNYX_API_URL: urlWithScheme(['http', 'https']).optional(),
+  /** Vapi's REST API, for workspaces that run agents on Vapi (set it for a test double). */
+  VAPI_API_URL: urlWithScheme(['http', 'https']).default('https://api.vapi.ai'),
   /**
    * Requests a workspace user can aim (provider endpoints, webhooks, config URLs, HTTP tools) never
    * go to loopback, private, link-local or other non-public addresses unless one of these allows it.

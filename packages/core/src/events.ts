@@ -144,6 +144,11 @@ export type CallEvent =
         agentId: string;
         agentVersion: number;
         connector: string;
+        /**
+         * The call runs on another platform (Vapi) that reports it: no process here owns it, so no
+         * heartbeat is expected and it is never ended as lost.
+         */
+        remote?: boolean;
       }
     >
   | CallEventBase<'call.ringing', Record<string, never>>
@@ -172,6 +177,8 @@ export type CallEvent =
         /** Which provider reference served each kind (the first of a fallback chain that connected). */
         providers?: Partial<Record<'sts' | 'asr' | 'llm' | 'tts', string>>;
         recordingPath?: string;
+        /** A recording kept where the call ran (Vapi), linked as it is. */
+        recordingUrl?: string;
         /** Why a failed call failed, naming the provider and what is missing (e.g. a binary or key). */
         error?: string;
       }

@@ -45,6 +45,7 @@ export function callEndedPayload(c: CallRow, extras: EndedExtras): Record<string
     durationMs: c.durationMs,
     transcript: extras.transcript,
     hasRecording: c.recordingPath !== null,
+    ...(c.recordingUrl ? { recordingUrl: c.recordingUrl } : {}),
     latencies: extras.latencies,
     providers: c.providersUsed,
     error: c.error,

@@ -21,7 +21,9 @@ const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFi
 export function switchboardEnvelope(e: StoredEvent, recordingUrl: RecordingUrl) {
   const data: Record<string, unknown> = { ...e.payload };
   if (e.type === 'call.ended') {
-    data.recordingUrl = data.hasRecording === true && recordingUrl ? recordingUrl(e.callId) : null;
+    // A recording kept where the call ran (Vapi) is linked as it is; ours get a fresh signed link.
+    data.recordingUrl =
+      data.hasRecording === true && recordingUrl ? recordingUrl(e.callId) : (str(data.recordingUrl) ?? null);
   }
   return {
     id: e.eventId,
@@ -91,7 +93,7 @@ export function externalUpdateItem(e: StoredEvent, recordingUrl: RecordingUrl): 
     duration_seconds: durationMs === null ? null : Math.round(durationMs / 1000),
     start_time: str(p.startedAt),
     end_time: str(p.endedAt),
-    recording_url: hasRecording && recordingUrl ? recordingUrl(e.callId) : null,
+    recording_url: hasRecording && recordingUrl ? recordingUrl(e.callId) : str(p.recordingUrl),
     recording_status: e.type === 'call.ended' ? (hasRecording ? 'available' : 'none') : null,
     transcript,
     variables: (p.variables ?? {}) as Record<string, string>,

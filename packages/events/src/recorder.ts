@@ -74,7 +74,7 @@ export function createCallRecorder(deps: CallRecorderDeps): CallRecorder {
     const repo = new CallStoryRepo(tx);
     const at = new Date(e.at);
     if (e.type === 'call.started') {
-      const row = await repo.started(e, deps.instanceId);
+      const row = await repo.started(e, e.data.remote ? undefined : deps.instanceId);
       if (!row) {
         logger.warn({ callId: e.callId }, 'call id belongs to another workspace; event dropped');
         return null;
@@ -111,6 +111,7 @@ export function createCallRecorder(deps: CallRecorderDeps): CallRecorder {
           owner: null,
           ...(d.providers ? { providersUsed: d.providers as Record<string, string> } : {}),
           ...(d.recordingPath ? { recordingPath: d.recordingPath } : {}),
+          ...(d.recordingUrl ? { recordingUrl: d.recordingUrl } : {}),
           ...(d.error ? { error: d.error } : {}),
         });
         if (!row) return unknown();

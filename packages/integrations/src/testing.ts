@@ -5,3 +5,4 @@ export {
   type FakeHomeOptions,
   type ServiceCallRecord,
 } from './home-assistant/fake-home.js';
+export { FakeVapi, type FakeVapiOptions, type FakeVapiRequest } from './vapi/fake-vapi.js';

@@ -41,6 +41,8 @@ import { providerTestRoutes } from './routes/provider-test.js';
 import { providerRoutes } from './routes/providers.js';
 import { retentionRoutes } from './routes/retention.js';
 import { talkRoutes } from './routes/talk.js';
+import { vapiRoutes } from './routes/vapi.js';
+import { vapiEventRoutes } from './routes/vapi-events.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { workspaceRoutes } from './routes/workspaces.js';
 
@@ -190,6 +192,8 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
       await v1.register(webhookRoutes(deps));
       await v1.register(homeAssistantRoutes(deps));
       await v1.register(retentionRoutes(deps));
+      await v1.register(vapiRoutes(deps));
+      await v1.register(vapiEventRoutes(deps));
       if (deps.calls) await v1.register(talkRoutes(deps, deps.calls));
     },
     { prefix: '/v1' },

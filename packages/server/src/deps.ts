@@ -1,5 +1,5 @@
 import type { CallEventBus, Config, Logger, ProviderTestCode } from '@switchboard/core';
-import type { HomeAssistant } from '@switchboard/integrations';
+import type { HomeAssistant, VapiSync } from '@switchboard/integrations';
 import type { Store } from '@switchboard/store';
 import type { Registry } from 'prom-client';
 import type { CallRunner } from './calls/call-runner.js';
@@ -28,6 +28,8 @@ export interface AppDeps {
   providerTester?: (workspaceId: string, providerId: string) => Promise<ProviderTestOutcome>;
   /** Workspaces' Home Assistant connections; without it saving a connection is a 503. */
   home?: HomeAssistant;
+  /** Syncs agents to Vapi assistants; without it the Vapi routes are a 503. */
+  vapi?: VapiSync;
 }
 
 /** What a provider check answers; the checks themselves live in @switchboard/providers. */

@@ -12,6 +12,7 @@ export * from './repos/phone-numbers.js';
 export * from './repos/providers.js';
 export * from './repos/retention.js';
 export * from './repos/settings.js';
+export * from './repos/vapi.js';
 export * from './resolver.js';
 export * as schema from './schema.js';
 export {
@@ -28,6 +29,8 @@ export {
   type ProviderKind,
   ROLES,
   type Role,
+  VAPI_SYNC_STATES,
+  type VapiSyncState,
 } from './schema.js';
 export * from './secrets.js';
 export * from './store.js';

@@ -168,6 +168,8 @@ export const agents = pgTable(
     currentVersion: integer('current_version'),
     defaultInbound: boolean('default_inbound').notNull().default(false),
     defaultOutbound: boolean('default_outbound').notNull().default(false),
+    /** Runs on Vapi: the published version is synced to a Vapi assistant (schema-vapi.ts). */
+    runOnVapi: boolean('run_on_vapi').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -258,6 +260,8 @@ export const calls = pgTable(
     /** The agent document the call runs with its overrides merged in (set only with overrides). */
     agentConfig: jsonb('agent_config').$type<Record<string, unknown>>(),
     recordingPath: text('recording_path'),
+    /** A recording kept where the call ran (a Vapi call's), linked as it is. */
+    recordingUrl: text('recording_url'),
     error: text('error'),
     queuedAt: timestamp('queued_at', { withTimezone: true }).notNull().defaultNow(),
     startedAt: timestamp('started_at', { withTimezone: true }),
@@ -330,3 +334,4 @@ export * from './schema-events.js';
 export * from './schema-home.js';
 export * from './schema-knowledge.js';
 export * from './schema-retention.js';
+export * from './schema-vapi.js';

@@ -12,6 +12,7 @@ import { PhoneNumbersRepo } from './repos/phone-numbers.js';
 import { ProvidersRepo } from './repos/providers.js';
 import { RetentionRepo } from './repos/retention.js';
 import { SettingsRepo } from './repos/settings.js';
+import { VapiRepo } from './repos/vapi.js';
 import { AgentResolver } from './resolver.js';
 import { keyFingerprint, loadMasterKey, SecretBox } from './secrets.js';
 
@@ -28,6 +29,7 @@ export interface Store {
   home: HomeRepo;
   settings: SettingsRepo;
   retention: RetentionRepo;
+  vapi: VapiRepo;
   resolver: AgentResolver;
   close(): Promise<void>;
 }
@@ -67,6 +69,7 @@ export function createStore(
     home: new HomeRepo(database.db, box),
     settings: new SettingsRepo(database.db),
     retention: new RetentionRepo(database.db),
+    vapi: new VapiRepo(database.db, box),
     resolver,
     async close() {
       await resolver.stop();

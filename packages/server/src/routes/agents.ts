@@ -1,5 +1,6 @@
 import { type AgentConfig, AppError, agentConfigSchema } from '@switchboard/core';
 import type { Agent, AgentVersion } from '@switchboard/store';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
@@ -35,6 +36,11 @@ const agentView = z
     hasUnpublishedChanges: z.boolean(),
     defaultInbound: z.boolean(),
     defaultOutbound: z.boolean(),
+    runOnVapi: z
+      .boolean()
+      .describe(
+        'the published version is synced to a Vapi assistant (GET /v1/agents/{id}/vapi for its state)',
+      ),
     createdAt: timestamp,
     updatedAt: timestamp,
   })
@@ -51,6 +57,7 @@ const agentView = z
         hasUnpublishedChanges: false,
         defaultInbound: true,
         defaultOutbound: false,
+        runOnVapi: false,
         createdAt: '2026-02-11T16:40:21.003Z',
         updatedAt: '2026-03-02T09:14:07.512Z',
       },
@@ -83,6 +90,11 @@ const versionView = z
   });
 
 const name = z.string().trim().min(1).max(100);
+const runOnVapi = z
+  .boolean()
+  .describe(
+    'run on Vapi: the published version is synced to a Vapi assistant; false deletes the assistant (docs/vapi.md)',
+  );
 const description = z.string().max(2000).nullable();
 
 const viewAgent = (a: Agent) => {
@@ -116,6 +128,30 @@ export const agentRoutes =
   async (app) => {
     const { store } = deps;
     const tags = ['agents'];
+
+    /** Marking an agent to run on Vapi needs the workspace's Vapi settings, switched on. */
+    const assertVapi = async (workspaceId: string) => {
+      const s = await store.vapi.settings(workspaceId);
+      if (!s?.enabled) {
+        throw new AppError('validation_failed', 'runOnVapi needs Vapi set up and enabled for the workspace', {
+          details: [{ path: 'body.runOnVapi', message: 'set up Vapi first (PUT /v1/vapi)' }],
+        });
+      }
+    };
+    /**
+     * Brings the agent's Vapi assistant in line after a change, when the agent runs or ran on Vapi.
+     * The outcome is the agent's sync state; a failed sync does not undo the change itself.
+     */
+    const resync = async (req: FastifyRequest, agentId: string) => {
+      if (!deps.vapi) return;
+      const workspaceId = ws(req);
+      const runs = await store.agents.get(workspaceId, agentId).then(
+        (a) => a.runOnVapi,
+        () => false,
+      );
+      if (!runs && !(await store.vapi.syncRow(workspaceId, agentId))) return;
+      await deps.vapi.syncAgent(workspaceId, agentId, req.id);
+    };
 
     app.get(
       '/agents',
@@ -160,6 +196,7 @@ export const agentRoutes =
               config: agentConfigSchema.optional(),
               defaultInbound: z.boolean().optional(),
               defaultOutbound: z.boolean().optional(),
+              runOnVapi: runOnVapi.optional(),
               publish: z.boolean().optional(),
             })
             .meta({
@@ -190,7 +227,9 @@ export const agentRoutes =
         },
       },
       async (req, reply) => {
+        if (req.body.runOnVapi) await assertVapi(ws(req));
         const a = await inBody(() => store.agents.create(ws(req), req.body, req.auth?.userId));
+        await resync(req, a.id);
         return reply.status(201).send(viewAgent(a));
       },
     );
@@ -230,6 +269,7 @@ export const agentRoutes =
               config: z.record(z.string(), z.unknown()).optional().describe('partial AgentConfig'),
               defaultInbound: z.boolean().optional(),
               defaultOutbound: z.boolean().optional(),
+              runOnVapi: runOnVapi.optional(),
             })
             .meta({
               examples: [
@@ -240,12 +280,19 @@ export const agentRoutes =
                   },
                 },
                 { name: 'Front desk (after hours)', defaultInbound: false },
+                { runOnVapi: false },
               ],
             }),
           response: { 200: agentView, ...stdErrors },
         },
       },
-      async (req) => viewAgent(await inBody(() => store.agents.update(ws(req), req.params.id, req.body))),
+      async (req) => {
+        if (req.body.runOnVapi) await assertVapi(ws(req));
+        const a = await inBody(() => store.agents.update(ws(req), req.params.id, req.body));
+        // Only this agent is synced again, and only if it runs (or ran) on Vapi.
+        await resync(req, a.id);
+        return viewAgent(await store.agents.get(ws(req), a.id));
+      },
     );
 
     app.delete(
@@ -264,6 +311,7 @@ export const agentRoutes =
       },
       async (req, reply) => {
         await store.agents.delete(ws(req), req.params.id);
+        await resync(req, req.params.id);
         return reply.status(204).send(null);
       },
     );
@@ -290,6 +338,7 @@ export const agentRoutes =
         const v = await inBody(() =>
           store.agents.publish(ws(req), req.params.id, { note: req.body?.note, userId: req.auth?.userId }),
         );
+        await resync(req, req.params.id);
         return reply.status(201).send(viewVersion(v));
       },
     );
@@ -317,6 +366,7 @@ export const agentRoutes =
           note: req.body.note,
           userId: req.auth?.userId,
         });
+        await resync(req, req.params.id);
         return reply.status(201).send(viewVersion(v));
       },
     );

@@ -49,6 +49,12 @@ export const callView = z
         'The agent document the call ran, its overrides merged in; null for a call without overrides',
       ),
     hasRecording: z.boolean(),
+    recordingUrl: z
+      .string()
+      .nullable()
+      .describe(
+        'A recording kept where the call ran (a call run on Vapi), linked as it is; recordings made here are at /v1/calls/{id}/recording',
+      ),
     error: z.string().nullable().describe('Why the call failed, in words, when it did'),
     queuedAt: timestamp,
     startedAt: timestamp.nullable(),
@@ -86,6 +92,7 @@ export const callView = z
         agentOverrides: null,
         agentConfig: null,
         hasRecording: true,
+        recordingUrl: null,
         error: null,
         queuedAt: '2026-03-02T10:05:01.220Z',
         startedAt: '2026-03-02T10:05:02.031Z',
@@ -118,6 +125,7 @@ export const callJson = (c: Call) =>
     agentOverrides: c.agentOverrides,
     agentConfig: c.agentConfig,
     hasRecording: c.recordingPath !== null,
+    recordingUrl: c.recordingUrl,
     error: c.error,
     queuedAt: c.queuedAt,
     startedAt: c.startedAt,

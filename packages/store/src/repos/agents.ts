@@ -30,6 +30,8 @@ export interface Agent {
   hasUnpublishedChanges: boolean;
   defaultInbound: boolean;
   defaultOutbound: boolean;
+  /** The published version is synced to a Vapi assistant. */
+  runOnVapi: boolean;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -40,6 +42,7 @@ export interface AgentCreate {
   config?: unknown;
   defaultInbound?: boolean | undefined;
   defaultOutbound?: boolean | undefined;
+  runOnVapi?: boolean | undefined;
   /** Publish version 1 right away. */
   publish?: boolean | undefined;
 }
@@ -51,6 +54,7 @@ export interface AgentPatch {
   config?: unknown;
   defaultInbound?: boolean | undefined;
   defaultOutbound?: boolean | undefined;
+  runOnVapi?: boolean | undefined;
 }
 
 /** Validates an agent document, naming each bad field by its path under `config`. */
@@ -82,6 +86,7 @@ export class AgentsRepo {
             draft: config,
             defaultInbound: input.defaultInbound ?? false,
             defaultOutbound: input.defaultOutbound ?? false,
+            runOnVapi: input.runOnVapi ?? false,
           })
           .returning({ id: agents.id });
         if (input.publish) await publishIn(tx as unknown as Db, workspaceId, row!.id, { userId });
@@ -154,6 +159,7 @@ export class AgentsRepo {
             ...(config ? { draft: config, draftUpdatedAt: new Date() } : {}),
             ...(patch.defaultInbound !== undefined ? { defaultInbound: patch.defaultInbound } : {}),
             ...(patch.defaultOutbound !== undefined ? { defaultOutbound: patch.defaultOutbound } : {}),
+            ...(patch.runOnVapi !== undefined ? { runOnVapi: patch.runOnVapi } : {}),
             updatedAt: new Date(),
           })
           .where(and(eq(agents.workspaceId, workspaceId), eq(agents.id, id)));
@@ -435,6 +441,7 @@ function toAgent(a: AgentRow, published: Record<string, unknown> | null): Agent 
     hasUnpublishedChanges: published === null || !jsonEqual(published, a.draft),
     defaultInbound: a.defaultInbound,
     defaultOutbound: a.defaultOutbound,
+    runOnVapi: a.runOnVapi,
     createdAt: a.createdAt,
     updatedAt: a.updatedAt,
   };

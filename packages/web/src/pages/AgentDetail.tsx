@@ -5,6 +5,7 @@ import { Alert, Badge, Loading, PageTitle, useLoad } from '../ui';
 import { AgentEditor } from './agent/AgentEditor';
 import { AgentTest } from './agent/AgentTest';
 import { AgentVersions } from './agent/AgentVersions';
+import { VapiSyncPanel } from './agent/VapiSyncPanel';
 import { type Agent, agentState } from './agent-types';
 
 export default function AgentDetail({ params }: { params: Record<string, string> }) {
@@ -23,6 +24,7 @@ export default function AgentDetail({ params }: { params: Record<string, string>
   return (
     <>
       <PageTitle actions={<Badge tone={s.tone}>{s.label}</Badge>}>{a.name}</PageTitle>
+      {a.runOnVapi ? <VapiSyncPanel agentId={a.id} version={a.currentVersion} /> : null}
       <div className="tabs" role="tablist" aria-label="Agent">
         {tabs.map(([k, label]) => (
           <button

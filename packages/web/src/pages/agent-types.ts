@@ -8,6 +8,8 @@ export interface Agent {
   hasUnpublishedChanges: boolean;
   defaultInbound: boolean;
   defaultOutbound: boolean;
+  /** Synced to a Vapi assistant; its state is at /agents/{id}/vapi. */
+  runOnVapi?: boolean;
   createdAt: string;
   updatedAt: string;
 }
