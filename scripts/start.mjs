@@ -4,9 +4,12 @@
 // package-lock.json) is compiled and bundled first (a few seconds), with a line saying so.
 // `--conditions=switchboard-dist` (package.json passes it) makes the workspace packages resolve
 // to their dist/ builds wherever they are imported outside the bundle.
+// Only the version check is imported statically: an import an older Node.js cannot link (a
+// newer built-in's export) would fail before the check could say what to install.
 import './require-node.mjs';
-import { enableCompileCache } from 'node:module';
-import { buildPackages, platformBundle, stalePackages } from './build.mjs';
+
+const { enableCompileCache } = await import('node:module');
+const { buildPackages, platformBundle, stalePackages } = await import('./build.mjs');
 
 const stale = stalePackages();
 if (stale.length > 0) {

@@ -4,10 +4,12 @@
 // file at a time (they drive sipp, baresip, Chromium and pocketsphinx in real time and must not
 // compete for the CPU). The files are listed here, not globbed by `--test`, so each phase sets its own concurrency.
 // Usage: npm test [-- path-filter ...]
+// Only the version check is imported statically (see scripts/start.mjs).
 import './require-node.mjs';
-import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+
+const { spawn } = await import('node:child_process');
+const { readdirSync, statSync } = await import('node:fs');
+const { join, relative } = await import('node:path');
 
 const root = new URL('..', import.meta.url).pathname;
 const filters = process.argv.slice(2);

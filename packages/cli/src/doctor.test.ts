@@ -83,6 +83,21 @@ test("doctor's Node.js minimum is package.json's engines.node", () => {
   assert.equal(engines.node, `>=${MIN_NODE.join('.')}`);
 });
 
+test('an entry point imports nothing statically but the version check, so an older Node.js can link it', () => {
+  // A static import of something only a newer Node.js has (a built-in's new export) fails at link
+  // time, before the check runs, with a SyntaxError instead of the line saying what to install.
+  for (const [entry, check] of [
+    ['scripts/start.mjs', './require-node.mjs'],
+    ['scripts/test.mjs', './require-node.mjs'],
+    ['bin/switchboard.js', '../scripts/require-node.mjs'],
+  ] as const) {
+    const statics = [
+      ...readFileSync(join(root, entry), 'utf8').matchAll(/^import\s[^(]*?['"]([^'"]+)['"];?$/gm),
+    ].map((m) => m[1]);
+    assert.deepEqual(statics, [check], `${entry} imports statically`);
+  }
+});
+
 test('every entry point refuses an older Node.js with what to install, before loading anything', () => {
   // Makes this runtime report an older version, as Node.js 20 would.
   const older = `data:text/javascript,Object.defineProperty(process,"versions",{value:{...process.versions,node:"${MIN_NODE[0] - 2}.20.2"}})`;
