@@ -187,25 +187,27 @@ for (const backend of testBackends())
       assert.equal((await api('POST', '/v1/calls/not-a-uuid/erase')).statusCode, 400);
     });
 
-    test('one process sweeps at a time: while another holds the sweep, a run does nothing', async (c) => {
-      const pool = t.store.database.pool;
-      if (!pool) return c.skip('PostgreSQL only: PGlite serves one process');
-      const other = await pool.connect();
-      try {
-        await other.query('begin');
-        await other.query('select pg_advisory_xact_lock($1)', [RETENTION_SWEEP_LOCK]);
-        const busy = await api('POST', '/v1/retention/run', { dryRun: false });
-        assert.deepEqual(busy.json(), {
-          dryRun: false,
-          ran: false,
-          recordings: 0,
-          transcripts: 0,
-          events: 0,
-        });
-        await other.query('commit');
-      } finally {
-        other.release();
-      }
-      assert.equal((await api('POST', '/v1/retention/run', { dryRun: true })).json().ran, true);
-    });
+    // Two processes share a database only on PostgreSQL (PGlite serves one process).
+    if (backend === 'postgres')
+      test('one process sweeps at a time: while another holds the sweep, a run does nothing', async () => {
+        const pool = t.store.database.pool;
+        assert.ok(pool, 'a PostgreSQL store has a pool');
+        const other = await pool.connect();
+        try {
+          await other.query('begin');
+          await other.query('select pg_advisory_xact_lock($1)', [RETENTION_SWEEP_LOCK]);
+          const busy = await api('POST', '/v1/retention/run', { dryRun: false });
+          assert.deepEqual(busy.json(), {
+            dryRun: false,
+            ran: false,
+            recordings: 0,
+            transcripts: 0,
+            events: 0,
+          });
+          await other.query('commit');
+        } finally {
+          other.release();
+        }
+        assert.equal((await api('POST', '/v1/retention/run', { dryRun: true })).json().ran, true);
+      });
   });
