@@ -34,7 +34,12 @@ import { reportTool } from './session-core.js';
 import { SessionEvents } from './session-events.js';
 import { StsPipeline } from './sts-pipeline.js';
 import { Transcript } from './transcript.js';
-import { sayUnavailable } from './unavailable-line.js';
+import {
+  MenuKeys,
+  sayUnavailable,
+  UNAVAILABLE_LINE_TIMEOUT_MS,
+  UNAVAILABLE_MENU_TIMEOUT_MS,
+} from './unavailable-line.js';
 import { defaultVadFactory, type VadFactory, VadTap } from './vad.js';
 import {
   agentSpeech,
@@ -45,11 +50,6 @@ import {
 
 /** Caller audio kept from the call's setup: enough for the onset of a word, not a backlog. */
 const SETUP_BACKLOG_KEEP_MS = 200;
-/** The unavailable line is short; a synthesiser that hangs must not hold the call open. */
-const UNAVAILABLE_LINE_TIMEOUT_MS = 10_000;
-/** With a keypad menu after the line: the whole menu, and the wait for each key. */
-const UNAVAILABLE_MENU_TIMEOUT_MS = 180_000;
-const MENU_KEY_WAIT_MS = 15_000;
 const APOLOGY = "I'm sorry, we're having technical difficulties. Please call again later.";
 const SORRY_REPEAT = "Sorry, I didn't catch that. Could you say it again?";
 
@@ -137,17 +137,12 @@ export class CallSession {
   #keypad: KeypadCollector | undefined;
   #controls: LiveControls | undefined;
   /** Keys for the keypad menu of a call whose providers could not start (see #sayUnavailable). */
-  #menuKeys: string[] | undefined;
-  #menuWaiter: ((digit: string | undefined) => void) | undefined;
+  #menuKeys: MenuKeys | undefined;
   readonly #onDtmf = (digit: string) => {
     this.#events.send('dtmf.received', { digit });
     if (this.#ended) return;
-    if (this.#menuKeys) {
-      if (this.#menuWaiter) this.#menuWaiter(digit);
-      else this.#menuKeys.push(digit);
-      return;
-    }
-    this.#keypad?.push(digit);
+    if (this.#menuKeys) this.#menuKeys.push(digit);
+    else this.#keypad?.push(digit);
   };
 
   constructor(opts: CallSessionOptions) {
@@ -322,7 +317,8 @@ export class CallSession {
     this.#events.send('call.answered', {});
     const { faq } = snapshot.config.knowledge;
     const withMenu = faq.length > 0 && snapshot.config.keypad.toModel;
-    if (withMenu) this.#menuKeys = [];
+    const menuKeys = withMenu ? new MenuKeys(this.timers) : undefined;
+    this.#menuKeys = menuKeys;
     const ctrl = new AbortController();
     const onEnd = () => ctrl.abort();
     this.#ctrl.signal.addEventListener('abort', onEnd, { once: true });
@@ -344,31 +340,13 @@ export class CallSession {
       format: leg.outputFormat,
       signal: ctrl.signal,
       logger: this.#logger,
-      ...(withMenu ? { menu: { items: faq, nextDigit: (signal) => this.#nextMenuKey(signal) } } : {}),
+      ...(menuKeys ? { menu: { items: faq, nextDigit: (signal) => menuKeys.next(signal) } } : {}),
       nowMs: () => this.#clock.now() - this.#startedAt,
       onSpoken: (text, startMs, endMs) => this.#transcript.add({ role: 'agent', text, startMs, endMs }),
     });
     cancel();
     this.#ctrl.signal.removeEventListener('abort', onEnd);
     this.#menuKeys = undefined;
-  }
-
-  /** The next key for the keypad menu: one pressed already, or the next within the wait. */
-  #nextMenuKey(signal: AbortSignal): Promise<string | undefined> {
-    const queued = this.#menuKeys?.shift();
-    if (queued !== undefined || signal.aborted) return Promise.resolve(queued);
-    return new Promise((resolve) => {
-      const done = (digit: string | undefined) => {
-        cancel();
-        signal.removeEventListener('abort', onAbort);
-        this.#menuWaiter = undefined;
-        resolve(digit);
-      };
-      const onAbort = () => done(undefined);
-      const cancel = this.timers.timeout(() => done(undefined), MENU_KEY_WAIT_MS);
-      signal.addEventListener('abort', onAbort, { once: true });
-      this.#menuWaiter = done;
-    });
   }
 
   /**

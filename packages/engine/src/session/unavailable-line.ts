@@ -2,7 +2,45 @@ import type { Logger } from '@switchboard/core';
 import type { AudioFormat } from '@switchboard/media';
 import type { ProviderFactory } from '../providers/provider-factory.js';
 import type { ProviderContext, TtsProvider } from '../providers/types.js';
+import type { TimerScope } from '../util/clock.js';
 import type { OutputPlayer } from './output-player.js';
+
+/** The unavailable line is short; a synthesiser that hangs must not hold the call open. */
+export const UNAVAILABLE_LINE_TIMEOUT_MS = 10_000;
+/** With a keypad menu after the line: the whole menu, and the wait for each key. */
+export const UNAVAILABLE_MENU_TIMEOUT_MS = 180_000;
+const MENU_KEY_WAIT_MS = 15_000;
+
+/** Keys pressed for the keypad menu: kept until asked for, or awaited up to the key wait. */
+export class MenuKeys {
+  readonly #queued: string[] = [];
+  #waiter: ((digit: string | undefined) => void) | undefined;
+
+  constructor(private readonly timers: TimerScope) {}
+
+  push(digit: string): void {
+    if (this.#waiter) this.#waiter(digit);
+    else this.#queued.push(digit);
+  }
+
+  /** The next key: one pressed already, or the next within the wait; undefined on timeout or abort. */
+  next(signal: AbortSignal): Promise<string | undefined> {
+    const queued = this.#queued.shift();
+    if (queued !== undefined || signal.aborted) return Promise.resolve(queued);
+    return new Promise((resolve) => {
+      const done = (digit: string | undefined) => {
+        cancel();
+        signal.removeEventListener('abort', onAbort);
+        this.#waiter = undefined;
+        resolve(digit);
+      };
+      const onAbort = () => done(undefined);
+      const cancel = this.timers.timeout(() => done(undefined), MENU_KEY_WAIT_MS);
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.#waiter = done;
+    });
+  }
+}
 
 export const UNAVAILABLE_LINE = 'Sorry, this line cannot take calls right now. Please try again later.';
 
