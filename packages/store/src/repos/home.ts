@@ -1,5 +1,19 @@
 import { notFound } from '@switchboard/core';
-import { and, asc, eq, inArray, isNotNull, like, lt, notInArray, or, sql } from 'drizzle-orm';
+import {
+  and,
+  asc,
+  eq,
+  getTableColumns,
+  inArray,
+  isNotNull,
+  like,
+  lt,
+  notInArray,
+  or,
+  type SQL,
+  sql,
+} from 'drizzle-orm';
+import type { PgTable } from 'drizzle-orm/pg-core';
 import type { Db } from '../database.js';
 import { withDbErrors } from '../errors.js';
 import {
@@ -52,6 +66,15 @@ function chunks<T>(items: readonly T[]): T[][] {
 }
 
 /** Home Assistant connections, registries, states and state history, per workspace. */
+/** An upsert's `set` taking these columns from the row it tried to insert (`excluded.<column>`). */
+function fromExcluded<T extends PgTable>(
+  table: T,
+  keys: readonly (keyof T['_']['columns'] & string)[],
+): Record<string, SQL> {
+  const columns = getTableColumns(table) as Record<string, { name: string }>;
+  return Object.fromEntries(keys.map((k) => [k, sql.raw(`excluded."${columns[k]?.name}"`)]));
+}
+
 export class HomeRepo {
   constructor(
     private readonly db: Db,
@@ -190,16 +213,18 @@ export class HomeRepo {
             .onConflictDoUpdate({
               target: [haDevices.workspaceId, haDevices.id],
               set: {
-                friendlyName: sql`excluded.friendly_name`,
-                name: sql`excluded.name`,
-                nameByUser: sql`excluded.name_by_user`,
-                manufacturer: sql`excluded.manufacturer`,
-                model: sql`excluded.model`,
-                swVersion: sql`excluded.sw_version`,
-                areaId: sql`excluded.area_id`,
-                viaDeviceId: sql`excluded.via_device_id`,
-                disabledBy: sql`excluded.disabled_by`,
-                raw: sql`excluded.raw`,
+                ...fromExcluded(haDevices, [
+                  'friendlyName',
+                  'name',
+                  'nameByUser',
+                  'manufacturer',
+                  'model',
+                  'swVersion',
+                  'areaId',
+                  'viaDeviceId',
+                  'disabledBy',
+                  'raw',
+                ]),
                 updatedAt: now,
               },
             });
@@ -244,19 +269,21 @@ export class HomeRepo {
             .onConflictDoUpdate({
               target: [haEntities.workspaceId, haEntities.entityId],
               set: {
-                registryId: sql`excluded.registry_id`,
-                uniqueId: sql`excluded.unique_id`,
-                platform: sql`excluded.platform`,
-                deviceId: sql`excluded.device_id`,
-                areaId: sql`excluded.area_id`,
-                name: sql`excluded.name`,
-                originalName: sql`excluded.original_name`,
+                ...fromExcluded(haEntities, [
+                  'registryId',
+                  'uniqueId',
+                  'platform',
+                  'deviceId',
+                  'areaId',
+                  'name',
+                  'originalName',
+                  'disabledBy',
+                  'hiddenBy',
+                  'entityCategory',
+                  'registry',
+                ]),
                 // The registry's name wins; without one, what the state calls it; else the derived name.
                 friendlyName: sql`coalesce(excluded.name, excluded.original_name, ${haEntities.attributes}->>'friendly_name', excluded.friendly_name)`,
-                disabledBy: sql`excluded.disabled_by`,
-                hiddenBy: sql`excluded.hidden_by`,
-                entityCategory: sql`excluded.entity_category`,
-                registry: sql`excluded.registry`,
                 updatedAt: now,
               },
             });
@@ -279,10 +306,7 @@ export class HomeRepo {
             .onConflictDoUpdate({
               target: [haServices.workspaceId, haServices.domain, haServices.service],
               set: {
-                name: sql`excluded.name`,
-                description: sql`excluded.description`,
-                fields: sql`excluded.fields`,
-                target: sql`excluded.target`,
+                ...fromExcluded(haServices, ['name', 'description', 'fields', 'target']),
                 updatedAt: now,
               },
             });
@@ -381,9 +405,7 @@ export class HomeRepo {
             .onConflictDoUpdate({
               target: [haEntities.workspaceId, haEntities.entityId],
               set: {
-                state: sql`excluded.state`,
-                attributes: sql`excluded.attributes`,
-                lastChanged: sql`excluded.last_changed`,
+                ...fromExcluded(haEntities, ['state', 'attributes', 'lastChanged']),
                 friendlyName: sql`coalesce(${haEntities.name}, ${haEntities.originalName}, excluded.attributes->>'friendly_name', ${haEntities.friendlyName})`,
                 updatedAt: now,
               },
