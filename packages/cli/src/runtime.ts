@@ -8,8 +8,15 @@ import {
   registerLocalProviders,
   registerStsProviders,
 } from '@switchboard/providers';
-import { CallRunner, TalkTokens } from '@switchboard/server';
+import {
+  CallRunner,
+  LocalNonces,
+  type RedisCallDirectory,
+  RedisNonces,
+  TalkTokens,
+} from '@switchboard/server';
 import type { Store } from '@switchboard/store';
+import type { Redis } from 'ioredis';
 
 export interface CallRuntime {
   /** `POST /v1/providers/{id}/test`: checks a provider's credentials against its service. */
@@ -21,6 +28,8 @@ export interface CallRuntime {
   providers: ProviderFactory;
   runner: CallRunner;
   tokens: TalkTokens;
+  /** Which process runs each live call, with `REDIS_URL`. */
+  directory?: RedisCallDirectory;
 }
 
 /**
@@ -36,6 +45,9 @@ export function createCallRuntime(opts: {
   outbound: OutboundGuard;
   /** Tools the platform offers every call beside the agent's own (the home tools). */
   platformTools?: ConstructorParameters<typeof CallRunner>[0]['platformTools'];
+  /** With `REDIS_URL`: talk-token nonces and the live-call directory are shared by every process. */
+  redis?: Redis;
+  directory?: RedisCallDirectory;
 }): CallRuntime {
   const { store, config, logger, outbound } = opts;
   const bus = new CallEventBus((err, event) =>
@@ -87,12 +99,18 @@ export function createCallRuntime(opts: {
     outbound,
     ...(opts.platformTools ? { platformTools: opts.platformTools } : {}),
     maxConcurrentCalls: config.MAX_CONCURRENT_CALLS,
+    ...(opts.directory ? { directory: opts.directory } : {}),
   });
   return {
     bus,
     providers,
     runner,
-    tokens: new TalkTokens(opts.internalToken),
+    tokens: new TalkTokens(
+      opts.internalToken,
+      undefined,
+      opts.redis ? new RedisNonces(opts.redis) : new LocalNonces(),
+    ),
     providerTester: createProviderTester(lookup, { timeoutMs: 8000, outbound }),
+    ...(opts.directory ? { directory: opts.directory } : {}),
   };
 }

@@ -12,6 +12,7 @@ import {
   createMetricsRegistry,
   dashboardPlugin,
   loadInternalToken,
+  RedisCallDirectory,
   registerPlatformMetrics,
   type SubsystemState,
   TalkTokens,
@@ -86,7 +87,7 @@ export async function start(
   const stops: (() => Promise<unknown> | unknown)[] = [() => store.close()];
   try {
     const boot = await bootstrap(store, config, logger);
-    const subsystems: (() => SubsystemState)[] = [];
+    const subsystems: (() => SubsystemState | Promise<SubsystemState>)[] = [];
     let redis: ReturnType<typeof connectRedis> | undefined;
     if (config.REDIS_URL) {
       redis = connectRedis(config.REDIS_URL, logger);
@@ -108,6 +109,15 @@ export async function start(
     const house = await startHome({ config, store, logger, workspaceId: boot.workspaceId });
     stops.push(() => house.stop());
     subsystems.push(house.health);
+    // With Redis every process knows which one runs a call, and control commands go straight to it.
+    const directory = redis
+      ? new RedisCallDirectory({
+          redis: redis.redis,
+          instanceId,
+          leaseMs: config.CALL_LEASE_TIMEOUT_MS,
+          logger: logger.child({ subsystem: 'call-directory' }),
+        })
+      : undefined;
     const calls = createCallRuntime({
       store,
       config,
@@ -115,7 +125,23 @@ export async function start(
       internalToken,
       outbound: outboundGuard,
       platformTools: homeToolsFor(store.home, house.home),
+      ...(redis && directory ? { redis: redis.redis, directory } : {}),
     });
+    if (directory) {
+      await directory.start();
+      // Runs after the drain, so commands reach the calls until they have ended.
+      stops.unshift(() => directory.stop(calls.runner.liveCallIds()));
+      subsystems.push(async () => {
+        const stats = await directory.stats().catch(() => undefined);
+        return stats
+          ? {
+              name: 'call directory',
+              state: 'up',
+              detail: `${stats.workers} worker(s) alive, ${stats.liveCalls} live call(s) across them`,
+            }
+          : { name: 'call directory', state: 'down', detail: 'Redis unreachable: control is broadcast' };
+      });
+    }
     const events = await startEvents({
       config,
       store,
@@ -134,6 +160,7 @@ export async function start(
       liveCallIds: () => calls.runner.liveCallIds(),
       intervalMs: config.CALL_HEARTBEAT_MS,
       logger,
+      ...(directory ? { directory } : {}),
     });
     heartbeat.start();
     stops.unshift(() => heartbeat.stop());
@@ -243,7 +270,7 @@ export async function start(
           (scope: FastifyInstance) =>
             webCallPlugin(scope, {
               logger,
-              verifyToken: (token) => calls.tokens.verify(token),
+              verifyToken: (token) => calls.tokens.redeem(token),
               startCall: async (leg, grant) => {
                 const started = await calls.runner.start(leg, {
                   route: { agentId: grant.agentId, workspaceId: grant.workspaceId },
@@ -329,7 +356,7 @@ export async function start(
     const loopback = ['127.0.0.1', 'localhost', '::1'].includes(config.HOST);
     const demoLink =
       talkLink && loopback
-        ? `${url}/talk/${talkLink}?token=${encodeURIComponent(new TalkTokens(internalToken, 24 * 3600_000).mint(talkLink, boot.workspaceId).token)}`
+        ? `${url}/talk/${talkLink}?token=${encodeURIComponent(new TalkTokens(internalToken, 24 * 3600_000).mint(talkLink, boot.workspaceId, Date.now(), { reusable: true }).token)}`
         : undefined;
     const sipAddress = sip?.server.address;
     if (options.banner !== false)

@@ -2,6 +2,7 @@ import type { CallEventBus, Config, Logger, ProviderTestCode } from '@switchboar
 import type { HomeAssistant, VapiSync } from '@switchboard/integrations';
 import type { Store } from '@switchboard/store';
 import type { Registry } from 'prom-client';
+import type { RedisCallDirectory } from './calls/call-directory.js';
 import type { CallRunner } from './calls/call-runner.js';
 import type { TalkTokens } from './calls/talk-token.js';
 
@@ -23,7 +24,7 @@ export interface AppDeps {
   /** Extra readiness checks (Redis, MQTT, SIP, queue…); each says its own state. */
   subsystems?: (() => Promise<SubsystemState> | SubsystemState)[];
   /** The call runtime; without it the app serves configuration only. */
-  calls?: { runner: CallRunner; tokens: TalkTokens; bus: CallEventBus };
+  calls?: { runner: CallRunner; tokens: TalkTokens; bus: CallEventBus; directory?: RedisCallDirectory };
   /** Checks a stored provider against its service; without it `POST /providers/{id}/test` is a 501. */
   providerTester?: (workspaceId: string, providerId: string) => Promise<ProviderTestOutcome>;
   /** Workspaces' Home Assistant connections; without it saving a connection is a 503. */

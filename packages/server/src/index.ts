@@ -1,6 +1,7 @@
 export * from './app.js';
 export * from './bootstrap.js';
 export * from './calls/call-data-retention.js';
+export * from './calls/call-directory.js';
 export * from './calls/call-heartbeat.js';
 export * from './calls/call-runner.js';
 export * from './calls/call-slots.js';

@@ -18,6 +18,19 @@ describe('talk tokens', () => {
     assert.equal(t.verify(`${payload}.`, 10_500), null);
     assert.equal(t.verify('garbage', 10_500), null);
   });
+
+  test('a token opens one call in this process; a reusable one any number until it expires', async () => {
+    const t = new TalkTokens('secret-a-0123456789012345', 60_000);
+    const { token } = t.mint('agent-1', 'ws-1');
+    assert.equal((await t.redeem(token))?.agentId, 'agent-1');
+    assert.equal(await t.redeem(token), null, 'already used');
+    assert.ok(t.verify(token), 'still well formed and unexpired');
+    const demo = t.mint('agent-1', 'ws-1', Date.now(), { reusable: true }).token;
+    assert.ok(await t.redeem(demo));
+    assert.ok(await t.redeem(demo));
+    const old = t.mint('agent-1', 'ws-1', Date.now() - 120_000, { reusable: true }).token;
+    assert.equal(await t.redeem(old), null, 'expired');
+  });
 });
 
 describe('test chat and talk-token routes', () => {

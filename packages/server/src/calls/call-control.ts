@@ -1,6 +1,7 @@
-import { conflict, type Logger } from '@switchboard/core';
+import { AppError, conflict, isAppError, type Logger } from '@switchboard/core';
 import type { CallSession, RecordingState } from '@switchboard/engine';
 import type { Call, Store } from '@switchboard/store';
+import type { RedisCallDirectory, RoutedCommand, RoutedReply } from './call-directory.js';
 import type { CallRunner } from './call-runner.js';
 
 /** Every process listens here; the one running the call carries the command out. */
@@ -25,9 +26,10 @@ export interface ControlOutcome {
   callId: string;
   action: ControlCommand['action'];
   /**
-   * `applied`: this process runs the call and carried the command out. `forwarded`: another
-   * process runs it and was sent the command. `cancelled`: an outbound call not answered yet was
-   * cancelled instead of hung up.
+   * `applied`: the process that runs the call carried the command out (this one, or the one Redis
+   * routed it to). `forwarded`: broadcast to every process without an answer (no Redis, or the
+   * owner did not answer in time). `cancelled`: an outbound call not answered yet was cancelled
+   * instead of hung up.
    */
   result: 'applied' | 'forwarded' | 'cancelled';
   /** The recording's state after a recording command that was applied here. */
@@ -41,12 +43,16 @@ export interface CallControlOptions {
   runner?: CallRunner;
   /** Cancels an outbound call that has no session yet (queued, or ringing). */
   cancelOutbound?: (workspaceId: string, callId: string) => Promise<unknown>;
+  /** With Redis: commands go to the one process that runs the call and its answer comes back. */
+  directory?: RedisCallDirectory;
 }
 
 /**
  * Hang-up, say, inject and recording commands for live calls, whichever process runs them. A call
  * running here is controlled directly, so a refusal (the call is not recorded, it is ending)
- * reaches the client; a call running elsewhere gets the command over NOTIFY.
+ * reaches the client. A call running elsewhere gets the command through the Redis call directory
+ * when there is one (routed to its owner, whose refusal also reaches the client), and over a
+ * PostgreSQL NOTIFY broadcast otherwise, or when the directory does not know the call.
  */
 export class CallControl {
   readonly #o: CallControlOptions;
@@ -60,6 +66,7 @@ export class CallControl {
     this.#unlisten = await this.#o.store.database.listen(CONTROL_CHANNEL, (payload) =>
       this.#received(payload),
     );
+    this.#o.directory?.serve((cmd) => this.#routed(cmd));
   }
 
   async stop(): Promise<void> {
@@ -81,8 +88,39 @@ export class CallControl {
       return { ...base, result: 'cancelled' };
     }
     if (!answered(call)) throw conflict(`the call has not been answered yet (${call.status})`);
+    const routed = await this.#route({ callId, workspaceId, command });
+    if (routed) return { ...base, ...routed };
     await this.#o.store.database.notify(CONTROL_CHANNEL, JSON.stringify({ callId, workspaceId, command }));
     return { ...base, result: 'forwarded' };
+  }
+
+  /** Sends the command to the call's owner through the directory; undefined = broadcast instead. */
+  async #route(cmd: RoutedCommand): Promise<Pick<ControlOutcome, 'result' | 'recording'> | undefined> {
+    const directory = this.#o.directory;
+    if (!directory) return undefined;
+    const owner = await directory.ownerOf(cmd.callId).catch((e: unknown) => {
+      this.#o.logger.warn({ err: (e as Error).message }, 'call directory unreachable; broadcasting');
+      return undefined;
+    });
+    if (!owner || owner === directory.instanceId) return undefined;
+    const answer = await directory.send(owner, cmd);
+    if (answer === 'gone') return undefined;
+    if (answer === 'timeout') return { result: 'forwarded' };
+    if (!answer.ok) throw new AppError(answer.code, answer.message);
+    return { result: 'applied', ...(answer.recording ? { recording: answer.recording } : {}) };
+  }
+
+  /** A command the directory routed here, for a call this process should be running. */
+  async #routed({ callId, workspaceId, command }: RoutedCommand): Promise<RoutedReply> {
+    const session = this.#o.runner?.session(callId, workspaceId);
+    if (!session) return { ok: false, code: 'conflict', message: 'call already ended' };
+    try {
+      return { ok: true, ...(await applyTo(session, command)) };
+    } catch (e) {
+      return isAppError(e)
+        ? { ok: false, code: e.code, message: e.message }
+        : { ok: false, code: 'internal', message: 'the command failed' };
+    }
   }
 
   #received(payload: string): void {

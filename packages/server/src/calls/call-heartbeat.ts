@@ -1,5 +1,6 @@
 import type { Logger } from '@switchboard/core';
 import type { Store } from '@switchboard/store';
+import type { RedisCallDirectory } from './call-directory.js';
 
 export interface CallHeartbeatOptions {
   store: Store;
@@ -9,6 +10,8 @@ export interface CallHeartbeatOptions {
   liveCallIds: () => string[];
   intervalMs: number;
   logger: Logger;
+  /** Refreshed on the same beat: this process and its calls in the Redis call directory. */
+  directory?: Pick<RedisCallDirectory, 'heartbeat'>;
 }
 
 /**
@@ -28,7 +31,11 @@ export class CallHeartbeat {
 
   /** Refreshes the heartbeat of every live call now. */
   async beat(): Promise<void> {
-    await this.#o.store.calls.heartbeat(this.#o.instanceId, this.#o.liveCallIds());
+    const ids = this.#o.liveCallIds();
+    await Promise.all([
+      this.#o.store.calls.heartbeat(this.#o.instanceId, ids),
+      this.#o.directory?.heartbeat(ids),
+    ]);
   }
 
   start(): void {

@@ -19,6 +19,7 @@ import {
   type VadFactory,
 } from '@switchboard/engine';
 import { applyCallOverrides, type ResolvedAgent, type Route, type Store } from '@switchboard/store';
+import type { RedisCallDirectory } from './call-directory.js';
 import { type CallRefusal, type CallSlot, CallSlots } from './call-slots.js';
 import { knowledgeSource } from './knowledge-source.js';
 
@@ -38,6 +39,8 @@ export interface CallRunnerOptions {
   platformTools?: (ctx: { workspaceId: string; callId: string; config: AgentConfig }) => BuiltinTool[];
   /** `MAX_CONCURRENT_CALLS`: inbound calls beyond it are refused; 0 or unset = no cap. */
   maxConcurrentCalls?: number;
+  /** Told when a call starts and ends here, so other processes know who runs it (Redis). */
+  directory?: Pick<RedisCallDirectory, 'claim' | 'release'>;
 }
 
 /** A new call turned away before it started: the process is full or shutting down. */
@@ -236,8 +239,10 @@ export class CallRunner {
         slot.release();
         this.#live.delete(callId);
         this.#configs.delete(callId);
+        this.#o.directory?.release(callId);
       });
     this.#live.set(callId, { session, workspaceId: agent.workspaceId, done });
+    this.#o.directory?.claim(callId);
     done.catch((err: unknown) => log.error({ err }, 'call session failed'));
     return { callId, agent: overrides.snapshot as ResolvedAgent, done };
   }

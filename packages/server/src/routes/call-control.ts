@@ -46,6 +46,7 @@ export const callControlRoutes =
       store,
       logger,
       ...(deps.calls ? { runner: deps.calls.runner } : {}),
+      ...(deps.calls?.directory ? { directory: deps.calls.directory } : {}),
       cancelOutbound: (workspaceId, callId) => outbound.cancel(workspaceId, callId),
     });
     await control.start();

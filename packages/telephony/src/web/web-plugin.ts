@@ -10,8 +10,11 @@ export interface TalkGrant {
 }
 
 export interface WebCallPluginOptions {
-  /** Checks a short-lived talk token minted by the API; null when invalid or expired. */
-  verifyToken(token: string): TalkGrant | null;
+  /**
+   * Checks a short-lived talk token minted by the API and spends it (one call per token); null
+   * when invalid, expired or already used.
+   */
+  verifyToken(token: string): Promise<TalkGrant | null> | TalkGrant | null;
   /** Starts the call on the engine; resolves with the platform's call id once it is running. */
   startCall(leg: WebCallLeg, grant: TalkGrant): Promise<{ callId: string }>;
   /** Call events of one call, for the page's live transcript. Returns the unsubscribe function. */
@@ -44,30 +47,50 @@ export async function webCallPlugin(app: FastifyInstance, opts: WebCallPluginOpt
     async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(worklet),
   );
 
-  app.get('/talk/ws', { websocket: true, config: publicRoute, schema: { hide: true } }, (socket, req) => {
-    const token = (req.query as { token?: string }).token ?? '';
-    const grant = opts.verifyToken(token);
-    if (!grant) {
-      socket.send(JSON.stringify({ type: 'error', message: 'talk token is missing, invalid or expired' }));
-      socket.close(4401, 'unauthorized');
-      return;
-    }
-    const log = opts.logger.child({ connector: 'web', agentId: grant.agentId });
-    const leg = new WebCallLeg(`web-${req.id}`, 'browser', grant.agentId, socket, log);
-    let unsubscribe = () => {};
-    socket.on('close', () => unsubscribe());
-    opts.startCall(leg, grant).then(
-      ({ callId }) => {
-        leg.send({ type: 'call', callId });
-        unsubscribe = opts.subscribe(callId, (event) => forward(leg, event));
-      },
-      (err: unknown) => {
-        log.warn({ err: err instanceof Error ? err.message : String(err) }, 'browser call could not start');
-        leg.send({ type: 'error', message: 'the agent could not take the call' });
-        socket.close(1011, 'call failed');
-      },
-    );
-  });
+  app.get(
+    '/talk/ws',
+    { websocket: true, config: publicRoute, schema: { hide: true } },
+    async (socket, req) => {
+      const token = (req.query as { token?: string }).token ?? '';
+      // Held while the token is checked (a Redis round trip with several processes), so audio the
+      // page sends at once waits in the socket instead of arriving before the call has a listener.
+      socket.pause();
+      const grant = await Promise.resolve(opts.verifyToken(token)).catch((err: unknown) => {
+        opts.logger.warn(
+          { err: err instanceof Error ? err.message : String(err) },
+          'talk token check failed',
+        );
+        return null;
+      });
+      if (!grant) {
+        socket.resume();
+        socket.send(
+          JSON.stringify({
+            type: 'error',
+            message: 'talk token is missing, invalid, expired or already used',
+          }),
+        );
+        socket.close(4401, 'unauthorized');
+        return;
+      }
+      const log = opts.logger.child({ connector: 'web', agentId: grant.agentId });
+      const leg = new WebCallLeg(`web-${req.id}`, 'browser', grant.agentId, socket, log);
+      socket.resume();
+      let unsubscribe = () => {};
+      socket.on('close', () => unsubscribe());
+      opts.startCall(leg, grant).then(
+        ({ callId }) => {
+          leg.send({ type: 'call', callId });
+          unsubscribe = opts.subscribe(callId, (event) => forward(leg, event));
+        },
+        (err: unknown) => {
+          log.warn({ err: err instanceof Error ? err.message : String(err) }, 'browser call could not start');
+          leg.send({ type: 'error', message: 'the agent could not take the call' });
+          socket.close(1011, 'call failed');
+        },
+      );
+    },
+  );
 }
 
 function forward(leg: WebCallLeg, event: CallEvent): void {

@@ -1,0 +1,207 @@
+import { randomUUID } from 'node:crypto';
+import type { ErrorCode, Logger } from '@switchboard/core';
+import type { RecordingState } from '@switchboard/engine';
+import type { Redis } from 'ioredis';
+import type { ControlCommand } from './call-control.js';
+
+/** A control command sent to the process that runs the call. */
+export interface RoutedCommand {
+  callId: string;
+  workspaceId: string;
+  command: ControlCommand;
+}
+
+/** What the process running the call answered. */
+export type RoutedReply =
+  | { ok: true; recording?: RecordingState }
+  | { ok: false; code: ErrorCode; message: string };
+
+/** `gone`: no process listens on the owner's channel; `timeout`: sent, but no answer in time. */
+export type SendResult = RoutedReply | 'gone' | 'timeout';
+
+export interface CallDirectoryStats {
+  /** Processes whose heartbeat is current. */
+  workers: number;
+  /** Live calls registered by all processes (a dead process's calls until they are swept). */
+  liveCalls: number;
+}
+
+interface Envelope {
+  /** Request id. */
+  id: string;
+  /** Instance id to answer to (requests only). */
+  from?: string;
+  request?: RoutedCommand;
+  reply?: RoutedReply;
+}
+
+const CALLS_KEY = 'switchboard:calls:owner';
+const WORKERS_KEY = 'switchboard:workers';
+const channelOf = (instanceId: string) => `switchboard:worker:${instanceId}`;
+
+export interface RedisCallDirectoryOptions {
+  redis: Redis;
+  /** This process's instance id (the owner written on its calls' rows too). */
+  instanceId: string;
+  /** A process whose heartbeat is older than this is taken for dead (`CALL_LEASE_TIMEOUT_MS`). */
+  leaseMs: number;
+  logger: Logger;
+  /** How long `send` waits for the owner's answer. */
+  replyTimeoutMs?: number;
+}
+
+/**
+ * Which process runs each live call, shared through Redis, and a channel per process so a
+ * control command reaches the one process that runs the call instead of every process.
+ *
+ * - `switchboard:calls:owner` is a hash of call id → instance id. A process adds a call when it
+ *   starts and removes it when it ends; each heartbeat writes all its live calls again in one
+ *   command, so a Redis that restarted empty (it keeps nothing on disk here) is whole again after
+ *   one heartbeat.
+ * - `switchboard:workers` is a sorted set of instance ids scored by when their heartbeat expires.
+ *   An owner whose score has passed is dead: its entries are dropped when found, and its calls are
+ *   ended as lost by the PostgreSQL sweep, which stays the source of truth for call rows.
+ * - Each process subscribes to `switchboard:worker:<instanceId>` for commands and for answers to
+ *   the commands it sent. `PUBLISH` says how many subscribers received a message, so a command to
+ *   a process that is gone is known at once instead of after a timeout.
+ *
+ * Per call it costs one write at the start and one at the end; nothing on the media path.
+ */
+export class RedisCallDirectory {
+  readonly #o: Required<RedisCallDirectoryOptions>;
+  #subscriber: Redis | undefined;
+  #handler: ((cmd: RoutedCommand) => Promise<RoutedReply>) | undefined;
+  readonly #waiting = new Map<string, (reply: RoutedReply) => void>();
+
+  constructor(options: RedisCallDirectoryOptions) {
+    this.#o = { replyTimeoutMs: 3_000, ...options };
+  }
+
+  get instanceId(): string {
+    return this.#o.instanceId;
+  }
+
+  /** Subscribes to this process's channel and announces it as a live worker. */
+  async start(): Promise<void> {
+    const sub = this.#o.redis.duplicate();
+    this.#subscriber = sub;
+    sub.on('message', (_channel: string, message: string) => this.#received(message));
+    sub.on('error', () => {}); // the main connection reports Redis's state
+    await sub.subscribe(channelOf(this.#o.instanceId));
+    await this.heartbeat([]);
+  }
+
+  /** Stops answering and removes this process and its calls from the directory. */
+  async stop(ownCalls: string[] = []): Promise<void> {
+    const sub = this.#subscriber;
+    this.#subscriber = undefined;
+    for (const resolve of this.#waiting.values())
+      resolve({ ok: false, code: 'unavailable', message: 'shutting down' });
+    this.#waiting.clear();
+    await sub?.quit().catch(() => sub.disconnect());
+    const m = this.#o.redis.multi().zrem(WORKERS_KEY, this.#o.instanceId);
+    if (ownCalls.length > 0) m.hdel(CALLS_KEY, ...ownCalls);
+    await m.exec().catch(() => {});
+  }
+
+  /** Carries out commands routed to this process (the call control of this process). */
+  serve(handler: (cmd: RoutedCommand) => Promise<RoutedReply>): void {
+    this.#handler = handler;
+  }
+
+  /** This process runs `callId` from now on. Never throws: Redis trouble is logged, not fatal to a call. */
+  claim(callId: string): void {
+    this.#o.redis.hset(CALLS_KEY, callId, this.#o.instanceId).catch((e: unknown) => this.#warn('claim', e));
+  }
+
+  /** The call ended here. */
+  release(callId: string): void {
+    this.#o.redis.hdel(CALLS_KEY, callId).catch((e: unknown) => this.#warn('release', e));
+  }
+
+  /**
+   * Marks this process alive until now + lease, rewrites its live calls, and forgets workers whose
+   * lease passed (their calls' entries go when someone looks them up).
+   */
+  async heartbeat(liveCallIds: string[]): Promise<void> {
+    const now = Date.now();
+    const m = this.#o.redis
+      .multi()
+      .zadd(WORKERS_KEY, now + this.#o.leaseMs, this.#o.instanceId)
+      .zremrangebyscore(WORKERS_KEY, '-inf', now - this.#o.leaseMs);
+    if (liveCallIds.length > 0) {
+      m.hset(CALLS_KEY, Object.fromEntries(liveCallIds.map((id) => [id, this.#o.instanceId])));
+    }
+    await m.exec();
+  }
+
+  /** The live process that runs `callId`, or undefined (no entry, or its owner is dead). */
+  async ownerOf(callId: string): Promise<string | undefined> {
+    const owner = await this.#o.redis.hget(CALLS_KEY, callId);
+    if (!owner) return undefined;
+    const expires = await this.#o.redis.zscore(WORKERS_KEY, owner);
+    if (expires !== null && Number(expires) > Date.now()) return owner;
+    await this.#o.redis.hdel(CALLS_KEY, callId).catch(() => {});
+    return undefined;
+  }
+
+  /** Sends `cmd` to `owner` and waits for its answer. */
+  async send(owner: string, cmd: RoutedCommand): Promise<SendResult> {
+    const id = randomUUID();
+    const answered = new Promise<RoutedReply | 'timeout'>((resolve) => {
+      const timer = setTimeout(() => {
+        this.#waiting.delete(id);
+        resolve('timeout');
+      }, this.#o.replyTimeoutMs);
+      this.#waiting.set(id, (reply) => {
+        clearTimeout(timer);
+        this.#waiting.delete(id);
+        resolve(reply);
+      });
+    });
+    const envelope: Envelope = { id, from: this.#o.instanceId, request: cmd };
+    const receivers = await this.#o.redis.publish(channelOf(owner), JSON.stringify(envelope));
+    if (receivers === 0) {
+      this.#waiting.get(id)?.({ ok: false, code: 'unavailable', message: 'gone' });
+      await answered;
+      return 'gone';
+    }
+    return answered;
+  }
+
+  /** Workers alive and calls registered across every process, for readiness and metrics. */
+  async stats(): Promise<CallDirectoryStats> {
+    const [workers, liveCalls] = await Promise.all([
+      this.#o.redis.zcount(WORKERS_KEY, Date.now(), '+inf'),
+      this.#o.redis.hlen(CALLS_KEY),
+    ]);
+    return { workers, liveCalls };
+  }
+
+  #received(message: string): void {
+    let env: Envelope;
+    try {
+      env = JSON.parse(message) as Envelope;
+    } catch {
+      return;
+    }
+    if (typeof env.id !== 'string') return;
+    if (env.reply) {
+      this.#waiting.get(env.id)?.(env.reply);
+      return;
+    }
+    const { request, from } = env;
+    if (!request || typeof from !== 'string' || !this.#handler) return;
+    this.#handler(request)
+      .catch((e: unknown): RoutedReply => ({ ok: false, code: 'internal', message: String(e) }))
+      .then((reply) => {
+        const answer: Envelope = { id: env.id, reply };
+        return this.#o.redis.publish(channelOf(from), JSON.stringify(answer));
+      })
+      .catch((e: unknown) => this.#warn('reply', e));
+  }
+
+  #warn(what: string, e: unknown): void {
+    this.#o.logger.warn({ err: e instanceof Error ? e.message : String(e) }, `call directory ${what} failed`);
+  }
+}
