@@ -116,7 +116,10 @@ describe('live calls shared through Redis', {
     // Its heartbeat lapses (the process died without stopping).
     await new Promise((r) => setTimeout(r, 80));
     assert.equal(await live.ownerOf(callId), undefined);
-    assert.equal(await rawOwner(callId), null, 'the stale entry is dropped when found');
+    assert.equal(await rawOwner(callId), dead.instanceId, 'still listed until a heartbeat prunes it');
+    await live.heartbeat([]);
+    assert.equal(await rawOwner(callId), null, "a live process's heartbeat removed the dead one's calls");
+    assert.equal(await clients[0]!.zscore('switchboard:workers', dead.instanceId), null);
 
     const gone = directory(`gone-${randomUUID()}`);
     await gone.start();

@@ -37,7 +37,27 @@ interface Envelope {
 
 const CALLS_KEY = 'switchboard:calls:owner';
 const WORKERS_KEY = 'switchboard:workers';
-const channelOf = (instanceId: string) => `switchboard:worker:${instanceId}`;
+const WORKER_PREFIX = 'switchboard:worker:';
+const channelOf = (instanceId: string) => `${WORKER_PREFIX}${instanceId}`;
+const callsOf = (instanceId: string) => `${WORKER_PREFIX}${instanceId}:calls`;
+
+/**
+ * Forgets workers whose lease has passed, with their calls: one round trip, atomic, run by every
+ * heartbeat (idempotent when several processes run it at once). It names keys it computes, so it
+ * needs a single Redis (or one hash slot), not Redis Cluster.
+ */
+const PRUNE_DEAD = `
+local dead = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
+for _, id in ipairs(dead) do
+  local set = ARGV[2] .. id .. ':calls'
+  local calls = redis.call('SMEMBERS', set)
+  for i = 1, #calls, 500 do
+    redis.call('HDEL', KEYS[2], unpack(calls, i, math.min(i + 499, #calls)))
+  end
+  redis.call('DEL', set)
+  redis.call('ZREM', KEYS[1], id)
+end
+return #dead`;
 
 export interface RedisCallDirectoryOptions {
   redis: Redis;
@@ -54,13 +74,14 @@ export interface RedisCallDirectoryOptions {
  * Which process runs each live call, shared through Redis, and a channel per process so a
  * control command reaches the one process that runs the call instead of every process.
  *
- * - `switchboard:calls:owner` is a hash of call id → instance id. A process adds a call when it
- *   starts and removes it when it ends; each heartbeat writes all its live calls again in one
- *   command, so a Redis that restarted empty (it keeps nothing on disk here) is whole again after
- *   one heartbeat.
+ * - `switchboard:calls:owner` is a hash of call id → instance id, and
+ *   `switchboard:worker:<instanceId>:calls` the set of each process's calls. A process adds a call
+ *   when it starts and removes it when it ends; each heartbeat writes all its live calls again, so
+ *   a Redis that restarted empty (it may keep nothing on disk) is whole again after one heartbeat.
  * - `switchboard:workers` is a sorted set of instance ids scored by when their heartbeat expires.
- *   An owner whose score has passed is dead: its entries are dropped when found, and its calls are
- *   ended as lost by the PostgreSQL sweep, which stays the source of truth for call rows.
+ *   An owner whose score has passed is dead: it is never routed to, and the next heartbeat of any
+ *   process removes it with its calls. Those calls' rows are ended as lost by the PostgreSQL
+ *   sweep, which stays the source of truth for call rows.
  * - Each process subscribes to `switchboard:worker:<instanceId>` for commands and for answers to
  *   the commands it sent. `PUBLISH` says how many subscribers received a message, so a command to
  *   a process that is gone is known at once instead of after a timeout.
@@ -99,7 +120,7 @@ export class RedisCallDirectory {
       resolve({ ok: false, code: 'unavailable', message: 'shutting down' });
     this.#waiting.clear();
     await sub?.quit().catch(() => sub.disconnect());
-    const m = this.#o.redis.multi().zrem(WORKERS_KEY, this.#o.instanceId);
+    const m = this.#o.redis.multi().zrem(WORKERS_KEY, this.#o.instanceId).del(callsOf(this.#o.instanceId));
     if (ownCalls.length > 0) m.hdel(CALLS_KEY, ...ownCalls);
     await m.exec().catch(() => {});
   }
@@ -111,26 +132,37 @@ export class RedisCallDirectory {
 
   /** This process runs `callId` from now on. Never throws: Redis trouble is logged, not fatal to a call. */
   claim(callId: string): void {
-    this.#o.redis.hset(CALLS_KEY, callId, this.#o.instanceId).catch((e: unknown) => this.#warn('claim', e));
+    this.#o.redis
+      .multi()
+      .hset(CALLS_KEY, callId, this.#o.instanceId)
+      .sadd(callsOf(this.#o.instanceId), callId)
+      .exec()
+      .catch((e: unknown) => this.#warn('claim', e));
   }
 
   /** The call ended here. */
   release(callId: string): void {
-    this.#o.redis.hdel(CALLS_KEY, callId).catch((e: unknown) => this.#warn('release', e));
+    this.#o.redis
+      .multi()
+      .hdel(CALLS_KEY, callId)
+      .srem(callsOf(this.#o.instanceId), callId)
+      .exec()
+      .catch((e: unknown) => this.#warn('release', e));
   }
 
   /**
    * Marks this process alive until now + lease, rewrites its live calls, and forgets workers whose
-   * lease passed (their calls' entries go when someone looks them up).
+   * lease passed together with their calls.
    */
   async heartbeat(liveCallIds: string[]): Promise<void> {
     const now = Date.now();
     const m = this.#o.redis
       .multi()
-      .zadd(WORKERS_KEY, now + this.#o.leaseMs, this.#o.instanceId)
-      .zremrangebyscore(WORKERS_KEY, '-inf', now - this.#o.leaseMs);
+      .eval(PRUNE_DEAD, 2, WORKERS_KEY, CALLS_KEY, now, WORKER_PREFIX)
+      .zadd(WORKERS_KEY, now + this.#o.leaseMs, this.#o.instanceId);
     if (liveCallIds.length > 0) {
       m.hset(CALLS_KEY, Object.fromEntries(liveCallIds.map((id) => [id, this.#o.instanceId])));
+      m.sadd(callsOf(this.#o.instanceId), ...liveCallIds);
     }
     await m.exec();
   }
@@ -140,9 +172,7 @@ export class RedisCallDirectory {
     const owner = await this.#o.redis.hget(CALLS_KEY, callId);
     if (!owner) return undefined;
     const expires = await this.#o.redis.zscore(WORKERS_KEY, owner);
-    if (expires !== null && Number(expires) > Date.now()) return owner;
-    await this.#o.redis.hdel(CALLS_KEY, callId).catch(() => {});
-    return undefined;
+    return expires !== null && Number(expires) > Date.now() ? owner : undefined;
   }
 
   /** Sends `cmd` to `owner` and waits for its answer. */
