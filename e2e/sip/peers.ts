@@ -15,6 +15,7 @@ import { findBinary } from '@switchboard/providers';
 const APT_PACKAGES: Record<string, string> = {
   sipp: 'sip-tester',
   baresip: 'baresip',
+  kamailio: 'kamailio',
   flite: 'flite',
   sox: 'sox',
   pocketsphinx_continuous: 'pocketsphinx pocketsphinx-en-us',
@@ -220,7 +221,13 @@ export function sippCaller(o: {
   mediaPort?: string;
   during?: string;
   byeTimeoutMs?: number;
+  /** Through a proxy that records the route: the ACK follows the answer's Record-Route set. */
+  proxied?: boolean;
 }): string {
+  const ack = o.proxied
+    ? `ACK [next_url] SIP/2.0
+[routes]`
+    : `ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0`;
   return `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="${o.name}">
   <send retrans="500"><![CDATA[
@@ -240,9 +247,9 @@ ${sippPcmuSdp(o.mediaPort ?? '[media_port]')}
   <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
   <recv response="183" optional="true"/>
-  <recv response="200" rtd="true"/>
+  <recv response="200" rtd="true"${o.proxied ? ' rrs="true"' : ''}/>
   <send><![CDATA[
-ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+${ack}
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
 From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
 To: <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
