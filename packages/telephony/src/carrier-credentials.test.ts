@@ -90,6 +90,7 @@ describe('carrier credential checks against the carriers’ REST APIs', () => {
       ],
       [`Twilio:${SID}`, TOKEN, 'name', 'twilio: the name must be twilio:<AccountSid> in lowercase'],
       [`twilio:${SID}`, '   ', 'value', 'twilio: the secret must be the auth token'],
+      [`twilio:${SID}`, `${TOKEN}\n`, 'value', 'twilio: the auth token has spaces or line breaks around it'],
     ];
     for (const [name, secret, field, message] of cases) {
       const r = await run(name, secret);
@@ -156,12 +157,14 @@ describe('carrier credential checks against the carriers’ REST APIs', () => {
         'telnyx: the secret must be JSON: {"apiKey":"…","publicKey":"…","connectionId":"…"}',
       ],
       ['[1]', 'value', 'telnyx: the secret must be JSON: {"apiKey":"…","publicKey":"…","connectionId":"…"}'],
-      [telnyx({ apiKey: '' }), 'value.apiKey', 'telnyx: apiKey is missing (a non-empty string)'],
+      [telnyx({ apiKey: '' }), 'value.apiKey', 'telnyx: apiKey must be a non-empty string'],
+      [telnyx({ publicKey: undefined }), 'value.publicKey', 'telnyx: publicKey is missing'],
       [
-        telnyx({ connectionId: 42 }),
-        'value.connectionId',
-        'telnyx: connectionId is missing (a non-empty string)',
+        telnyx({ apiKey: ` ${API_KEY}` }),
+        'value.apiKey',
+        'telnyx: apiKey has spaces or line breaks around it',
       ],
+      [telnyx({ connectionId: 42 }), 'value.connectionId', 'telnyx: connectionId must be a non-empty string'],
       [
         telnyx({ publicKey: Buffer.alloc(31, 1).toString('base64') }),
         'value.publicKey',

@@ -82,7 +82,14 @@ function parse(carrier: CheckedCarrier, name: string, secret: string): Parsed | 
       `the name must be ${prefix}<${carrier === 'twilio' ? 'AccountSid' : 'AuthId'}> in lowercase`,
     );
   }
-  const token = secret.trim();
+  // The secret is checked exactly as it will be stored and used: a pasted line break would pass a
+  // trimmed check and then fail every call.
+  const token = secret;
+  const tokenProblem = !token.trim()
+    ? 'the secret must be the auth token'
+    : token !== token.trim()
+      ? 'the auth token has spaces or line breaks around it'
+      : null;
   if (carrier === 'twilio') {
     if (!TWILIO_SID.test(id)) {
       return malformed(
@@ -94,7 +101,7 @@ function parse(carrier: CheckedCarrier, name: string, secret: string): Parsed | 
           : 'the name must be twilio:<AccountSid>',
       );
     }
-    if (!token) return malformed(carrier, 'secret', 'value', 'the secret must be the auth token');
+    if (tokenProblem) return malformed(carrier, 'secret', 'value', tokenProblem);
     return { carrier, accountSid: id, authToken: token };
   }
   if (!PLIVO_AUTH_ID.test(id)) {
@@ -105,7 +112,7 @@ function parse(carrier: CheckedCarrier, name: string, secret: string): Parsed | 
       id ? `"${id}" is not an Auth ID (letters and digits, e.g. MA…)` : 'the name must be plivo:<AuthId>',
     );
   }
-  if (!token) return malformed(carrier, 'secret', 'value', 'the secret must be the auth token');
+  if (tokenProblem) return malformed(carrier, 'secret', 'value', tokenProblem);
   return { carrier, authId: id, authToken: token };
 }
 
@@ -129,12 +136,18 @@ function parseTelnyx(name: string, secret: string): Parsed | Fail {
   for (const field of ['apiKey', 'publicKey', 'connectionId'] as const) {
     const f = v[field];
     if (typeof f !== 'string' || !f.trim()) {
-      return malformed('telnyx', field, `value.${field}`, `${field} is missing (a non-empty string)`);
+      const what = f === undefined || f === null ? 'is missing' : 'must be a non-empty string';
+      return malformed('telnyx', field, `value.${field}`, `${field} ${what}`);
+    }
+    if (f !== f.trim()) {
+      return malformed('telnyx', field, `value.${field}`, `${field} has spaces or line breaks around it`);
     }
   }
-  const [apiKey, publicKey, connectionId] = [v.apiKey, v.publicKey, v.connectionId].map((x) =>
-    String(x).trim(),
-  ) as [string, string, string];
+  const [apiKey, publicKey, connectionId] = [v.apiKey, v.publicKey, v.connectionId] as [
+    string,
+    string,
+    string,
+  ];
   if (!isEd25519PublicKey(publicKey)) {
     return malformed(
       'telnyx',

@@ -112,7 +112,7 @@ describe('carrier credentials are checked against the carrier when saved', () =>
         'telnyx',
         telnyx({ connectionId: undefined }),
         'body.value.connectionId',
-        'telnyx: connectionId is missing (a non-empty string)',
+        'telnyx: connectionId is missing',
       ],
       [
         'telnyx',
