@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { findBinary } from '@switchboard/providers';
+import { FakeRestServer } from '@switchboard/telephony';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { freeTcpPort, type SpawnedPlatform, spawnPlatform, until } from '../platform/spawned-platform.js';
 import { needBinaries } from '../sip/peers.js';
@@ -27,6 +28,8 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 const ART = join(ROOT, 'test-artifacts', 'dashboard');
 const OWNER = { email: 'owner@bayviewdental.com', password: 'correct horse battery staple' };
 const VIEWER = { email: 'viewer@bayviewdental.com', password: 'a viewer password 42' };
+/** The Twilio account the local Twilio REST API knows. */
+const TWILIO = { sid: 'AC5d1e9c4b7a3f2e6d8c0b1a29384756ab', token: 'b2c4d6e8f0a1b3c5d7e9f1a3b5c7d9e1' };
 /** Chromium logs every 4xx answer to fetch as a console error; the API's expected refusals are not page errors. */
 const HTTP_STATUS_LOG = /^Failed to load resource: the server responded with a status of 4\d\d/;
 
@@ -44,6 +47,7 @@ describe('the dashboard in Chromium', {
   const hookHits: number[] = [];
   let hook: http.Server;
   let hookPort = 0;
+  let twilioApi: FakeRestServer;
 
   const shot = async (name: string) => {
     await page.screenshot({
@@ -74,9 +78,17 @@ describe('the dashboard in Chromium', {
     });
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
     hookPort = (hook.address() as { port: number }).port;
+    twilioApi = await FakeRestServer.start();
+    twilioApi.accounts = { twilio: { [TWILIO.sid]: { authToken: TWILIO.token } } };
+    cleanups.push(() => void twilioApi.close());
     const port = await freeTcpPort();
     platform = await spawnPlatform(
-      { PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, DATA_DIR: join(dir, 'data') },
+      {
+        PORT: String(port),
+        PUBLIC_URL: `http://127.0.0.1:${port}`,
+        DATA_DIR: join(dir, 'data'),
+        TWILIO_API_URL: twilioApi.url,
+      },
       (fn) => cleanups.push(fn),
     );
     browser = await chromium.launch({
@@ -196,6 +208,35 @@ describe('the dashboard in Chromium', {
     const result = page.getByRole('status').filter({ hasText: 'unreachable' });
     await result.waitFor({ timeout: 30_000 });
     await shot('provider-test');
+    noConsoleErrors();
+  });
+
+  test('a carrier account the carrier refuses is not saved, the form says why, and Test asks again', async () => {
+    await go('/providers', 'carrier-credential', 'Providers and credentials');
+    await page.getByText('Add a credential').click();
+    await page.getByLabel('Credential name').fill(`twilio:${TWILIO.sid}`);
+    await page.getByLabel('Secret', { exact: true }).fill('a-mistyped-auth-token');
+    await page.getByLabel('Allowed hosts').fill('');
+    await page.getByRole('button', { name: 'Create credential' }).click();
+    await page
+      .getByRole('alert')
+      .filter({ hasText: `twilio: account ${TWILIO.sid} rejected the auth token (HTTP 401)` })
+      .waitFor();
+    await shot('carrier-credential-refused');
+    assert.equal(
+      await page.getByRole('cell', { name: `twilio:${TWILIO.sid}`, exact: true }).count(),
+      0,
+      'nothing was saved',
+    );
+    await page.getByLabel('Secret', { exact: true }).fill(TWILIO.token);
+    await page.getByRole('button', { name: 'Create credential' }).click();
+    await page.getByRole('cell', { name: `twilio:${TWILIO.sid}`, exact: true }).waitFor();
+    await page.getByRole('button', { name: `Test credential twilio:${TWILIO.sid}` }).click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: `account ${TWILIO.sid} accepted the auth token` })
+      .waitFor();
+    await shot('carrier-credential-test');
     noConsoleErrors();
   });
 

@@ -21,7 +21,7 @@ const RESOURCES: Record<
   },
   keys: { path: '/api-keys', columns: ['id', 'name', 'role', 'prefix', 'lastUsedAt'], verbs: [] },
   providers: { path: '/providers', columns: ['id', 'name', 'kind', 'type'], verbs: ['test'] },
-  credentials: { path: '/credentials', columns: ['id', 'name', 'masked'], verbs: [] },
+  credentials: { path: '/credentials', columns: ['id', 'name', 'masked'], verbs: ['test'] },
   webhooks: { path: '/webhooks', columns: ['id', 'url', 'format', 'enabled'], verbs: [] },
   campaigns: {
     path: '/campaigns',

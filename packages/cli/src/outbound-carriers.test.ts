@@ -42,6 +42,11 @@ describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => 
   before(async () => {
     rest = await FakeRestServer.start();
     // Each create-call answer derives the carrier's id from our ref, so a test can predict it.
+    rest.accounts = {
+      twilio: { [TWILIO_SID]: { authToken: TWILIO_TOKEN } },
+      plivo: { [PLIVO_ID]: { authToken: PLIVO_TOKEN } },
+      telnyx: { apiKeys: ['KEY-telnyx'], connectionIds: ['conn-1'] },
+    };
     rest.fallback = (r) => {
       if (r.method === 'POST' && r.path.endsWith('/Calls.json')) {
         const ref = new URL(String(r.form.Url)).searchParams.get('ref') ?? '';
@@ -88,12 +93,22 @@ describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => 
     auth = {
       authorization: `Bearer ${(await store.apiKeys.create(workspaceId, { name: 't', role: 'admin' })).key}`,
     };
-    await store.credentials.create(workspaceId, { name: `twilio:${TWILIO_SID}`, value: TWILIO_TOKEN });
-    await store.credentials.create(workspaceId, { name: `plivo:${PLIVO_ID}`, value: PLIVO_TOKEN });
-    await store.credentials.create(workspaceId, {
-      name: 'telnyx',
-      value: JSON.stringify({ apiKey: 'KEY-telnyx', publicKey: telnyx.publicKey, connectionId: 'conn-1' }),
-    });
+    // The accounts are saved through the API, so each is checked against its carrier (the fake,
+    // through the *_API_URL settings) as an operator's would be.
+    const telnyxSecret = { apiKey: 'KEY-telnyx', publicKey: telnyx.publicKey, connectionId: 'conn-1' };
+    for (const [name, value] of [
+      [`twilio:${TWILIO_SID}`, TWILIO_TOKEN],
+      [`plivo:${PLIVO_ID}`, PLIVO_TOKEN],
+      ['telnyx', JSON.stringify(telnyxSecret)],
+    ]) {
+      const res = await t.platform.app.inject({
+        method: 'POST',
+        url: '/v1/credentials',
+        headers: auth,
+        payload: { name, value },
+      });
+      assert.equal(res.statusCode, 201, res.body);
+    }
     for (const [connector, number] of Object.entries(NUMBERS))
       await store.phoneNumbers.create(workspaceId, { number, connector: connector as 'twilio', agentId });
   });
@@ -121,6 +136,35 @@ describe('outbound calls through Twilio, Plivo, Telnyx and Asterisk ARI', () => 
     waitFor(what, () => rest.requests.find(match));
 
   const endedRow = (callId: string, ms?: number) => t.endedCall(callId, ms);
+
+  test('carrier accounts are checked against the carrier at the configured URL when saved and tested', async () => {
+    const api = (method: 'POST' | 'PATCH', url: string, payload?: object) =>
+      t.platform.app.inject({ method, url, headers: auth, ...(payload ? { payload } : {}) });
+    const wrong = await api('POST', '/v1/credentials', {
+      name: 'twilio:AC0000000000000000000000000000000a',
+      value: 'x',
+    });
+    assert.equal(wrong.statusCode, 422, wrong.body);
+    assert.equal(
+      wrong.json().error.message,
+      'twilio: account AC0000000000000000000000000000000a rejected the auth token (HTTP 401)',
+    );
+    const list = (await t.platform.app.inject({ url: '/v1/credentials?limit=100', headers: auth })).json();
+    const telnyxId = (list.data as { id: string; name: string }[]).find((c) => c.name === 'telnyx')?.id;
+    assert.ok(telnyxId);
+    const rotated = await api('PATCH', `/v1/credentials/${telnyxId}`, {
+      value: JSON.stringify({ apiKey: 'KEY-telnyx', publicKey: telnyx.publicKey, connectionId: 'conn-9' }),
+    });
+    assert.equal(rotated.statusCode, 422, rotated.body);
+    assert.equal(rotated.json().error.message, 'telnyx: connection conn-9 not found (HTTP 404)');
+    const tested = await api('POST', `/v1/credentials/${telnyxId}/test`);
+    assert.equal(tested.statusCode, 200, tested.body);
+    assert.deepEqual(
+      [tested.json().ok, tested.json().message],
+      [true, 'telnyx: the API key works and connection conn-1 exists'],
+    );
+    assert.ok(rest.requests.some((r) => r.path === '/v2/call_control_applications/conn-1'));
+  });
 
   /** Waits for the call row to end, and checks its outcome and ended reason. */
   async function expectEnded(callId: string, outcome: string, endedReason: string, ms?: number) {

@@ -18,7 +18,7 @@ import {
   TalkTokens,
 } from '@switchboard/server';
 import { openStore, type Store } from '@switchboard/store';
-import { webCallPlugin } from '@switchboard/telephony';
+import { carrierCredentialChecker, webCallPlugin } from '@switchboard/telephony';
 import { ensureWeb, webDist } from '@switchboard/web';
 import type { FastifyInstance } from 'fastify';
 import { startAsterisk } from './asterisk.js';
@@ -251,6 +251,10 @@ export async function start(
         subsystems,
         calls,
         providerTester: calls.providerTester,
+        // Carrier accounts are checked where their REST clients live, at the same base URLs as calls.
+        validateCarrierCredential: carrierCredentialChecker({
+          ...(outbound.apiUrls ? { apiUrls: outbound.apiUrls } : {}),
+        }),
         home: house.home,
         vapi: new VapiSync({
           vapi: store.vapi,

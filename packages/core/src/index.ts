@@ -1,4 +1,5 @@
 export * from './agent-config.js';
+export * from './carrier-check.js';
 export * from './config.js';
 export * from './errors.js';
 export * from './event-bus.js';

@@ -1,4 +1,10 @@
-import type { CallEventBus, Config, Logger, ProviderTestCode } from '@switchboard/core';
+import type {
+  CallEventBus,
+  Config,
+  Logger,
+  ProviderTestCode,
+  ValidateCarrierCredential,
+} from '@switchboard/core';
 import type { HomeAssistant, VapiSync } from '@switchboard/integrations';
 import type { Store } from '@switchboard/store';
 import type { Registry } from 'prom-client';
@@ -27,6 +33,12 @@ export interface AppDeps {
   calls?: { runner: CallRunner; tokens: TalkTokens; bus: CallEventBus; directory?: RedisCallDirectory };
   /** Checks a stored provider against its service; without it `POST /providers/{id}/test` is a 501. */
   providerTester?: (workspaceId: string, providerId: string) => Promise<ProviderTestOutcome>;
+  /**
+   * Checks a carrier account credential (`twilio:…`, `plivo:…`, `telnyx`) against the carrier before
+   * it is stored; the checks live with the connectors. Without it such credentials are stored only
+   * with `?validate=false`, and their test is a 501.
+   */
+  validateCarrierCredential?: ValidateCarrierCredential;
   /** Workspaces' Home Assistant connections; without it saving a connection is a 503. */
   home?: HomeAssistant;
   /** Syncs agents to Vapi assistants; without it the Vapi routes are a 503. */

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { hashToken } from '@switchboard/store';
+import { carrierCredentialChecker, FakeRestServer } from '@switchboard/telephony';
 import { SETUP_TOKEN_KEY } from './routes/auth.js';
-import { EXAMPLE_CREDENTIAL_ID } from './routes/credentials.js';
+import { EXAMPLE_CREDENTIAL_ID, EXAMPLE_TWILIO } from './routes/credentials.js';
 import { bearer, createTestApp, type TestApp } from './testing.js';
 
 /**
@@ -87,6 +88,7 @@ const OPERATIONS = [
   'POST /v1/credentials',
   'GET /v1/credentials/{id}',
   'PATCH /v1/credentials/{id}',
+  'POST /v1/credentials/{id}/test',
   'GET /v1/provider-types',
   'GET /v1/providers',
   'POST /v1/providers',
@@ -159,12 +161,21 @@ function requestExamples(media: MediaType): unknown[] {
 
 describe('API reference', () => {
   let t: TestApp;
+  let carrier: FakeRestServer;
   let paths: Record<string, Record<string, Operation>>;
   before(async () => {
-    t = await createTestApp();
+    // The carrier credential example is checked against Twilio: a local one that knows its account.
+    carrier = await FakeRestServer.start();
+    carrier.accounts = { twilio: { [EXAMPLE_TWILIO.accountSid]: { authToken: EXAMPLE_TWILIO.authToken } } };
+    t = await createTestApp({
+      validateCarrierCredential: carrierCredentialChecker({ apiUrls: { twilio: carrier.url } }),
+    });
     paths = (t.app.swagger() as { paths: typeof paths }).paths;
   });
-  after(() => t.close());
+  after(async () => {
+    await t.close();
+    await carrier.close();
+  });
 
   const operation = (op: string): Operation => {
     const [method, path] = op.split(' ') as [string, string];

@@ -44,6 +44,8 @@ export async function createTestApp(
     env?: Record<string, string>;
     providers?: ProviderFactory;
     providerTester?: AppDeps['providerTester'];
+    /** The carrier credential check (the connectors' one, pointed at a local carrier fake). */
+    validateCarrierCredential?: AppDeps['validateCarrierCredential'];
     /** A store opened by the test itself (closed by close()); otherwise a fresh one per backend. */
     store?: Store;
   } = {},
@@ -114,6 +116,9 @@ export async function createTestApp(
     calls: { runner, bus, tokens: new TalkTokens(TEST_INTERNAL_TOKEN) },
     home,
     ...(options.providerTester ? { providerTester: options.providerTester } : {}),
+    ...(options.validateCarrierCredential
+      ? { validateCarrierCredential: options.validateCarrierCredential }
+      : {}),
   });
   await app.ready();
   await home.start();

@@ -7,6 +7,7 @@ export * from './asterisk/audiosocket-server.js';
 export * from './asterisk/avr-call-hook.js';
 export * from './asterisk/fake-ari-server.js';
 export * from './asterisk/scripted-audiosocket.js';
+export * from './carrier-credentials.js';
 export * from './plivo/plivo-call-leg.js';
 export * from './plivo/plivo-plugin.js';
 export * from './plivo/plivo-rest.js';

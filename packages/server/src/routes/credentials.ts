@@ -1,12 +1,26 @@
-import { parseHostRule } from '@switchboard/core';
+import { CHECKED_CARRIERS, carrierOfCredentialName, parseHostRule } from '@switchboard/core';
+import type { FastifyBaseLogger, FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { AppDeps } from '../deps.js';
 import { ws } from '../plugins/auth.js';
-import { idParams, json, PAGED, page, pageQuery, stdErrors, timestamp } from '../schemas.js';
+import { send } from '../plugins/errors.js';
+import { errorResponse, idParams, json, PAGED, page, pageQuery, stdErrors, timestamp } from '../schemas.js';
+import {
+  CARRIER_NAMES,
+  type CheckRefusal,
+  checkResponses,
+  gateCarrierCredential,
+  validateQuery,
+} from './carrier-check.js';
 
 /** The credential the examples name; the API reference test stands a created one in for it. */
 export const EXAMPLE_CREDENTIAL_ID = '3c9d2e7a-1b4f-4a8e-9d6c-7e5f4a3b2c1d';
+/** The Twilio account the examples name; the API reference test's carrier fake knows it. */
+export const EXAMPLE_TWILIO = {
+  accountSid: 'AC3f9a2b7c1d4e5f60718293a4b5c6d7e8',
+  authToken: '9f8e7d6c5b4a39281706f5e4d3c2b1a0',
+};
 
 const credentialView = z
   .object({
@@ -57,11 +71,72 @@ const allowedHosts = z
   );
 const view = <T extends { workspaceId: string }>({ workspaceId: _w, ...rest }: T) => json(rest);
 
+const carrierTestResult = z
+  .object({
+    ok: z.boolean(),
+    carrier: z.enum(CHECKED_CARRIERS),
+    failure: z
+      .enum(['malformed', 'rejected', 'unreachable'])
+      .nullable()
+      .describe('null when ok; `unreachable`: the carrier did not answer, nothing is known about the secret'),
+    check: z
+      .string()
+      .nullable()
+      .describe(
+        'the check that failed: name, secret, auth, account, connection, apiKey, publicKey, connectionId, connect',
+      ),
+    message: z.string(),
+    httpStatus: z
+      .number()
+      .int()
+      .nullable()
+      .describe("the carrier's HTTP status behind a failure; null when ok or when it did not answer"),
+  })
+  .meta({
+    id: 'CarrierCredentialTestResult',
+    examples: [
+      {
+        ok: true,
+        carrier: 'twilio',
+        failure: null,
+        check: null,
+        message: 'twilio: account AC3f9a2b7c1d4e5f60718293a4b5c6d7e8 accepted the auth token',
+        httpStatus: null,
+      },
+      {
+        ok: false,
+        carrier: 'telnyx',
+        failure: 'rejected',
+        check: 'connection',
+        message: 'telnyx: connection 1494404757140276705 not found (HTTP 404)',
+        httpStatus: 404,
+      },
+    ],
+  });
+
+const CHECKED =
+  'Credentials named like a carrier account (' +
+  CARRIER_NAMES +
+  ') are checked before they are stored: the name and secret must have the carrier’s form (an Account SID is ' +
+  '`AC` and 32 hexadecimal digits; the Telnyx secret is JSON `{"apiKey","publicKey","connectionId"}` with ' +
+  '`publicKey` the base64 of a 32-byte Ed25519 key), then one authenticated read against the carrier’s REST ' +
+  'API at TWILIO_API_URL / PLIVO_API_URL / TELNYX_API_URL (Twilio `GET /2010-04-01/Accounts/{Sid}.json`, ' +
+  'Plivo `GET /v1/Account/{AuthId}/`, Telnyx `GET /v2/call_control_applications/{connectionId}` with the API ' +
+  'key) must succeed. A failed check is a 422 whose message names it with the carrier’s HTTP status ' +
+  '(`twilio: account AC… rejected the auth token (HTTP 401)`, `telnyx: connection 123 not found (HTTP 404)`); ' +
+  'a carrier that does not answer is a 502 naming its host. Either way nothing is stored or changed. ' +
+  '`?validate=false` skips the call to the carrier (the form is still checked), for servers without internet ' +
+  'access. ';
+
 export const credentialRoutes =
-  ({ store }: AppDeps): FastifyPluginAsyncZod =>
+  ({ store, validateCarrierCredential }: AppDeps): FastifyPluginAsyncZod =>
   async (app) => {
     const tags = ['credentials'];
     const admin = { role: 'admin' as const };
+    const gate = (log: FastifyBaseLogger, name: string, secret: string, validate: boolean) =>
+      gateCarrierCredential({ validateCarrierCredential }, log, name, secret, validate);
+    const answer = (reply: FastifyReply, r: CheckRefusal) =>
+      send(reply, r.status, r.error.code, r.error.message, r.error.details);
 
     app.get(
       '/credentials',
@@ -96,7 +171,9 @@ export const credentialRoutes =
             'masked (`••••` and its last characters). It is sent only to the vendor hosts of the provider type ' +
             'it is used with (e.g. api.openai.com for OpenAI types) and to `allowedHosts`; members who attach it ' +
             'to a provider cannot point it anywhere else. A name already used in the workspace is a 409; a host ' +
-            'rule that does not parse is a 400 naming it.',
+            'rule that does not parse is a 400 naming it. ' +
+            CHECKED,
+          querystring: validateQuery,
           body: z
             .strictObject({
               name: z.string().trim().min(1).max(100),
@@ -111,12 +188,17 @@ export const credentialRoutes =
                   value: 'sk-proj-7hT3nV8bC1xZ5qW2eR6yU9iO4pA0sD3fG7Lm',
                   allowedHosts: ['llm-proxy.bayviewdental.com', '*.openai.azure.com'],
                 },
+                { name: `twilio:${EXAMPLE_TWILIO.accountSid}`, value: EXAMPLE_TWILIO.authToken },
               ],
             }),
-          response: { 201: credentialView, ...stdErrors },
+          response: { 201: credentialView, ...checkResponses, ...stdErrors },
         },
       },
-      async (req, reply) => reply.status(201).send(view(await store.credentials.create(ws(req), req.body))),
+      async (req, reply) => {
+        const refused = await gate(req.log, req.body.name, req.body.value, req.query.validate ?? true);
+        if (refused) return answer(reply, refused);
+        return reply.status(201).send(view(await store.credentials.create(ws(req), req.body)));
+      },
     );
 
     app.get(
@@ -145,8 +227,12 @@ export const credentialRoutes =
             'Admins only; changes only the fields given. A new `value` replaces the secret (encrypted, shown ' +
             'masked) and is used from the next connection. `allowedHosts` replaces the list; providers already ' +
             'pointing at a host taken off it stop connecting (their test answers `not_allowed`). 404 for an ' +
-            'unknown credential, 409 for a name already used in the workspace.',
+            'unknown credential, 409 for a name already used in the workspace. A new `value`, or a new name, of a ' +
+            'carrier account is checked as on creation (with the stored secret when only the name changes); when ' +
+            'the check fails the stored credential stays as it was. ' +
+            CHECKED,
           params: idParams,
+          querystring: validateQuery,
           body: z
             .strictObject({
               name: z.string().trim().min(1).max(100).optional(),
@@ -159,10 +245,81 @@ export const credentialRoutes =
                 { allowedHosts: ['llm-proxy.bayviewdental.com', '10.20.0.0/16'] },
               ],
             }),
-          response: { 200: credentialView, ...stdErrors },
+          response: { 200: credentialView, ...checkResponses, ...stdErrors },
         },
       },
-      async (req) => view(await store.credentials.update(ws(req), req.params.id, req.body)),
+      async (req, reply) => {
+        const { name, value } = req.body;
+        if (value !== undefined || name !== undefined) {
+          const stored = await store.credentials.revealForUse(ws(req), req.params.id);
+          if (value !== undefined || (name !== undefined && name !== stored.name)) {
+            const refused = await gate(
+              req.log,
+              name ?? stored.name,
+              value ?? stored.secret,
+              req.query.validate ?? true,
+            );
+            if (refused) return answer(reply, refused);
+          }
+        }
+        return view(await store.credentials.update(ws(req), req.params.id, req.body));
+      },
+    );
+
+    app.post(
+      '/credentials/:id/test',
+      {
+        config: admin,
+        schema: {
+          tags,
+          summary: 'Check a stored carrier credential against the carrier',
+          description:
+            'Admins only, like saving it (the stored secret is sent to the carrier; it is never returned). ' +
+            'Runs the checks a carrier account (' +
+            CARRIER_NAMES +
+            ') gets when it is saved, with the stored name and secret. A failed check is still a 200: `failure` ' +
+            'says whether the carrier refused the credential (`rejected`), its form is wrong (`malformed`) or the ' +
+            'carrier did not answer (`unreachable`), `check` which check failed, `httpStatus` what the carrier ' +
+            'answered. Other credentials have no carrier check: 422 (test the provider that uses them with ' +
+            '`POST /v1/providers/{id}/test`). 404 for an unknown credential; 501 when this server runs without ' +
+            'carrier checks.',
+          params: idParams,
+          response: {
+            200: carrierTestResult,
+            422: errorResponse.describe('not a carrier credential: it has no carrier check'),
+            501: checkResponses[501],
+            ...stdErrors,
+          },
+        },
+      },
+      async (req, reply) => {
+        const stored = await store.credentials.revealForUse(ws(req), req.params.id);
+        const carrier = carrierOfCredentialName(stored.name);
+        if (!carrier) {
+          return send(
+            reply,
+            422,
+            'validation_failed',
+            `credential "${stored.name}" is not a carrier account (${CARRIER_NAMES.replaceAll('`', '')}): it has no ` +
+              'carrier check; test the provider that uses it instead',
+          );
+        }
+        if (!validateCarrierCredential) {
+          return send(reply, 501, 'unavailable', 'carrier credential checks are not enabled on this server');
+        }
+        const r = await validateCarrierCredential({ name: stored.name, secret: stored.secret, remote: true });
+        if (!r) throw new Error('a carrier credential had no carrier check');
+        return r.ok
+          ? { ok: true, carrier: r.carrier, failure: null, check: null, message: r.message, httpStatus: null }
+          : {
+              ok: false,
+              carrier: r.carrier,
+              failure: r.failure,
+              check: r.check,
+              message: r.message,
+              httpStatus: r.httpStatus,
+            };
+      },
     );
 
     app.delete(

@@ -57,6 +57,15 @@ export class PlivoRestClient {
     return uuid ? `${base}${encodeURIComponent(uuid)}/` : base;
   }
 
+  /** The account (`GET /v1/Account/{auth_id}/`, protocols.md §2.4's base): proves the id and token. */
+  async getAccount(signal?: AbortSignal): Promise<void> {
+    await restCall(this.#t, {
+      method: 'GET',
+      path: `/v1/Account/${encodeURIComponent(this.authId)}/`,
+      ...(signal ? { signal } : {}),
+    });
+  }
+
   /** Resolves with Plivo's request UUID (not the CallUUID: that arrives on the answer URL). */
   async placeCall(p: PlivoPlaceCall): Promise<{ requestUuid: string }> {
     const body: Record<string, unknown> = {

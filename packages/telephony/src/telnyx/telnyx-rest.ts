@@ -54,6 +54,19 @@ export class TelnyxRestClient {
     });
   }
 
+  /**
+   * The Call Control application a `connection_id` names (Telnyx's documented
+   * `GET /v2/call_control_applications/{id}`; protocols.md documents no read endpoint): a 200
+   * proves the key and the connection at once, a 401 the key is wrong, a 404 the connection.
+   */
+  async getCallControlApplication(id: string, signal?: AbortSignal): Promise<void> {
+    await restCall(this.#t, {
+      method: 'GET',
+      path: `/v2/call_control_applications/${encodeURIComponent(id)}`,
+      ...(signal ? { signal } : {}),
+    });
+  }
+
   async dial(p: {
     connectionId: string;
     from: string;

@@ -1,6 +1,7 @@
 /**
  * Twilio's REST API (protocols.md §1.6): basic auth with the account SID and auth token, form
- * bodies, JSON answers. Only the calls a connector needs: place, update (hang up, redirect).
+ * bodies, JSON answers. Only the calls a connector needs: place, update (hang up, redirect), and
+ * the account fetch that checks a credential.
  */
 import type { RetryPolicy } from '@switchboard/engine';
 import { isCarrierError } from '../ws-media/carrier-error.js';
@@ -57,6 +58,19 @@ export class TwilioRestClient {
     return sid
       ? `/2010-04-01/Accounts/${acc}/Calls/${encodeURIComponent(sid)}.json`
       : `/2010-04-01/Accounts/${acc}/Calls.json`;
+  }
+
+  /** The Account resource (`GET /2010-04-01/Accounts/{Sid}.json`): proves the SID and token. */
+  async fetchAccount(signal?: AbortSignal): Promise<{ sid?: string; status?: string }> {
+    const res = (await restCall(this.#t, {
+      method: 'GET',
+      path: `/2010-04-01/Accounts/${encodeURIComponent(this.accountSid)}.json`,
+      ...(signal ? { signal } : {}),
+    })) as { sid?: unknown; status?: unknown } | undefined;
+    return {
+      ...(typeof res?.sid === 'string' ? { sid: res.sid } : {}),
+      ...(typeof res?.status === 'string' ? { status: res.status } : {}),
+    };
   }
 
   /** Starts an outbound call; it then arrives on the voice webhook like any other. */

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { del, errorText, get, type Page, patch, post } from '../api';
+import { api, del, errorText, get, type Page, patch, post } from '../api';
 import {
   Alert,
   Badge,
@@ -43,6 +43,14 @@ interface TestResult {
   message: string;
   latencyMs: number | null;
 }
+interface CarrierTestResult {
+  ok: boolean;
+  failure: 'malformed' | 'rejected' | 'unreachable' | null;
+  message: string;
+}
+
+/** Credentials the server checks with the carrier: `twilio:<AccountSid>`, `plivo:<AuthId>`, `telnyx`. */
+const isCarrierAccount = (name: string) => /^(twilio|plivo|telnyx)(:|$)/i.test(name.trim());
 
 const KINDS = ['llm', 'asr', 'tts', 'sts'] as const;
 const splitList = (s: string) =>
@@ -290,11 +298,14 @@ function CredentialsSection({ list }: { list: ReturnType<typeof usePaged<Credent
   const canAdmin = useCan('admin');
   const [editing, setEditing] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [tests, setTests] = useState<Record<string, CarrierTestResult | string>>({});
   return (
     <section aria-labelledby="cred-h">
       <h2 id="cred-h">Credentials</h2>
       <p className="muted">
-        Secrets are encrypted at rest and never shown again: only their last four characters.
+        Secrets are encrypted at rest and never shown again: only their last four characters. Carrier accounts
+        (<code>twilio:AccountSid</code>, <code>plivo:AuthId</code>, <code>telnyx</code>) are checked with the
+        carrier before they are saved.
       </p>
       <Alert>{list.error ?? error}</Alert>
       {canAdmin ? (
@@ -328,28 +339,60 @@ function CredentialsSection({ list }: { list: ReturnType<typeof usePaged<Credent
           { header: 'Secret', cell: (c) => <code>{c.masked}</code> },
           { header: 'Allowed hosts', cell: (c) => c.allowedHosts.join(', ') || '—' },
         ]}
-        actions={(c) =>
-          canAdmin ? (
-            <div className="actions">
-              <button
-                type="button"
-                aria-label={`Edit credential ${c.name}`}
-                onClick={() => setEditing(editing === c.id ? null : c.id)}
-              >
-                {editing === c.id ? 'Close' : 'Edit'}
-              </button>
-              <ConfirmDelete
-                aria-label={`Delete credential ${c.name}`}
-                confirm={`Delete credential ${c.name}?`}
-                onDelete={async () => {
-                  await del(`/credentials/${c.id}`);
-                  void list.reload();
-                }}
-                onError={setError}
-              />
-            </div>
-          ) : null
-        }
+        actions={(c) => {
+          if (!canAdmin) return null;
+          const t = tests[c.id];
+          const report = (r: CarrierTestResult | string) => setTests((x) => ({ ...x, [c.id]: r }));
+          return (
+            <>
+              <div className="actions">
+                {isCarrierAccount(c.name) ? (
+                  <button
+                    type="button"
+                    aria-label={`Test credential ${c.name}`}
+                    onClick={async () => {
+                      report('Testing…');
+                      try {
+                        report(await post<CarrierTestResult>(`/credentials/${c.id}/test`));
+                      } catch (e) {
+                        report(errorText(e));
+                      }
+                    }}
+                  >
+                    Test
+                  </button>
+                ) : null}
+                <button
+                  type="button"
+                  aria-label={`Edit credential ${c.name}`}
+                  onClick={() => setEditing(editing === c.id ? null : c.id)}
+                >
+                  {editing === c.id ? 'Close' : 'Edit'}
+                </button>
+                <ConfirmDelete
+                  aria-label={`Delete credential ${c.name}`}
+                  confirm={`Delete credential ${c.name}?`}
+                  onDelete={async () => {
+                    await del(`/credentials/${c.id}`);
+                    void list.reload();
+                  }}
+                  onError={setError}
+                />
+              </div>
+              {t ? (
+                <div role="status" data-testid={`credential-test-${c.id}`}>
+                  {typeof t === 'string' ? (
+                    t
+                  ) : (
+                    <>
+                      <Badge tone={t.ok ? 'ok' : 'danger'}>{t.ok ? 'ok' : t.failure}</Badge> {t.message}
+                    </>
+                  )}
+                </div>
+              ) : null}
+            </>
+          );
+        }}
       />
     </section>
   );
@@ -359,7 +402,9 @@ function CredentialForm({ existing, onSaved }: { existing?: Credential; onSaved:
   const [name, setName] = useState(existing?.name ?? '');
   const [value, setValue] = useState('');
   const [hosts, setHosts] = useState(existing?.allowedHosts.join(', ') ?? '');
+  const [skipCheck, setSkipCheck] = useState(false);
   const { errors, error, clear, fail } = useFormErrors();
+  const carrier = isCarrierAccount(name);
   return (
     <form
       onSubmit={async (e) => {
@@ -371,8 +416,10 @@ function CredentialForm({ existing, onSaved }: { existing?: Credential; onSaved:
             allowedHosts: splitList(hosts),
             ...(value ? { value } : {}),
           };
-          if (existing) await patch(`/credentials/${existing.id}`, body);
-          else await post('/credentials', body);
+          // The carrier's refusal (422) or silence (502) comes back as the form's error.
+          const query = carrier && skipCheck ? { validate: false } : {};
+          if (existing) await api('PATCH', `/credentials/${existing.id}`, body, { query });
+          else await api('POST', '/credentials', body, { query });
           setValue('');
           onSaved();
         } catch (err) {
@@ -406,6 +453,14 @@ function CredentialForm({ existing, onSaved }: { existing?: Credential; onSaved:
       >
         {(p) => <input {...p} value={hosts} onChange={(e) => setHosts(e.target.value)} />}
       </Field>
+      {carrier ? (
+        <div className="field">
+          <label>
+            <input type="checkbox" checked={skipCheck} onChange={(e) => setSkipCheck(e.target.checked)} />{' '}
+            Save without asking the carrier (a server without internet access)
+          </label>
+        </div>
+      ) : null}
       <button type="submit" className="primary">
         {existing ? 'Save credential' : 'Create credential'}
       </button>
