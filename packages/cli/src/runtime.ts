@@ -23,6 +23,9 @@ export interface CallRuntime {
   tokens: TalkTokens;
 }
 
+/** eSpeak NG is WebAssembly installed by npm: it speaks even when nothing else can start. */
+export const UNAVAILABLE_TTS = 'local:espeak';
+
 /**
  * The call side of the composition root: one event bus, one provider factory backed by the
  * encrypted store, one runner for every connector.
@@ -82,8 +85,7 @@ export function createCallRuntime(opts: {
     logger,
     dataDir: config.DATA_DIR,
     configUrlTimeoutMs: config.AGENT_CONFIG_URL_TIMEOUT_MS,
-    // eSpeak NG is WebAssembly installed by npm: it speaks even when nothing else can start.
-    unavailableTts: 'local:espeak',
+    unavailableTts: UNAVAILABLE_TTS,
     outbound,
     ...(opts.platformTools ? { platformTools: opts.platformTools } : {}),
     maxConcurrentCalls: config.MAX_CONCURRENT_CALLS,
