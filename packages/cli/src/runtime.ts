@@ -3,6 +3,8 @@ import type { ProviderFactory } from '@switchboard/engine';
 import {
   createProviderFactory,
   createProviderTester,
+  localVadFactory,
+  ModelLocator,
   type ResolvedProvider,
   registerCascadedProviders,
   registerLocalProviders,
@@ -39,6 +41,8 @@ export function createCallRuntime(opts: {
   outbound: OutboundGuard;
   /** Tools the platform offers every call beside the agent's own (the home tools). */
   platformTools?: ConstructorParameters<typeof CallRunner>[0]['platformTools'];
+  /** Where the local providers and the VAD load their models (MODELS_DIR, then the packages). */
+  models?: ModelLocator;
 }): CallRuntime {
   const { store, config, logger, outbound } = opts;
   const bus = new CallEventBus((err, event) =>
@@ -55,7 +59,8 @@ export function createCallRuntime(opts: {
   );
   let runner: CallRunner | undefined;
   // Every adapter this build has: the offline stack and the vendors' wire protocols.
-  const registry = registerCascadedProviders(registerStsProviders(registerLocalProviders()));
+  const models = opts.models ?? new ModelLocator(config.modelsDir);
+  const registry = registerCascadedProviders(registerStsProviders(registerLocalProviders(undefined, models)));
   const lookup = async (workspaceId: string, ref: string): Promise<ResolvedProvider> => {
     const row = await store.providers.get(workspaceId, ref);
     const cred = row.credentialId
@@ -86,6 +91,7 @@ export function createCallRuntime(opts: {
     dataDir: config.DATA_DIR,
     configUrlTimeoutMs: config.AGENT_CONFIG_URL_TIMEOUT_MS,
     unavailableTts: UNAVAILABLE_TTS,
+    vadFactory: localVadFactory(models, (message) => logger.warn({ subsystem: 'vad' }, message)),
     outbound,
     ...(opts.platformTools ? { platformTools: opts.platformTools } : {}),
     maxConcurrentCalls: config.MAX_CONCURRENT_CALLS,

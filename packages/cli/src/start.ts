@@ -4,7 +4,7 @@ import { type Config, createLogger, type Logger, newId, OutboundGuard } from '@s
 import { createDialer } from '@switchboard/dialer';
 import { homeToolsFor, VapiSync } from '@switchboard/integrations';
 import { initMedia } from '@switchboard/media';
-import { localStackStatus } from '@switchboard/providers';
+import { localStackStatus, ModelLocator, missingModelsSummary, modelReadiness } from '@switchboard/providers';
 import {
   bootstrap,
   buildApp,
@@ -26,6 +26,7 @@ import { VERSION } from './cli-env.js';
 import { refuseNewCallsWhileDraining } from './drain-guard.js';
 import { startEvents } from './events.js';
 import { startHome } from './home.js';
+import { neededModels } from './model-needs.js';
 import { ariDialer, type CarrierApiUrls } from './outbound-dialers.js';
 import { OutboundHandoff } from './outbound-handoff.js';
 import { PendingOutbound } from './pending-outbound.js';
@@ -72,7 +73,12 @@ export interface OutboundOptions {
 export async function start(
   config: Config,
   logger: Logger = createLogger({ level: config.LOG_LEVEL, pii: config.LOG_PII }),
-  options: { banner?: boolean; outbound?: OutboundOptions } = {},
+  options: {
+    banner?: boolean;
+    outbound?: OutboundOptions;
+    /** Where the local models load from; by default MODELS_DIR, then the packaged copies. */
+    models?: ModelLocator;
+  } = {},
 ): Promise<Running> {
   await initMedia();
   const store = await openStore({
@@ -108,10 +114,13 @@ export async function start(
     const house = await startHome({ config, store, logger, workspaceId: boot.workspaceId });
     stops.push(() => house.stop());
     subsystems.push(house.health);
+    // One locator for the process: each model is found (and its copy verified) once.
+    const models = options.models ?? new ModelLocator(config.modelsDir);
     const calls = createCallRuntime({
       store,
       config,
       logger,
+      models,
       internalToken,
       outbound: outboundGuard,
       platformTools: homeToolsFor(store.home, house.home),
@@ -162,11 +171,13 @@ export async function start(
         detail: `traces and metrics to ${otlp}`,
       }));
     }
-    const local = await localStackStatus();
+    const local = await localStackStatus(models);
+    const missingModels = missingModelsSummary(await modelReadiness(models, await neededModels(store)));
+    if (missingModels) logger.warn({ modelsDir: config.modelsDir }, missingModels);
     subsystems.push(() => ({
       name: 'local voice stack',
-      state: local.ready ? 'up' : 'degraded',
-      detail: local.summary,
+      state: local.ready && !missingModels ? 'up' : 'degraded',
+      detail: [local.summary, missingModels].filter(Boolean).join('; '),
     }));
     subsystems.push(() => {
       const problems = calls.runner.providerProblems();
@@ -342,6 +353,7 @@ export async function start(
         local.ready
           ? local.summary
           : `speech recognition is off (run \`npm ci\` to install the built-in recogniser); the demo still answers typed chat and the keypad`,
+        missingModels,
       );
     return {
       app,
@@ -370,6 +382,7 @@ function printBanner(
   boot: Awaited<ReturnType<typeof bootstrap>>,
   demoLink: string | undefined,
   localHint: string | undefined,
+  missingModels: string | undefined,
 ): void {
   const lines = [
     '',
@@ -394,6 +407,13 @@ function printBanner(
   }
   if (sipDemo) lines.push('', `  Or call it from a softphone or sipp: ${sipDemo}`);
   if (localHint) lines.push('', `  Offline voice stack: ${localHint}`);
+  if (missingModels) {
+    lines.push(
+      `  ${missingModels[0]?.toUpperCase()}${missingModels.slice(1)}`,
+      '    `switchboard models list` says more; `switchboard models import <bundle>` installs them',
+      '    on a machine without internet (a bundle made by `switchboard models export` elsewhere).',
+    );
+  }
   lines.push('');
   process.stdout.write(`${lines.join('\n')}\n`);
 }

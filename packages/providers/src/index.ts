@@ -56,6 +56,7 @@ export {
   prepareModels,
 } from './models/models-dir.js';
 export { type ModelReadiness, missingModelsSummary, modelReadiness } from './models/readiness.js';
+export { localVadFactory } from './models/vad.js';
 export { OpenAiChatLlm, type OpenAiChatOptions } from './openai-chat/openai-chat-llm.js';
 export { OpenAiRealtime, type OpenAiRealtimeOptions } from './openai-realtime/openai-realtime.js';
 export type { RealtimeSettings } from './openai-realtime/session-config.js';

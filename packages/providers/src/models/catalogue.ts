@@ -40,6 +40,9 @@ function npmDir(pkg: string, sub = ''): string | undefined {
   }
 }
 
+/** The Silero v5 ONNX file of the VAD model. */
+export const SILERO_MODEL_FILE = 'silero_vad_v5.onnx';
+
 /** Where Debian's pocketsphinx-en-us puts the model the recogniser loads by default. */
 export const POCKETSPHINX_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
 
@@ -94,7 +97,7 @@ export const MODEL_CATALOGUE: readonly ModelSpec[] = [
         }
       },
     },
-    files: ['silero_vad_v5.onnx'],
+    files: [SILERO_MODEL_FILE],
   },
   {
     id: 'asr/pocketsphinx-en-us',

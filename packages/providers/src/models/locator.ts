@@ -37,8 +37,15 @@ export class ModelLocator {
   /** Copies found corrupt, with the manifest's mtime then: not hashed again until it changes. */
   readonly #corrupt = new Map<string, number>();
 
-  constructor(modelsDir?: string) {
+  readonly #packaged: boolean;
+
+  /**
+   * `packaged: false` looks in the models directory only, as on an image whose npm packages were
+   * pruned of their models (tests).
+   */
+  constructor(modelsDir?: string, opts: { packaged?: boolean } = {}) {
     this.modelsDir = modelsDir;
+    this.#packaged = opts.packaged ?? true;
   }
 
   locate(id: string): Promise<LocatedModel | undefined> {
@@ -85,7 +92,7 @@ export class ModelLocator {
       const local = await this.#fromModelsDir(this.modelsDir, spec);
       if (local) return local;
     }
-    const dir = spec.source.dir();
+    const dir = this.#packaged ? spec.source.dir() : undefined;
     if (dir && (await filesPresent(dir, spec.files))) {
       return { id, dir, from: 'source', label: spec.source.label };
     }
