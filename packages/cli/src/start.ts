@@ -4,7 +4,13 @@ import { type Config, createLogger, type Logger, newId, OutboundGuard } from '@s
 import { createDialer } from '@switchboard/dialer';
 import { homeToolsFor, VapiSync } from '@switchboard/integrations';
 import { initMedia } from '@switchboard/media';
-import { localStackStatus, ModelLocator, missingModelsSummary, modelReadiness } from '@switchboard/providers';
+import {
+  localStackStatus,
+  ModelLocator,
+  type ModelReadiness,
+  missingModelsSummary,
+  modelReadiness,
+} from '@switchboard/providers';
 import {
   bootstrap,
   buildApp,
@@ -172,7 +178,8 @@ export async function start(
       }));
     }
     const local = await localStackStatus(models);
-    const missingModels = missingModelsSummary(await modelReadiness(models, await neededModels(store)));
+    const readiness = await modelReadiness(models, await neededModels(store));
+    const missingModels = missingModelsSummary(readiness);
     if (missingModels) logger.warn({ modelsDir: config.modelsDir }, missingModels);
     subsystems.push(() => ({
       name: 'local voice stack',
@@ -353,7 +360,7 @@ export async function start(
         local.ready
           ? local.summary
           : `speech recognition is off (run \`npm ci\` to install the built-in recogniser); the demo still answers typed chat and the keypad`,
-        missingModels,
+        readiness.filter((m) => !m.located),
       );
     return {
       app,
@@ -382,7 +389,7 @@ function printBanner(
   boot: Awaited<ReturnType<typeof bootstrap>>,
   demoLink: string | undefined,
   localHint: string | undefined,
-  missingModels: string | undefined,
+  missingModels: readonly ModelReadiness[],
 ): void {
   const lines = [
     '',
@@ -407,11 +414,14 @@ function printBanner(
   }
   if (sipDemo) lines.push('', `  Or call it from a softphone or sipp: ${sipDemo}`);
   if (localHint) lines.push('', `  Offline voice stack: ${localHint}`);
-  if (missingModels) {
+  if (missingModels.length > 0) {
+    const width = Math.max(...missingModels.map((m) => m.id.length));
     lines.push(
-      `  ${missingModels[0]?.toUpperCase()}${missingModels.slice(1)}`,
-      '    `switchboard models list` says more; `switchboard models import <bundle>` installs them',
-      '    on a machine without internet (a bundle made by `switchboard models export` elsewhere).',
+      '',
+      '  Missing models:',
+      ...missingModels.map((m) => `    ${m.id.padEnd(width)}  needed by ${m.neededBy.join(', ')}`),
+      '  `switchboard models list` says more; `switchboard models import <bundle>` installs them on a',
+      '  machine without internet (a bundle made by `switchboard models export` on one that has them).',
     );
   }
   lines.push('');
