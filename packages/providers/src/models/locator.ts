@@ -71,18 +71,25 @@ export class ModelLocator {
     });
   }
 
-  /** "model asr/… is missing: not in <dir> and … ; run …", for errors, logs and readiness. */
+  /** "model asr/… is missing (not in …); run …", for errors, logs and readiness. */
   missingText(id: string): string {
     const spec = modelSpec(id);
     const where = [
       this.modelsDir ? `not in ${this.modelsDir}` : undefined,
       spec ? `not in its source, the ${spec.source.label}` : undefined,
     ].filter(Boolean);
-    const fixes = [
+    return `model ${id} is missing (${where.join(', ')}); ${this.fixText(id)}`;
+  }
+
+  /** How to bring model `id`: an import, or the system package and a prepare. */
+  fixText(id: string): string {
+    const install = modelSpec(id)?.source.install;
+    return [
       'run `switchboard models import <bundle>` (a bundle made by `switchboard models export` on a machine that has it)',
-      spec?.source.install ? `\`${spec.source.install}\` then \`switchboard models prepare\`` : undefined,
-    ].filter(Boolean);
-    return `model ${id} is missing (${where.join(', ')}); ${fixes.join(', or ')}`;
+      install ? `\`${install}\` then \`switchboard models prepare\`` : undefined,
+    ]
+      .filter(Boolean)
+      .join(', or ');
   }
 
   async #locate(id: string): Promise<LocatedModel | undefined> {

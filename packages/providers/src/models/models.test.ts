@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, rm, truncate } from 'node:fs/promises';
@@ -139,6 +140,23 @@ describe('models export and import', () => {
     const to = fresh();
     await prepareModels(from, SMALL);
     await importModels(to, from);
+    assert.deepEqual(
+      (await checkModels(to, SMALL)).map((c) => c.state),
+      ['present', 'present'],
+    );
+  });
+
+  it('imports a models directory packed with GNU tar (one top-level directory, directory entries)', async () => {
+    const from = fresh();
+    await prepareModels(join(from, 'models'), SMALL);
+    const file = join(root, `${n++}-gnu.tgz`);
+    execFileSync('tar', ['czf', file, '-C', from, 'models']);
+    const to = fresh();
+    const imported = await importModels(to, file);
+    assert.deepEqual(
+      imported.map((r) => r.state),
+      ['imported', 'imported'],
+    );
     assert.deepEqual(
       (await checkModels(to, SMALL)).map((c) => c.state),
       ['present', 'present'],
