@@ -197,7 +197,13 @@ export async function importModels(modelsDir: string, from: string): Promise<Imp
   // Extracted next to its destination, so installing is a rename on the same file system.
   const staging = s.isDirectory() ? undefined : await mkdtemp(join(modelsDir, '.import-'));
   try {
-    if (staging) await extractTar(from, staging);
+    if (staging) {
+      await extractTar(from, staging).catch((e: unknown) => {
+        throw new Error(
+          `${from} is not a readable models bundle: ${e instanceof Error ? e.message : String(e)}`,
+        );
+      });
+    }
     const root = await bundleRoot(staging ?? from);
     if (!root) throw new Error(`${from} has no ${MANIFEST_FILE}: not a models bundle`);
     const bundle = await readManifest(root);

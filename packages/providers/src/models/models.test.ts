@@ -188,6 +188,10 @@ describe('models export and import', () => {
     // Cut the archive in the middle of the recogniser's files.
     await truncate(file, Math.floor(statSync(file).size / 2));
     await assert.rejects(importModels(fresh(), file), /truncated/);
+    const gz = join(root, `${n++}-partial.tar.gz`);
+    await exportModels(from, gz);
+    await truncate(gz, Math.floor(statSync(gz).size / 2));
+    await assert.rejects(importModels(fresh(), gz), /partial\.tar\.gz is not a readable models bundle: /);
     await rm(join(from, MODEL_IDS.soundswallower, 'sendump'));
     await assert.rejects(importModels(fresh(), from), /asr\/soundswallower-en-us\/sendump is missing/);
   });
