@@ -3,8 +3,9 @@ import { accessSync, constants, existsSync, mkdirSync, readFileSync } from 'node
 import { createConnection, createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { type Config, ConfigError, loadConfig } from '@switchboard/core';
-import { localStackStatus } from '@switchboard/providers';
+import { localStackStatus, ModelLocator, modelReadiness } from '@switchboard/providers';
 import { openDatabase } from '@switchboard/store';
+import { neededModels } from './model-needs.js';
 
 export interface Check {
   ok: boolean | 'warn';
@@ -51,7 +52,7 @@ export async function runChecks(env: NodeJS.ProcessEnv): Promise<Check[]> {
   checks.push(await tcpPortCheck('HTTP', config.HOST, config.PORT, 'PORT'));
   if (config.SIP_ENABLED) checks.push(await udpPortCheck(config.SIP_HOST, config.SIP_PORT));
   checks.push(await databaseCheck(config));
-  checks.push(...(await voiceChecks()));
+  checks.push(...(await voiceChecks(config)));
   if (config.REDIS_URL) checks.push(await reachable('Redis', config.REDIS_URL, 6379, 'REDIS_URL'));
   if (config.MQTT_URL) checks.push(await reachable('MQTT broker', config.MQTT_URL, 1883, 'MQTT_URL'));
   checks.push({
@@ -167,9 +168,22 @@ function alive(pid: number): boolean {
   }
 }
 
-async function voiceChecks(): Promise<Check[]> {
-  const status = await localStackStatus();
+async function voiceChecks(config: Config): Promise<Check[]> {
+  const models = new ModelLocator(config.modelsDir);
+  const status = await localStackStatus(models);
   const checks: Check[] = [{ ok: true, what: 'speech synthesis: built-in (eSpeak NG, WebAssembly)' }];
+  // The models of the default providers and the unavailable line; `switchboard models list`
+  // adds those of the stored agents.
+  for (const m of await modelReadiness(models, await neededModels())) {
+    checks.push(
+      m.located
+        ? {
+            ok: true,
+            what: `model ${m.id}: ${m.located.from === 'models-dir' ? m.located.dir : m.located.label}`,
+          }
+        : { ok: 'warn', what: `model ${m.id} is missing`, fix: models.fixText(m.id) },
+    );
+  }
   for (const c of status.components) {
     checks.push(
       c.present

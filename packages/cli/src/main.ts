@@ -5,6 +5,7 @@ import { campaignCommand } from './campaign.js';
 import { chatCommand } from './chat.js';
 import { loadDotEnv, VERSION } from './cli-env.js';
 import { doctorCommand } from './doctor.js';
+import { modelsCommand } from './models.js';
 import { OBJECT_COMMANDS, objectsCommand } from './objects.js';
 import { start } from './start.js';
 
@@ -16,6 +17,8 @@ Commands:
   doctor     check this machine (Node.js, ports, database, voice stack, services) and say how to fix each
   campaign   import <file.csv>: add contacts to a campaign through the API
   chat       <agent id>: talk to an agent in text (same model and tools as a call)
+  models     list, prepare, import <dir|tar>, export <file>: the local models (recogniser, voices,
+             VAD) in MODELS_DIR, for installs without internet
   agents, numbers, calls, keys, providers, credentials, webhooks, campaigns
              list, get, create, update, delete (and publish, test, pause…) through the API
   help       show this text
@@ -69,6 +72,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'campaign') return campaignCommand(argv.slice(1));
   if (command === 'chat') return chatCommand(argv.slice(1));
   if (command === 'doctor') return doctorCommand();
+  if (command === 'models') return modelsCommand(argv.slice(1));
   if (OBJECT_COMMANDS.includes(command)) return objectsCommand(command, argv.slice(1));
   let config: ReturnType<typeof loadConfig>;
   try {

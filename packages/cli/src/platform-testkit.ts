@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { type CallEvent, createLogger, loadConfig } from '@switchboard/core';
+import type { ModelLocator } from '@switchboard/providers';
 import { TEST_OUTBOUND_ALLOWED_HOSTS } from '@switchboard/server/testing';
 import type { Call } from '@switchboard/store';
 import { ScriptedTwilio } from '@switchboard/telephony';
@@ -63,6 +64,8 @@ export async function startTestPlatform(
     logLevel?: 'warn' | 'error' | 'debug';
     /** Receives every log line the platform writes (raw JSON), at `logLevel`. */
     logs?: string[];
+    /** Where the local models load from (see `start`). */
+    models?: ModelLocator;
   } = {},
 ): Promise<TestPlatform> {
   const dir = mkdtempSync(join(tmpdir(), 'sb-platform-'));
@@ -92,7 +95,11 @@ export async function startTestPlatform(
         level: options.logLevel ?? 'error',
         ...(options.logs ? { destination: lineSink(options.logs) } : {}),
       }),
-      { banner: false, outbound: options.outbound },
+      {
+        banner: false,
+        outbound: options.outbound,
+        ...(options.models ? { models: options.models } : {}),
+      },
     );
     const events: CallEvent[] = [];
     platform.calls.bus.subscribe((e) => {

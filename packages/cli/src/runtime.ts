@@ -3,6 +3,8 @@ import type { ProviderFactory } from '@switchboard/engine';
 import {
   createProviderFactory,
   createProviderTester,
+  localVadFactory,
+  ModelLocator,
   type ResolvedProvider,
   registerCascadedProviders,
   registerLocalProviders,
@@ -32,6 +34,9 @@ export interface CallRuntime {
   directory?: RedisCallDirectory;
 }
 
+/** eSpeak NG is WebAssembly installed by npm: it speaks even when nothing else can start. */
+export const UNAVAILABLE_TTS = 'local:espeak';
+
 /**
  * The call side of the composition root: one event bus, one provider factory backed by the
  * encrypted store, one runner for every connector.
@@ -48,6 +53,8 @@ export function createCallRuntime(opts: {
   /** With `REDIS_URL`: talk-token nonces and the live-call directory are shared by every process. */
   redis?: Redis;
   directory?: RedisCallDirectory;
+  /** Where the local providers and the VAD load their models (MODELS_DIR, then the packages). */
+  models?: ModelLocator;
 }): CallRuntime {
   const { store, config, logger, outbound } = opts;
   const bus = new CallEventBus((err, event) =>
@@ -64,7 +71,8 @@ export function createCallRuntime(opts: {
   );
   let runner: CallRunner | undefined;
   // Every adapter this build has: the offline stack and the vendors' wire protocols.
-  const registry = registerCascadedProviders(registerStsProviders(registerLocalProviders()));
+  const models = opts.models ?? new ModelLocator(config.modelsDir);
+  const registry = registerCascadedProviders(registerStsProviders(registerLocalProviders(undefined, models)));
   const lookup = async (workspaceId: string, ref: string): Promise<ResolvedProvider> => {
     const row = await store.providers.get(workspaceId, ref);
     const cred = row.credentialId
@@ -94,8 +102,8 @@ export function createCallRuntime(opts: {
     logger,
     dataDir: config.DATA_DIR,
     configUrlTimeoutMs: config.AGENT_CONFIG_URL_TIMEOUT_MS,
-    // eSpeak NG is WebAssembly installed by npm: it speaks even when nothing else can start.
-    unavailableTts: 'local:espeak',
+    unavailableTts: UNAVAILABLE_TTS,
+    vadFactory: localVadFactory(models, (message) => logger.warn({ subsystem: 'vad' }, message)),
     outbound,
     ...(opts.platformTools ? { platformTools: opts.platformTools } : {}),
     maxConcurrentCalls: config.MAX_CONCURRENT_CALLS,

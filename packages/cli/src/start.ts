@@ -4,7 +4,13 @@ import { type Config, createLogger, type Logger, newId, OutboundGuard } from '@s
 import { createDialer } from '@switchboard/dialer';
 import { homeToolsFor, VapiSync } from '@switchboard/integrations';
 import { initMedia } from '@switchboard/media';
-import { localStackStatus } from '@switchboard/providers';
+import {
+  localStackStatus,
+  ModelLocator,
+  type ModelReadiness,
+  missingModelsSummary,
+  modelReadiness,
+} from '@switchboard/providers';
 import {
   bootstrap,
   buildApp,
@@ -27,6 +33,7 @@ import { VERSION } from './cli-env.js';
 import { refuseNewCallsWhileDraining } from './drain-guard.js';
 import { startEvents } from './events.js';
 import { startHome } from './home.js';
+import { neededModels } from './model-needs.js';
 import { ariDialer, type CarrierApiUrls } from './outbound-dialers.js';
 import { OutboundHandoff } from './outbound-handoff.js';
 import { PendingOutbound } from './pending-outbound.js';
@@ -73,7 +80,12 @@ export interface OutboundOptions {
 export async function start(
   config: Config,
   logger: Logger = createLogger({ level: config.LOG_LEVEL, pii: config.LOG_PII }),
-  options: { banner?: boolean; outbound?: OutboundOptions } = {},
+  options: {
+    banner?: boolean;
+    outbound?: OutboundOptions;
+    /** Where the local models load from; by default MODELS_DIR, then the packaged copies. */
+    models?: ModelLocator;
+  } = {},
 ): Promise<Running> {
   await initMedia();
   const store = await openStore({
@@ -118,10 +130,13 @@ export async function start(
           logger: logger.child({ subsystem: 'call-directory' }),
         })
       : undefined;
+    // One locator for the process: each model is found (and its copy verified) once.
+    const models = options.models ?? new ModelLocator(config.modelsDir);
     const calls = createCallRuntime({
       store,
       config,
       logger,
+      models,
       internalToken,
       outbound: outboundGuard,
       platformTools: homeToolsFor(store.home, house.home),
@@ -189,11 +204,14 @@ export async function start(
         detail: `traces and metrics to ${otlp}`,
       }));
     }
-    const local = await localStackStatus();
+    const local = await localStackStatus(models);
+    const readiness = await modelReadiness(models, await neededModels(store));
+    const missingModels = missingModelsSummary(readiness);
+    if (missingModels) logger.warn({ modelsDir: config.modelsDir }, missingModels);
     subsystems.push(() => ({
       name: 'local voice stack',
-      state: local.ready ? 'up' : 'degraded',
-      detail: local.summary,
+      state: local.ready && !missingModels ? 'up' : 'degraded',
+      detail: [local.summary, missingModels].filter(Boolean).join('; '),
     }));
     subsystems.push(() => {
       const problems = calls.runner.providerProblems();
@@ -373,6 +391,7 @@ export async function start(
         local.ready
           ? local.summary
           : `speech recognition is off (run \`npm ci\` to install the built-in recogniser); the demo still answers typed chat and the keypad`,
+        readiness.filter((m) => !m.located),
       );
     return {
       app,
@@ -401,6 +420,7 @@ function printBanner(
   boot: Awaited<ReturnType<typeof bootstrap>>,
   demoLink: string | undefined,
   localHint: string | undefined,
+  missingModels: readonly ModelReadiness[],
 ): void {
   const lines = [
     '',
@@ -425,6 +445,16 @@ function printBanner(
   }
   if (sipDemo) lines.push('', `  Or call it from a softphone or sipp: ${sipDemo}`);
   if (localHint) lines.push('', `  Offline voice stack: ${localHint}`);
+  if (missingModels.length > 0) {
+    const width = Math.max(...missingModels.map((m) => m.id.length));
+    lines.push(
+      '',
+      '  Missing models:',
+      ...missingModels.map((m) => `    ${m.id.padEnd(width)}  needed by ${m.neededBy.join(', ')}`),
+      '  `switchboard models list` says more; `switchboard models import <bundle>` installs them on a',
+      '  machine without internet (a bundle made by `switchboard models export` on one that has them).',
+    );
+  }
   lines.push('');
   process.stdout.write(`${lines.join('\n')}\n`);
 }

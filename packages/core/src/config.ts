@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { z } from 'zod';
 import { parseHostRule } from './outbound/host-rules.js';
 
@@ -38,6 +39,8 @@ export const envSchema = z.object({
   PORT: port.default(3000),
   PUBLIC_URL: urlWithScheme(['http', 'https']).optional(),
   DATA_DIR: z.string().min(1).default('./data'),
+  /** Local models (recogniser, voices, VAD) prepared or imported; default DATA_DIR/models. */
+  MODELS_DIR: z.string().min(1).optional(),
   DATABASE_URL: urlWithScheme(['postgres', 'postgresql']).optional(),
   DATABASE_POOL_SIZE: positiveInt.default(10),
   REDIS_URL: urlWithScheme(['redis', 'rediss']).optional(),
@@ -148,6 +151,8 @@ export type Env = z.infer<typeof envSchema>;
 export interface Config extends Env {
   /** Base URL clients use to reach this instance (webhooks, recording links, talk page). */
   publicUrl: string;
+  /** `MODELS_DIR`, or `DATA_DIR/models`. */
+  modelsDir: string;
 }
 
 export class ConfigError extends Error {
@@ -191,7 +196,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError([{ variable: 'RTP_PORT_MIN', message: 'must not be above RTP_PORT_MAX' }]);
   }
   const host = e.HOST === '0.0.0.0' || e.HOST === '::' ? '127.0.0.1' : e.HOST;
-  return { ...e, publicUrl: (e.PUBLIC_URL ?? `http://${host}:${e.PORT}`).replace(/\/$/, '') };
+  return {
+    ...e,
+    publicUrl: (e.PUBLIC_URL ?? `http://${host}:${e.PORT}`).replace(/\/$/, ''),
+    modelsDir: e.MODELS_DIR ?? join(e.DATA_DIR, 'models'),
+  };
 }
 
 const SECRET_VARS = new Set([

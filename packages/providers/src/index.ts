@@ -34,6 +34,29 @@ export {
   type SoundSwallowerOptions,
   sharedDecoderPool,
 } from './local-soundswallower/soundswallower-asr.js';
+export {
+  agentModelUses,
+  MODEL_CATALOGUE,
+  MODEL_IDS,
+  type ModelSpec,
+  type ModelUse,
+  modelSpec,
+  modelsNeeded,
+  type NeededModel,
+} from './models/catalogue.js';
+export { type LocatedModel, ModelLocator, packagedModels } from './models/locator.js';
+export { MANIFEST_FILE, type Manifest, readManifest } from './models/manifest.js';
+export {
+  checkModels,
+  exportModels,
+  type ImportResult,
+  importModels,
+  type ModelCheck,
+  type PrepareResult,
+  prepareModels,
+} from './models/models-dir.js';
+export { type ModelReadiness, missingModelsSummary, modelReadiness } from './models/readiness.js';
+export { localVadFactory } from './models/vad.js';
 export { OpenAiChatLlm, type OpenAiChatOptions } from './openai-chat/openai-chat-llm.js';
 export { OpenAiRealtime, type OpenAiRealtimeOptions } from './openai-realtime/openai-realtime.js';
 export type { RealtimeSettings } from './openai-realtime/session-config.js';

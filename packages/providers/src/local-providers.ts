@@ -4,14 +4,21 @@ import { EspeakTts } from './local-espeak/espeak-tts.js';
 import { FliteTts } from './local-flite/flite-tts.js';
 import { PocketsphinxAsr } from './local-pocketsphinx/pocketsphinx-asr.js';
 import { SoundSwallowerAsr } from './local-soundswallower/soundswallower-asr.js';
+import type { ModelLocator } from './models/locator.js';
 import { ProviderRegistry } from './registry.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
 
-/** Registers the offline, key-free providers (`local:<type>` references) on `registry`. */
+/**
+ * Registers the offline, key-free providers (`local:<type>` references) on `registry`. Their
+ * models load through `models` (the models directory, then the packaged copies); by default from
+ * the packaged copies only.
+ */
 export function registerLocalProviders(
   registry: ProviderRegistry = new ProviderRegistry(),
+  models?: ModelLocator,
 ): ProviderRegistry {
+  const m = models ? { models } : {};
   return registry
     .register(
       'tts',
@@ -22,6 +29,7 @@ export function registerLocalProviders(
           voice: str(settings.voice) ?? 'en-us',
           language: ctx.language,
           logger: ctx.logger,
+          ...m,
           ...(ctx.voice ? { agentVoice: ctx.voice } : {}),
         }),
     )
@@ -39,9 +47,13 @@ export function registerLocalProviders(
     .register(
       'asr',
       'soundswallower',
-      ({ ctx, base }) => new SoundSwallowerAsr({ ...base, logger: ctx.logger }),
+      ({ ctx, base }) => new SoundSwallowerAsr({ ...base, logger: ctx.logger, ...m }),
     )
-    .register('asr', 'pocketsphinx', ({ ctx, base }) => new PocketsphinxAsr({ ...base, logger: ctx.logger }))
+    .register(
+      'asr',
+      'pocketsphinx',
+      ({ ctx, base }) => new PocketsphinxAsr({ ...base, logger: ctx.logger, ...m }),
+    )
     .register('llm', 'answerer', async ({ ref, ctx, base, agentConfig }) => {
       const config = await agentConfig();
       if (!config) {

@@ -1,10 +1,8 @@
-import { access } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { MODEL_IDS, POCKETSPHINX_MODEL_DIR } from './models/catalogue.js';
+import { type ModelLocator, packagedModels } from './models/locator.js';
 import { APT_PACKAGES, aptInstallCommand, findBinary, type KnownBinary } from './util/binaries.js';
 
-/** Where Debian's pocketsphinx-en-us puts the model the recogniser loads by default. */
-export const POCKETSPHINX_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
+export { POCKETSPHINX_MODEL_DIR };
 export const CMUDICT_PATH = `${POCKETSPHINX_MODEL_DIR}/cmudict-en-us.dict`;
 
 export interface LocalComponentStatus {
@@ -39,17 +37,6 @@ export interface LocalStackStatus {
   installCommand?: string;
 }
 
-/** True when the soundswallower package and the model inside it are installed. */
-async function builtInRecogniserPresent(): Promise<boolean> {
-  try {
-    const dir = dirname(fileURLToPath(import.meta.resolve('soundswallower')));
-    await access(join(dir, 'model', 'en-us', 'mdef'));
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const BINARIES: readonly { name: KnownBinary; usedBy: string }[] = [
   { name: 'pocketsphinx_continuous', usedBy: 'local:pocketsphinx (speech recognition)' },
   { name: 'flite', usedBy: 'local:flite (speech synthesis)' },
@@ -63,7 +50,7 @@ const BINARIES: readonly { name: KnownBinary; usedBy: string }[] = [
  * (local:soundswallower), local:espeak and local:answerer need nothing outside npm, so the demo
  * takes voice calls on a machine with only Node; pocketsphinx and flite are extras.
  */
-export async function localStackStatus(): Promise<LocalStackStatus> {
+export async function localStackStatus(models: ModelLocator = packagedModels): Promise<LocalStackStatus> {
   const components: LocalComponentStatus[] = BINARIES.map(({ name, usedBy }) => {
     const path = findBinary(name);
     return {
@@ -74,20 +61,18 @@ export async function localStackStatus(): Promise<LocalStackStatus> {
       usedBy,
     };
   });
-  const model = await access(CMUDICT_PATH).then(
-    () => true,
-    () => false,
-  );
+  const located = await models.locate(MODEL_IDS.pocketsphinx);
+  const model = located !== undefined;
   components.push({
     name: 'pocketsphinx en-us model',
     present: model,
-    ...(model ? { path: POCKETSPHINX_MODEL_DIR } : {}),
+    ...(located ? { path: located.dir } : {}),
     aptPackage: 'pocketsphinx-en-us',
     usedBy: 'local:pocketsphinx (speech recognition)',
   });
   const missing = components.filter((c) => !c.present);
   const systemRecogniser = findBinary('pocketsphinx_continuous') !== undefined && model;
-  const speechRecognition: SpeechRecognitionStatus = (await builtInRecogniserPresent())
+  const speechRecognition: SpeechRecognitionStatus = (await models.locate(MODEL_IDS.soundswallower))
     ? { provider: 'local:soundswallower', label: 'built-in (soundswallower)', ready: true }
     : systemRecogniser
       ? { provider: 'local:pocketsphinx', label: 'system pocketsphinx', ready: true }

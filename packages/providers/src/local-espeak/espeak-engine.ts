@@ -1,4 +1,11 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { EspeakNgWorker } from '@echogarden/espeak-ng-emscripten';
+import { MODEL_IDS } from '../models/catalogue.js';
+import { packagedModels } from '../models/locator.js';
+
+/** The voice data file of the espeak-ng model (an Emscripten file package). */
+export const ESPEAK_DATA_FILE = 'espeak-ng.data';
 
 /** espeak-ng always synthesizes at this rate (deps.md §4). */
 export const ESPEAK_SAMPLE_RATE = 22050;
@@ -76,22 +83,37 @@ export class EspeakEngine {
   }
 }
 
-let loading: Promise<EspeakEngine> | undefined;
+const loading = new Map<string, Promise<EspeakEngine>>();
 
-/** The shared engine, loaded on first call. A failed load is retried by the next call. */
-export function espeakEngine(): Promise<EspeakEngine> {
-  loading ??= (async () => {
-    const { default: init } = await import('@echogarden/espeak-ng-emscripten');
-    const module = await init();
-    const worker = new module.eSpeakNGWorker();
-    // The first syntheses of a fresh instance are 10-50x slower (voice data paged in, WASM code
-    // still unoptimised); pay for one here, at prepare time, rather than in a caller's first turn.
-    worker.set_voice('en-us');
-    worker.synthesize('Hello, how can I help you?', () => false);
-    return new EspeakEngine(worker);
-  })().catch((err: unknown) => {
-    loading = undefined;
-    throw err;
+/**
+ * The shared engine for the voice data in `dataFile` (`espeak-ng.data`, by default the npm
+ * package's), loaded on first call: one per data file, which in a running server is one per
+ * process. A failed load is retried by the next call.
+ */
+export async function espeakEngine(dataFile?: string): Promise<EspeakEngine> {
+  const path =
+    dataFile ?? join((await packagedModels.require(MODEL_IDS.espeak, 'local:espeak')).dir, ESPEAK_DATA_FILE);
+  let engine = loading.get(path);
+  if (!engine) {
+    engine = loadEngine(path);
+    engine.catch(() => loading.delete(path));
+    loading.set(path, engine);
+  }
+  return engine;
+}
+
+async function loadEngine(dataFile: string): Promise<EspeakEngine> {
+  const { default: init } = await import('@echogarden/espeak-ng-emscripten');
+  // The package's own loader always reads the data next to its script; handing the bytes over
+  // lets the voices come from the models directory instead.
+  const data = await readFile(dataFile);
+  const module = await init({
+    getPreloadedPackage: () => data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength),
   });
-  return loading;
+  const worker = new module.eSpeakNGWorker();
+  // The first syntheses of a fresh instance are 10-50x slower (voice data paged in, WASM code
+  // still unoptimised); pay for one here, at prepare time, rather than in a caller's first turn.
+  worker.set_voice('en-us');
+  worker.synthesize('Hello, how can I help you?', () => false);
+  return new EspeakEngine(worker);
 }

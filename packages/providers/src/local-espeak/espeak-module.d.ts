@@ -15,6 +15,9 @@ declare module '@echogarden/espeak-ng-emscripten' {
   export interface EspeakNgModule {
     eSpeakNGWorker: new () => EspeakNgWorker;
   }
-  const init: () => Promise<EspeakNgModule>;
+  /** Emscripten module settings; `getPreloadedPackage` supplies espeak-ng.data's bytes. */
+  const init: (moduleArg?: {
+    getPreloadedPackage?: (name: string, size: number) => ArrayBuffer;
+  }) => Promise<EspeakNgModule>;
   export default init;
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Logger } from '@switchboard/core';
 import { type ProviderBaseOptions, ProviderError, SpeakableChunker, TtsBase } from '@switchboard/engine';
 import {
@@ -11,7 +12,9 @@ import {
   Reframer,
   samplesToPcm16,
 } from '@switchboard/media';
-import { ESPEAK_SAMPLE_RATE, espeakEngine } from './espeak-engine.js';
+import { MODEL_IDS } from '../models/catalogue.js';
+import { type ModelLocator, packagedModels } from '../models/locator.js';
+import { ESPEAK_DATA_FILE, ESPEAK_SAMPLE_RATE, type EspeakEngine, espeakEngine } from './espeak-engine.js';
 
 export interface EspeakTtsOptions extends ProviderBaseOptions {
   /** The agent's `voice`; tried first, skipped (with a warning) when espeak does not know it. */
@@ -23,6 +26,8 @@ export interface EspeakTtsOptions extends ProviderBaseOptions {
   /** Speaking rate in words per minute (espeak's default is 175). */
   wordsPerMinute?: number;
   logger?: Logger;
+  /** Where the voice data loads from; by default the copy inside the npm package. */
+  models?: ModelLocator;
 }
 
 /** Timing of the synthesis work, for logs, health and the bench. */
@@ -51,6 +56,7 @@ export class EspeakTts extends TtsBase {
   readonly stats: EspeakStats = { sentences: 0, synthMs: 0, audioMs: 0, lastSentenceMs: 0 };
   readonly #opts: EspeakTtsOptions;
   #voice: Promise<string> | undefined;
+  #engine: Promise<EspeakEngine> | undefined;
 
   constructor(opts: EspeakTtsOptions = {}) {
     super(opts);
@@ -59,6 +65,18 @@ export class EspeakTts extends TtsBase {
 
   protected override async open(): Promise<void> {
     await Promise.all([initMedia(), this.#resolveVoice()]);
+  }
+
+  /** The process's engine for this instance's voice data; a missing model is named. */
+  #loadEngine(): Promise<EspeakEngine> {
+    this.#engine ??= (this.#opts.models ?? packagedModels)
+      .require(MODEL_IDS.espeak, this.name)
+      .then((model) => espeakEngine(join(model.dir, ESPEAK_DATA_FILE)))
+      .catch((err: unknown) => {
+        this.#engine = undefined;
+        throw err;
+      });
+    return this.#engine;
   }
 
   /** The voice this instance speaks with, once resolved. */
@@ -73,7 +91,7 @@ export class EspeakTts extends TtsBase {
       const candidates = [agentVoice, voice, lang, lang?.split('-')[0], 'en-us'].filter(
         (v): v is string => typeof v === 'string' && v.length > 0,
       );
-      const engine = await espeakEngine();
+      const engine = await this.#loadEngine();
       const found = await engine.resolveVoice(candidates);
       if (!found) {
         throw new ProviderError(
@@ -104,7 +122,7 @@ export class EspeakTts extends TtsBase {
     signal: AbortSignal,
   ): AsyncGenerator<AudioFrame, void, undefined> {
     await initMedia();
-    const [engine, voice] = await Promise.all([espeakEngine(), this.#resolveVoice()]);
+    const [engine, voice] = await Promise.all([this.#loadEngine(), this.#resolveVoice()]);
     const wpm = this.#opts.wordsPerMinute ?? 175;
     const chunker = new SpeakableChunker();
     const sentences = [...chunker.push(text), ...chunker.flush()];

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { type AsrEvent, isProviderError } from '@switchboard/engine';
 import {
@@ -12,6 +14,9 @@ import {
   silence,
 } from '@switchboard/media';
 import { EspeakTts } from '../local-espeak/espeak-tts.js';
+import { MODEL_IDS, type ModelSpec, modelSpec } from '../models/catalogue.js';
+import { ModelLocator } from '../models/locator.js';
+import { prepareModels } from '../models/models-dir.js';
 import { needBinary } from '../util/test-binaries.js';
 import { PocketsphinxAsr } from './pocketsphinx-asr.js';
 
@@ -61,6 +66,35 @@ describe('PocketsphinxAsr', () => {
       assert.deepEqual(speech.map((e) => e.type).slice(0, 2), ['speech-start', 'speech-end']);
     });
   }
+
+  it('loads the model from the models directory, with a grammar and with the open language model', async (t) => {
+    if (!needBinary(t, 'pocketsphinx_continuous', 'pocketsphinx pocketsphinx-en-us')) return;
+    const dir = mkdtempSync(join(tmpdir(), 'sb-psphinx-models-'));
+    try {
+      await prepareModels(dir, [modelSpec(MODEL_IDS.pocketsphinx) as ModelSpec]);
+      const models = new ModelLocator(dir, { packaged: false });
+      assert.equal((await models.locate(MODEL_IDS.pocketsphinx))?.from, 'models-dir');
+      const audio = await speak('What are your opening hours?', PCM16_16K);
+      const withGrammar = await recognise(new PocketsphinxAsr({ models }), audio, PCM16_16K, PHRASES);
+      assert.deepEqual(
+        withGrammar.filter((e) => e.type === 'final').map((e) => e.text),
+        ['what are your opening hours'],
+      );
+      // Loading the 27 MB language model takes a while on a busy machine; close waits for it.
+      const open = await recognise(
+        new PocketsphinxAsr({ models, closeGraceMs: 30_000 }),
+        audio,
+        PCM16_16K,
+        [],
+      );
+      const heard = open.filter((e) => e.type === 'final').map((e) => e.text);
+      assert.equal(heard.length, 1, `one utterance, heard ${JSON.stringify(heard)}`);
+      // The open model is the weaker one (20-70 % of words); the grammar's words still come through.
+      assert.match(heard[0] ?? '', /what are your opening/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('kills the recogniser when the call is aborted', async (t) => {
     if (!needBinary(t, 'pocketsphinx_continuous', 'pocketsphinx pocketsphinx-en-us')) return;

@@ -10,7 +10,8 @@ import {
   ProviderError,
 } from '@switchboard/engine';
 import { type AudioFormat, PCM16_16K } from '@switchboard/media';
-import { CMUDICT_PATH } from '../status.js';
+import { MODEL_IDS } from '../models/catalogue.js';
+import { type ModelLocator, packagedModels } from '../models/locator.js';
 import { requireBinary } from '../util/binaries.js';
 import { WhiteNoise } from '../util/white-noise.js';
 import { loadDictionaryWords } from './cmudict.js';
@@ -31,9 +32,12 @@ export interface PocketsphinxOptions extends ProviderBaseOptions {
   speechEvents?: boolean;
   /** How long `close()` waits for the last utterance's hypothesis. Default 1000 ms. */
   closeGraceMs?: number;
+  /** A dictionary other than the model's (with `extraArgs` for another model). */
   dictionaryPath?: string;
   /** Extra pocketsphinx_continuous arguments (e.g. `-hmm`, `-lm` for another model). */
   extraArgs?: readonly string[];
+  /** Where the en-us model loads from; by default Debian's pocketsphinx-en-us. */
+  models?: ModelLocator;
 }
 
 export const COMMON_PHRASES: readonly string[] = [
@@ -74,17 +78,31 @@ export class PocketsphinxAsr extends AsrBase {
   ): Promise<AsrStream> {
     requireBinary('pocketsphinx_continuous', this.name);
     requireBinary('stdbuf', this.name);
-    const dictPath = this.#o.dictionaryPath ?? CMUDICT_PATH;
-    await access(dictPath).catch((err: unknown) => {
-      throw new ProviderError(
-        'unavailable',
-        `${this.name} needs the en-us model (${dictPath}), which is not installed: run \`apt-get install -y pocketsphinx-en-us\``,
-        { provider: this.name, retryable: false, cause: err },
-      );
-    });
+    const args: string[] = [];
+    let dictPath = this.#o.dictionaryPath;
+    /** Set when the model is not the system copy, which pocketsphinx loads by default. */
+    let modelDir: string | undefined;
+    if (dictPath) {
+      await access(dictPath).catch((err: unknown) => {
+        throw new ProviderError('unavailable', `${this.name}: the dictionary ${dictPath} does not exist`, {
+          provider: this.name,
+          retryable: false,
+          cause: err,
+        });
+      });
+    } else {
+      const model = await (this.#o.models ?? packagedModels).require(MODEL_IDS.pocketsphinx, this.name);
+      dictPath = join(model.dir, 'cmudict-en-us.dict');
+      if (model.from === 'models-dir') {
+        modelDir = model.dir;
+        args.push('-hmm', join(modelDir, 'en-us'), '-dict', dictPath);
+      }
+    }
     const grammar = await this.#grammar(opts.phrases, dictPath);
+    // pocketsphinx 0.8 takes either a language model or a grammar, not both.
+    if (!grammar && modelDir) args.push('-lm', join(modelDir, 'en-us.lm.bin'));
+    args.push(...(this.#o.extraArgs ?? []));
     let dir: string | undefined;
-    const args = [...(this.#o.extraArgs ?? [])];
     if (grammar) {
       dir = await mkdtemp(join(tmpdir(), 'switchboard-psphinx-'));
       const path = join(dir, 'caller.gram');

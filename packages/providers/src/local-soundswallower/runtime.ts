@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Decoder, SoundSwallowerModule } from 'soundswallower';
+import { MODEL_IDS } from '../models/catalogue.js';
+import { packagedModels } from '../models/locator.js';
 
 /** The narrowband model shipped in the package: 8 kHz, 130–3700 Hz filterbank (its feat_params). */
 export const MODEL_SAMPLE_RATE = 8000;
@@ -94,11 +96,11 @@ export class SoundSwallowerRuntime {
     this.#scoreOut = module._malloc(4);
   }
 
-  static async load(): Promise<SoundSwallowerRuntime> {
-    const entry = fileURLToPath(import.meta.resolve('soundswallower'));
+  /** Loads the module with the model in `modelDir` (the models directory's copy or the package's). */
+  static async load(modelDir: string): Promise<SoundSwallowerRuntime> {
     // The module finds its model relative to the working directory unless told (trailing slash
-    // required: it is concatenated).
-    const modelBase = `${join(dirname(entry), 'model')}/`;
+    // required: it is concatenated); decoders get the model's absolute path anyway.
+    const modelBase = `${dirname(modelDir)}/`;
     const { default: createModule } = await import('soundswallower');
     const before = process.listeners('uncaughtException');
     const module = (await createModule({
@@ -112,8 +114,8 @@ export class SoundSwallowerRuntime {
     for (const l of process.listeners('uncaughtException')) {
       if (!before.includes(l)) process.removeListener('uncaughtException', l);
     }
-    const dictionary = await readFile(join(modelBase, 'en-us', 'dict.txt'), 'utf8');
-    return new SoundSwallowerRuntime(module, join(modelBase, 'en-us'), dictionary);
+    const dictionary = await readFile(join(modelDir, 'dict.txt'), 'utf8');
+    return new SoundSwallowerRuntime(module, modelDir, dictionary);
   }
 
   /**
@@ -162,13 +164,21 @@ export class SoundSwallowerRuntime {
   }
 }
 
-let loading: Promise<SoundSwallowerRuntime> | undefined;
+const loading = new Map<string, Promise<SoundSwallowerRuntime>>();
 
-/** The shared runtime, loaded on first use. A failed load is retried by the next caller. */
-export function soundSwallowerRuntime(): Promise<SoundSwallowerRuntime> {
-  loading ??= SoundSwallowerRuntime.load().catch((err: unknown) => {
-    loading = undefined;
-    throw err;
-  });
-  return loading;
+/**
+ * The shared runtime for the model in `modelDir` (by default the one in the npm package), loaded
+ * on first use: one per model directory, which in a running server is one per process. A failed
+ * load is retried by the next caller.
+ */
+export async function soundSwallowerRuntime(modelDir?: string): Promise<SoundSwallowerRuntime> {
+  const dir =
+    modelDir ?? (await packagedModels.require(MODEL_IDS.soundswallower, 'local:soundswallower')).dir;
+  let runtime = loading.get(dir);
+  if (!runtime) {
+    runtime = SoundSwallowerRuntime.load(dir);
+    runtime.catch(() => loading.delete(dir));
+    loading.set(dir, runtime);
+  }
+  return runtime;
 }

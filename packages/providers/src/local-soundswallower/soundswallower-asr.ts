@@ -8,6 +8,8 @@ import {
 } from '@switchboard/engine';
 import { type AudioFormat, PCM16_8K } from '@switchboard/media';
 import { COMMON_PHRASES } from '../local-pocketsphinx/pocketsphinx-asr.js';
+import { MODEL_IDS } from '../models/catalogue.js';
+import { type ModelLocator, packagedModels } from '../models/locator.js';
 import {
   type CompiledGrammar,
   compileGrammar,
@@ -26,15 +28,26 @@ export interface SoundSwallowerOptions
   logger?: Logger;
   /** The decoder slots to use; by default the process-wide pool. */
   pool?: DecoderPool;
+  /** Where the model loads from; by default the copy inside the npm package. */
+  models?: ModelLocator;
 }
 
-let shared: { pool: DecoderPool; runtime: SoundSwallowerRuntime } | undefined;
+const pools = new Map<string, Promise<DecoderPool>>();
 
-/** The process's decoder pool, created with the runtime on first use. */
-export async function sharedDecoderPool(opts?: DecoderPoolOptions): Promise<DecoderPool> {
-  const runtime = await soundSwallowerRuntime();
-  shared ??= { pool: new DecoderPool(runtime, opts), runtime };
-  return shared.pool;
+/**
+ * The process's decoder pool for the model in `modelDir` (by default the npm package's), created
+ * with the runtime on first use.
+ */
+export async function sharedDecoderPool(opts?: DecoderPoolOptions, modelDir?: string): Promise<DecoderPool> {
+  const dir =
+    modelDir ?? (await packagedModels.require(MODEL_IDS.soundswallower, 'local:soundswallower')).dir;
+  let pool = pools.get(dir);
+  if (!pool) {
+    pool = soundSwallowerRuntime(dir).then((runtime) => new DecoderPool(runtime, opts));
+    pool.catch(() => pools.delete(dir));
+    pools.set(dir, pool);
+  }
+  return pool;
 }
 
 /**
@@ -62,11 +75,13 @@ export class SoundSwallowerAsr extends AsrBase {
     opts: AsrOptions,
     signal: AbortSignal,
   ): Promise<AsrStream> {
+    // A missing model is named (and how to bring it), not reported as a failed load.
+    const model = await (this.#o.models ?? packagedModels).require(MODEL_IDS.soundswallower, this.name);
     let runtime: SoundSwallowerRuntime;
     let pool: DecoderPool;
     try {
-      runtime = await soundSwallowerRuntime();
-      pool = this.#o.pool ?? (await sharedDecoderPool());
+      runtime = await soundSwallowerRuntime(model.dir);
+      pool = this.#o.pool ?? (await sharedDecoderPool(undefined, model.dir));
       await pool.warm();
     } catch (err) {
       throw new ProviderError(

@@ -255,6 +255,39 @@ export class AgentsRepo {
     return row;
   }
 
+  /**
+   * The provider choices of every agent of every workspace: the published version's and, when it
+   * differs, the draft's (about to go live). For what the installation must have on disk, such as
+   * the local models; not paged, and it reads only `mode` and `providers`.
+   */
+  async providerChoices(): Promise<
+    {
+      agentId: string;
+      workspaceId: string;
+      name: string;
+      configs: Pick<AgentConfig, 'mode' | 'providers'>[];
+    }[]
+  > {
+    const rows = await this.db
+      .select({ a: agents, published: agentVersions.config })
+      .from(agents)
+      .leftJoin(
+        agentVersions,
+        and(eq(agentVersions.agentId, agents.id), eq(agentVersions.version, agents.currentVersion)),
+      )
+      .orderBy(agents.createdAt, agents.id);
+    return rows.map(({ a, published }) => {
+      const draft = a.draft as AgentConfig;
+      const live = published as AgentConfig | null;
+      return {
+        agentId: a.id,
+        workspaceId: a.workspaceId,
+        name: a.name,
+        configs: live && !jsonEqual(live, draft) ? [live, draft] : [draft],
+      };
+    });
+  }
+
   /** The current published snapshot of one agent, straight from the database. */
   async loadSnapshot(id: string): Promise<AgentSnapshot | null> {
     const [row] = await this.db
