@@ -31,6 +31,12 @@ export interface PlatformOptions {
   cpuProfDir: string | undefined;
   /** Directory for heap snapshots written on SIGUSR2; unset disables them. */
   heapDir: string | undefined;
+  /** A database (and data directory) shared with other processes, kept when this one stops. */
+  shared?: { databaseUrl: string; dataDir: string };
+  /** RTP ports of the built-in SIP endpoint (default 30000–31999). */
+  rtpRange?: [number, number];
+  /** More environment (REDIS_URL, MASTER_KEY…). */
+  env?: Record<string, string>;
 }
 
 export class Platform {
@@ -63,10 +69,10 @@ export class Platform {
   }
 
   static async start(o: PlatformOptions): Promise<Platform> {
-    const dataDir = mkdtempSync(join(tmpdir(), 'sb-platform-load-'));
-    let databaseUrl = '';
+    const dataDir = o.shared ? '' : mkdtempSync(join(tmpdir(), 'sb-platform-load-'));
+    let databaseUrl = o.shared?.databaseUrl ?? '';
     let dropDb: (() => Promise<void>) | undefined;
-    if (o.db === 'postgres') {
+    if (o.db === 'postgres' && !o.shared) {
       const name = `sb_platform_load_${process.pid}_${Date.now()}`;
       const admin = new pg.Client({ connectionString: `${o.postgresUrl}/postgres` });
       await admin.connect();
@@ -105,7 +111,7 @@ export class Platform {
           HOST: '127.0.0.1',
           PORT: String(o.httpPort),
           PUBLIC_URL: url,
-          DATA_DIR: join(dataDir, 'data'),
+          DATA_DIR: o.shared?.dataDir ?? join(dataDir, 'data'),
           DATABASE_URL: databaseUrl,
           OWNER_EMAIL: OWNER.email,
           OWNER_PASSWORD: OWNER.password,
@@ -115,8 +121,8 @@ export class Platform {
                 SIP_ENABLED: 'true',
                 SIP_HOST: '127.0.0.1',
                 SIP_PORT: String(o.sipPort),
-                RTP_PORT_MIN: '30000',
-                RTP_PORT_MAX: '31999',
+                RTP_PORT_MIN: String(o.rtpRange?.[0] ?? 30000),
+                RTP_PORT_MAX: String(o.rtpRange?.[1] ?? 31999),
               }
             : { SIP_ENABLED: 'false' }),
           AUDIOSOCKET_ENABLED: 'true',
@@ -124,6 +130,7 @@ export class Platform {
           AUDIOSOCKET_PORT: String(o.audioSocketPort),
           OUTBOUND_ALLOWED_HOSTS: o.echoHost,
           RATE_LIMIT_PER_MINUTE: '100000',
+          ...o.env,
         },
       },
     );
@@ -223,7 +230,7 @@ export class Platform {
       await exited;
       clearTimeout(timer);
     }
-    rmSync(this.#dataDir, { recursive: true, force: true });
+    if (this.#dataDir) rmSync(this.#dataDir, { recursive: true, force: true });
     await this.#dropDb?.().catch(() => {});
   }
 

@@ -9,14 +9,14 @@
  *   Redis lists one process and no call, and every rate-limit counter has an expiry.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, type TestContext, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { createLogger } from '@switchboard/core';
 import { openStore } from '@switchboard/store';
 import { createTestPostgresDatabase, testPostgresUrl } from '@switchboard/store/testing';
 import { Redis } from 'ioredis';
+import { startKamailio } from '../sip/kamailio.js';
 import {
   freeUdpPort,
   needBinaries,
@@ -35,7 +35,6 @@ import {
   until as waitUntil,
 } from './spawned-platform.js';
 
-const ROOT = new URL('../..', import.meta.url).pathname;
 const redisUrl = process.env.REDIS_URL;
 
 describe('two workers behind Kamailio', {
@@ -110,7 +109,8 @@ describe('two workers behind Kamailio', {
     const [a, b] = await Promise.all([worker(), worker()]);
 
     const proxyPort = await freeUdpPort();
-    const proxy = startKamailio(t, dir, proxyPort, [a.sipPort, b.sipPort]);
+    const proxy = startKamailio(dir, proxyPort, [a.sipPort, b.sipPort]);
+    t.after(() => proxy.stop());
     // What a failure shows: the rows, and the last words of both workers and the proxy.
     const until = <T>(
       what: string,
@@ -122,7 +122,7 @@ describe('two workers behind Kamailio', {
           `${e.message}\nrows: ${JSON.stringify(await calls(b))}\nA: ${a.output().slice(-1500)}\nB: ${b.output().slice(-1500)}\nKamailio: ${proxy.output().slice(-1500)}`,
         ),
       );
-    await until('Kamailio listening', () => proxy.output().includes('Listening on'), 20_000);
+    await proxy.ready();
 
     writeFileSync(
       join(dir, 'caller.xml'),
@@ -273,46 +273,6 @@ describe('two workers behind Kamailio', {
     }
   });
 });
-
-/** Kamailio in the foreground with the shipped configuration and `workers` in set 1. */
-function startKamailio(t: TestContext, dir: string, port: number, workers: number[]) {
-  const list = join(dir, 'dispatcher.list');
-  writeFileSync(list, workers.map((w) => `1 sip:127.0.0.1:${w}\n`).join(''));
-  const child = spawn(
-    'kamailio',
-    [
-      '-f',
-      join(ROOT, 'deploy/kamailio/kamailio.cfg'),
-      '-DD',
-      '-E',
-      '-A',
-      `LISTEN=udp:127.0.0.1:${port}`,
-      '-A',
-      `DISPATCHER_LIST="${list}"`,
-      '-Y',
-      dir,
-      '-P',
-      join(dir, 'kamailio.pid'),
-    ],
-    // Its own process group: Kamailio forks workers that hold the pipes, and all must go.
-    { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
-  );
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr?.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  t.after(() => {
-    try {
-      if (child.pid) process.kill(-child.pid, 'SIGKILL');
-    } catch {}
-    child.stdout?.destroy();
-    child.stderr?.destroy();
-  });
-  return { child, output: () => out };
-}
 
 function groupBy<T>(items: T[], key: (item: T) => string): Map<string, T[]> {
   const m = new Map<string, T[]>();
