@@ -1,6 +1,7 @@
 import { CallEventBus, type Config, type Logger, type OutboundGuard } from '@switchboard/core';
 import type { ProviderFactory } from '@switchboard/engine';
 import {
+  createEmbedderFactory,
   createProviderFactory,
   createProviderTester,
   type ResolvedProvider,
@@ -8,7 +9,7 @@ import {
   registerLocalProviders,
   registerStsProviders,
 } from '@switchboard/providers';
-import { CallRunner, TalkTokens } from '@switchboard/server';
+import { CallRunner, type EmbedderFor, KnowledgeEmbedding, TalkTokens } from '@switchboard/server';
 import type { Store } from '@switchboard/store';
 
 export interface CallRuntime {
@@ -21,6 +22,8 @@ export interface CallRuntime {
   providers: ProviderFactory;
   runner: CallRunner;
   tokens: TalkTokens;
+  /** Knowledge bases' embeddings endpoints and their background embedder. */
+  knowledge: { embedderFor: EmbedderFor; embedding: KnowledgeEmbedding };
 }
 
 /**
@@ -75,6 +78,12 @@ export function createCallRuntime(opts: {
     getAgentConfig: async (agentId, ctx) =>
       runner?.configFor(ctx.callId) ?? (await store.resolver.resolveAgent({ agentId })).config,
   });
+  const embedderFor = createEmbedderFactory(lookup, outbound);
+  const embedding = new KnowledgeEmbedding({
+    store,
+    embedderFor,
+    logger: logger.child({ subsystem: 'knowledge-embedding' }),
+  });
   runner = new CallRunner({
     store,
     bus,
@@ -87,12 +96,14 @@ export function createCallRuntime(opts: {
     outbound,
     ...(opts.platformTools ? { platformTools: opts.platformTools } : {}),
     maxConcurrentCalls: config.MAX_CONCURRENT_CALLS,
+    embedderFor,
   });
   return {
     bus,
     providers,
     runner,
     tokens: new TalkTokens(opts.internalToken),
+    knowledge: { embedderFor, embedding },
     providerTester: createProviderTester(lookup, { timeoutMs: 8000, outbound }),
   };
 }

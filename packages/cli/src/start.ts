@@ -116,6 +116,7 @@ export async function start(
       outbound: outboundGuard,
       platformTools: homeToolsFor(store.home, house.home),
     });
+    stops.unshift(() => calls.knowledge.embedding.stop());
     const events = await startEvents({
       config,
       store,
@@ -224,6 +225,7 @@ export async function start(
         subsystems,
         calls,
         providerTester: calls.providerTester,
+        knowledge: calls.knowledge,
         home: house.home,
         vapi: new VapiSync({
           vapi: store.vapi,
@@ -319,6 +321,10 @@ export async function start(
       await app.close();
     });
     await app.listen({ host: config.HOST, port: config.PORT });
+    // Passages left without an embedding (an upload or a change of model before a restart).
+    void calls.knowledge.embedding
+      .resumeAll()
+      .catch((err: unknown) => logger.warn({ err }, 'knowledge embedding not resumed'));
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
     const url =

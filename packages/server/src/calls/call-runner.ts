@@ -20,6 +20,7 @@ import {
 } from '@switchboard/engine';
 import { applyCallOverrides, type ResolvedAgent, type Route, type Store } from '@switchboard/store';
 import { type CallRefusal, type CallSlot, CallSlots } from './call-slots.js';
+import type { EmbedderFor } from './knowledge-embedding.js';
 import { knowledgeSource } from './knowledge-source.js';
 
 export interface CallRunnerOptions {
@@ -38,6 +39,8 @@ export interface CallRunnerOptions {
   platformTools?: (ctx: { workspaceId: string; callId: string; config: AgentConfig }) => BuiltinTool[];
   /** `MAX_CONCURRENT_CALLS`: inbound calls beyond it are refused; 0 or unset = no cap. */
   maxConcurrentCalls?: number;
+  /** Embeds questions for the knowledge bases that have an embeddings model (hybrid search). */
+  embedderFor?: EmbedderFor;
 }
 
 /** A new call turned away before it started: the process is full or shutting down. */
@@ -77,6 +80,17 @@ export interface RunOptions {
  */
 export class CallRunner {
   readonly #o: CallRunnerOptions;
+
+  #knowledgeOption(workspaceId: string, config: AgentConfig) {
+    const embedderFor = this.#o.embedderFor;
+    const knowledge = knowledgeSource(
+      this.#o.store,
+      workspaceId,
+      config,
+      embedderFor ? { embedderFor, logger: this.#o.logger } : undefined,
+    );
+    return knowledge ? { knowledge } : {};
+  }
   readonly #live = new Map<
     string,
     { session: CallSession; workspaceId: string; done: Promise<CallResult> }
@@ -209,7 +223,7 @@ export class CallRunner {
       fetch: this.#o.outbound.fetch,
       ...(this.#o.vadFactory ? { vadFactory: this.#o.vadFactory } : {}),
       ...(this.#o.unavailableTts ? { unavailableTts: this.#o.unavailableTts } : {}),
-      ...knowledgeOption(store, overrides.snapshot.workspaceId, overrides.snapshot.config),
+      ...this.#knowledgeOption(overrides.snapshot.workspaceId, overrides.snapshot.config),
       ...this.#platformTools(overrides.snapshot.workspaceId, callId, overrides.snapshot.config),
     });
     this.#configs.set(callId, overrides.snapshot.config);
@@ -327,7 +341,7 @@ export class CallRunner {
       resolveSecret: (credentialId) =>
         store.credentials.reveal(workspaceId, credentialId).catch(() => undefined),
       fetch: this.#o.outbound.fetch,
-      ...knowledgeOption(store, workspaceId, snapshot.config),
+      ...this.#knowledgeOption(workspaceId, snapshot.config),
       ...this.#platformTools(workspaceId, callId, snapshot.config),
     }).catch((e: unknown) => {
       this.#configs.delete(callId);
@@ -376,11 +390,6 @@ export class CallRunner {
 
 /** Said to callers still on the line when the process stops, if their agent has no goodbye line. */
 export const SHUTDOWN_LINE = 'Sorry, this line is closing now. Please call again. Goodbye.';
-
-const knowledgeOption = (store: Store, workspaceId: string, config: AgentConfig) => {
-  const knowledge = knowledgeSource(store, workspaceId, config);
-  return knowledge ? { knowledge } : {};
-};
 
 /** `work`'s result, or 'timeout' after `ms` (the timer is cleared either way). */
 async function raceTimeout<T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> {
