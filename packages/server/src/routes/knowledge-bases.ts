@@ -68,7 +68,7 @@ const kbView = z
         description: 'Opening hours, prices, insurance and aftercare',
         documents: { ready: 3, failed: 1 },
         embeddings: {
-          providerId: '5b6c7d8e-9f0a-4b1c-8d2e-3f4a5b6c7d8e',
+          providerId: '8e4f1a2b-3c5d-4e6f-9a7b-1c2d3e4f5a6b',
           model: 'text-embedding-3-small',
           dimensions: 1536,
           state: 'embedding',
@@ -331,7 +331,7 @@ export const knowledgeBaseRoutes =
                 { name: 'Bayview Dental handbook (2026)' },
                 {
                   embeddings: {
-                    providerId: '5b6c7d8e-9f0a-4b1c-8d2e-3f4a5b6c7d8e',
+                    providerId: '8e4f1a2b-3c5d-4e6f-9a7b-1c2d3e4f5a6b',
                     model: 'text-embedding-3-small',
                   },
                 },
