@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { objectsCommand } from './objects.js';
+import { fakeEmbeddingsServer } from '@switchboard/providers';
+import { objectsCommand, progressBar } from './objects.js';
 import { startTestPlatform, type TestPlatform } from './platform-testkit.js';
 
 function sink() {
@@ -103,4 +104,72 @@ describe('switchboard <objects> <verb>', () => {
     assert.equal(usage.code, 64);
     assert.match(usage.err, /switchboard kb upload <id> <file>/);
   });
+
+  test('knowledge bases: embeddings from an OpenAI-compatible endpoint, followed with a progress bar; search finds a paraphrase', async () => {
+    const fake = await fakeEmbeddingsServer({
+      dims: 64,
+      synonyms: { vehicle: 'car', garage: 'car', cost: 'free' },
+    });
+    try {
+      const provider = await run(
+        'providers',
+        'create',
+        '--data',
+        JSON.stringify({
+          name: 'Embeddings server',
+          kind: 'llm',
+          type: 'openai-compatible',
+          settings: { baseUrl: fake.baseUrl, model: 'chat' },
+        }),
+      );
+      assert.equal(provider.code, 0, provider.err);
+      const providerId = JSON.parse(provider.out).id as string;
+      const id = JSON.parse((await run('kb', 'create', '--data', JSON.stringify({ name: 'Garage' }))).out)
+        .id as string;
+      const dir = mkdtempSync(join(tmpdir(), 'sb-kb-cli-'));
+      const file = join(dir, 'parking.md');
+      writeFileSync(
+        file,
+        '# Parking\nPatients park for free in the garage behind the building.\n\n# Hours\nWe open at nine.\n',
+      );
+      assert.equal((await run('kb', 'upload', id, file)).code, 0);
+      rmSync(dir, { recursive: true, force: true });
+      const question = ['somewhere', 'to', 'put', 'my', 'vehicle', 'at', 'no', 'cost'];
+      assert.doesNotMatch(
+        (await run('kb', 'search', id, ...question)).out,
+        /garage/,
+        'full-text alone misses it',
+      );
+
+      const set = await run('kb', 'embeddings', id, providerId, 'concepts');
+      assert.equal(set.code, 0, set.err);
+      assert.equal(JSON.parse(set.out).embeddings.model, 'concepts');
+      const progress = await run('kb', 'progress', id);
+      assert.equal(progress.code, 0, progress.err);
+      assert.match(progress.out, /\[#{30}\] (\d+)\/\1 passages embedded by concepts\n$/);
+      assert.ok(fake.inputs() > 0, 'the passages went to the endpoint');
+
+      const found = await run('kb', 'search', id, ...question, '--json');
+      assert.equal(found.code, 0, found.err);
+      const answer = JSON.parse(found.out);
+      assert.equal(answer.mode, 'hybrid');
+      assert.match(answer.data[0].text, /garage behind the building/);
+      assert.equal(answer.data[0].source, 'parking.md');
+
+      const off = await run('kb', 'embeddings', id, 'off');
+      assert.equal(JSON.parse(off.out).embeddings, null);
+      const none = await run('kb', 'progress', id);
+      assert.equal(none.code, 1);
+      assert.match(none.err, /no embeddings model/);
+      assert.equal((await run('kb', 'embeddings', id, providerId)).code, 64);
+    } finally {
+      await fake.close();
+    }
+  });
+});
+
+test('the progress bar fills with the share embedded', () => {
+  assert.equal(progressBar({ embedded: 0, total: 4, model: 'm' }, 4), '[....] 0/4 passages embedded by m');
+  assert.equal(progressBar({ embedded: 2, total: 4, model: 'm' }, 4), '[##..] 2/4 passages embedded by m');
+  assert.equal(progressBar({ embedded: 0, total: 0, model: 'm' }, 4), '[####] 0/0 passages embedded by m');
 });
