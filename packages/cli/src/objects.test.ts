@@ -156,6 +156,14 @@ describe('switchboard <objects> <verb>', () => {
       assert.match(answer.data[0].text, /garage behind the building/);
       assert.equal(answer.data[0].source, 'parking.md');
 
+      // The knowledge base and /health/ready say which vector search this database runs.
+      const kind = JSON.parse((await run('kb', 'get', id)).out).vectorSearch as string;
+      const ready = (await (await fetch(`${t.appUrl}/health/ready`)).json()) as {
+        checks?: { name: string; detail?: string }[];
+      };
+      const reported = ready.checks?.find((c) => c.name === 'knowledge vector search');
+      assert.match(reported?.detail ?? '', kind === 'pgvector' ? /^pgvector/ : /^exact scan/);
+
       const off = await run('kb', 'embeddings', id, 'off');
       assert.equal(JSON.parse(off.out).embeddings, null);
       const none = await run('kb', 'progress', id);

@@ -179,6 +179,16 @@ export async function start(
             detail: problems.map((p) => p.message).join('; '),
           };
     });
+    // Which vector search the knowledge bases get on this database (docs/knowledge-base.md).
+    const vectorSearch = await store.knowledge.vectorSearchKind();
+    subsystems.push(() => ({
+      name: 'knowledge vector search',
+      state: 'up',
+      detail:
+        vectorSearch === 'pgvector'
+          ? 'pgvector: cosine distance in the database'
+          : 'exact scan of real[] embeddings (PostgreSQL without pgvector)',
+    }));
     const asterisk = await startAsterisk({ config, store, runner: calls.runner, logger });
     stops.unshift(() => asterisk.stop());
     subsystems.push(...asterisk.health);
