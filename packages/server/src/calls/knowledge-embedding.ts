@@ -109,6 +109,16 @@ export class KnowledgeEmbedding {
   }
 }
 
+/** `work`, or a rejection as soon as `signal` aborts (whether or not `work` heeds it). */
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 /** A search hit; `score` is the fused score when the search was hybrid. */
 export interface KnowledgeSearchResult {
   mode: SearchMode;
@@ -119,17 +129,30 @@ export interface KnowledgeSearchResult {
 const CANDIDATES = 20;
 
 /**
+ * How long a question may take to embed, retries included, before the search goes on by words
+ * alone: a caller is waiting for the answer.
+ */
+export const QUESTION_EMBED_TIMEOUT_MS = 2000;
+
+/**
  * Searches knowledge bases of one workspace: full-text always; for the bases that have an
  * embeddings model, also by vector (the question embedded once per model), the lists fused by
- * reciprocal rank. When embedding the question fails (the endpoint is down), the search is
- * lexical for that turn rather than failing: a caller is on the line.
+ * reciprocal rank. When embedding the question fails or takes longer than
+ * QUESTION_EMBED_TIMEOUT_MS (the endpoint is down or slow), the search is lexical for that turn
+ * rather than failing or waiting: a caller is on the line.
  */
 export async function searchKnowledge(
-  deps: { store: Store; embedderFor?: EmbedderFor | undefined; logger?: Logger | undefined },
+  deps: {
+    store: Store;
+    embedderFor?: EmbedderFor | undefined;
+    logger?: Logger | undefined;
+    embedTimeoutMs?: number;
+  },
   workspaceId: string,
   knowledgeBaseIds: readonly string[],
   query: string,
   limit: number,
+  signal?: AbortSignal,
 ): Promise<KnowledgeSearchResult> {
   const repo = deps.store.knowledge;
   const configs = deps.embedderFor ? await repo.embeddingConfigs(workspaceId, knowledgeBaseIds) : [];
@@ -147,12 +170,18 @@ export async function searchKnowledge(
   }
   const lists: KbSearchHit[][] = [lexical];
   for (const g of groups.values()) {
+    const timeout = AbortSignal.timeout(deps.embedTimeoutMs ?? QUESTION_EMBED_TIMEOUT_MS);
+    const limitTo = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {
       const embedder = await deps.embedderFor(workspaceId, g.providerId, g.model);
-      const [vector] = await embedder.embed([query]);
+      const [vector] = await abortable(embedder.embed([query], limitTo), limitTo);
       if (vector) lists.push(await repo.vectorSearch(workspaceId, g.ids, g.model, vector, pool));
     } catch (e) {
-      deps.logger?.warn({ err: e, model: g.model }, 'question not embedded; searching by words only');
+      if (signal?.aborted) throw e;
+      deps.logger?.warn(
+        { err: e instanceof Error ? e.message : String(e), model: g.model },
+        'question not embedded; searching by words only',
+      );
     }
   }
   if (lists.length === 1) return { mode: 'lexical', hits: lexical.slice(0, limit) };

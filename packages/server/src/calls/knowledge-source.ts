@@ -18,7 +18,7 @@ export function knowledgeSource(
   const ids = config.knowledge.knowledgeBaseIds;
   if (ids.length === 0) return undefined;
   return {
-    search: async (query, { limit }) =>
+    search: async (query, { limit, signal }) =>
       (
         await searchKnowledge(
           { store, embedderFor: embeddings?.embedderFor, logger: embeddings?.logger },
@@ -26,6 +26,7 @@ export function knowledgeSource(
           ids,
           query,
           limit,
+          signal,
         )
       ).hits,
   };

@@ -4,6 +4,7 @@ import type { AgentConfig } from '@switchboard/core';
 import { createEmbedderFactory, fakeEmbeddingsServer, type ResolvedProvider } from '@switchboard/providers';
 import type { Store } from '@switchboard/store';
 import { testBackends } from '@switchboard/store/testing';
+import { searchKnowledge } from '../calls/knowledge-embedding.js';
 import { knowledgeSource } from '../calls/knowledge-source.js';
 import { bearer, createTestApp, type TestApp } from '../testing.js';
 
@@ -47,6 +48,8 @@ for (const backend of testBackends()) {
     let fake: Awaited<ReturnType<typeof fakeEmbeddingsServer>>;
     let held: (() => void) | undefined;
     let holdModel: string | undefined;
+    let slowQuestions = false;
+    let heldQuestion: (() => void) | undefined;
     let providerId: string;
     let member: string;
     const inject = (key: string, method: string, url: string, extra: Record<string, unknown> = {}) =>
@@ -81,7 +84,11 @@ for (const backend of testBackends()) {
             ? new Promise<void>((resolve) => {
                 held = resolve;
               })
-            : undefined,
+            : slowQuestions && input.length === 1
+              ? new Promise<void>((resolve) => {
+                  heldQuestion = resolve;
+                })
+              : undefined,
       });
       t = await createTestApp({
         backend,
@@ -106,6 +113,7 @@ for (const backend of testBackends()) {
     });
     after(async () => {
       held?.();
+      heldQuestion?.();
       await t.close();
       await fake.close();
     });
@@ -201,6 +209,31 @@ for (const backend of testBackends()) {
       assert.equal(done.embedded, done.total);
       const after = (await admin('POST', `/v1/knowledge-bases/${kb}/search`, { query: PARAPHRASE })).json();
       assert.match(after.data[0].text, /garage/);
+    });
+
+    test('a question the endpoint is slow to embed is searched by words alone', async () => {
+      const kb = await handbook('Slow');
+      await admin('PATCH', `/v1/knowledge-bases/${kb}`, { embeddings: { providerId, model: 'concepts-1' } });
+      await t.knowledge!.kick(t.workspaceId, kb);
+      slowQuestions = true;
+      const deps = {
+        store: t.store,
+        embedderFor: createEmbedderFactory(lookup(t.store), t.outbound),
+        embedTimeoutMs: 50,
+      };
+      const r = await searchKnowledge(deps, t.workspaceId, [kb], 'opening hours', 3);
+      assert.ok(heldQuestion, 'the question reached the endpoint and is still unanswered');
+      slowQuestions = false;
+      heldQuestion?.();
+      heldQuestion = undefined;
+      assert.equal(r.mode, 'lexical');
+      assert.match(r.hits[0]?.text ?? '', /Monday to Friday/);
+      const caller = new AbortController();
+      caller.abort(new Error('barge-in'));
+      await assert.rejects(
+        searchKnowledge(deps, t.workspaceId, [kb], 'opening hours', 3, caller.signal),
+        /barge-in/,
+      );
     });
 
     test('a model the endpoint refuses is reported, and search falls back to full-text', async () => {
