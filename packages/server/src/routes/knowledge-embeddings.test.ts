@@ -211,6 +211,19 @@ for (const backend of testBackends()) {
       assert.match(after.data[0].text, /garage/);
     });
 
+    test('at start, passages left without their embeddings are embedded', async () => {
+      const kb = await handbook('Left over');
+      // Set while nothing embeds (as when the process stopped before the run).
+      await t.store.knowledge.setEmbeddingConfig(t.workspaceId, kb, { providerId, model: 'concepts-1' });
+      const before = await t.store.knowledge.embeddingProgress(kb, 'concepts-1');
+      assert.equal(before.embedded, 0);
+      await t.knowledge!.resumeAll();
+      assert.ok(t.knowledge!.isRunning(kb), 'a run was started for it');
+      await t.knowledge!.kick(t.workspaceId, kb);
+      const after = await t.store.knowledge.embeddingProgress(kb, 'concepts-1');
+      assert.equal(after.embedded, after.total);
+    });
+
     test('a question the endpoint is slow to embed is searched by words alone', async () => {
       const kb = await handbook('Slow');
       await admin('PATCH', `/v1/knowledge-bases/${kb}`, { embeddings: { providerId, model: 'concepts-1' } });
