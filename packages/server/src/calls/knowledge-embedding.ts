@@ -87,13 +87,18 @@ export class KnowledgeEmbedding {
           pending.map((p) => p.text),
           this.#abort.signal,
         );
+        // Settings changed meanwhile (another model, or another provider under the same model
+        // name, whose vectors these are not): the run for the new settings takes over.
+        const [now] = await repo.embeddingConfigs(workspaceId, [knowledgeBaseId]);
+        if (now?.providerId !== config.providerId || now.model !== config.model) break;
         const written = await repo.storeEmbeddings(
           knowledgeBaseId,
           config.model,
           pending.map((p, i) => ({ chunkId: p.id, vector: vectors[i] ?? [] })),
         );
-        // The model was changed meanwhile: the run for the new one takes over.
-        if (written === 0) break;
+        // None written: the model changed since the check above (the next check stops the run),
+        // or the batch's document was deleted (the next batch goes on).
+        if (written === 0) continue;
         if (!cleared) {
           await repo.setEmbeddingError(knowledgeBaseId, null);
           cleared = true;
