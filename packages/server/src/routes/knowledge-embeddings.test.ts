@@ -266,6 +266,38 @@ for (const backend of testBackends()) {
       assert.equal(off.json().embeddings, null);
     });
 
+    test('a credential narrowed after its provider was saved is never sent to the old host', async () => {
+      const cred = await admin('POST', '/v1/credentials', {
+        name: 'narrowed key',
+        value: 'sk-narrowed',
+        allowedHosts: ['127.0.0.1'],
+      });
+      const p = await admin('POST', '/v1/providers', {
+        name: 'Narrowed embeddings',
+        kind: 'llm',
+        type: 'openai-compatible',
+        settings: { baseUrl: fake.baseUrl, model: 'chat-model' },
+        credentialId: cred.json().id,
+      });
+      assert.equal(p.statusCode, 201, p.body);
+      const narrowed = await admin('PATCH', `/v1/credentials/${cred.json().id}`, {
+        allowedHosts: ['embeddings.example.com'],
+      });
+      assert.equal(narrowed.statusCode, 200, narrowed.body);
+      const kb = await handbook('Narrowed');
+      const sent = fake.requests.length;
+      await admin('PATCH', `/v1/knowledge-bases/${kb}`, {
+        embeddings: { providerId: p.json().id, model: 'concepts-1' },
+      });
+      await t.knowledge!.kick(t.workspaceId, kb);
+      const view = (await admin('GET', `/v1/knowledge-bases/${kb}`)).json().embeddings;
+      assert.equal(view.state, 'failed');
+      assert.match(view.error, /not an allowed host for credential "narrowed key"/);
+      const r = (await admin('POST', `/v1/knowledge-bases/${kb}/search`, { query: PARAPHRASE })).json();
+      assert.equal(r.mode, 'lexical');
+      assert.equal(fake.requests.length, sent, 'nothing reached the endpoint');
+    });
+
     test('embeddings settings are checked: an OpenAI-compatible provider of the workspace, admins only', async () => {
       const kb = await handbook('Checks');
       const tts = await admin('POST', '/v1/providers', {
