@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -105,7 +107,7 @@ describe('switchboard <objects> <verb>', () => {
     assert.match(usage.err, /switchboard kb upload <id> <file>/);
   });
 
-  test('knowledge bases: embeddings from an OpenAI-compatible endpoint, followed with a progress bar; search finds a paraphrase', async () => {
+  test('knowledge bases: embeddings from an OpenAI-compatible endpoint, followed with a progress bar; search and an agent'"'"'s knowledge_search find a paraphrase', async () => {
     const fake = await fakeEmbeddingsServer({
       dims: 64,
       synonyms: { vehicle: 'car', garage: 'car', cost: 'free' },
@@ -155,6 +157,86 @@ describe('switchboard <objects> <verb>', () => {
       assert.equal(answer.mode, 'hybrid');
       assert.match(answer.data[0].text, /garage behind the building/);
       assert.equal(answer.data[0].source, 'parking.md');
+
+      // An agent's knowledge_search tool, called by an OpenAI-compatible model, finds it too.
+      const toolResults: string[] = [];
+      const chat = createServer((req, res) => {
+        let body = '';
+        req.on('data', (c: Buffer) => {
+          body += String(c);
+        });
+        req.on('end', () => {
+          const messages = (JSON.parse(body) as { messages: { role: string; content: string }[] }).messages;
+          const tool = messages.find((m) => m.role === 'tool');
+          const delta = tool
+            ? { content: 'Found it.' }
+            : {
+                tool_calls: [
+                  {
+                    index: 0,
+                    id: 'call_1',
+                    type: 'function',
+                    function: {
+                      name: 'knowledge_search',
+                      arguments: JSON.stringify({ query: question.join(' ') }),
+                    },
+                  },
+                ],
+              };
+          if (tool) toolResults.push(tool.content);
+          const chunk = (d: unknown, finish: string | null) =>
+            `data: ${JSON.stringify({ choices: [{ index: 0, delta: d, finish_reason: finish }] })}\n\n`;
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          res.end(chunk(delta, null) + chunk({}, tool ? 'stop' : 'tool_calls') + 'data: [DONE]\n\n');
+        });
+      });
+      await new Promise<void>((r) => chat.listen(0, '127.0.0.1', r));
+      try {
+        const chatUrl = `http://127.0.0.1:${(chat.address() as AddressInfo).port}/v1`;
+        const llm = await run(
+          'providers',
+          'create',
+          '--data',
+          JSON.stringify({
+            name: 'Chat model',
+            kind: 'llm',
+            type: 'openai-compatible',
+            settings: { baseUrl: chatUrl, model: 'chat' },
+          }),
+        );
+        assert.equal(llm.code, 0, llm.err);
+        const agent = await run(
+          'agents',
+          'create',
+          '--data',
+          JSON.stringify({
+            name: 'Garage desk',
+            publish: true,
+            config: {
+              providers: {
+                asr: ['local:soundswallower'],
+                llm: [JSON.parse(llm.out).id],
+                tts: ['local:espeak'],
+              },
+              knowledge: { knowledgeBaseIds: [id], retrieval: { enabled: false }, searchTool: true },
+            },
+          }),
+        );
+        assert.equal(agent.code, 0, agent.err);
+        const chatRes = await fetch(`${t.appUrl}/v1/agents/${JSON.parse(agent.out).id}/test-chat`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ message: 'Where can I leave my car?' }),
+        });
+        const reply = (await chatRes.json()) as { reply: string };
+        assert.equal(chatRes.status, 200, JSON.stringify(reply));
+        assert.equal(reply.reply, 'Found it.');
+        assert.equal(toolResults.length, 1);
+        assert.match(toolResults[0] ?? '', /garage behind the building/);
+        assert.match(toolResults[0] ?? '', /parking\.md/);
+      } finally {
+        await new Promise((r) => chat.close(r));
+      }
 
       // The knowledge base and /health/ready say which vector search this database runs.
       const kind = JSON.parse((await run('kb', 'get', id)).out).vectorSearch as string;
