@@ -107,7 +107,7 @@ describe('switchboard <objects> <verb>', () => {
     assert.match(usage.err, /switchboard kb upload <id> <file>/);
   });
 
-  test('knowledge bases: embeddings from an OpenAI-compatible endpoint, followed with a progress bar; search and an agent'"'"'s knowledge_search find a paraphrase', async () => {
+  test("knowledge bases: embeddings from an OpenAI-compatible endpoint, followed with a progress bar; search and an agent's knowledge_search find a paraphrase", async () => {
     const fake = await fakeEmbeddingsServer({
       dims: 64,
       synonyms: { vehicle: 'car', garage: 'car', cost: 'free' },
