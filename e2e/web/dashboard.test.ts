@@ -5,8 +5,9 @@
  * compared and rolled back, the text test chat, a browser call from the agent's page whose call
  * page then shows the transcript, waveform and latency waterfall, a webhook's dead letter
  * replayed, a knowledge base searched hybrid once its embeddings' progress is full, a campaign
- * CSV with a bad row, a viewer who sees no edit controls, and a 375 px phone-sized screen. Every page visited is saved as a screenshot under
- * test-artifacts/dashboard/ (gitignored); a console error in the page fails the test.
+ * CSV with a bad row, a viewer who sees no edit controls, and a 375 px phone-sized screen. Every
+ * page visited is saved as a screenshot under test-artifacts/dashboard/ (gitignored); a console
+ * error in the page fails the test.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
