@@ -51,6 +51,11 @@ export default function KnowledgeBases() {
       <Alert>{list.error ?? error}</Alert>
       <DataTable
         caption="Knowledge bases"
+        empty={
+          <p className="muted">
+            No knowledge bases yet. Create one, upload documents to it, and list it in an agent's knowledge.
+          </p>
+        }
         rows={list.rows}
         rowKey={(k) => k.id}
         columns={[
