@@ -3,13 +3,22 @@
  *  - recall@1, recall@5 and mean reciprocal rank of a question set over the documents shipped in
  *    bench/fixtures/knowledge (40 questions worded as callers ask them), alone and among 10,000
  *    distractor chunks;
- *  - search latency p50/p99 over those 10,000+ chunks, and how fast chunks are indexed.
+ *  - search latency p50/p99 over those 10,000+ chunks, and how fast chunks are indexed;
+ *  - the same for vector search (pgvector's cosine distance on PGlite) and hybrid search
+ *    (reciprocal rank fusion of both), with the passages embedded through the OpenAI-compatible
+ *    client from a stand-in `/v1/embeddings` server on loopback: hashed bag-of-words vectors (256
+ *    dimensions), not a trained model. Its recall says little about a real model's; its latency is
+ *    what the database costs for vectors of that length. For the latency, questions are embedded
+ *    in-process by the same function, so the HTTP round trip to a real endpoint is not counted.
  * A question counts as found when a result comes from the right document and section.
  * Usage: node --import tsx bench/knowledge.ts [distractors=10000] [searches=1000]
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { silentLogger } from '../packages/core/src/index.js';
+import type { Embedder } from '../packages/knowledge/src/index.js';
 import { chunkText } from '../packages/knowledge/src/index.js';
+import { conceptEmbedding, fakeEmbeddingsServer, OpenAiEmbeddings } from '../packages/providers/src/index.js';
+import { KnowledgeEmbedding, searchKnowledge } from '../packages/server/src/calls/knowledge-embedding.js';
 import { ingestDocument } from '../packages/server/src/routes/knowledge-ingest.js';
 import type { Store } from '../packages/store/src/store.js';
 import { openTestStore } from '../packages/store/src/testing.js';
@@ -74,12 +83,39 @@ function distractorChunks(n: number): { content: string; headingPath: string[]; 
   });
 }
 
-async function recall(store: Store, ws: string, kb: string) {
+const MODEL = 'hashed-bow-256';
+const DIMS = 256;
+/** The stand-in model, in-process: what the loopback server answers, without the HTTP. */
+const localEmbedder: Embedder = {
+  embed: async (texts) => texts.map((t) => conceptEmbedding(t, MODEL, DIMS)),
+};
+
+type Mode = 'lexical' | 'vector' | 'hybrid';
+type Search = (
+  ws: string,
+  kb: string,
+  q: string,
+  limit: number,
+) => Promise<{ source: string; headingPath: string[] }[]>;
+
+function searcher(store: Store, mode: Mode): Search {
+  if (mode === 'lexical') return (ws, kb, q, limit) => store.knowledge.search(ws, [kb], q, limit);
+  if (mode === 'vector') {
+    return async (ws, kb, q, limit) => {
+      const [v] = await localEmbedder.embed([q]);
+      return store.knowledge.vectorSearch(ws, [kb], MODEL, v ?? [], limit);
+    };
+  }
+  return async (ws, kb, q, limit) =>
+    (await searchKnowledge({ store, embedderFor: async () => localEmbedder }, ws, [kb], q, limit)).hits;
+}
+
+async function recall(store: Store, ws: string, kb: string, search: Search = searcher(store, 'lexical')) {
   let at1 = 0;
   let at5 = 0;
   let rr = 0;
   for (const { q, doc, section } of questions) {
-    const hits = await store.knowledge.search(ws, [kb], q, 5);
+    const hits = await search(ws, kb, q, 5);
     const rank = hits.findIndex((h) => h.source === doc && h.headingPath.at(-1) === section);
     if (rank === 0) at1++;
     if (rank >= 0) {
@@ -132,27 +168,86 @@ try {
   });
   printTable('Knowledge search quality (lexical, PostgreSQL full-text on PGlite)', rows);
 
+  // Embeddings: every chunk through the OpenAI-compatible client and the background embedder.
+  const server = await fakeEmbeddingsServer({ dims: DIMS });
+  const provider = await store.providers.create(ws, {
+    name: 'bench embeddings',
+    kind: 'llm',
+    type: 'openai-compatible',
+    settings: { baseUrl: server.baseUrl, model: 'chat' },
+  });
+  await store.knowledge.setEmbeddingConfig(ws, kb, { providerId: provider.id, model: MODEL });
+  const embedding = new KnowledgeEmbedding({
+    store,
+    logger: silentLogger(),
+    embedderFor: async (_w, _p, model) => new OpenAiEmbeddings({ baseUrl: server.baseUrl, model }),
+  });
+  const e0 = performance.now();
+  await embedding.kick(ws, kb);
+  const embedMs = performance.now() - e0;
+  await server.close();
+  const progress = await store.knowledge.embeddingProgress(kb, MODEL);
+  if (progress.embedded !== progress.total)
+    throw new Error(`embedded ${progress.embedded}/${progress.total}`);
+  const quality: Record<string, string | number>[] = [];
+  for (const mode of ['lexical', 'vector', 'hybrid'] as const) {
+    quality.push({
+      mode,
+      chunks: progress.total,
+      questions: questions.length,
+      ...(await recall(store, ws, kb, searcher(store, mode))),
+    });
+  }
+  printTable(
+    `Knowledge search quality by mode (${progress.total} chunks; vectors: hashed bag of words, ${DIMS} dims)`,
+    quality,
+  );
+
   const waitBefore = runQueueWaitMs();
-  const lat: number[] = [];
-  for (let i = 0; i < SEARCHES; i++) {
-    const q = questions[i % questions.length] as Question;
-    const s = performance.now();
-    await store.knowledge.search(ws, [kb], q.q, 5);
-    lat.push(performance.now() - s);
+  const latency: Record<string, string | number>[] = [];
+  for (const mode of ['lexical', 'vector', 'hybrid'] as const) {
+    const search = searcher(store, mode);
+    for (let i = 0; i < 20; i++) await search(ws, kb, (questions[i % questions.length] as Question).q, 5);
+    const lat: number[] = [];
+    for (let i = 0; i < SEARCHES; i++) {
+      const q = questions[i % questions.length] as Question;
+      const s = performance.now();
+      await search(ws, kb, q.q, 5);
+      lat.push(performance.now() - s);
+    }
+    const s = summarize(lat);
+    latency.push({
+      measure: `${mode} search`,
+      n: s.n,
+      'p50 ms': s.p50,
+      'p99 ms': s.p99,
+      'max ms': s.max,
+      'mean ms': s.mean,
+    });
   }
   const waited = runQueueWaitMs();
-  const s = summarize(lat);
-  printTable(`Knowledge search latency over ${realChunks + DISTRACTORS} chunks (PGlite, top 5)`, [
-    { measure: 'search', n: s.n, 'p50 ms': s.p50, 'p99 ms': s.p99, 'max ms': s.max, 'mean ms': s.mean },
-    {
-      measure: `index ${DISTRACTORS} chunks (batches of 50)`,
-      n: DISTRACTORS,
-      'p50 ms': '',
-      'p99 ms': '',
-      'max ms': '',
-      'mean ms': indexMs / DISTRACTORS,
-    },
-  ]);
+  printTable(
+    `Knowledge search latency over ${realChunks + DISTRACTORS} chunks (PGlite, ${await store.knowledge.vectorSearchKind()}, top 5)`,
+    [
+      ...latency,
+      {
+        measure: `index ${DISTRACTORS} chunks (batches of 50)`,
+        n: DISTRACTORS,
+        'p50 ms': '',
+        'p99 ms': '',
+        'max ms': '',
+        'mean ms': indexMs / DISTRACTORS,
+      },
+      {
+        measure: `embed ${progress.total} chunks (loopback endpoint, batches of 64)`,
+        n: progress.total,
+        'p50 ms': '',
+        'p99 ms': '',
+        'max ms': '',
+        'mean ms': embedMs / progress.total,
+      },
+    ],
+  );
   const chunked = chunkText(readFileSync(new URL(documents[0] as string, DIR), 'utf8'));
   process.stdout.write(
     `\nchunks are at most 200 tokens with 40 tokens of overlap (${documents[0]}: ${chunked.length} chunks)` +

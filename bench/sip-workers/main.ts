@@ -103,7 +103,7 @@ async function withWorkers(n: number, echo: EchoSts): Promise<Row[]> {
         audioSocketPort: port(),
         sipPort,
         rtpRange: [rtpMin, rtpMin + 3999],
-        echoHost: `127.0.0.1:${echo.port}`,
+        echoHost: `127.0.0.1:${ECHO_PORT}`,
         core: undefined,
         cpuProfDir: undefined,
         heapDir: undefined,
@@ -113,7 +113,11 @@ async function withWorkers(n: number, echo: EchoSts): Promise<Row[]> {
     }
     await workers[0]!.platform.useEchoProvider(echo.url);
     const proxyPort = port();
-    proxy = startKamailio(dir, proxyPort, workers.map((w) => w.sipPort));
+    proxy = startKamailio(
+      dir,
+      proxyPort,
+      workers.map((w) => w.sipPort),
+    );
     await proxy.ready();
     const pids = [...workers.map((w) => w.platform.pid), proxy.pid];
     const idle = async () => {
@@ -169,7 +173,9 @@ async function withWorkers(n: number, echo: EchoSts): Promise<Row[]> {
     }
   } catch (e) {
     const logs = workers.map((w) => w.platform.log.slice(-1500)).join('\n---\n');
-    throw new Error(`${e instanceof Error ? e.message : String(e)}\n${logs}\n${proxy?.output().slice(-1500) ?? ''}`);
+    throw new Error(
+      `${e instanceof Error ? e.message : String(e)}\n${logs}\n${proxy?.output().slice(-1500) ?? ''}`,
+    );
   } finally {
     proxy?.stop();
     for (const w of workers) await w.platform.stop();
@@ -180,7 +186,8 @@ async function withWorkers(n: number, echo: EchoSts): Promise<Row[]> {
   return rows;
 }
 
-const echo = await EchoSts.start({ host: '127.0.0.1', port: port(), transcriptEveryMs: 0 });
+const ECHO_PORT = port();
+const echo = await EchoSts.start({ host: '127.0.0.1', port: ECHO_PORT, transcriptEveryMs: 0 });
 const rows: Row[] = [];
 const load0 = loadavg()[0]!.toFixed(1);
 try {
@@ -200,7 +207,7 @@ const scaling = one.flatMap((a) => {
   if (!b) return [];
   return [
     {
-      step: a.step,
+      step: String(a.step),
       'answered 1 → 2': `${a.answered} → ${b.answered}`,
       'setup p50 ms 1 → 2': `${a['setup p50 ms']} → ${b['setup p50 ms']}`,
       'setup p99 ms 1 → 2': `${a['setup p99 ms']} → ${b['setup p99 ms']}`,
@@ -208,4 +215,5 @@ const scaling = one.flatMap((a) => {
     },
   ];
 });
-if (scaling.length > 0) printTable('Scaling: one worker → two workers (same machine, 2 cores shared by everything)', scaling);
+if (scaling.length > 0)
+  printTable('Scaling: one worker → two workers (same machine, 2 cores shared by everything)', scaling);

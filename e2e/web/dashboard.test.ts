@@ -4,9 +4,10 @@
  * its Test button, an agent edited with a validation error shown next to its field, published,
  * compared and rolled back, the text test chat, a browser call from the agent's page whose call
  * page then shows the transcript, waveform and latency waterfall, a webhook's dead letter
- * replayed, a campaign CSV with a bad row, a viewer who sees no edit controls, and a 375 px
- * phone-sized screen. Every page visited is saved as a screenshot under
- * test-artifacts/dashboard/ (gitignored); a console error in the page fails the test.
+ * replayed, a knowledge base searched hybrid once its embeddings' progress is full, a campaign
+ * CSV with a bad row, a viewer who sees no edit controls, and a 375 px phone-sized screen. Every
+ * page visited is saved as a screenshot under test-artifacts/dashboard/ (gitignored); a console
+ * error in the page fails the test.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -15,7 +16,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { findBinary } from '@switchboard/providers';
+import { fakeEmbeddingsServer, findBinary } from '@switchboard/providers';
 import { FakeRestServer } from '@switchboard/telephony';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { freeTcpPort, type SpawnedPlatform, spawnPlatform, until } from '../platform/spawned-platform.js';
@@ -301,6 +302,57 @@ describe('the dashboard in Chromium', {
     assert.match((await page.getByTestId('secret-value').textContent()) ?? '', /\S{16,}/);
     await shot('webhook-created');
     noConsoleErrors();
+  });
+
+  test('a knowledge base: a document, hybrid search from an embeddings endpoint with its progress, a paraphrase found', async () => {
+    const fake = await fakeEmbeddingsServer({
+      dims: 64,
+      synonyms: { vehicle: 'car', garage: 'car', cost: 'free' },
+    });
+    try {
+      // The endpoint's provider, as the providers page makes it (the session's own API).
+      const created = await page.evaluate(async (baseUrl) => {
+        const r = await fetch('/v1/providers', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            name: 'Embeddings server',
+            kind: 'llm',
+            type: 'openai-compatible',
+            settings: { baseUrl, model: 'chat' },
+          }),
+        });
+        return r.status;
+      }, fake.baseUrl);
+      assert.equal(created, 201);
+      await go('/knowledge-bases', 'knowledge-bases', 'Knowledge bases');
+      await page.getByLabel('Name', { exact: true }).fill('Clinic handbook');
+      await page.getByRole('button', { name: 'Create knowledge base' }).click();
+      await page.getByRole('heading', { name: 'Clinic handbook' }).waitFor();
+      await page.getByText('Full-text only.', { exact: false }).waitFor();
+      await page.getByLabel('Upload a document (.txt, .md, .html, .pdf, .docx)').setInputFiles({
+        name: 'parking.md',
+        mimeType: 'text/markdown',
+        buffer: Buffer.from(
+          '# Parking\nPatients park for free in the garage behind the building.\n\n# Hours\nWe open at nine.\n',
+        ),
+      });
+      await page.getByRole('cell', { name: 'parking.md', exact: true }).waitFor();
+      await page.getByLabel('Embeddings provider').selectOption({ label: 'Embeddings server' });
+      await page.getByLabel('Embeddings model').fill('concepts');
+      await page.getByRole('button', { name: 'Turn on hybrid search' }).click();
+      await page.getByText(/^(\d+) of \1 passages embedded$/).waitFor();
+      await page.getByText('concepts', { exact: true }).waitFor();
+      await shot('knowledge-base-embedded');
+      await page.getByLabel('Question').fill('somewhere to put my vehicle at no cost');
+      await page.getByRole('button', { name: 'Search', exact: true }).click();
+      await page.getByText('Results (hybrid: full-text and vectors)').waitFor();
+      await page.getByRole('cell', { name: /garage behind the building/ }).waitFor();
+      await shot('knowledge-base-search');
+      noConsoleErrors();
+    } finally {
+      await fake.close();
+    }
   });
 
   test('text chat and a browser call from the agent page; the call page shows what was said', async (t) => {

@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { objectsCommand } from './objects.js';
+import { fakeEmbeddingsServer } from '@switchboard/providers';
+import { objectsCommand, progressBar } from './objects.js';
 import { startTestPlatform, type TestPlatform } from './platform-testkit.js';
 
 function sink() {
@@ -103,4 +106,160 @@ describe('switchboard <objects> <verb>', () => {
     assert.equal(usage.code, 64);
     assert.match(usage.err, /switchboard kb upload <id> <file>/);
   });
+
+  test("knowledge bases: embeddings from an OpenAI-compatible endpoint, followed with a progress bar; search and an agent's knowledge_search find a paraphrase", async () => {
+    const fake = await fakeEmbeddingsServer({
+      dims: 64,
+      synonyms: { vehicle: 'car', garage: 'car', cost: 'free' },
+    });
+    try {
+      const provider = await run(
+        'providers',
+        'create',
+        '--data',
+        JSON.stringify({
+          name: 'Embeddings server',
+          kind: 'llm',
+          type: 'openai-compatible',
+          settings: { baseUrl: fake.baseUrl, model: 'chat' },
+        }),
+      );
+      assert.equal(provider.code, 0, provider.err);
+      const providerId = JSON.parse(provider.out).id as string;
+      const id = JSON.parse((await run('kb', 'create', '--data', JSON.stringify({ name: 'Garage' }))).out)
+        .id as string;
+      const dir = mkdtempSync(join(tmpdir(), 'sb-kb-cli-'));
+      const file = join(dir, 'parking.md');
+      writeFileSync(
+        file,
+        '# Parking\nPatients park for free in the garage behind the building.\n\n# Hours\nWe open at nine.\n',
+      );
+      assert.equal((await run('kb', 'upload', id, file)).code, 0);
+      rmSync(dir, { recursive: true, force: true });
+      const question = ['somewhere', 'to', 'put', 'my', 'vehicle', 'at', 'no', 'cost'];
+      assert.doesNotMatch(
+        (await run('kb', 'search', id, ...question)).out,
+        /garage/,
+        'full-text alone misses it',
+      );
+
+      const set = await run('kb', 'embeddings', id, providerId, 'concepts');
+      assert.equal(set.code, 0, set.err);
+      assert.equal(JSON.parse(set.out).embeddings.model, 'concepts');
+      const progress = await run('kb', 'progress', id);
+      assert.equal(progress.code, 0, progress.err);
+      assert.match(progress.out, /\[#{30}\] (\d+)\/\1 passages embedded by concepts\n$/);
+      assert.ok(fake.inputs() > 0, 'the passages went to the endpoint');
+
+      const found = await run('kb', 'search', id, ...question, '--json');
+      assert.equal(found.code, 0, found.err);
+      const answer = JSON.parse(found.out);
+      assert.equal(answer.mode, 'hybrid');
+      assert.match(answer.data[0].text, /garage behind the building/);
+      assert.equal(answer.data[0].source, 'parking.md');
+
+      // An agent's knowledge_search tool, called by an OpenAI-compatible model, finds it too.
+      const toolResults: string[] = [];
+      const chat = createServer((req, res) => {
+        let body = '';
+        req.on('data', (c: Buffer) => {
+          body += String(c);
+        });
+        req.on('end', () => {
+          const messages = (JSON.parse(body) as { messages: { role: string; content: string }[] }).messages;
+          const tool = messages.find((m) => m.role === 'tool');
+          const delta = tool
+            ? { content: 'Found it.' }
+            : {
+                tool_calls: [
+                  {
+                    index: 0,
+                    id: 'call_1',
+                    type: 'function',
+                    function: {
+                      name: 'knowledge_search',
+                      arguments: JSON.stringify({ query: question.join(' ') }),
+                    },
+                  },
+                ],
+              };
+          if (tool) toolResults.push(tool.content);
+          const chunk = (d: unknown, finish: string | null) =>
+            `data: ${JSON.stringify({ choices: [{ index: 0, delta: d, finish_reason: finish }] })}\n\n`;
+          res.writeHead(200, { 'content-type': 'text/event-stream' });
+          res.end(chunk(delta, null) + chunk({}, tool ? 'stop' : 'tool_calls') + 'data: [DONE]\n\n');
+        });
+      });
+      await new Promise<void>((r) => chat.listen(0, '127.0.0.1', r));
+      try {
+        const chatUrl = `http://127.0.0.1:${(chat.address() as AddressInfo).port}/v1`;
+        const llm = await run(
+          'providers',
+          'create',
+          '--data',
+          JSON.stringify({
+            name: 'Chat model',
+            kind: 'llm',
+            type: 'openai-compatible',
+            settings: { baseUrl: chatUrl, model: 'chat' },
+          }),
+        );
+        assert.equal(llm.code, 0, llm.err);
+        const agent = await run(
+          'agents',
+          'create',
+          '--data',
+          JSON.stringify({
+            name: 'Garage desk',
+            publish: true,
+            config: {
+              providers: {
+                asr: ['local:soundswallower'],
+                llm: [JSON.parse(llm.out).id],
+                tts: ['local:espeak'],
+              },
+              knowledge: { knowledgeBaseIds: [id], retrieval: { enabled: false }, searchTool: true },
+            },
+          }),
+        );
+        assert.equal(agent.code, 0, agent.err);
+        const chatRes = await fetch(`${t.appUrl}/v1/agents/${JSON.parse(agent.out).id}/test-chat`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ message: 'Where can I leave my car?' }),
+        });
+        const reply = (await chatRes.json()) as { reply: string };
+        assert.equal(chatRes.status, 200, JSON.stringify(reply));
+        assert.equal(reply.reply, 'Found it.');
+        assert.equal(toolResults.length, 1);
+        assert.match(toolResults[0] ?? '', /garage behind the building/);
+        assert.match(toolResults[0] ?? '', /parking\.md/);
+      } finally {
+        await new Promise((r) => chat.close(r));
+      }
+
+      // The knowledge base and /health/ready say which vector search this database runs.
+      const kind = JSON.parse((await run('kb', 'get', id)).out).vectorSearch as string;
+      const ready = (await (await fetch(`${t.appUrl}/health/ready`)).json()) as {
+        checks?: { name: string; detail?: string }[];
+      };
+      const reported = ready.checks?.find((c) => c.name === 'knowledge vector search');
+      assert.match(reported?.detail ?? '', kind === 'pgvector' ? /^pgvector/ : /^exact scan/);
+
+      const off = await run('kb', 'embeddings', id, 'off');
+      assert.equal(JSON.parse(off.out).embeddings, null);
+      const none = await run('kb', 'progress', id);
+      assert.equal(none.code, 1);
+      assert.match(none.err, /no embeddings model/);
+      assert.equal((await run('kb', 'embeddings', id, providerId)).code, 64);
+    } finally {
+      await fake.close();
+    }
+  });
+});
+
+test('the progress bar fills with the share embedded', () => {
+  assert.equal(progressBar({ embedded: 0, total: 4, model: 'm' }, 4), '[....] 0/4 passages embedded by m');
+  assert.equal(progressBar({ embedded: 2, total: 4, model: 'm' }, 4), '[##..] 2/4 passages embedded by m');
+  assert.equal(progressBar({ embedded: 0, total: 0, model: 'm' }, 4), '[####] 0/0 passages embedded by m');
 });

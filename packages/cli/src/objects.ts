@@ -63,6 +63,20 @@ const RESOURCES: Record<
             : undefined,
         columns: ['score', 'source', 'text'],
       },
+      embeddings: {
+        usage: 'embeddings <id> <providerId> <model> | embeddings <id> off',
+        request: (id, [providerId, model]) =>
+          providerId === 'off' || (providerId && model)
+            ? {
+                method: 'PATCH',
+                path: `/knowledge-bases/${encodeURIComponent(id)}`,
+                body: JSON.stringify({
+                  embeddings: providerId === 'off' ? null : { providerId, model },
+                }),
+                contentType: 'application/json',
+              }
+            : undefined,
+      },
     },
   },
 };
@@ -94,7 +108,7 @@ const usage = (name: string) => {
   switchboard ${name} create --data '<json>' | --file <file.json>
   switchboard ${name} update <id> --data '<json>' | --file <file.json>
   switchboard ${name} delete <id>
-${extra}
+${extra}${name === 'kb' ? `  switchboard kb progress <id>   (waits for the passages' embeddings, with a progress bar)\n` : ''}
 Talks to the running platform's REST API (/v1${r?.path ?? ''}); the body is the API's own JSON.
 The API key comes from --key or SWITCHBOARD_API_KEY, the URL from --url, SWITCHBOARD_URL or
 PUBLIC_URL, else where npm start listens (HOST and PORT). Output is JSON, lists a table.`;
@@ -131,6 +145,13 @@ export async function objectsCommand(
   if (!key) {
     err.write('an API key is needed: pass --key or set SWITCHBOARD_API_KEY\n');
     return 64;
+  }
+  if (name === 'kb' && verb === 'progress') {
+    if (!id) {
+      err.write('usage: switchboard kb progress <id>\n');
+      return 64;
+    }
+    return embeddingProgress(key, values.url, id, out, err);
   }
   const custom = resource.custom?.[verb];
   if (custom) {
@@ -169,6 +190,68 @@ export async function objectsCommand(
   const columns = verb === 'list' ? resource.columns : [];
   const req = { method, path, ...(body ? { body, contentType: 'application/json' } : {}) };
   return send(key, values.url, req, columns, values.json === true, out, err);
+}
+
+interface EmbeddingsView {
+  model: string;
+  state: 'ready' | 'embedding' | 'failed';
+  embedded: number;
+  total: number;
+  error: string | null;
+}
+
+/** `[#########...........]  640/1024 passages embedded by text-embedding-3-small` */
+export function progressBar(e: Pick<EmbeddingsView, 'embedded' | 'total' | 'model'>, width = 30): string {
+  const share = e.total > 0 ? Math.min(1, e.embedded / e.total) : 1;
+  const done = Math.round(share * width);
+  return `[${'#'.repeat(done)}${'.'.repeat(width - done)}] ${e.embedded}/${e.total} passages embedded by ${e.model}`;
+}
+
+/**
+ * `switchboard kb progress <id>`: follows a knowledge base's background embedding until every
+ * passage has a vector of its model (exit 0) or the run stopped on an error (exit 1). On a terminal
+ * the bar is redrawn in place; otherwise a line is written whenever the count moves.
+ */
+async function embeddingProgress(
+  key: string,
+  url: string | undefined,
+  id: string,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+  intervalMs = 500,
+): Promise<number> {
+  const tty = (out as NodeJS.WriteStream).isTTY === true;
+  let last = '';
+  for (;;) {
+    const res = await reachPlatform(`${platformUrl(url)}/v1/knowledge-bases/${encodeURIComponent(id)}`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    const body = (await res.json().catch(() => ({}))) as {
+      embeddings?: EmbeddingsView | null;
+      error?: { message?: string };
+    };
+    if (!res.ok) {
+      err.write(`error ${res.status}: ${body.error?.message ?? res.statusText}\n`);
+      return 1;
+    }
+    const e = body.embeddings;
+    if (!e) {
+      err.write('this knowledge base has no embeddings model; search is full-text only\n');
+      return 1;
+    }
+    const line = progressBar(e);
+    if (line !== last) out.write(tty ? `\r${line}` : `${line}\n`);
+    last = line;
+    if (e.state !== 'embedding') {
+      if (tty) out.write('\n');
+      if (e.state === 'failed') {
+        err.write(`embedding stopped: ${e.error ?? 'unknown error'}\n`);
+        return 1;
+      }
+      return 0;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
 }
 
 /** Sends one request; prints the error, a table of `data` (when columns are given) or the JSON. */

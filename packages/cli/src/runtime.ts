@@ -1,6 +1,7 @@
 import { CallEventBus, type Config, type Logger, type OutboundGuard } from '@switchboard/core';
 import type { ProviderFactory } from '@switchboard/engine';
 import {
+  createEmbedderFactory,
   createProviderFactory,
   createProviderTester,
   localVadFactory,
@@ -12,6 +13,8 @@ import {
 } from '@switchboard/providers';
 import {
   CallRunner,
+  type EmbedderFor,
+  KnowledgeEmbedding,
   LocalNonces,
   type RedisCallDirectory,
   RedisNonces,
@@ -32,6 +35,8 @@ export interface CallRuntime {
   tokens: TalkTokens;
   /** Which process runs each live call, with `REDIS_URL`. */
   directory?: RedisCallDirectory;
+  /** Knowledge bases' embeddings endpoints and their background embedder. */
+  knowledge: { embedderFor: EmbedderFor; embedding: KnowledgeEmbedding };
 }
 
 /** eSpeak NG is WebAssembly installed by npm: it speaks even when nothing else can start. */
@@ -95,6 +100,12 @@ export function createCallRuntime(opts: {
     getAgentConfig: async (agentId, ctx) =>
       runner?.configFor(ctx.callId) ?? (await store.resolver.resolveAgent({ agentId })).config,
   });
+  const embedderFor = createEmbedderFactory(lookup, outbound);
+  const embedding = new KnowledgeEmbedding({
+    store,
+    embedderFor,
+    logger: logger.child({ subsystem: 'knowledge-embedding' }),
+  });
   runner = new CallRunner({
     store,
     bus,
@@ -108,6 +119,7 @@ export function createCallRuntime(opts: {
     ...(opts.platformTools ? { platformTools: opts.platformTools } : {}),
     maxConcurrentCalls: config.MAX_CONCURRENT_CALLS,
     ...(opts.directory ? { directory: opts.directory } : {}),
+    embedderFor,
   });
   return {
     bus,
@@ -118,6 +130,7 @@ export function createCallRuntime(opts: {
       undefined,
       opts.redis ? new RedisNonces(opts.redis) : new LocalNonces(),
     ),
+    knowledge: { embedderFor, embedding },
     providerTester: createProviderTester(lookup, { timeoutMs: 8000, outbound }),
     ...(opts.directory ? { directory: opts.directory } : {}),
   };

@@ -157,6 +157,7 @@ export async function start(
           : { name: 'call directory', state: 'down', detail: 'Redis unreachable: control is broadcast' };
       });
     }
+    stops.unshift(() => calls.knowledge.embedding.stop());
     const events = await startEvents({
       config,
       store,
@@ -223,6 +224,16 @@ export async function start(
             detail: problems.map((p) => p.message).join('; '),
           };
     });
+    // Which vector search the knowledge bases get on this database (docs/knowledge-base.md).
+    const vectorSearch = await store.knowledge.vectorSearchKind();
+    subsystems.push(() => ({
+      name: 'knowledge vector search',
+      state: 'up',
+      detail:
+        vectorSearch === 'pgvector'
+          ? 'pgvector: cosine distance in the database'
+          : 'exact scan of real[] embeddings (PostgreSQL without pgvector)',
+    }));
     const asterisk = await startAsterisk({ config, store, runner: calls.runner, logger });
     stops.unshift(() => asterisk.stop());
     subsystems.push(...asterisk.health);
@@ -273,6 +284,7 @@ export async function start(
         validateCarrierCredential: carrierCredentialChecker({
           ...(outbound.apiUrls ? { apiUrls: outbound.apiUrls } : {}),
         }),
+        knowledge: calls.knowledge,
         home: house.home,
         vapi: new VapiSync({
           vapi: store.vapi,
@@ -368,6 +380,10 @@ export async function start(
       await app.close();
     });
     await app.listen({ host: config.HOST, port: config.PORT });
+    // Passages left without an embedding (an upload or a change of model before a restart).
+    void calls.knowledge.embedding
+      .resumeAll()
+      .catch((err: unknown) => logger.warn({ err }, 'knowledge embedding not resumed'));
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.PORT;
     const url =

@@ -15,3 +15,4 @@ export {
   type SourceType,
   UPLOAD_MEDIA_TYPES,
 } from './parse.js';
+export { type Embedder, type Fused, RRF_K, reciprocalRankFusion } from './rank.js';

@@ -58,6 +58,22 @@ export {
 export { type ModelReadiness, missingModelsSummary, modelReadiness } from './models/readiness.js';
 export { localVadFactory } from './models/vad.js';
 export { OpenAiChatLlm, type OpenAiChatOptions } from './openai-chat/openai-chat-llm.js';
+export {
+  createEmbedderFactory,
+  EMBEDDING_PROVIDER_TYPES,
+  type EmbedderFor,
+  isEmbeddingProvider,
+} from './openai-embeddings/embedder-factory.js';
+export {
+  conceptEmbedding,
+  type FakeEmbeddingsOptions,
+  fakeEmbeddingsServer,
+} from './openai-embeddings/fake-embeddings.js';
+export {
+  EMBEDDINGS_BATCH,
+  OpenAiEmbeddings,
+  type OpenAiEmbeddingsOptions,
+} from './openai-embeddings/openai-embeddings.js';
 export { OpenAiRealtime, type OpenAiRealtimeOptions } from './openai-realtime/openai-realtime.js';
 export type { RealtimeSettings } from './openai-realtime/session-config.js';
 export { OpenAiTts, type OpenAiTtsOptions } from './openai-tts/openai-tts.js';

@@ -10,6 +10,7 @@ import type { Store } from '@switchboard/store';
 import type { Registry } from 'prom-client';
 import type { RedisCallDirectory } from './calls/call-directory.js';
 import type { CallRunner } from './calls/call-runner.js';
+import type { EmbedderFor, KnowledgeEmbedding } from './calls/knowledge-embedding.js';
 import type { TalkTokens } from './calls/talk-token.js';
 
 /** A subsystem that is optional, reported on /health/ready. */
@@ -43,6 +44,11 @@ export interface AppDeps {
   home?: HomeAssistant;
   /** Syncs agents to Vapi assistants; without it the Vapi routes are a 503. */
   vapi?: VapiSync;
+  /**
+   * Knowledge bases' embeddings: the endpoint builder and the background embedder. Without it
+   * embeddings settings are stored but search stays full-text.
+   */
+  knowledge?: { embedderFor: EmbedderFor; embedding: KnowledgeEmbedding };
 }
 
 /** What a provider check answers; the checks themselves live in @switchboard/providers. */

@@ -5,6 +5,7 @@ export * from './calls/call-directory.js';
 export * from './calls/call-heartbeat.js';
 export * from './calls/call-runner.js';
 export * from './calls/call-slots.js';
+export * from './calls/knowledge-embedding.js';
 export * from './calls/talk-token.js';
 export type { AppDeps, SubsystemState } from './deps.js';
 export { type AuthContext, roleAtLeast, SESSION_COOKIE, ws } from './plugins/auth.js';

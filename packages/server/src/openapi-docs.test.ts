@@ -51,16 +51,6 @@ const OPERATIONS = [
   'DELETE /v1/phone-numbers/{id}',
   'GET /v1/dialer-limits',
   'PUT /v1/dialer-limits',
-  'POST /v1/knowledge-bases',
-  'GET /v1/knowledge-bases',
-  'GET /v1/knowledge-bases/{id}',
-  'PATCH /v1/knowledge-bases/{id}',
-  'POST /v1/knowledge-bases/{id}/documents',
-  'GET /v1/knowledge-bases/{id}/documents',
-  'GET /v1/knowledge-bases/{id}/documents/{documentId}',
-  'GET /v1/knowledge-bases/{id}/documents/{documentId}/chunks',
-  'POST /v1/knowledge-bases/{id}/search',
-  'DELETE /v1/knowledge-bases/{id}/documents/{documentId}',
   'DELETE /v1/knowledge-bases/{id}',
   'GET /v1/calls',
   'GET /v1/calls/{id}',
@@ -95,6 +85,17 @@ const OPERATIONS = [
   'GET /v1/providers/{id}',
   'PATCH /v1/providers/{id}',
   'POST /v1/providers/{id}/test',
+  // After the providers: a knowledge base's embeddings example names the created provider.
+  'POST /v1/knowledge-bases',
+  'GET /v1/knowledge-bases',
+  'GET /v1/knowledge-bases/{id}',
+  'PATCH /v1/knowledge-bases/{id}',
+  'POST /v1/knowledge-bases/{id}/documents',
+  'GET /v1/knowledge-bases/{id}/documents',
+  'GET /v1/knowledge-bases/{id}/documents/{documentId}',
+  'GET /v1/knowledge-bases/{id}/documents/{documentId}/chunks',
+  'POST /v1/knowledge-bases/{id}/search',
+  'DELETE /v1/knowledge-bases/{id}/documents/{documentId}',
   'DELETE /v1/providers/{id}',
   'DELETE /v1/credentials/{id}',
   'POST /v1/campaigns',
@@ -138,6 +139,7 @@ const OPERATIONS = [
 const EXAMPLE_IDS: Record<string, string> = {
   '0f8b7c3e-2d4a-4b6e-9c1d-5e7f8a9b0c1d': '/v1/agents',
   [EXAMPLE_CREDENTIAL_ID]: '/v1/credentials',
+  '8e4f1a2b-3c5d-4e6f-9a7b-1c2d3e4f5a6b': '/v1/providers',
 };
 
 interface Operation {

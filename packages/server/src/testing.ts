@@ -10,6 +10,7 @@ import { type Backend, openTestStore } from '@switchboard/store/testing';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.js';
 import { CallRunner } from './calls/call-runner.js';
+import { type EmbedderFor, KnowledgeEmbedding } from './calls/knowledge-embedding.js';
 import { TalkTokens } from './calls/talk-token.js';
 import type { AppDeps } from './deps.js';
 import { createMetricsRegistry } from './plugins/metrics.js';
@@ -27,6 +28,8 @@ export interface TestApp {
   /** Workspaces' Home Assistant connections (reconnecting quickly). */
   home: HomeAssistant;
   workspaceId: string;
+  /** The background embedder, when the app was given `embedderFor`. */
+  knowledge?: KnowledgeEmbedding;
   /** An admin API key of `workspaceId`. */
   adminKey: string;
   close(): Promise<void>;
@@ -48,6 +51,11 @@ export async function createTestApp(
     validateCarrierCredential?: AppDeps['validateCarrierCredential'];
     /** A store opened by the test itself (closed by close()); otherwise a fresh one per backend. */
     store?: Store;
+    /**
+     * Knowledge bases' embeddings endpoints, built over the app's store and outbound guard; with it
+     * the app embeds passages in the background and searches hybrid.
+     */
+    embedderFor?: (deps: { store: Store; outbound: OutboundGuard }) => EmbedderFor;
   } = {},
 ): Promise<TestApp> {
   const store = options.store ?? (await openTestStore(options.backend ?? 'pglite'));
@@ -97,7 +105,12 @@ export async function createTestApp(
     timeoutMs: 3000,
     reconnect: { maxRetries: Number.POSITIVE_INFINITY, baseDelayMs: 50, maxDelayMs: 500 },
   });
+  const embedderFor = options.embedderFor?.({ store, outbound });
+  const knowledge = embedderFor
+    ? { embedderFor, embedding: new KnowledgeEmbedding({ store, embedderFor, logger }) }
+    : undefined;
   const runner = new CallRunner({
+    ...(knowledge ? { embedderFor: knowledge.embedderFor } : {}),
     platformTools: homeToolsFor(store.home, home),
     store,
     bus,
@@ -119,6 +132,7 @@ export async function createTestApp(
     ...(options.validateCarrierCredential
       ? { validateCarrierCredential: options.validateCarrierCredential }
       : {}),
+    ...(knowledge ? { knowledge } : {}),
   });
   await app.ready();
   await home.start();
@@ -135,7 +149,9 @@ export async function createTestApp(
     home,
     workspaceId: ws.id,
     adminKey: key,
+    ...(knowledge ? { knowledge: knowledge.embedding } : {}),
     async close() {
+      await knowledge?.embedding.stop();
       await home.stop();
       await app.close();
       await store.close();

@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
 import type { Logger } from '@switchboard/core';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
@@ -88,6 +89,12 @@ function templateKey(): string {
   return h.digest('hex').slice(0, 16);
 }
 
+/**
+ * pgvector, for the knowledge bases' vector search (migration 0013 creates it). Loaded into every
+ * PGlite instance, since a data directory that has the extension cannot be opened without it.
+ */
+const PGLITE_EXTENSIONS = { vector };
+
 let templatePromise: Promise<Blob> | undefined;
 
 /**
@@ -102,7 +109,7 @@ export function pgliteTemplate(): Promise<Blob> {
     const dir = join(tmpdir(), 'switchboard-pglite');
     const file = join(dir, `template-${templateKey()}.tar.gz`);
     if (existsSync(file)) return new Blob([readFileSync(file)]);
-    const pgl = await PGlite.create();
+    const pgl = await PGlite.create({ extensions: PGLITE_EXTENSIONS });
     await migratePglite(drizzlePglite(pgl), { migrationsFolder: MIGRATIONS_DIR });
     const dump = await pgl.dumpDataDir('gzip');
     await pgl.close();
@@ -142,6 +149,7 @@ async function openPglite(options: OpenOptions): Promise<Database> {
       options.loadDataDir ??
       (dataDir && !existsSync(join(dataDir, 'PG_VERSION')) ? await pgliteTemplate() : undefined);
     pglite = await PGlite.create({
+      extensions: PGLITE_EXTENSIONS,
       ...(dataDir ? { dataDir } : {}),
       ...(loadDataDir ? { loadDataDir } : {}),
     });

@@ -18,6 +18,12 @@ const ROUTES: { pattern: string; component: Page; nav?: string }[] = [
   { pattern: '/campaigns', component: page(() => import('./pages/Campaigns')), nav: 'Campaigns' },
   { pattern: '/campaigns/:id', component: page(() => import('./pages/CampaignDetail')) },
   { pattern: '/providers', component: page(() => import('./pages/Providers')), nav: 'Providers' },
+  {
+    pattern: '/knowledge-bases',
+    component: page(() => import('./pages/KnowledgeBases')),
+    nav: 'Knowledge bases',
+  },
+  { pattern: '/knowledge-bases/:id', component: page(() => import('./pages/KnowledgeBaseDetail')) },
   { pattern: '/numbers', component: page(() => import('./pages/Numbers')), nav: 'Phone numbers' },
   { pattern: '/webhooks', component: page(() => import('./pages/Webhooks')), nav: 'Webhooks' },
   {

@@ -41,7 +41,7 @@ export function onUnauthorized(fn: () => void): () => void {
 export interface RequestOptions {
   query?: Query;
   /** A body sent as is (CSV uploads) instead of JSON. */
-  raw?: string;
+  raw?: string | Blob;
   contentType?: string;
   /** A 401 is expected (checking for a session): do not announce it. */
   quiet401?: boolean;
@@ -54,7 +54,7 @@ export async function api<T = unknown>(
   opts: RequestOptions = {},
 ): Promise<T> {
   const headers: Record<string, string> = { accept: 'application/json' };
-  let payload: string | undefined;
+  let payload: string | Blob | undefined;
   if (opts.raw !== undefined) {
     payload = opts.raw;
     headers['content-type'] = opts.contentType ?? 'text/plain';

@@ -21,6 +21,7 @@ import {
 import { applyCallOverrides, type ResolvedAgent, type Route, type Store } from '@switchboard/store';
 import type { RedisCallDirectory } from './call-directory.js';
 import { type CallRefusal, type CallSlot, CallSlots } from './call-slots.js';
+import type { EmbedderFor } from './knowledge-embedding.js';
 import { knowledgeSource } from './knowledge-source.js';
 
 export interface CallRunnerOptions {
@@ -41,6 +42,8 @@ export interface CallRunnerOptions {
   maxConcurrentCalls?: number;
   /** Told when a call starts and ends here, so other processes know who runs it (Redis). */
   directory?: Pick<RedisCallDirectory, 'claim' | 'release'>;
+  /** Embeds questions for the knowledge bases that have an embeddings model (hybrid search). */
+  embedderFor?: EmbedderFor;
 }
 
 /** A new call turned away before it started: the process is full or shutting down. */
@@ -80,6 +83,17 @@ export interface RunOptions {
  */
 export class CallRunner {
   readonly #o: CallRunnerOptions;
+
+  #knowledgeOption(workspaceId: string, config: AgentConfig) {
+    const embedderFor = this.#o.embedderFor;
+    const knowledge = knowledgeSource(
+      this.#o.store,
+      workspaceId,
+      config,
+      embedderFor ? { embedderFor, logger: this.#o.logger } : undefined,
+    );
+    return knowledge ? { knowledge } : {};
+  }
   readonly #live = new Map<
     string,
     { session: CallSession; workspaceId: string; done: Promise<CallResult> }
@@ -212,7 +226,7 @@ export class CallRunner {
       fetch: this.#o.outbound.fetch,
       ...(this.#o.vadFactory ? { vadFactory: this.#o.vadFactory } : {}),
       ...(this.#o.unavailableTts ? { unavailableTts: this.#o.unavailableTts } : {}),
-      ...knowledgeOption(store, overrides.snapshot.workspaceId, overrides.snapshot.config),
+      ...this.#knowledgeOption(overrides.snapshot.workspaceId, overrides.snapshot.config),
       ...this.#platformTools(overrides.snapshot.workspaceId, callId, overrides.snapshot.config),
     });
     this.#configs.set(callId, overrides.snapshot.config);
@@ -332,7 +346,7 @@ export class CallRunner {
       resolveSecret: (credentialId) =>
         store.credentials.reveal(workspaceId, credentialId).catch(() => undefined),
       fetch: this.#o.outbound.fetch,
-      ...knowledgeOption(store, workspaceId, snapshot.config),
+      ...this.#knowledgeOption(workspaceId, snapshot.config),
       ...this.#platformTools(workspaceId, callId, snapshot.config),
     }).catch((e: unknown) => {
       this.#configs.delete(callId);
@@ -381,11 +395,6 @@ export class CallRunner {
 
 /** Said to callers still on the line when the process stops, if their agent has no goodbye line. */
 export const SHUTDOWN_LINE = 'Sorry, this line is closing now. Please call again. Goodbye.';
-
-const knowledgeOption = (store: Store, workspaceId: string, config: AgentConfig) => {
-  const knowledge = knowledgeSource(store, workspaceId, config);
-  return knowledge ? { knowledge } : {};
-};
 
 /** `work`'s result, or 'timeout' after `ms` (the timer is cleared either way). */
 async function raceTimeout<T>(work: Promise<T>, ms: number): Promise<T | 'timeout'> {

@@ -1,4 +1,4 @@
-import { AppError } from '@switchboard/core';
+import { AppError, validationFailed } from '@switchboard/core';
 import {
   KB_DOCUMENT_STATUSES,
   KB_SOURCE_TYPES,
@@ -7,6 +7,7 @@ import {
 } from '@switchboard/store';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { searchKnowledge } from '../calls/knowledge-embedding.js';
 import type { AppDeps } from '../deps.js';
 import { ws } from '../plugins/auth.js';
 import { idParams, json, PAGED, page, pageQuery, stdErrors, timestamp } from '../schemas.js';
@@ -16,6 +17,23 @@ import { ingestDocument, UPLOAD_MEDIA_TYPES, type Upload } from './knowledge-ing
 const EXAMPLE_KB_ID = '3c9d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f';
 const EXAMPLE_DOC_ID = '7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b';
 
+const embeddingsView = z
+  .object({
+    providerId: z.uuid().describe('the OpenAI-compatible provider whose `/embeddings` endpoint is used'),
+    model: z.string(),
+    dimensions: z.number().int().nullable().describe("the model's vector length, once it has answered"),
+    state: z
+      .enum(['ready', 'embedding', 'failed'])
+      .describe(
+        '`embedding` while passages wait for a vector of this model (search is hybrid over those that ' +
+          'have one, full-text finds the rest), `failed` when the last run stopped on `error`',
+      ),
+    embedded: z.number().int().describe('passages of ready documents embedded by this model'),
+    total: z.number().int().describe('passages of ready documents'),
+    error: z.string().nullable(),
+  })
+  .meta({ id: 'KnowledgeBaseEmbeddings' });
+
 const kbView = z
   .object({
     id: z.uuid(),
@@ -23,6 +41,21 @@ const kbView = z
     description: z.string().nullable(),
     /** Documents by status; only on the single-item read. */
     documents: z.partialRecord(z.enum(KB_DOCUMENT_STATUSES), z.number().int()).optional(),
+    embeddings: embeddingsView
+      .nullable()
+      .optional()
+      .describe(
+        'The embeddings model and how far its passages are embedded (single-item read and after a ' +
+          'change); null when search is full-text only',
+      ),
+    vectorSearch: z
+      .enum(['pgvector', 'exact-scan'])
+      .optional()
+      .describe(
+        'How this database ranks by vector: `pgvector` (cosine distance in the database: PGlite, or ' +
+          'PostgreSQL with the extension) or `exact-scan` (PostgreSQL without pgvector: every passage ' +
+          'is compared, exact and slower on large bases). Single-item read only.',
+      ),
     createdAt: timestamp,
     updatedAt: timestamp,
   })
@@ -34,6 +67,16 @@ const kbView = z
         name: 'Bayview Dental handbook',
         description: 'Opening hours, prices, insurance and aftercare',
         documents: { ready: 3, failed: 1 },
+        embeddings: {
+          providerId: '8e4f1a2b-3c5d-4e6f-9a7b-1c2d3e4f5a6b',
+          model: 'text-embedding-3-small',
+          dimensions: 1536,
+          state: 'embedding',
+          embedded: 640,
+          total: 1024,
+          error: null,
+        },
+        vectorSearch: 'pgvector',
         createdAt: '2026-03-02T09:14:05.120Z',
         updatedAt: '2026-03-02T09:14:05.120Z',
       },
@@ -101,7 +144,12 @@ const hitView = z
     headingPath: z.array(z.string()),
     position: z.number().int(),
     text: z.string(),
-    score: z.number().describe('higher is better; comparable within one search only'),
+    score: z
+      .number()
+      .describe(
+        'higher is better; comparable within one search only (the full-text rank, or the fused ' +
+          'reciprocal-rank score when the search was hybrid)',
+      ),
   })
   .meta({
     id: 'KnowledgeSearchHit',
@@ -119,7 +167,14 @@ const hitView = z
     ],
   });
 
-const view = ({ workspaceId: _w, ...rest }: KnowledgeBase) => json(rest);
+const view = (kb: KnowledgeBase) =>
+  json({
+    id: kb.id,
+    name: kb.name,
+    description: kb.description,
+    createdAt: kb.createdAt,
+    updatedAt: kb.updatedAt,
+  });
 const docView = ({ workspaceId: _w, ...rest }: KbDocument) => json(rest);
 const docParams = z.strictObject({ id: z.uuid(), documentId: z.uuid() });
 
@@ -132,8 +187,32 @@ const UPLOAD_HOWTO =
   '"$URL/v1/knowledge-bases/$KB/documents?name=faq.md"`.';
 
 export const knowledgeBaseRoutes =
-  ({ store, config, logger }: AppDeps): FastifyPluginAsyncZod =>
+  ({ store, config, logger, knowledge }: AppDeps): FastifyPluginAsyncZod =>
   async (app) => {
+    /** The base with its documents counted, its embeddings progress and the vector search kind. */
+    const fullView = async (kb: KnowledgeBase) => {
+      let embeddings: z.infer<typeof embeddingsView> | null = null;
+      if (kb.embeddingProviderId && kb.embeddingModel) {
+        const p = await store.knowledge.embeddingProgress(kb.id, kb.embeddingModel);
+        embeddings = {
+          providerId: kb.embeddingProviderId,
+          model: kb.embeddingModel,
+          dimensions: kb.embeddingDimensions,
+          state: p.embedded >= p.total ? 'ready' : kb.embeddingError ? 'failed' : 'embedding',
+          ...p,
+          error: kb.embeddingError,
+        };
+      }
+      return {
+        ...view(kb),
+        documents: await store.knowledge.documentCounts(kb.id),
+        embeddings,
+        vectorSearch: await store.knowledge.vectorSearchKind(),
+      };
+    };
+    const kick = (workspaceId: string, id: string) => {
+      void knowledge?.embedding.kick(workspaceId, id).catch(() => {});
+    };
     const tags = ['knowledge bases'];
     const admin = { role: 'admin' as const };
     const member = { role: 'member' as const };
@@ -217,10 +296,7 @@ export const knowledgeBaseRoutes =
           response: { 200: kbView, ...stdErrors },
         },
       },
-      async (req) => {
-        const kb = await store.knowledge.getBase(ws(req), req.params.id);
-        return { ...view(kb), documents: await store.knowledge.documentCounts(kb.id) };
-      },
+      async (req) => fullView(await store.knowledge.getBase(ws(req), req.params.id)),
     );
 
     app.patch(
@@ -229,19 +305,63 @@ export const knowledgeBaseRoutes =
         config: admin,
         schema: {
           tags,
-          summary: 'Rename or describe a knowledge base',
-          description: 'Updates only the fields given. Needs the admin role; 404 for an unknown id.',
+          summary: 'Rename, describe or set the embeddings of a knowledge base',
+          description:
+            'Updates only the fields given. `embeddings` turns on hybrid search (full-text and vector, ' +
+            'fused by reciprocal rank): `providerId` is an `openai-compatible` LLM provider of the workspace, ' +
+            'whose base URL serves `/embeddings` (OpenAI, Ollama, vLLM…) and whose credential is sent only to ' +
+            'the hosts it allows; `model` is the embeddings model there. The passages are embedded in the ' +
+            'background: the answer shows `embeddings.embedded`/`total`, and search stays available ' +
+            'meanwhile (hybrid over what is embedded, full-text for the rest). Changing the model or ' +
+            'provider embeds everything again the same way; `null` returns to full-text search. Needs the ' +
+            'admin role; 404 for an unknown id; 400 for a provider that is not an OpenAI-compatible one of ' +
+            'this workspace.',
           params: idParams,
           body: z
             .strictObject({
               name: z.string().trim().min(1).max(200).optional(),
               description: z.string().max(2000).nullable().optional(),
+              embeddings: z
+                .strictObject({ providerId: z.uuid(), model: z.string().trim().min(1).max(200) })
+                .nullable()
+                .optional(),
             })
-            .meta({ examples: [{ name: 'Bayview Dental handbook (2026)' }] }),
+            .meta({
+              examples: [
+                { name: 'Bayview Dental handbook (2026)' },
+                {
+                  embeddings: {
+                    providerId: '8e4f1a2b-3c5d-4e6f-9a7b-1c2d3e4f5a6b',
+                    model: 'text-embedding-3-small',
+                  },
+                },
+              ],
+            }),
           response: { 200: kbView, ...stdErrors },
         },
       },
-      async (req) => view(await store.knowledge.updateBase(ws(req), req.params.id, req.body)),
+      async (req) => {
+        const { embeddings, ...rest } = req.body;
+        if (embeddings) {
+          const provider = await store.providers.get(ws(req), embeddings.providerId).catch(() => null);
+          const problem = !provider
+            ? `no provider ${embeddings.providerId} in this workspace`
+            : provider.kind !== 'llm' || provider.type !== 'openai-compatible'
+              ? `provider ${embeddings.providerId} is ${provider.kind}/${provider.type}; embeddings need an llm/openai-compatible provider`
+              : undefined;
+          if (problem) {
+            throw validationFailed(problem, [{ path: 'body.embeddings.providerId', message: problem }]);
+          }
+        }
+        let kb = await store.knowledge.updateBase(ws(req), req.params.id, rest);
+        if (embeddings !== undefined) {
+          const r = await store.knowledge.setEmbeddingConfig(ws(req), kb.id, embeddings);
+          kb = r.base;
+          if (embeddings) kick(ws(req), kb.id);
+          return fullView(kb);
+        }
+        return view(kb);
+      },
     );
 
     app.delete(
@@ -275,11 +395,14 @@ export const knowledgeBaseRoutes =
           summary: 'Upload a document (.txt, .md, .html, .pdf, .docx)',
           description:
             `${UPLOAD_HOWTO} The document is read, split into passages along its headings and sentences, ` +
-            'and indexed before the answer: `status` is `ready` with its `chunkCount`, or `failed` with the ' +
+            'and indexed for full-text search before the answer: `status` is `ready` with its `chunkCount`, or ' +
+            '`failed` with the ' +
             'reason in `error` (a damaged PDF, a file that is not what its name says); a failed document is ' +
             'kept so the reason can be read, and can be deleted. Needs the admin role. An empty body, an ' +
             'unsupported type or a JSON body is a 400; a file over `KB_MAX_UPLOAD_BYTES` (20 MB by default) ' +
-            'a 413; an unknown knowledge base a 404.',
+            'a 413; an unknown knowledge base a 404. When the knowledge base has an embeddings model, the ' +
+            "passages are embedded in the background after the answer; the knowledge base's " +
+            '`embeddings.embedded`/`total` shows how far.',
           params: idParams,
           querystring: z.strictObject({
             name: z
@@ -297,6 +420,7 @@ export const knowledgeBaseRoutes =
         const kb = await store.knowledge.getBase(ws(req), req.params.id);
         const upload = toUpload(req.body, req.headers['content-type'], req.query.name);
         const doc = await ingestDocument(store, ws(req), kb.id, upload, logger.child({ requestId: req.id }));
+        if (doc.status === 'ready' && kb.embeddingModel) kick(ws(req), kb.id);
         return reply.status(201).send(docView(doc));
       },
     );
@@ -387,7 +511,10 @@ export const knowledgeBaseRoutes =
           description:
             'Full-text search (English stemming) over the passages of the knowledge base, best first: any ' +
             'word of the query may match, passages matching more of its words, and in their headings, rank ' +
-            "higher. This is what an agent's `knowledge_search` tool and per-turn retrieval run. Needs the " +
+            'higher. When the knowledge base has an embeddings model, the query is also embedded and the ' +
+            'nearest passages by cosine similarity are fused with the full-text ones by reciprocal rank ' +
+            '(k = 60): `mode` is then `hybrid` (or `lexical` if the embeddings endpoint could not be reached). ' +
+            "This is what an agent's `knowledge_search` tool and per-turn retrieval run. Needs the " +
             'member role; 404 for an unknown knowledge base.',
           params: idParams,
           body: z
@@ -396,12 +523,25 @@ export const knowledgeBaseRoutes =
               limit: z.number().int().min(1).max(50).default(5),
             })
             .meta({ examples: [{ query: 'How long should I wait to eat after a filling?', limit: 3 }] }),
-          response: { 200: z.object({ data: z.array(hitView) }), ...stdErrors },
+          response: {
+            200: z.object({
+              mode: z.enum(['lexical', 'hybrid']).describe('how the search ran'),
+              data: z.array(hitView),
+            }),
+            ...stdErrors,
+          },
         },
       },
       async (req) => {
         const kb = await store.knowledge.getBase(ws(req), req.params.id);
-        return { data: await store.knowledge.search(ws(req), [kb.id], req.body.query, req.body.limit) };
+        const r = await searchKnowledge(
+          { store, embedderFor: knowledge?.embedderFor, logger },
+          ws(req),
+          [kb.id],
+          req.body.query,
+          req.body.limit,
+        );
+        return { mode: r.mode, data: r.hits };
       },
     );
   };

@@ -1,5 +1,5 @@
 import { notFound, validationFailed } from '@switchboard/core';
-import { and, asc, count, eq, inArray, sql } from 'drizzle-orm';
+import { and, asc, count, eq, inArray, isNotNull, sql } from 'drizzle-orm';
 import type { Db } from '../database.js';
 import { withDbErrors } from '../errors.js';
 import { keyset, type PageQuery, toPage } from '../pagination.js';
@@ -24,6 +24,31 @@ export interface KbSearchHit {
   position: number;
   text: string;
   score: number;
+}
+
+/** How vector search runs on this database: pgvector's cosine distance, or an exact scan of `real[]`. */
+export type VectorSearchKind = 'pgvector' | 'exact-scan';
+
+/** A knowledge base's embeddings settings, as search and the background embedder need them. */
+export interface KbEmbeddingConfig {
+  knowledgeBaseId: string;
+  workspaceId: string;
+  providerId: string;
+  model: string;
+}
+
+/** A passage waiting for its embedding: the text that is embedded is its headings, then its content. */
+export interface PendingChunk {
+  id: string;
+  text: string;
+}
+
+/** Scales a vector to length 1 (so cosine similarity is a dot product); a zero vector stays zero. */
+export function normalize(v: readonly number[]): number[] {
+  let sum = 0;
+  for (const x of v) sum += x * x;
+  const n = Math.sqrt(sum);
+  return n > 0 ? v.map((x) => x / n) : v.map(() => 0);
 }
 
 /** Words a question is searched by; stemming and stop words are the database's (English). */
@@ -272,19 +297,227 @@ export class KnowledgeRepo {
         and c.tsv @@ q
       order by score desc, c.id
       limit ${Math.max(1, Math.min(limit, 50))}`);
-    const rows = (result as unknown as { rows: Record<string, unknown>[] }).rows;
-    return rows.map((r) => ({
-      chunkId: String(r.chunk_id),
-      documentId: String(r.document_id),
-      knowledgeBaseId: String(r.knowledge_base_id),
-      source: String(r.source_name),
-      headingPath: parseTextArray(r.heading_path),
-      position: Number(r.position),
-      text: String(r.content),
-      score: Number(r.score),
-    }));
+    return rows(result).map(toHit);
+  }
+
+  /**
+   * `pgvector` when the passages' embedding column has the `vector` type (PGlite always; a
+   * PostgreSQL server where the extension could be created when migrating), `exact-scan` when it
+   * is `real[]`: the similarity is then summed in SQL over every passage of the searched bases,
+   * still exact, and slower on large bases. Asked once per process.
+   */
+  vectorSearchKind(): Promise<VectorSearchKind> {
+    this.#vectorKind ??= (async () => {
+      const result = await this.db.execute(sql`
+        select format_type(atttypid, atttypmod) as t from pg_attribute
+        where attrelid = 'kb_chunks'::regclass and attname = 'embedding'`);
+      const t = String(rows(result)[0]?.t ?? '');
+      return t.startsWith('vector') ? 'pgvector' : 'exact-scan';
+    })();
+    this.#vectorKind.catch(() => {
+      this.#vectorKind = undefined;
+    });
+    return this.#vectorKind;
+  }
+
+  #vectorKind: Promise<VectorSearchKind> | undefined;
+
+  /**
+   * Sets (or with null clears) the knowledge base's embeddings model. A new model or provider
+   * forgets the learned dimensions and the last error; passages embedded by another endpoint under
+   * the same model name are marked for embedding again. Passages of another model are left as they
+   * are: search ignores them, and the background embedder replaces them.
+   */
+  async setEmbeddingConfig(
+    workspaceId: string,
+    id: string,
+    config: { providerId: string; model: string } | null,
+  ): Promise<{ base: KnowledgeBase; changed: boolean }> {
+    const before = await this.getBase(workspaceId, id);
+    const providerId = config?.providerId ?? null;
+    const model = config?.model ?? null;
+    const changed = before.embeddingProviderId !== providerId || before.embeddingModel !== model;
+    if (!changed) return { base: before, changed };
+    if (config && before.embeddingProviderId !== providerId) {
+      await this.db
+        .update(kbChunks)
+        .set({ embeddingModel: null })
+        .where(and(eq(kbChunks.knowledgeBaseId, id), isNotNull(kbChunks.embeddingModel)));
+    }
+    const [row] = await this.db
+      .update(knowledgeBases)
+      .set({
+        embeddingProviderId: providerId,
+        embeddingModel: model,
+        embeddingDimensions: null,
+        embeddingError: null,
+        updatedAt: new Date(),
+      })
+      .where(and(eq(knowledgeBases.workspaceId, workspaceId), eq(knowledgeBases.id, id)))
+      .returning();
+    if (!row) throw notFound('knowledge base', id);
+    return { base: row, changed };
+  }
+
+  /** Embeddings settings of those of the given bases that have them (all bases when ids is omitted). */
+  async embeddingConfigs(workspaceId?: string, ids?: readonly string[]): Promise<KbEmbeddingConfig[]> {
+    if (ids?.length === 0) return [];
+    const rowsFound = await this.db
+      .select({
+        knowledgeBaseId: knowledgeBases.id,
+        workspaceId: knowledgeBases.workspaceId,
+        providerId: knowledgeBases.embeddingProviderId,
+        model: knowledgeBases.embeddingModel,
+      })
+      .from(knowledgeBases)
+      .where(
+        and(
+          isNotNull(knowledgeBases.embeddingProviderId),
+          isNotNull(knowledgeBases.embeddingModel),
+          workspaceId ? eq(knowledgeBases.workspaceId, workspaceId) : undefined,
+          ids ? inArray(knowledgeBases.id, [...ids]) : undefined,
+        ),
+      );
+    return rowsFound.map((r) => ({ ...r, providerId: r.providerId!, model: r.model! }));
+  }
+
+  /** Passages of ready documents, and how many of them carry an embedding of `model`. */
+  async embeddingProgress(
+    knowledgeBaseId: string,
+    model: string,
+  ): Promise<{ embedded: number; total: number }> {
+    const result = await this.db.execute(sql`
+      select count(*)::int as total,
+             count(*) filter (where c.embedding_model = ${model})::int as embedded
+      from kb_chunks c join kb_documents d on d.id = c.document_id
+      where c.knowledge_base_id = ${knowledgeBaseId}::uuid and d.status = 'ready'`);
+    const r = rows(result)[0] ?? {};
+    return { embedded: Number(r.embedded ?? 0), total: Number(r.total ?? 0) };
+  }
+
+  /** Up to `limit` passages of ready documents without an embedding of `model`. */
+  async pendingEmbeddings(knowledgeBaseId: string, model: string, limit: number): Promise<PendingChunk[]> {
+    const result = await this.db.execute(sql`
+      select c.id, c.heading_path, c.content
+      from kb_chunks c join kb_documents d on d.id = c.document_id
+      where c.knowledge_base_id = ${knowledgeBaseId}::uuid and d.status = 'ready'
+        and c.embedding_model is distinct from ${model}
+      order by c.id
+      limit ${limit}`);
+    return rows(result).map((r) => {
+      const headings = parseTextArray(r.heading_path);
+      const content = String(r.content);
+      return { id: String(r.id), text: headings.length ? `${headings.join(' > ')}\n${content}` : content };
+    });
+  }
+
+  /**
+   * Stores embeddings of `model` for passages of the knowledge base, normalised. Nothing is written
+   * when the base's model is no longer `model` (it was changed while these were being made). The
+   * first stored embedding records the model's dimensions; one of other dimensions is refused.
+   * Returns how many passages were written.
+   */
+  async storeEmbeddings(
+    knowledgeBaseId: string,
+    model: string,
+    items: readonly { chunkId: string; vector: readonly number[] }[],
+  ): Promise<number> {
+    if (items.length === 0) return 0;
+    const dims = items[0]!.vector.length;
+    if (dims === 0 || items.some((i) => i.vector.length !== dims || !i.vector.every(Number.isFinite))) {
+      const message = 'embeddings differ in length or are not numbers';
+      throw validationFailed(message, [{ path: 'embedding', message }]);
+    }
+    const [base] = await this.db
+      .update(knowledgeBases)
+      .set({ embeddingDimensions: sql`coalesce(${knowledgeBases.embeddingDimensions}, ${dims})` })
+      .where(and(eq(knowledgeBases.id, knowledgeBaseId), eq(knowledgeBases.embeddingModel, model)))
+      .returning({ dims: knowledgeBases.embeddingDimensions });
+    if (!base) return 0;
+    if (base.dims !== dims) {
+      const message = `the model answered ${dims} dimensions where it had answered ${base.dims}`;
+      throw validationFailed(message, [{ path: 'embedding', message }]);
+    }
+    const values = sql.join(
+      items.map((i) => sql`(${i.chunkId}::uuid, ${`{${normalize(i.vector).join(',')}}`})`),
+      sql`, `,
+    );
+    // The text literal is cast to real[]; a `vector` column takes that by pgvector's assignment cast.
+    const result = await this.db.execute(sql`
+      update kb_chunks c set embedding = v.e::real[], embedding_model = ${model}
+      from (values ${values}) as v(id, e)
+      where c.id = v.id and c.knowledge_base_id = ${knowledgeBaseId}::uuid`);
+    return Number(
+      (result as unknown as { rowCount?: number; affectedRows?: number }).rowCount ??
+        (result as unknown as { affectedRows?: number }).affectedRows ??
+        items.length,
+    );
+  }
+
+  /** Records why embedding stopped (null clears it). */
+  async setEmbeddingError(knowledgeBaseId: string, error: string | null): Promise<void> {
+    await this.db
+      .update(knowledgeBases)
+      .set({ embeddingError: error })
+      .where(eq(knowledgeBases.id, knowledgeBaseId));
+  }
+
+  /**
+   * The passages nearest to `vector` (cosine) among those embedded by `model` in the given bases of
+   * one workspace, best first; `score` is the cosine similarity. Passages not yet embedded by the
+   * model are not found here (lexical search still finds them).
+   */
+  async vectorSearch(
+    workspaceId: string,
+    knowledgeBaseIds: readonly string[],
+    model: string,
+    vector: readonly number[],
+    limit: number,
+  ): Promise<KbSearchHit[]> {
+    if (knowledgeBaseIds.length === 0 || vector.length === 0) return [];
+    const ids = sql.join(
+      knowledgeBaseIds.map((id) => sql`${id}::uuid`),
+      sql`, `,
+    );
+    const q = normalize(vector);
+    const kind = await this.vectorSearchKind();
+    const similarity =
+      kind === 'pgvector'
+        ? sql`1 - (c.embedding <=> ${`[${q.join(',')}]`}::vector)`
+        : sql`(select sum(a * b) from unnest(c.embedding, ${`{${q.join(',')}}`}::real[]) as t(a, b))`;
+    const sameDims =
+      kind === 'pgvector'
+        ? sql`vector_dims(c.embedding) = ${q.length}`
+        : sql`cardinality(c.embedding) = ${q.length}`;
+    const result = await this.db.execute(sql`
+      select c.id as chunk_id, c.document_id, c.knowledge_base_id, d.source_name, c.heading_path,
+             c.position, c.content, ${similarity} as score
+      from kb_chunks c
+      join kb_documents d on d.id = c.document_id
+      where d.workspace_id = ${workspaceId}::uuid
+        and d.status = 'ready'
+        and c.knowledge_base_id in (${ids})
+        and c.embedding_model = ${model}
+        and ${sameDims}
+      order by score desc, c.id
+      limit ${Math.max(1, Math.min(limit, 50))}`);
+    return rows(result).map(toHit);
   }
 }
+
+const rows = (result: unknown): Record<string, unknown>[] =>
+  (result as { rows: Record<string, unknown>[] }).rows;
+
+const toHit = (r: Record<string, unknown>): KbSearchHit => ({
+  chunkId: String(r.chunk_id),
+  documentId: String(r.document_id),
+  knowledgeBaseId: String(r.knowledge_base_id),
+  source: String(r.source_name),
+  headingPath: parseTextArray(r.heading_path),
+  position: Number(r.position),
+  text: String(r.content),
+  score: Number(r.score),
+});
 
 /** A text[] as the driver returns it from a raw query: an array, or PostgreSQL's `{a,"b c"}` text. */
 function parseTextArray(v: unknown): string[] {
