@@ -4,13 +4,16 @@
  * one JSON line.
  * - `setup`: `rate` new calls a second for `seconds`, each held `holdMs` then hung up: how many
  *   were answered and how long each took (INVITE sent → 200 OK received).
- * - `hold`: `calls` calls set up 5 ms apart, then one 20 ms μ-law frame per call every 20 ms for
- *   `holdMs` (the agent echoes it): answered calls, setup times and the share of frames echoed.
+ * - `hold`: `calls` calls set up 5 ms apart, then one 20 ms frame per call every 20 ms for
+ *   `holdMs`, each carrying a marker (call, sequence, send time; bench/platform-load/marker.ts) that
+ *   the echo agent sends back: answered calls, setup times, the share of frames echoed and their
+ *   round trip.
  * Usage: node --import tsx bench/sip-workers/caller.ts '<json args>'
  */
-import { MULAW_8K, sineFrame } from '@switchboard/media';
+import { decodeFrame, PCM16_8K } from '@switchboard/media';
 import { type SipCallLeg, SipServer } from '@switchboard/telephony';
-import { runSlots, summarize } from '../stats.js';
+import { readMarker, writeMarker } from '../platform-load/marker.js';
+import { monotonicMs, runSlots, summarize } from '../stats.js';
 
 interface Args {
   mode: 'setup' | 'hold';
@@ -44,7 +47,7 @@ const errors = new Map<string, number>();
 const dialOne = async (): Promise<SipCallLeg | undefined> => {
   const t0 = performance.now();
   try {
-    const leg = await server.dial({ to: `sip:bench@${a.target}`, timeoutMs: 15_000 });
+    const leg = await server.dial({ to: `sip:demo@${a.target}`, timeoutMs: 15_000 });
     setups.push(performance.now() - t0);
     return leg;
   } catch (e) {
@@ -58,6 +61,7 @@ const dialOne = async (): Promise<SipCallLeg | undefined> => {
 const start = performance.now();
 let framesBack = 0;
 let framesSent = 0;
+let roundTrip = { p50: Number.NaN, p99: Number.NaN };
 if (a.mode === 'setup') {
   await Promise.all(
     Array.from({ length: total }, async (_, i) => {
@@ -74,34 +78,52 @@ if (a.mode === 'setup') {
   );
 } else {
   const legs: SipCallLeg[] = [];
+  const rtts: number[] = [];
+  let counting = false;
   await Promise.all(
     Array.from({ length: total }, async (_, i) => {
       await new Promise((r) => setTimeout(r, i * 5));
       const leg = await dialOne();
       if (!leg) return;
       legs.push(leg);
+      const call = legs.length - 1;
       void (async () => {
-        for await (const _f of leg.audio) framesBack++;
+        for await (const f of leg.audio) {
+          if (!counting) continue;
+          const samples = decodeFrame(f);
+          const m = readMarker(
+            Buffer.from(samples.buffer, samples.byteOffset, samples.byteLength),
+            0,
+            monotonicMs(),
+          );
+          if (m?.call !== call) continue;
+          framesBack++;
+          rtts.push(monotonicMs() - m.sentMs);
+        }
       })();
     }),
   );
-  const frame = sineFrame(440, MULAW_8K, FRAME_MS, 0.3);
-  const slots: SipCallLeg[][] = Array.from({ length: FRAME_MS }, () => []);
-  for (const [i, leg] of legs.entries()) slots[i % FRAME_MS]!.push(leg);
-  // Echoes of the first second (the provider connecting) are not counted against the call.
-  await new Promise((r) => setTimeout(r, 1000));
-  framesBack = 0;
+  const slots: number[][] = Array.from({ length: FRAME_MS }, () => []);
+  for (let i = 0; i < legs.length; i++) slots[i % FRAME_MS]!.push(i);
+  const seq = new Array<number>(legs.length).fill(0);
+  counting = true;
   await runSlots({
     slots: a.holdMs,
     onSlot: (k) => {
-      for (const leg of slots[k % FRAME_MS]!) {
-        leg.play(frame);
+      for (const i of slots[k % FRAME_MS]!) {
+        const pcm = Buffer.alloc(320);
+        writeMarker(pcm, 0, i, seq[i]!++, monotonicMs());
+        legs[i]!.play({ format: PCM16_8K, data: pcm });
         framesSent++;
       }
     },
   });
-  await new Promise((r) => setTimeout(r, 500));
+  // The last frames' echoes are still on the way.
+  await new Promise((r) => setTimeout(r, 1000));
+  counting = false;
   await Promise.all(legs.map((l) => l.hangup().catch(() => {})));
+  const r = summarize(rtts);
+  roundTrip = { p50: r.p50, p99: r.p99 };
 }
 const wallMs = performance.now() - start;
 await server.stop();
@@ -116,6 +138,8 @@ process.stdout.write(
     wallMs,
     framesSent,
     framesBack,
+    roundTripP50Ms: roundTrip.p50,
+    roundTripP99Ms: roundTrip.p99,
   })}\n`,
 );
 process.exit(0);

@@ -5,8 +5,8 @@
  * recording on. A SIP caller process (bench/sip-workers/caller.ts) measures:
  * - call setup: R new calls a second for a few seconds, each held 1 s: answered share and the time
  *   from INVITE to 200 OK, through the proxy;
- * - concurrent calls: N calls held with one 20 ms frame each way every 20 ms: answered, setup, and
- *   the share of frames echoed back;
+ * - concurrent calls: N calls held with one 20 ms frame each way every 20 ms, each frame marked so
+ *   its echo is recognised: answered, setup, the share of frames echoed and their round trip;
  * with the CPU each worker and Kamailio used during the step. Prints one table with both worker
  * counts, then the scaling factor (two workers against one) of each step.
  *   npm run bench -- sip-workers [--workers=1,2 --rates=20,40,80 --holds=100,200 --seconds=5]
@@ -14,7 +14,7 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary } from '@switchboard/providers';
@@ -50,13 +50,43 @@ let nextPort = 47000 + Math.floor(Math.random() * 1000);
 const port = () => nextPort++;
 
 type Row = Record<string, string | number>;
+const ms = (v: number | null | undefined) =>
+  typeof v === 'number' && Number.isFinite(v) ? v.toFixed(0) : '-';
 
-/** Runs the caller process and samples the CPU of `pids` over the step. */
+/** CPU ms of every process in process group `pgid` (Kamailio and the workers it forked). */
+function groupCpuMs(pgid: number): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[2]) === pgid) total += procUsage(Number(entry)).cpuMs;
+    } catch {} // gone meanwhile
+  }
+  return total;
+}
+
+/** Runs the caller process and samples the CPU of the workers `pids` and Kamailio's group. */
+interface CallerResult {
+  answered: number;
+  failed: number;
+  errors: Record<string, number>;
+  setupP50Ms: number | null;
+  setupP99Ms: number | null;
+  framesSent: number;
+  framesBack: number;
+  roundTripP50Ms: number | null;
+  roundTripP99Ms: number | null;
+}
+
 async function step(
   args: Record<string, unknown>,
   pids: number[],
-): Promise<{ result: Record<string, number>; cpuPct: number[] }> {
-  const before = pids.map((p) => procUsage(p).cpuMs);
+  proxyGroup: number,
+): Promise<{ result: CallerResult; cpuPct: number[] }> {
+  const usage = () => [...pids.map((p) => procUsage(p).cpuMs), groupCpuMs(proxyGroup)];
+  const before = usage();
   const t0 = performance.now();
   const child = spawn(
     process.execPath,
@@ -69,7 +99,7 @@ async function step(
   });
   const code = await new Promise<number | null>((r) => child.once('exit', r));
   const wall = performance.now() - t0;
-  const cpuPct = pids.map((p, i) => ((procUsage(p).cpuMs - before[i]!) / wall) * 100);
+  const cpuPct = usage().map((ms, i) => ((ms - before[i]!) / wall) * 100);
   if (code !== 0) throw new Error(`caller exited ${code}: ${out}`);
   return { result: JSON.parse(out.trim().split('\n').pop() ?? '{}'), cpuPct };
 }
@@ -119,7 +149,7 @@ async function withWorkers(n: number, echo: EchoSts): Promise<Row[]> {
       workers.map((w) => w.sipPort),
     );
     await proxy.ready();
-    const pids = [...workers.map((w) => w.platform.pid), proxy.pid];
+    const pids = workers.map((w) => w.platform.pid);
     const idle = async () => {
       const deadline = Date.now() + 30_000;
       for (const w of workers)
@@ -139,37 +169,41 @@ async function withWorkers(n: number, echo: EchoSts): Promise<Row[]> {
       const { result: r, cpuPct } = await step(
         { mode: 'setup', target, rate, seconds: SECONDS, holdMs: 1000, rtpMin: 52000, calls: 0 },
         pids,
+        proxy.pid,
       );
       const offered = Math.round(rate * SECONDS);
       rows.push({
         workers: n,
         step: `setup ${rate}/s`,
         offered,
-        answered: `${((r.answered! / offered) * 100).toFixed(1)} %`,
-        'setup p50 ms': r.setupP50Ms!.toFixed(0),
-        'setup p99 ms': r.setupP99Ms!.toFixed(0),
-        'frames back': '-',
+        answered: `${((r.answered / offered) * 100).toFixed(1)} %`,
+        'setup p50 ms': ms(r.setupP50Ms),
+        'setup p99 ms': ms(r.setupP99Ms),
+        'frames echoed': '-',
+        'round trip p50/p99 ms': '-',
         ...cpu(cpuPct),
       });
-      if (Object.keys(r.errors ?? {}).length > 0)
-        process.stderr.write(`  ${n} worker(s), ${rate}/s: ${JSON.stringify(r.errors)}\n`);
+      if (r.failed) process.stderr.write(`  ${n} worker(s), ${rate}/s: ${JSON.stringify(r.errors)}\n`);
     }
     for (const calls of HOLDS) {
       await idle();
       const { result: r, cpuPct } = await step(
         { mode: 'hold', target, calls, holdMs: SECONDS * 1000, rtpMin: 52000, rate: 0, seconds: 0 },
         pids,
+        proxy.pid,
       );
       rows.push({
         workers: n,
         step: `hold ${calls}`,
         offered: calls,
-        answered: `${((r.answered! / calls) * 100).toFixed(1)} %`,
-        'setup p50 ms': r.setupP50Ms!.toFixed(0),
-        'setup p99 ms': r.setupP99Ms!.toFixed(0),
-        'frames back': r.framesSent ? `${((r.framesBack! / r.framesSent) * 100).toFixed(1)} %` : '-',
+        answered: `${((r.answered / calls) * 100).toFixed(1)} %`,
+        'setup p50 ms': ms(r.setupP50Ms),
+        'setup p99 ms': ms(r.setupP99Ms),
+        'frames echoed': r.framesSent ? `${((r.framesBack / r.framesSent) * 100).toFixed(1)} %` : '-',
+        'round trip p50/p99 ms': `${ms(r.roundTripP50Ms)} / ${ms(r.roundTripP99Ms)}`,
         ...cpu(cpuPct),
       });
+      if (r.failed) process.stderr.write(`  ${n} worker(s), hold ${calls}: ${JSON.stringify(r.errors)}\n`);
     }
   } catch (e) {
     const logs = workers.map((w) => w.platform.log.slice(-1500)).join('\n---\n');
@@ -211,7 +245,8 @@ const scaling = one.flatMap((a) => {
       'answered 1 → 2': `${a.answered} → ${b.answered}`,
       'setup p50 ms 1 → 2': `${a['setup p50 ms']} → ${b['setup p50 ms']}`,
       'setup p99 ms 1 → 2': `${a['setup p99 ms']} → ${b['setup p99 ms']}`,
-      'frames back 1 → 2': `${a['frames back']} → ${b['frames back']}`,
+      'frames echoed 1 → 2': `${a['frames echoed']} → ${b['frames echoed']}`,
+      'round trip 1 → 2': `${a['round trip p50/p99 ms']} → ${b['round trip p50/p99 ms']}`,
     },
   ];
 });
