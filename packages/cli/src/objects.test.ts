@@ -105,6 +105,26 @@ describe('switchboard <objects> <verb>', () => {
     const usage = await run('kb', 'upload', id);
     assert.equal(usage.code, 64);
     assert.match(usage.err, /switchboard kb upload <id> <file>/);
+
+    // A web page (on loopback, which this platform's outbound rules open) and the page it links to.
+    const site = createServer((req, res) => {
+      if (req.url === '/')
+        res.writeHead(200, { 'content-type': 'text/html' }).end('<a href="/hours">Hours</a>');
+      else if (req.url === '/hours')
+        res.writeHead(200, { 'content-type': 'text/html' }).end('<p>We open at eight on weekdays.</p>');
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+      const crawled = await run('kb', 'crawl', id, `${url}/`);
+      assert.equal(crawled.code, 0, crawled.err);
+      assert.match(crawled.out, /^url\s+status\s+documentId\s+reason\n/);
+      assert.match(crawled.out, new RegExp(`${url}/hours\\s+indexed`));
+      assert.match((await run('kb', 'search', id, 'when', 'do', 'you', 'open')).out, /open at eight/);
+    } finally {
+      await new Promise<void>((r) => site.close(() => r()));
+    }
   });
 
   test("knowledge bases: embeddings from an OpenAI-compatible endpoint, followed with a progress bar; search and an agent's knowledge_search find a paraphrase", async () => {

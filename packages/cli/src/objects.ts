@@ -45,6 +45,20 @@ const RESOURCES: Record<
               }
             : undefined,
       },
+      crawl: {
+        usage: 'crawl <id> <url…>   (the pages and what they link to on the same site)',
+        request: (id, urls) =>
+          urls.length > 0
+            ? {
+                method: 'POST',
+                path: `/knowledge-bases/${encodeURIComponent(id)}/crawl`,
+                body: JSON.stringify({ urls }),
+                contentType: 'application/json',
+              }
+            : undefined,
+        rows: 'pages',
+        columns: ['url', 'status', 'documentId', 'reason'],
+      },
       documents: {
         usage: 'documents <id>',
         request: (id) => ({ method: 'GET', path: `/knowledge-bases/${encodeURIComponent(id)}/documents` }),
@@ -89,8 +103,9 @@ interface CustomVerb {
     id: string,
     rest: string[],
   ) => { method: string; path: string; body?: string | Buffer; contentType?: string } | undefined;
-  /** Print the answer's `data` as a table of these columns. */
+  /** Print the answer's `data` (or the field `rows` names) as a table of these columns. */
   columns?: string[];
+  rows?: string;
 }
 
 export const OBJECT_COMMANDS = Object.keys(RESOURCES);
@@ -160,7 +175,7 @@ export async function objectsCommand(
       err.write(`usage: switchboard ${name} ${custom.usage}\n`);
       return 64;
     }
-    return send(key, values.url, req, custom.columns ?? [], values.json === true, out, err);
+    return send(key, values.url, req, custom.columns ?? [], values.json === true, out, err, custom.rows);
   }
   const body = values.file ? readFileSync(values.file, 'utf8') : values.data;
   const needsId = verb !== 'list' && verb !== 'create';
@@ -263,6 +278,7 @@ async function send(
   json: boolean,
   out: NodeJS.WritableStream,
   err: NodeJS.WritableStream,
+  rows = 'data',
 ): Promise<number> {
   const res = await reachPlatform(`${platformUrl(url)}/v1${req.path}`, {
     method: req.method,
@@ -282,8 +298,8 @@ async function send(
     for (const d of e?.details ?? []) err.write(`  ${d.path}: ${d.message}\n`);
     return 1;
   }
-  if (columns.length > 0 && !json && Array.isArray(parsed?.data)) {
-    out.write(table(parsed.data as Record<string, unknown>[], columns));
+  if (columns.length > 0 && !json && Array.isArray(parsed?.[rows])) {
+    out.write(table(parsed[rows] as Record<string, unknown>[], columns));
     if (parsed.nextCursor) out.write(`(more: the API's nextCursor is ${String(parsed.nextCursor)})\n`);
   } else if (parsed !== undefined) {
     out.write(`${JSON.stringify(parsed, null, 2)}\n`);

@@ -6,6 +6,15 @@ export {
   DEFAULT_OVERLAP_TOKENS,
 } from './chunk.js';
 export {
+  type CrawledPage,
+  type CrawlOptions,
+  type CrawlResult,
+  crawl,
+  extractLinks,
+  type PageOutcome,
+  robotsDisallows,
+} from './crawl.js';
+export {
   cleanText,
   DocumentParseError,
   detectType,

@@ -35,6 +35,7 @@ import { homeAssistantRoutes } from './routes/home-assistant.js';
 import { homeSyncRoutes } from './routes/home-sync.js';
 import { internalRoutes } from './routes/internal.js';
 import { knowledgeBaseRoutes } from './routes/knowledge-bases.js';
+import { knowledgeCrawlRoutes } from './routes/knowledge-crawl.js';
 import { outboundCallRoutes } from './routes/outbound-calls.js';
 import { phoneNumberRoutes } from './routes/phone-numbers.js';
 import { providerTestRoutes } from './routes/provider-test.js';
@@ -182,6 +183,7 @@ export async function buildApp(deps: AppDeps, options: BuildOptions = {}): Promi
       await v1.register(agentRoutes(deps));
       await v1.register(phoneNumberRoutes(deps));
       await v1.register(knowledgeBaseRoutes(deps));
+      await v1.register(knowledgeCrawlRoutes(deps));
       await v1.register(callRoutes(deps));
       await v1.register(outboundCallRoutes(deps));
       await v1.register(callControlRoutes(deps));

@@ -8,6 +8,8 @@ export interface Upload {
   data: Buffer;
   fileName?: string;
   contentType?: string;
+  /** The document's name when it is not a file's (a crawled page's URL). */
+  sourceName?: string;
 }
 
 /** More passages than this is not a document an agent can use on a call; split it up. */
@@ -36,7 +38,9 @@ export async function ingestDocument(
         ` or Content-Type ${upload.contentType ?? '(none)'}; supported: ${SOURCE_TYPES.map((t) => `.${t}`).join(', ')}`,
     );
   }
-  const sourceName = (upload.fileName ?? `document.${type}`).replace(/[\\/]/g, '_').slice(0, 255);
+  const sourceName = (
+    upload.sourceName ?? (upload.fileName ?? `document.${type}`).replace(/[\\/]/g, '_')
+  ).slice(0, 255);
   const doc = await store.knowledge.createDocument(workspaceId, knowledgeBaseId, {
     sourceName,
     sourceType: type,
