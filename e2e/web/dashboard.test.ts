@@ -349,6 +349,31 @@ describe('the dashboard in Chromium', {
       await page.getByText('Results (hybrid: full-text and vectors)').waitFor();
       await page.getByRole('cell', { name: /garage behind the building/ }).waitFor();
       await shot('knowledge-base-search');
+
+      // A clinic's web site, crawled once from the page: the page and the one it links to.
+      const site = http.createServer((req, res) => {
+        const body: Record<string, string> = {
+          '/': '<h1>Bayview Dental</h1><a href="/insurance">Insurance</a>',
+          '/insurance': '<h2>Insurance</h2><p>We accept every major dental plan.</p>',
+        };
+        const page = body[req.url ?? ''];
+        if (page) res.writeHead(200, { 'content-type': 'text/html' }).end(page);
+        else res.writeHead(404).end();
+      });
+      await new Promise<void>((r) => site.listen(0, '127.0.0.1', r));
+      try {
+        const siteUrl = `http://127.0.0.1:${(site.address() as { port: number }).port}`;
+        await page.getByLabel('Crawl web pages (one URL per line)').fill(`${siteUrl}/`);
+        await page.getByRole('button', { name: 'Crawl', exact: true }).click();
+        await page.getByText('Crawl: 2 indexed, 0 failed, 0 skipped').waitFor();
+        await page
+          .getByRole('cell', { name: `${siteUrl}/insurance`, exact: true })
+          .first()
+          .waitFor();
+        await shot('knowledge-base-crawled');
+      } finally {
+        await new Promise<void>((r) => site.close(() => r()));
+      }
       noConsoleErrors();
     } finally {
       await fake.close();

@@ -79,6 +79,14 @@ export default function KnowledgeBaseDetail({ params }: { params: Record<string,
           {uploading ? <span className="muted">Reading and indexing…</span> : null}
         </div>
       ) : null}
+      {canAdmin ? (
+        <CrawlPanel
+          id={id}
+          onDone={async () => {
+            await Promise.all([docs.reload(), kb.reload()]);
+          }}
+        />
+      ) : null}
       <Alert>{docs.error ?? uploadError}</Alert>
       <DataTable
         caption="Documents"
@@ -116,6 +124,99 @@ export default function KnowledgeBaseDetail({ params }: { params: Record<string,
       />
       <SearchPanel id={id} />
     </>
+  );
+}
+
+interface CrawlAnswer {
+  indexed: number;
+  failed: number;
+  skipped: number;
+  pages: { url: string; status: 'indexed' | 'failed' | 'skipped'; reason?: string }[];
+}
+
+/** A one-off crawl of web pages on their own site; each page read becomes a document. */
+function CrawlPanel({ id, onDone }: { id: string; onDone: () => Promise<void> }) {
+  const [urls, setUrls] = useState('');
+  const [maxPages, setMaxPages] = useState(25);
+  const [busy, setBusy] = useState(false);
+  const [answer, setAnswer] = useState<CrawlAnswer | null>(null);
+  const { errors, error, clear, fail } = useFormErrors();
+  return (
+    <form
+      className="panel filters"
+      aria-label="Crawl web pages"
+      onSubmit={async (ev) => {
+        ev.preventDefault();
+        clear();
+        setBusy(true);
+        try {
+          const list = urls
+            .split(/\s+/)
+            .map((u) => u.trim())
+            .filter(Boolean);
+          setAnswer(await post<CrawlAnswer>(`/knowledge-bases/${id}/crawl`, { urls: list, maxPages }));
+          await onDone();
+        } catch (err) {
+          fail(err);
+        } finally {
+          setBusy(false);
+        }
+      }}
+    >
+      <Field
+        label="Crawl web pages (one URL per line)"
+        hint="Reads these pages and the pages they link to on the same site, once"
+        errors={errorsFor(errors, 'urls')}
+      >
+        {(p) => (
+          <textarea
+            {...p}
+            rows={2}
+            required
+            placeholder="https://www.example.com/faq"
+            value={urls}
+            onChange={(ev) => setUrls(ev.target.value)}
+          />
+        )}
+      </Field>
+      <Field label="Pages at most" errors={errorsFor(errors, 'maxPages')}>
+        {(p) => (
+          <input
+            {...p}
+            type="number"
+            min={1}
+            max={200}
+            value={maxPages}
+            onChange={(ev) => setMaxPages(Number(ev.target.value))}
+          />
+        )}
+      </Field>
+      <button type="submit" disabled={busy}>
+        {busy ? 'Crawling…' : 'Crawl'}
+      </button>
+      <Alert>{error}</Alert>
+      {answer ? (
+        <DataTable
+          caption={`Crawl: ${answer.indexed} indexed, ${answer.failed} failed, ${answer.skipped} skipped`}
+          captionVisible
+          empty={<p className="muted">No page.</p>}
+          rows={answer.pages}
+          rowKey={(p) => p.url}
+          columns={[
+            { header: 'Page', cell: (p) => p.url },
+            {
+              header: 'Result',
+              cell: (p) => (
+                <Badge tone={p.status === 'indexed' ? 'ok' : p.status === 'failed' ? 'danger' : 'neutral'}>
+                  {p.status}
+                </Badge>
+              ),
+            },
+            { header: 'Why', cell: (p) => p.reason ?? '' },
+          ]}
+        />
+      ) : null}
+    </form>
   );
 }
 
