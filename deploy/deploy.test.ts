@@ -1,11 +1,12 @@
 // Checks the deployment artefacts (Dockerfile, .dockerignore, compose.yaml, the Helm chart) against
 // the repository they deploy: the configuration schema, the start script, the health routes and the
-// metric names. No image is built and no chart is rendered here; see docs/deployment.md for what
-// these checks cover and what they do not.
+// metric names, and lint the Dockerfile. No image is built and no chart is rendered here; see
+// docs/deployment.md for what these checks cover and what they do not.
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { ValidationSeverity, validate } from 'dockerfile-utils';
 import { parse } from 'yaml';
 import { envSchema, loadConfig } from '../packages/core/src/config.js';
 
@@ -114,6 +115,33 @@ test('Dockerfile: the build context keeps what the build needs and leaves out wh
     assert.equal(dockerIgnored(p), true, `.dockerignore excludes ${p}`);
   }
   assert.equal(dockerIgnored('.env.example'), false, '.env.example stays in');
+});
+
+// The linter of the Dockerfile language server (dockerfile-utils, the one editors run), with every
+// rule it has raised to an error: no image can be built here (no Docker engine, no registry).
+test('Dockerfile: the Dockerfile linter finds nothing, with every rule an error', () => {
+  const E = ValidationSeverity.ERROR;
+  const rules = {
+    deprecatedMaintainer: E,
+    directiveCasing: E,
+    emptyContinuationLine: E,
+    instructionCasing: E,
+    instructionCmdMultiple: E,
+    instructionEntrypointMultiple: E,
+    instructionHealthcheckMultiple: E,
+    instructionJSONInSingleQuotes: E,
+    instructionWorkdirRelative: E,
+  };
+  const problems = validate(read('Dockerfile'), rules).map(
+    (d) => `line ${d.range.start.line + 1}: ${d.message}`,
+  );
+  assert.deepEqual(problems, []);
+  // The linter is on: the same rules find what a broken Dockerfile gets wrong.
+  const broken = validate(
+    "FROM node:22-slim\ncmd ['node']\nCMD node\nWORKDIR app\nHEALTHCHECK CMD x\nHEALTHCHECK CMD y\n",
+    rules,
+  );
+  assert.equal(broken.length, 5, JSON.stringify(broken.map((d) => d.message)));
 });
 
 test('Dockerfile: stages, sources, user, start command and health check match the repository', () => {
