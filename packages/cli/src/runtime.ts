@@ -20,7 +20,7 @@ import {
   RedisNonces,
   TalkTokens,
 } from '@switchboard/server';
-import type { Store } from '@switchboard/store';
+import { resolveStoredProvider, type Store } from '@switchboard/store';
 import type { Redis } from 'ioredis';
 
 export interface CallRuntime {
@@ -78,20 +78,8 @@ export function createCallRuntime(opts: {
   // Every adapter this build has: the offline stack and the vendors' wire protocols.
   const models = opts.models ?? new ModelLocator(config.modelsDir);
   const registry = registerCascadedProviders(registerStsProviders(registerLocalProviders(undefined, models)));
-  const lookup = async (workspaceId: string, ref: string): Promise<ResolvedProvider> => {
-    const row = await store.providers.get(workspaceId, ref);
-    const cred = row.credentialId
-      ? await store.credentials.revealForUse(workspaceId, row.credentialId)
-      : undefined;
-    return {
-      kind: row.kind,
-      type: row.type,
-      settings: row.settings,
-      ...(cred
-        ? { secret: cred.secret, credential: { name: cred.name, allowedHosts: cred.allowedHosts } }
-        : {}),
-    };
-  };
+  const lookup = (workspaceId: string, ref: string): Promise<ResolvedProvider> =>
+    resolveStoredProvider(store, workspaceId, ref);
   const providers = createProviderFactory({
     outbound,
     logger,

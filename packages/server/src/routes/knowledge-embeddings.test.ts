@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AgentConfig } from '@switchboard/core';
 import { createEmbedderFactory, fakeEmbeddingsServer, type ResolvedProvider } from '@switchboard/providers';
-import type { Store } from '@switchboard/store';
+import { resolveStoredProvider, type Store } from '@switchboard/store';
 import { testBackends } from '@switchboard/store/testing';
 import { searchKnowledge } from '../calls/knowledge-embedding.js';
 import { knowledgeSource } from '../calls/knowledge-source.js';
@@ -27,20 +27,8 @@ const PARAPHRASE = 'Is there somewhere to put my vehicle at no cost?';
 /** The provider as the composition root resolves it: the row and its decrypted credential. */
 const lookup =
   (store: Store) =>
-  async (workspaceId: string, id: string): Promise<ResolvedProvider> => {
-    const row = await store.providers.get(workspaceId, id);
-    const cred = row.credentialId
-      ? await store.credentials.revealForUse(workspaceId, row.credentialId)
-      : undefined;
-    return {
-      kind: row.kind,
-      type: row.type,
-      settings: row.settings,
-      ...(cred
-        ? { secret: cred.secret, credential: { name: cred.name, allowedHosts: cred.allowedHosts } }
-        : {}),
-    };
-  };
+  (workspaceId: string, id: string): Promise<ResolvedProvider> =>
+    resolveStoredProvider(store, workspaceId, id);
 
 for (const backend of testBackends()) {
   describe(`knowledge base embeddings over HTTP on ${backend}`, () => {

@@ -4,6 +4,7 @@ import type { Db } from '../database.js';
 import { withDbErrors } from '../errors.js';
 import { keyset, type PageQuery, toPage } from '../pagination.js';
 import { agents, credentials, type ProviderKind, providers } from '../schema.js';
+import type { CredentialsRepo } from './credentials.js';
 
 export type Provider = typeof providers.$inferSelect;
 
@@ -108,4 +109,28 @@ export class ProvidersRepo {
       throw notFound('credential', credentialId);
     }
   }
+}
+
+/**
+ * A stored provider as its adapter needs it: the row's kind, type and settings with its
+ * credential decrypted (and the hosts that credential may go to). One lookup for the composition
+ * root and the tests that stand in for it.
+ */
+export async function resolveStoredProvider(
+  repos: { providers: ProvidersRepo; credentials: CredentialsRepo },
+  workspaceId: string,
+  id: string,
+) {
+  const row = await repos.providers.get(workspaceId, id);
+  const cred = row.credentialId
+    ? await repos.credentials.revealForUse(workspaceId, row.credentialId)
+    : undefined;
+  return {
+    kind: row.kind,
+    type: row.type,
+    settings: row.settings,
+    ...(cred
+      ? { secret: cred.secret, credential: { name: cred.name, allowedHosts: cred.allowedHosts } }
+      : {}),
+  };
 }
