@@ -282,6 +282,25 @@ test('SIGTERM: readiness 503 at once, new calls refused, every live call ends wi
     0,
     `a new INVITE gets 503 with Retry-After: ${refusedSip.stdout.slice(-1500)}`,
   );
+  // A proxy's OPTIONS probe gets 503 too, so the proxy takes this instance out before a call.
+  const probe = dgram.createSocket('udp4');
+  await new Promise<void>((r) => probe.bind(0, '127.0.0.1', r));
+  const probed = new Promise<string>((r) => probe.once('message', (m) => r(m.toString())));
+  const probePort = probe.address().port;
+  probe.send(
+    `OPTIONS sip:127.0.0.1:${sipPort} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:${probePort};branch=z9hG4bK-drain-probe\r\n` +
+      `From: <sip:probe@127.0.0.1>;tag=p1\r\nTo: <sip:127.0.0.1:${sipPort}>\r\nCall-ID: drain-probe-${randomUUID()}\r\n` +
+      'CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n',
+    sipPort,
+    '127.0.0.1',
+  );
+  const probeReply = await Promise.race([
+    probed,
+    new Promise<string>((r) => setTimeout(() => r('no answer in 5 s'), 5000)),
+  ]);
+  probe.close();
+  assert.match(probeReply, /^SIP\/2\.0 503 /, probeReply);
+  assert.match(probeReply, /\r\nRetry-After: 5\r\n/i, probeReply);
   const refusedBrowser = await ScriptedSocket.connect(
     `${appUrl.replace(/^http/, 'ws')}/talk/ws?token=${encodeURIComponent(browserToken)}`,
   ).then(

@@ -40,6 +40,8 @@ export async function startSip(opts: {
       : {}),
     userAgent: 'Switchboard',
     logger,
+    // While draining, OPTIONS probes get 503 too, so a proxy stops sending calls before it tries one.
+    available: () => !runner.draining,
     onCall: async (leg, info) => {
       const slot = runner.admit();
       // Shutting down: the caller's proxy may retry another instance, or this one after a restart.

@@ -59,4 +59,10 @@ export interface SipServerOptions {
   auth?: { realm: string; users: Record<string, string> };
   /** Observes each outbound RTP packet (benchmarks measure pacing with it). */
   onRtpSend?(callId: string, atMs: number): void;
+  /**
+   * False while the process is shutting down: OPTIONS then answers 503 with Retry-After, so a
+   * proxy probing with OPTIONS (Kamailio's dispatcher) takes this instance out of its set before
+   * it sends it another call. Default: always available.
+   */
+  available?(): boolean;
 }

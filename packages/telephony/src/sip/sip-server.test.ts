@@ -20,6 +20,7 @@ describe('SipServer as UAS (raw UDP peer)', () => {
   let server: SipServer;
   let uac: RawUac;
   let onCall: (leg: SipCallLeg) => Promise<void> | void = () => {};
+  let available = true;
   const base = rtpBase();
 
   before(async () => {
@@ -30,6 +31,7 @@ describe('SipServer as UAS (raw UDP peer)', () => {
       timers: { t1Ms: 20, t2Ms: 80 },
       mediaTimeoutMs: 400,
       onCall: (leg) => onCall(leg),
+      available: () => available,
     });
     await server.start();
     uac = await new RawUac(server.address.port).open();
@@ -52,6 +54,25 @@ describe('SipServer as UAS (raw UDP peer)', () => {
     )) as SipResponse;
     assert.match(getHeader(res, 'allow') ?? '', /INVITE/);
     assert.equal(getHeader(res, 'accept'), 'application/sdp');
+  });
+
+  test('OPTIONS gets 503 with Retry-After while the process is not taking calls', async () => {
+    available = false;
+    try {
+      const { callId, branch } = ids();
+      uac.send(
+        inDialogText('OPTIONS', { callId, port: uac.port, toTag: '', cseq: 1, branch }).replace(
+          ';tag=\r\n',
+          '\r\n',
+        ),
+      );
+      const res = (await uac.waitFor(
+        (m) => isRes(503, 'OPTIONS')(m) && getHeader(m, 'call-id') === callId,
+      )) as SipResponse;
+      assert.equal(getHeader(res, 'retry-after'), '5');
+    } finally {
+      available = true;
+    }
   });
 
   test('BYE outside a dialog gets 481', async () => {

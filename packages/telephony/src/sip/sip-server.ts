@@ -240,6 +240,10 @@ export class SipServer {
         }).catch((err: unknown) => this.ctx.logger.error({ err, callId }, 'inbound INVITE failed'));
         return;
       case 'OPTIONS':
+        if (this.opts.available?.() === false) {
+          this.reply(req, 503, undefined, [{ name: 'Retry-After', value: '5' }]);
+          return;
+        }
         this.reply(req, 200, undefined, [
           { name: 'Allow', value: ALLOW },
           { name: 'Accept', value: 'application/sdp' },
