@@ -106,7 +106,25 @@ export async function claimCalls(
     await pause();
     for (const id of byId.keys()) results.set(id, { kind: 'gone' });
     const queued = locked.filter((c) => c.status === 'queued');
-    const campaignIds = [...new Set(queued.flatMap((c) => (c.campaignId ? [c.campaignId] : [])))];
+    if (queued.length === 0) return;
+    const workspaceIds = [...new Set(queued.map((c) => c.workspaceId))].sort();
+    const campaignIds = [...new Set(queued.flatMap((c) => (c.campaignId ? [c.campaignId] : [])))].sort();
+    const lockedKeys = [...new Set(queued.flatMap((c) => byId.get(c.id)!.candidates.map(rateKey)))].sort();
+    await lockAll(tx, [
+      ...workspaceIds.map(workspaceLock),
+      ...campaignIds.map(campaignLock),
+      ...lockedKeys.map(rateLock),
+    ]);
+    await pause();
+    const now = o.now();
+    const t0 = now.getTime();
+    const used = await countLeases(tx, workspaceIds, now);
+    const overrides = await limitsOf(tx, workspaceIds);
+    await pause();
+    // The campaigns are read after the slots, never before: the transaction that frees a slot
+    // may also pause its campaign (the breaker tripping as its last call ended). Read first, the
+    // campaign could look active while the slot counted as free, and a call would go out after
+    // the pause.
     const campaigns = new Map(
       campaignIds.length === 0
         ? []
@@ -121,21 +139,7 @@ export async function claimCalls(
       live.push(call);
     }
     if (live.length === 0) return;
-
-    const workspaceIds = [...new Set(live.map((c) => c.workspaceId))].sort();
-    const liveCampaigns = [...new Set(live.flatMap((c) => (c.campaignId ? [c.campaignId] : [])))].sort();
     const keys = [...new Set(live.flatMap((c) => byId.get(c.id)!.candidates.map(rateKey)))].sort();
-    await lockAll(tx, [
-      ...workspaceIds.map(workspaceLock),
-      ...liveCampaigns.map(campaignLock),
-      ...keys.map(rateLock),
-    ]);
-    await pause();
-    const now = o.now();
-    const t0 = now.getTime();
-    const used = await countLeases(tx, workspaceIds, now);
-    const overrides = await limitsOf(tx, workspaceIds);
-    await pause();
     const rates = new Map<string, RateLimit>();
     const rateOf = (workspaceId: string): RateLimit => {
       let r = rates.get(workspaceId);
