@@ -41,6 +41,14 @@ const WORKER_PREFIX = 'switchboard:worker:';
 const channelOf = (instanceId: string) => `${WORKER_PREFIX}${instanceId}`;
 const callsOf = (instanceId: string) => `${WORKER_PREFIX}${instanceId}:calls`;
 
+/** The owner of a call (KEYS[1] field ARGV[1]) if its lease (in KEYS[2]) runs past ARGV[2]: one round trip. */
+const LIVE_OWNER = `
+local owner = redis.call('HGET', KEYS[1], ARGV[1])
+if not owner then return false end
+local expires = redis.call('ZSCORE', KEYS[2], owner)
+if expires and tonumber(expires) > tonumber(ARGV[2]) then return owner end
+return false`;
+
 /**
  * Forgets workers whose lease has passed, with their calls: one round trip, atomic, run by every
  * heartbeat (idempotent when several processes run it at once). It names keys it computes, so it
@@ -169,34 +177,26 @@ export class RedisCallDirectory {
 
   /** The live process that runs `callId`, or undefined (no entry, or its owner is dead). */
   async ownerOf(callId: string): Promise<string | undefined> {
-    const owner = await this.#o.redis.hget(CALLS_KEY, callId);
-    if (!owner) return undefined;
-    const expires = await this.#o.redis.zscore(WORKERS_KEY, owner);
-    return expires !== null && Number(expires) > Date.now() ? owner : undefined;
+    const owner = await this.#o.redis.eval(LIVE_OWNER, 2, CALLS_KEY, WORKERS_KEY, callId, Date.now());
+    return typeof owner === 'string' ? owner : undefined;
   }
 
   /** Sends `cmd` to `owner` and waits for its answer. */
   async send(owner: string, cmd: RoutedCommand): Promise<SendResult> {
     const id = randomUUID();
-    const answered = new Promise<RoutedReply | 'timeout'>((resolve) => {
-      const timer = setTimeout(() => {
-        this.#waiting.delete(id);
-        resolve('timeout');
-      }, this.#o.replyTimeoutMs);
-      this.#waiting.set(id, (reply) => {
-        clearTimeout(timer);
-        this.#waiting.delete(id);
-        resolve(reply);
-      });
+    let timer: NodeJS.Timeout | undefined;
+    const answered = new Promise<SendResult>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.#o.replyTimeoutMs);
+      this.#waiting.set(id, resolve);
     });
-    const envelope: Envelope = { id, from: this.#o.instanceId, request: cmd };
-    const receivers = await this.#o.redis.publish(channelOf(owner), JSON.stringify(envelope));
-    if (receivers === 0) {
-      this.#waiting.get(id)?.({ ok: false, code: 'unavailable', message: 'gone' });
-      await answered;
-      return 'gone';
+    try {
+      const envelope: Envelope = { id, from: this.#o.instanceId, request: cmd };
+      const receivers = await this.#o.redis.publish(channelOf(owner), JSON.stringify(envelope));
+      return receivers === 0 ? 'gone' : await answered;
+    } finally {
+      clearTimeout(timer);
+      this.#waiting.delete(id);
     }
-    return answered;
   }
 
   /** Workers alive and calls registered across every process, for readiness and metrics. */

@@ -41,7 +41,8 @@ describe('SipServer as UAS (raw UDP peer)', () => {
     await server.stop();
   });
 
-  test('OPTIONS gets 200 with Allow and Accept', async () => {
+  /** Sends an out-of-dialog OPTIONS and resolves with the response of `status`. */
+  const options = async (status: number) => {
     const { callId, branch } = ids();
     uac.send(
       inDialogText('OPTIONS', { callId, port: uac.port, toTag: '', cseq: 1, branch }).replace(
@@ -49,9 +50,13 @@ describe('SipServer as UAS (raw UDP peer)', () => {
         '\r\n',
       ),
     );
-    const res = (await uac.waitFor(
-      (m) => isRes(200, 'OPTIONS')(m) && getHeader(m, 'call-id') === callId,
+    return (await uac.waitFor(
+      (m) => isRes(status, 'OPTIONS')(m) && getHeader(m, 'call-id') === callId,
     )) as SipResponse;
+  };
+
+  test('OPTIONS gets 200 with Allow and Accept', async () => {
+    const res = await options(200);
     assert.match(getHeader(res, 'allow') ?? '', /INVITE/);
     assert.equal(getHeader(res, 'accept'), 'application/sdp');
   });
@@ -59,17 +64,7 @@ describe('SipServer as UAS (raw UDP peer)', () => {
   test('OPTIONS gets 503 with Retry-After while the process is not taking calls', async () => {
     available = false;
     try {
-      const { callId, branch } = ids();
-      uac.send(
-        inDialogText('OPTIONS', { callId, port: uac.port, toTag: '', cseq: 1, branch }).replace(
-          ';tag=\r\n',
-          '\r\n',
-        ),
-      );
-      const res = (await uac.waitFor(
-        (m) => isRes(503, 'OPTIONS')(m) && getHeader(m, 'call-id') === callId,
-      )) as SipResponse;
-      assert.equal(getHeader(res, 'retry-after'), '5');
+      assert.equal(getHeader(await options(503), 'retry-after'), '5');
     } finally {
       available = true;
     }
